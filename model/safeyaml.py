@@ -1,0 +1,192 @@
+"""Safe YAML loading that remembers where every value came from.
+
+PyYAML's safe loader still keeps the last of two duplicate keys silently, expands aliases
+without bound and gives no positions for values. This module composes the node tree with
+the safe loader (so no tag can construct a Python object), then builds plain data itself:
+duplicate keys, unknown tags, NaN/inf, oversized files, alias bombs and non-UTF-8 bytes all
+become ``InputError`` issues naming file, line and column. The position of every mapping key
+and sequence item is kept in a ``Marks`` table keyed by its path.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from model.errors import InputError, InputIssue
+
+MAX_BYTES = 1_000_000
+MAX_NODES = 200_000  # nodes visited while building data; aliases count every time they are used
+
+Path_ = tuple[str | int, ...]
+_STD_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+
+
+class Marks(dict):
+    """Maps a key path (tuple) to its 1-based (line, column) in the source file."""
+
+    def at(self, path: Path_) -> tuple[int | None, int | None]:
+        """Position of ``path``, or of its nearest ancestor that has one."""
+        p = tuple(path)
+        while p:
+            if p in self:
+                return self[p]
+            p = p[:-1]
+        return self.get((), (None, None))
+
+
+def dotted(path: Path_) -> str:
+    """Render a key path the way users write it: ``actors.russia.interests[0]``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.marks = Marks()
+        self.issues: list[InputIssue] = []
+        self.visited = 0
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def issue(self, node: yaml.Node, path: Path_, message: str) -> None:
+        self.issues.append(
+            InputIssue(self.file, node.start_mark.line + 1, node.start_mark.column + 1, dotted(path), message)
+        )
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.visited += 1
+        if self.visited > MAX_NODES:
+            raise InputError.one(
+                self.file,
+                f"document expands to more than {MAX_NODES} values (alias bomb?); refused",
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+                dotted(path),
+            )
+        self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if node.tag not in _STD_TAGS:
+            self.issue(node, path, f"tag '{node.tag}' is not allowed (only plain YAML data)")
+            return None
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    self.issue(key_node, path, "merge keys ('<<') are not supported; use 'extends:'")
+                    continue
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.issue(key_node, path, "mapping keys must be plain scalars")
+                    continue
+                key = self.build(key_node, path)
+                key = str(key) if key is not None else "null"
+                sub = (*path, key)
+                if key in out:
+                    first = self.marks.get(sub, (None, None))[0]
+                    self.issue(key_node, sub, f"duplicate key '{key}' (first defined on line {first})")
+                    continue
+                self.marks[sub] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                out[key] = self.build(value_node, sub)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        value = self.constructor.construct_object(node, deep=True)
+        if isinstance(value, float) and not math.isfinite(value):
+            self.issue(node, path, f"expected a finite number, found {node.value}")
+            return None
+        if isinstance(value, _dt.datetime):
+            return value.date().isoformat()
+        if isinstance(value, _dt.date):
+            return value.isoformat()
+        return value
+
+
+def load_text(text: str, file: str) -> tuple[Any, Marks]:
+    """Parse YAML text into plain data and a table of positions; raise InputError on any issue."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise InputError.one(file, f"file is larger than the {MAX_BYTES // 1000} kB limit")
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        col = mark.column + 1 if mark else None
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        raise InputError.one(file, f"YAML syntax error: {problem}", line, col) from None
+    except yaml.YAMLError as exc:
+        raise InputError.one(file, f"YAML error: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise InputError.one(file, "YAML nesting is too deep") from None
+    if len(nodes) > 1:
+        raise InputError.one(file, "expected one YAML document, found several ('---')", nodes[1].start_mark.line + 1)
+    if not nodes or nodes[0] is None:
+        raise InputError.one(file, "file is empty; expected a mapping of keys", 1, 1)
+    builder = _Builder(file)
+    try:
+        data = builder.build(nodes[0], ())
+    except RecursionError:
+        raise InputError.one(file, "YAML nesting is too deep") from None
+    if builder.issues:
+        raise InputError(builder.issues)
+    if not isinstance(data, dict):
+        raise InputError.one(file, f"the top level must be a mapping of keys, found {type_name(data)}", 1, 1)
+    return data, builder.marks
+
+
+def load_file(path: str | Path, display: str | None = None) -> tuple[Any, Marks]:
+    """Read and parse a YAML file with the checks of ``load_text``."""
+    p = Path(path)
+    name = display or str(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise InputError.one(name, f"cannot read file: {exc.strerror}") from None
+    if size > MAX_BYTES:
+        raise InputError.one(name, f"file is larger than the {MAX_BYTES // 1000} kB limit ({size} bytes)")
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError.one(name, f"cannot read file: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError.one(name, f"file is not valid UTF-8 (byte {exc.start})", line) from None
+    if "\x00" in text:
+        raise InputError.one(name, "file contains NUL bytes; is it a YAML text file?")
+    return load_text(text, name)
+
+
+def type_name(value: Any) -> str:
+    """A user-facing name for the type of a YAML value."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({value})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        short = value if len(value) < 30 else value[:27] + "..."
+        return f"a string ('{short}')"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
