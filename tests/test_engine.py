@@ -1,0 +1,179 @@
+"""The model core: constraints that bind, mechanisms that move the world, reproducibility."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.catalog import load_catalog
+from model.engine import Event, simulate
+from model.engine.model import EntenteModel
+from model.scenario import load_scenario, scenarios_dir
+from tests.conftest import make_config
+
+RATIONAL = {"world__temperature": 1e-4, "world__tremble": 0.0}
+
+
+def _su35_wanted(**extra):
+    """Russia badly wants Iran stronger; the Gulf still matters to it (gate closed)."""
+    cfg = make_config(
+        steps=1,
+        **RATIONAL,
+        **{
+            "initial__iran.strength": 0.05,
+            "actors__russia__interests__iran_middling__weight": 40.0,
+            "relations__russia-saudi": 0.9,
+            "relations__russia-uae": 0.9,
+            "constraints__RU_GULF_COST__weight": 0.0,
+            "constraints__RU_ISRAEL_COST__weight": 0.0,
+            "initial__russia.ad_spare": 0.0,
+        },
+        **extra,
+    )
+    # make the S-400 useless here so that the Su-35 is the single best option
+    cfg.spec["actions"]["transfer_s400"]["by_target"]["iran"]["iran.strength"] = 0.0
+    cfg.spec["actions"]["transfer_s400"]["effects"]["cohesion"] = 0.0
+    return cfg
+
+
+def _russia_choice(result, step=0):
+    ru = result.actors.index("russia")
+    return [result.options[ru][k] for k in result.choices[step, :, ru]]
+
+
+def test_su35_gate_blocks_the_best_action_and_records_why():
+    cfg = _su35_wanted()
+    res = simulate(cfg, 5, detail=True)
+    ru = res.actors.index("russia")
+    su35 = res.options[ru].index(("transfer_su35", "iran"))
+    detail = res.records[0][ru].detail
+    assert (detail["free"] == su35).all(), "Su-35 must be Russia's unconstrained best action here"
+    assert all(c != ("transfer_su35", "iran") for c in _russia_choice(res))
+    gate = res.constraint_ids.index("RU_SU35_GATE")
+    assert ((res.bound[0, :, ru] >> gate) & 1).all(), "the record must name the Su-35 gate"
+    claims = load_catalog()["constraints"]["RU_SU35_GATE"]["claims"]
+    assert {"C16", "C26"} <= set(claims)
+
+
+def test_lifting_the_su35_gate_makes_it_choosable_and_never_binding():
+    cfg = _su35_wanted()
+    cfg.spec["constraints"]["RU_SU35_GATE"]["lifted"] = True
+    res = simulate(cfg, 5)
+    assert all(c == ("transfer_su35", "iran") for c in _russia_choice(res))
+    gate = res.constraint_ids.index("RU_SU35_GATE")
+    assert not ((res.bound >> gate) & 1).any()
+
+
+def test_troops_and_nuclear_umbrella_are_never_feasible():
+    sc = load_scenario(scenarios_dir() / "all_out_war.yaml")
+    sc.config.steps = 8
+    res = simulate(sc.config, 20, detail=True)
+    ru = res.actors.index("russia")
+    forbidden = [k for k, (act, _) in enumerate(res.options[ru]) if act in ("direct_intervention", "nuclear_signalling")]
+    for step in res.records:
+        assert not step[ru].detail["feasible"][:, forbidden].any()
+    assert not np.isin(res.choices[:, :, ru], forbidden).any()
+
+
+@settings(max_examples=40, deadline=None)
+@given(spare=st.lists(st.floats(0.0, 2.5), min_size=1, max_size=16))
+def test_air_defence_exports_never_exceed_spare_stock(spare):
+    cfg = make_config(
+        steps=1,
+        **{
+            "initial__iran.strength": 0.05,
+            "actors__russia__interests__iran_middling__weight": 40.0,
+            "constraints__RU_GULF_COST__weight": 0.0,
+            "constraints__RU_ISRAEL_COST__weight": 0.0,
+        },
+    )
+    cfg.spec["constraints"]["RU_S400_GATE"]["lifted"] = True
+    m = EntenteModel(cfg, len(spare))
+    m.x[:, m.vi["russia.ad_spare"]] = spare
+    before = m.x[:, m.vi["russia.ad_spare"]].copy()
+    m.step()
+    ru = m.tables.actor_index["russia"]
+    opts = m.actors[ru].table.options
+    cost = {"transfer_s400": 1.0, "transfer_shorad": 0.5}
+    for r, k in enumerate(m.choices[0, :, ru]):
+        act = opts[k][0]
+        if act in cost:
+            assert cost[act] <= before[r] + 1e-9, f"exported {act} with only {before[r]} spare"
+    assert (m.x[:, m.vi["russia.ad_spare"]] >= 0).all()
+
+
+def _paired(events_a, events_b, steps=6, n=300, **paths):
+    a = simulate(make_config(steps=steps, seed=11, events=events_a, **paths), n)
+    b = simulate(make_config(steps=steps, seed=11, events=events_b, **paths), n)
+    return a, b
+
+
+def test_nuclear_strike_raises_russian_condemnation_and_oil():
+    strike = [Event("israel", "strike_nuclear", "iran", step=1)]
+    hold = [Event("israel", "hold", "none", step=1)]
+    a, b = _paired(strike, hold)
+    ru = a.actors.index("russia")
+    hostile = [k for k, (act, t) in enumerate(a.options[ru]) if t == "israel" and act in ("condemn", "warn", "un_draft")]
+    share_a = np.isin(a.choices[1:3, :, ru], hostile).mean()
+    share_b = np.isin(b.choices[1:3, :, ru], hostile).mean()
+    assert share_a > share_b + 0.05
+    brent = a.variables.index("brent")
+    assert a.series[2, :, brent].mean() > b.series[2, :, brent].mean() + 1.0
+
+
+def test_us_ukraine_offer_lowers_russian_support_for_iran():
+    offer = [Event("usa", "offer_ukraine_deal", "russia", step=1)]
+    a, b = _paired(offer, [], steps=10)
+    tier = a.variables.index("russia.support_tier")
+    assert a.series[2:, :, tier].mean() < b.series[2:, :, tier].mean() - 0.1
+
+
+def test_nuclear_deal_lowers_oil_and_cohesion():
+    deal = [Event("usa", "offer_nuclear_deal", "iran", step=1), Event("iran", "accept_nuclear_deal", "usa", step=2)]
+    a, b = _paired(deal, [], steps=10)
+    for var in ("brent", "cohesion"):
+        i = a.variables.index(var)
+        assert a.series[-1, :, i].mean() < b.series[-1, :, i].mean(), var
+
+
+def test_same_seed_same_trajectory_other_seed_other_trajectory():
+    cfg = make_config(steps=10, seed=3)
+    a, b = simulate(cfg, 50), simulate(cfg, 50)
+    assert np.array_equal(a.series, b.series) and np.array_equal(a.choices, b.choices)
+    c = simulate(make_config(steps=10, seed=4), 50)
+    assert not np.array_equal(a.series, c.series)
+
+
+def test_replicate_is_identical_alone_in_a_batch_or_split():
+    sc = load_scenario(scenarios_dir() / "baseline.yaml")
+    cfg = sc.config
+    full = simulate(cfg, 1000)
+    for r in (0, 417, 999):
+        alone = simulate(cfg, [r])
+        assert np.array_equal(alone.series[:, 0], full.series[:, r])
+        assert np.array_equal(alone.choices[:, 0], full.choices[:, r])
+        assert np.array_equal(alone.bound[:, 0], full.bound[:, r])
+    lo, hi = simulate(cfg, np.arange(0, 600)), simulate(cfg, np.arange(600, 1000))
+    assert np.array_equal(np.concatenate([lo.series, hi.series], axis=1), full.series)
+    assert np.array_equal(np.concatenate([lo.choices, hi.choices], axis=1), full.choices)
+
+
+def test_central_forecast_russia_stays_at_or_below_limited_arms_in_all_out_war():
+    """C58: over 200 replicate seeds of a forced all-out war, Russian support stays low."""
+    sc = load_scenario(scenarios_dir() / "all_out_war.yaml")
+    res = simulate(sc.config, 200)
+    tier = res.outcomes["max_support_tier"]
+    assert (tier <= 4).mean() >= 0.95
+    assert tier.max() < 6
+    assert res.outcomes["sustained_war"].mean() > 0.9, "the scenario must actually be an all-out war"
+
+
+@pytest.mark.parametrize("variable", ["escalation", "brent", "west_attention", "iran.strength", "cohesion"])
+def test_variables_stay_within_declared_bounds(variable):
+    spec = load_catalog()
+    res = simulate(make_config(steps=12), 100)
+    i = res.variables.index(variable)
+    lo, hi = spec["world"]["variables"][variable]["lower"], spec["world"]["variables"][variable]["upper"]
+    assert res.series[:, :, i].min() >= lo and res.series[:, :, i].max() <= hi
