@@ -1,0 +1,184 @@
+"""Analyse one run folder: outcome table, constraint audit, plots, summary and narratives.
+
+Reads only the run folder (manifest, Parquet tables, decisions.jsonl) and writes back into
+it. Never imports the simulation.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.analysis import data, plotdata
+from model.explain.narrative import narrate
+
+
+def fmt(v: float, kind: str = "continuous") -> str:
+    if v is None or not np.isfinite(v):
+        return "n/a"
+    if kind in ("binary", "event", "probability"):
+        return f"{v:.1%}"
+    return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def write_outcomes_csv(folder: Path, table: dict[str, np.ndarray]) -> None:
+    buf = io.StringIO()
+    cols = list(table)
+    w = csv.writer(buf)
+    w.writerow(cols)
+    n = len(table["replicate"])
+    for i in range(n):
+        row = []
+        for c in cols:
+            v = table[c][i]
+            if c == "seed":
+                row.append(str(int(v)))
+            elif isinstance(v, float | np.floating):
+                row.append("" if not np.isfinite(v) else f"{float(v):.6g}")
+            else:
+                row.append(str(v))
+        w.writerow(row)
+    from model.execution.store import write_text
+
+    write_text(folder / "outcomes.csv", buf.getvalue())
+
+
+def audit(folder: Path, meta: dict[str, Any]) -> list[dict[str, Any]]:
+    actors = sorted({c["actor"] for c in meta["constraints"]})
+    dec = data.read_decisions(folder, [f"{a}.bound" for a in actors])
+    return plotdata.constraint_audit({a: dec[f"{a}.bound"] for a in actors}, meta["constraints"], meta["step_days"])
+
+
+def write_audit_csv(folder: Path, rows: list[dict[str, Any]]) -> None:
+    from model.execution.store import write_text
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["actor", "constraint", "kind", "claims", "share_of_replicates", "mean_steps_bound", "median_first_week", "text"])
+    for r in rows:
+        w.writerow(
+            [r["actor"], r["constraint"], r["kind"], " ".join(r["claims"]), f"{r['share_of_replicates']:.4f}", f"{r['mean_steps_bound']:.3f}", f"{r['median_first_week']:.1f}", r["text"]]
+        )
+    write_text(folder / "constraints.csv", buf.getvalue())
+
+
+def audit_sentences(rows: list[dict[str, Any]], meta: dict[str, Any], top: int = 6) -> list[str]:
+    out = []
+    for r in rows[:top]:
+        if r["share_of_replicates"] <= 0:
+            continue
+        label = meta["actors"].get(r["actor"], {}).get("label", r["actor"])
+        out.append(
+            f"{label}'s {r['constraint']} ({r['kind']}; {', '.join(r['claims'])}) bound in {r['share_of_replicates']:.0%} of replicates,"
+            f" first in week {r['median_first_week']:.0f} (median), {r['mean_steps_bound']:.1f} steps on average: {r['text']}"
+        )
+    return out
+
+
+def make_plots(folder: Path, meta: dict[str, Any]) -> list[Path]:
+    from model.analysis import plots
+
+    out = []
+    name = meta["scenario"]["name"]
+    variables = [v for v in plotdata.TIME_METRICS if v in meta["variables"]]
+    series = data.read_series(folder, [*variables, "max_rung"])
+    colours = plots.scenario_colours([name])
+    pdir = folder / "plots"
+    for v in variables:
+        fan = plotdata.fan(series[v], meta["step_days"])
+        fig = plots.fan_chart({name: fan}, f"{v} — {name}", f"{v} ({meta['variables'][v]['unit']})", colours)
+        out.append(plots.save(fig, pdir / f"timeseries_{v}.png"))
+    x = plotdata.weeks(series["russia.support_tier"].shape[0], meta["step_days"])
+    shares = plotdata.category_shares(series["russia.support_tier"], len(meta["support_tiers"]))
+    out.append(plots.save(plots.tier_chart(x, shares, meta["support_tiers"], f"Russia's support tier for Iran — {name}"), pdir / "support_tiers.png"))
+    ladder = plotdata.ladder_occupancy(series["max_rung"][1:])
+    out.append(plots.save(plots.ladder_chart(x[1:], ladder, f"Escalation ladder occupancy (highest rung of the week) — {name}"), pdir / "ladder.png"))
+    table = data.read_outcomes(folder)
+    reported = meta["reported_outcomes"]
+    omet = meta["outcomes"]
+    cont = [o for o in reported if omet[o]["kind"] in ("continuous", "tier")]
+    if cont:
+        fig = plots.outcome_distributions({name: table}, cont, {o: omet[o]["unit"] for o in cont}, colours, f"Outcome distributions — {name}")
+        out.append(plots.save(fig, pdir / "outcome_distributions.png"))
+    probs = plotdata.probability_table({name: table}, reported, omet)
+    if probs:
+        out.append(plots.save(plots.probability_chart(probs, [name], colours, f"Outcome probabilities — {name}"), pdir / "probabilities.png"))
+    rows = audit(folder, meta)
+    out.append(plots.save(plots.audit_chart(rows, f"Constraint audit — {name}"), pdir / "constraint_audit.png"))
+    return out
+
+
+def summary(folder: Path, meta: dict[str, Any], plot_files: list[Path], rows: list[dict[str, Any]]) -> str:
+    table = data.read_outcomes(folder)
+    sc = meta["scenario"]
+    n = len(table["replicate"])
+    lines = [
+        f"# {sc['title']}",
+        "",
+        f"**Scenario** `{sc['name']}` (hash {sc['digest']}), {n} replicates, {meta['steps']} steps of {meta['step_days']:g} days"
+        + (f" from {meta['start_date']}" if meta.get("start_date") else "")
+        + f", master seed {meta['seed']}.",
+        "",
+        f"**Question.** {sc['question'].strip()}",
+        "",
+        f"Claims: {', '.join(sc['claims']) or 'none listed'}.",
+        "",
+    ]
+    if meta.get("precision"):
+        p = meta["precision"]
+        lines += [
+            f"**Precision.** Replicates were added until every reported probability's 95% interval was narrower than ±{p['target']:g}:"
+            f" {p['replicates']} replicates were needed (ceiling {p['ceiling']}); widest half-width {p['achieved']:.4f}"
+            + (" — the ceiling was reached before the target." if not p["met"] else "."),
+            "",
+        ]
+    lines += ["## Key outcomes", "", "| outcome | estimate | 95% interval (probabilities) or 5-95% range | unit |", "|---|---|---|---|"]
+    for r in plotdata.outcome_rows(table, meta["reported_outcomes"], meta["outcomes"]):
+        kind = r["kind"]
+        est = fmt(r["value"], kind)
+        if kind == "event":
+            est += f" (median week {r['median_week']:.0f})" if np.isfinite(r.get("median_week", np.nan)) else ""
+        unit = "probability" if kind in ("binary", "event") else r["unit"]
+        rng = f"{fmt(r['low'], kind)} – {fmt(r['high'], kind)}"
+        label = f"{r['outcome']} (happened by the horizon)" if kind == "event" else r["outcome"]
+        lines.append(f"| {label} | {est} | {rng} | {unit} |")
+    lines += ["", "## Constraint audit", ""]
+    sents = audit_sentences(rows, meta)
+    lines += [f"- {s}" for s in sents] or ["- No constraint bound in any replicate."]
+    lines += ["", "Full table: [constraints.csv](constraints.csv).", "", "## Plots", ""]
+    for p in plot_files:
+        lines += [f"![{p.stem}](plots/{p.name})", ""]
+    lines += [
+        "## Files",
+        "",
+        "- `outcomes.csv`: one row per replicate (seed, sampled values, outcomes).",
+        "- `timeseries/`, `decisions/`: Parquet tables of every step (see runs/README.md).",
+        "- `decisions.jsonl`, `narrative.md`: full decision records and narratives of the traced replicates"
+        f" ({', '.join(f'{k} = {v}' for k, v in meta['traced'].items())}).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def analyse_run(folder: str | Path) -> None:
+    """Write outcomes.csv, constraints.csv, plots/, summary.md and narrative.md."""
+    from model.execution.store import write_text
+
+    folder = Path(folder)
+    meta = data.manifest(folder)
+    write_outcomes_csv(folder, data.read_outcomes(folder))
+    rows = audit(folder, meta)
+    write_audit_csv(folder, rows)
+    files = make_plots(folder, meta)
+    write_text(folder / "summary.md", summary(folder, meta, files, rows))
+    records = data.read_jsonl(folder / "decisions.jsonl")
+    if records:
+        parts = [f"# Narratives — {meta['scenario']['title']}", ""]
+        for role, rep in meta["traced"].items():
+            for r in rep if isinstance(rep, list) else [rep]:
+                parts += [f"*{role} replicate*", "", narrate(records, meta, r)]
+        write_text(folder / "narrative.md", "\n".join(parts))

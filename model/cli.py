@@ -1,0 +1,452 @@
+"""The ``entente`` command line: parses arguments and wires the layers; no logic of its own.
+
+Heavy libraries (Mesa, pandas, matplotlib, pyarrow) are imported inside the commands that
+use them, so ``entente --help`` stays fast. Exit codes: 0 success, 2 bad input, 1 anything
+else. No traceback reaches the user unless ENTENTE_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+EPILOG = {
+    "run": """examples:
+  entente run scenarios/baseline.yaml
+  entente run scenarios/us_joins_strikes.yaml --replicates 5000 --workers 2 --trace 7,42
+  entente run scenarios/baseline.yaml --precision 0.01 --max-replicates 50000
+  entente run --resume runs/baseline/.20241014T120000Z-abc1234.partial""",
+    "compare": """examples:
+  entente compare scenarios/baseline.yaml scenarios/israel_strikes_nuclear.yaml scenarios/us_joins_strikes.yaml
+  entente compare runs/baseline/<run> runs/us_joins_strikes/<run> --reference baseline""",
+    "validate": "examples:\n  entente validate scenarios/*.yaml",
+    "explain": """examples:
+  entente explain runs/baseline/<run> --replicate 7381
+  entente explain runs/baseline/<run> --pick worst --by peak_escalation --actor russia
+  entente explain runs/baseline/<run> --replicate 12 --step 3""",
+    "narrate": "examples:\n  entente narrate runs/baseline/<run> --replicate 7381",
+    "sensitivity": """examples:
+  entente sensitivity scenarios/baseline.yaml --claims --replicates 500
+  entente sensitivity scenarios/baseline.yaml --method sobol --samples 256
+  entente sensitivity scenarios/baseline.yaml --method morris --outcome peak_brent""",
+    "discover": """examples:
+  entente discover runs/baseline/<run> --outcome "max_support_tier >= 4"
+  entente discover runs/baseline/<run> --outcome "peak_brent > 100\"""",
+    "actors": "examples:\n  entente actors\n  entente actors russia",
+    "claims": "examples:\n  entente claims\n  entente claims C16",
+    "rerun": "examples:\n  entente rerun runs/baseline/<run>",
+    "schema": "examples:\n  entente schema > scenario.schema.json",
+    "list": "examples:\n  entente list",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="entente",
+        description="Scenario and stance simulation of the Russia-Iran entente and Middle East escalation.",
+        epilog="Every behaviour cites the source articles' claims: see `entente claims` and `entente actors`.\n"
+        "Exit codes: 0 success, 2 bad input, 1 anything else. ENTENTE_DEBUG=1 shows tracebacks.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def cmd(name: str, help_: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_, description=help_, epilog=EPILOG.get(name), formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    def run_options(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--replicates", type=int, help="number of replicates (default: the scenario's)")
+        sp.add_argument("--seed", type=int, help="master seed (default: the scenario's)")
+        sp.add_argument("--steps", type=int, help="horizon in steps (default: the scenario's)")
+        sp.add_argument("--out", default="runs", help="folder under which run folders are created (default: runs)")
+        sp.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
+        sp.add_argument("--chunk-size", type=int, default=0, help="replicates per chunk (default: automatic)")
+        sp.add_argument("--executor", choices=["local", "dask", "dask-local"], default="local", help="where chunks run (default: local processes)")
+        sp.add_argument("--scheduler", help="Dask scheduler address for --executor dask (e.g. tcp://10.0.0.5:8786)")
+        sp.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sp = cmd("run", "Run a scenario as a Monte Carlo ensemble into runs/<scenario>/<timestamp>-<hash>/.")
+    sp.add_argument("scenario", nargs="?", help="scenario YAML file")
+    run_options(sp)
+    sp.add_argument("--trace", default="", help="comma-separated replicates whose full decision records to keep")
+    sp.add_argument("--precision", type=float, help="add replicates until every reported probability's 95%% interval is within +/-P")
+    sp.add_argument("--max-replicates", type=int, default=100_000, help="ceiling for --precision (default: 100000)")
+    sp.add_argument("--resume", metavar="FOLDER", help="finish an interrupted run (a .partial folder)")
+
+    sp = cmd("compare", "Run (or read) several scenarios and compare them with paired, common-random-number statistics.")
+    sp.add_argument("items", nargs="+", help="scenario files (run first) or completed run folders")
+    sp.add_argument("--reference", help="scenario name the others are compared with (default: the first)")
+    run_options(sp)
+
+    sp = cmd("validate", "Check scenario files; prints every problem (file:line:col) and exits 2 on any.")
+    sp.add_argument("files", nargs="+")
+
+    cmd("list", "List the shipped scenarios and the questions they ask.")
+    sp = cmd("actors", "Show actors' interests, stances, stocks and constraints, each with its claim ids.")
+    sp.add_argument("name", nargs="?")
+    sp = cmd("claims", "Show the claims ledger and where the model uses each claim.")
+    sp.add_argument("id", nargs="?")
+    cmd("schema", "Print the JSON Schema of the scenario format (for editors that validate YAML).")
+
+    sp = cmd("explain", "Re-simulate one replicate of a run alone and show every decision, alternative and binding constraint.")
+    sp.add_argument("run", help="run folder")
+    sp.add_argument("--replicate", type=int)
+    sp.add_argument("--pick", choices=["worst", "median", "best"], help="pick the replicate by an outcome instead")
+    sp.add_argument("--by", default="peak_escalation", help="outcome for --pick (default: peak_escalation)")
+    sp.add_argument("--actor", help="only this actor")
+    sp.add_argument("--step", type=int, help="only this step")
+
+    sp = cmd("narrate", "Tell one replicate of a run as a week-by-week story.")
+    sp.add_argument("run", help="run folder")
+    sp.add_argument("--replicate", type=int)
+    sp.add_argument("--pick", choices=["worst", "median", "best"])
+    sp.add_argument("--by", default="peak_escalation")
+
+    sp = cmd("sensitivity", "Sensitivity of outcomes to the claims (switch each off) or to the uncertainties (Morris, Sobol).")
+    sp.add_argument("scenario")
+    g = sp.add_mutually_exclusive_group(required=True)
+    g.add_argument("--claims", action="store_true", help="switch each claim off in turn, paired with the full model")
+    g.add_argument("--method", choices=["morris", "sobol"], help="global sensitivity to the scenario's uncertainties (SALib)")
+    sp.add_argument("--outcome", action="append", help="outcome(s) to analyse (default: a standard set)")
+    sp.add_argument("--samples", type=int, default=128, help="base sample size N for Sobol / trajectories for Morris (default 128)")
+    run_options(sp)
+
+    sp = cmd("discover", "Scenario discovery (PRIM): which sampled uncertainties lead to an outcome of interest.")
+    sp.add_argument("run", help="run folder")
+    sp.add_argument("--outcome", required=True, help='a condition on outcomes, e.g. "max_support_tier >= 4"')
+    sp.add_argument("--threshold", type=float, default=0.5, help="minimum box density (default 0.5)")
+
+    sp = cmd("rerun", "Run again exactly what a run folder's manifest records, into a new folder.")
+    sp.add_argument("run")
+    sp.add_argument("--out", help="folder for the new run (default: beside the old one)")
+    sp.add_argument("--workers", type=int, default=0)
+    sp.add_argument("--quiet", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``entente`` program."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return 2 if exc.code not in (0, None) else 0
+    if not args.command:
+        parser.print_help()
+        return 0
+    from model.errors import InputError, RunError
+
+    handler: Callable[[argparse.Namespace], int] = globals()[f"_cmd_{args.command}"]
+    try:
+        return handler(args)
+    except InputError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        return 2
+    except RunError as exc:
+        print(f"entente: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("entente: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the user gets a sentence, the developer a traceback on request
+        if os.environ.get("ENTENTE_DEBUG"):
+            raise
+        print(f"entente: internal error: {type(exc).__name__}: {exc} (set ENTENTE_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 1
+
+
+# ------------------------------------------------------------------ commands
+def _load(path: str):  # noqa: ANN202
+    from model.scenario import load_scenario
+
+    return load_scenario(path)
+
+
+def _run_opts(args: argparse.Namespace):  # noqa: ANN202
+    from model.execution import RunOptions
+
+    trace = tuple(int(x) for x in getattr(args, "trace", "").split(",") if x.strip()) if getattr(args, "trace", "") else ()
+    return RunOptions(
+        workers=args.workers,
+        chunk_size=getattr(args, "chunk_size", 0),
+        executor=getattr(args, "executor", "local"),
+        scheduler=getattr(args, "scheduler", None),
+        trace=trace,
+        precision=getattr(args, "precision", None),
+        max_replicates=getattr(args, "max_replicates", 100_000),
+        quiet=args.quiet,
+    )
+
+
+def _check_run_args(args: argparse.Namespace) -> None:
+    from model.errors import InputError
+
+    for name in ("replicates", "steps"):
+        v = getattr(args, name, None)
+        if v is not None and v < 1:
+            raise InputError.one("command line", f"--{name} must be at least 1, found {v}")
+    if getattr(args, "seed", None) is not None and args.seed < 0:
+        raise InputError.one("command line", f"--seed must be >= 0, found {args.seed}")
+    if getattr(args, "workers", 0) < 0:
+        raise InputError.one("command line", "--workers must be >= 0")
+    p = getattr(args, "precision", None)
+    if p is not None and not 0 < p < 0.5:
+        raise InputError.one("command line", f"--precision must lie in (0, 0.5), found {p}")
+    if getattr(args, "executor", "local") == "dask" and not getattr(args, "scheduler", None):
+        raise InputError.one("command line", "--executor dask needs --scheduler ADDRESS (or use --executor dask-local)")
+    if getattr(args, "trace", ""):
+        try:
+            [int(x) for x in args.trace.split(",") if x.strip()]
+        except ValueError:
+            raise InputError.one("command line", f"--trace expects replicate numbers like 7,42, found '{args.trace}'") from None
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from model.errors import InputError
+    from model.execution import resume, run_scenario
+
+    _check_run_args(args)
+    if args.resume:
+        folder = resume(Path(args.resume), _run_opts(args))
+    else:
+        if not args.scenario:
+            raise InputError.one("command line", "entente run needs a scenario file (or --resume FOLDER)")
+        sc = _load(args.scenario).with_run_options(args.replicates, args.seed, args.steps)
+        folder = run_scenario(sc, Path(args.out), _run_opts(args), ["entente", *sys.argv[1:]])
+    print(folder)
+    print(f"summary: {folder / 'summary.md'}")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from model.analysis.compare import compare_runs
+    from model.errors import InputError
+    from model.execution import run_scenario
+
+    _check_run_args(args)
+    folders: list[Path] = []
+    scenarios = []
+    for item in args.items:
+        p = Path(item)
+        if p.is_dir():
+            if not (p / "manifest.json").exists():
+                raise InputError.one(item, "not a run folder (no manifest.json) and not a scenario file")
+            folders.append(p)
+            scenarios.append(None)
+        else:
+            scenarios.append(_load(item))
+            folders.append(None)  # type: ignore[arg-type]
+    names = []
+    for sc, f in zip(scenarios, folders, strict=True):
+        if sc is not None:
+            names.append(sc.name)
+        else:
+            import json
+
+            names.append(json.loads((f / "manifest.json").read_text())["scenario"]["name"])
+    if len(set(names)) != len(names):
+        raise InputError.one("command line", f"scenario names must differ to be compared: {', '.join(names)}")
+    reference = args.reference or names[0]
+    if reference not in names:
+        raise InputError.one("command line", f"--reference '{reference}' is not among {', '.join(names)}")
+    ref_sc = scenarios[names.index(reference)]
+    seed = args.seed if args.seed is not None else (ref_sc.seed if ref_sc is not None else None)
+    for i, sc in enumerate(scenarios):
+        if sc is None:
+            continue
+        sc = sc.with_run_options(args.replicates, seed, args.steps)
+        if not args.quiet:
+            print(f"running {sc.name} ({sc.replicates} replicates)...", file=sys.stderr)
+        folders[i] = run_scenario(sc, Path(args.out), _run_opts(args), ["entente", *sys.argv[1:]])
+    report = compare_runs(folders, reference, Path(args.out))
+    print(report)
+    print(f"report: {report / 'report.html'}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from model.errors import InputError
+    from model.scenario import validate
+
+    issues = []
+    for f in args.files:
+        issues += validate(f)
+    if issues:
+        raise InputError(issues)
+    for f in args.files:
+        print(f"ok {f}")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from model.scenario import load_scenario, shipped
+
+    for p in shipped():
+        sc = load_scenario(p)
+        print(f"{sc.name}  ({p})")
+        print(textwrap.indent(textwrap.fill(f"{sc.title}. {' '.join(sc.question.split())}", 96), "    "))
+        print(f"    claims: {', '.join(sc.claims)}")
+    return 0
+
+
+def _cmd_actors(args: argparse.Namespace) -> int:
+    from model.catalog import load_catalog
+    from model.errors import InputError, did_you_mean
+
+    spec = load_catalog()
+    names = [args.name] if args.name else list(spec["actors"])
+    for n in names:
+        if n not in spec["actors"]:
+            raise InputError.one("command line", f"unknown actor '{n}'{did_you_mean(n, list(spec['actors']))}")
+    for n in names:
+        a = spec["actors"][n]
+        print(f"{n}: {a['label']}  [{', '.join(a.get('claims', []))}]")
+        if not args.name:
+            continue
+        print("  interests (utility terms over world outcomes):")
+        for t, it in a["interests"].items():
+            extra = {"peak": f" target {it.get('target')} width {it.get('width')}", "above": f" above {it.get('threshold')}"}.get(it["kind"], "")
+            print(f"    {t:22s} {it['kind']:6s} {it['var']:26s} weight {it['weight']:<7g}{extra}  [{', '.join(it['claims'])}]")
+        r = a["response"]
+        print(f"  response to grievances: {r['weight']}  [{', '.join(r.get('claims', []))}]{r.get('assumption', '') and ' assumption: ' + r['assumption']}")
+        print("  stances:")
+        for s, st in a["stances"].items():
+            cite = ", ".join(st.get("claims", [])) or "assumption: " + st.get("assumption", "")
+            print(f"    {s:24s} {st['value']:+.2f}  [{cite}]")
+        stocks = [v for v in spec["world"]["variables"] if v.startswith(f"{n}.")]
+        if stocks:
+            print("  stocks and state:")
+            for v in stocks:
+                d = spec["world"]["variables"][v]
+                print(f"    {v:26s} {d['initial']:<8g} {d['unit']:28s} [{', '.join(d.get('claims', []))}]")
+        cons = [(cid, c) for cid, c in spec["constraints"].items() if c["actor"] == n]
+        if cons:
+            print("  constraints:")
+            for cid, c in cons:
+                acts = ", ".join(c["actions"])
+                print(f"    {cid:26s} {c['kind']:6s} on {acts}  [{', '.join(c['claims'])}]")
+                print(f"      {c['text']}")
+                if "condition" in c:
+                    print(f"      condition: {c['condition']}  params: {c.get('params', {})}")
+                if "penalty" in c:
+                    print(f"      penalty: {c['penalty']}  params: {c.get('params', {})}")
+        opts = [f"{act}>{t}" if t != "none" else act for act, sa in spec["actions"].items() for t in sa.get("takers", {}).get(n, [])]
+        print(f"  options ({len(opts)}): {', '.join(opts)}")
+    return 0
+
+
+def _cmd_claims(args: argparse.Namespace) -> int:
+    from model.catalog import claim_references, load_catalog
+    from model.errors import InputError
+
+    spec = load_catalog()
+    refs = claim_references(spec)
+    ids = [args.id] if args.id else list(spec["claims"])
+    for cid in ids:
+        if cid not in spec["claims"]:
+            raise InputError.one("command line", f"unknown claim '{cid}' (C01-C60)")
+        c = spec["claims"][cid]
+        print(f"{cid} [{c['kind']}] {c['text']}")
+        print(f"    source: {c['source']} — {spec['sources'][c['source']]}")
+        if cid in spec["not_modelled"]:
+            print(f"    not modelled: {spec['not_modelled'][cid]}")
+        else:
+            where = refs.get(cid, [])
+            shown = where if args.id else where[:4]
+            print(f"    used in ({len(where)}): {', '.join(shown)}{' ...' if len(where) > len(shown) else ''}")
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from model.scenario.schema import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def _pick(run: Path, replicate: int | None, pick: str | None, by: str) -> int:
+    from model.analysis.data import manifest, read_outcomes
+    from model.errors import InputError
+
+    meta = manifest(run)
+    if replicate is not None:
+        if not 0 <= replicate < meta["replicates"]:
+            raise InputError.one("command line", f"--replicate must lie in 0..{meta['replicates'] - 1}")
+        return replicate
+    if not pick:
+        raise InputError.one("command line", "give --replicate K or --pick worst|median|best")
+    table = read_outcomes(run)
+    if by not in table:
+        raise InputError.one("command line", f"unknown outcome '{by}' for --by")
+    import numpy as np
+
+    v = np.asarray(table[by], dtype=float)
+    if pick == "worst":
+        i = int(np.nanargmax(v))
+    elif pick == "best":
+        i = int(np.nanargmin(v))
+    else:
+        med = float(np.nanmedian(v))
+        i = int(np.nanargmin(np.abs(v - med)))
+    return int(table["replicate"][i])
+
+
+def _run_folder(path: str) -> Path:
+    from model.errors import InputError
+
+    p = Path(path)
+    if not (p / "manifest.json").exists():
+        raise InputError.one(path, "not a run folder (no manifest.json)")
+    return p
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from model.explain.explain import explain
+
+    run = _run_folder(args.run)
+    rep = _pick(run, args.replicate, args.pick, args.by)
+    print(explain(run, rep, actor=args.actor, step=args.step))
+    return 0
+
+
+def _cmd_narrate(args: argparse.Namespace) -> int:
+    from model.explain.explain import narrate_replicate
+
+    run = _run_folder(args.run)
+    rep = _pick(run, args.replicate, args.pick, args.by)
+    print(narrate_replicate(run, rep))
+    return 0
+
+
+def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    from model.sensitivity import run_sensitivity
+
+    _check_run_args(args)
+    sc = _load(args.scenario).with_run_options(args.replicates, args.seed, args.steps)
+    folder = run_sensitivity(sc, args, Path(args.out))
+    print(folder)
+    return 0
+
+
+def _cmd_discover(args: argparse.Namespace) -> int:
+    from model.analysis.discover import discover
+
+    run = _run_folder(args.run)
+    print(discover(run, args.outcome, args.threshold))
+    return 0
+
+
+def _cmd_rerun(args: argparse.Namespace) -> int:
+    from model.execution import RunOptions, rerun
+
+    run = _run_folder(args.run)
+    folder = rerun(run, Path(args.out) if args.out else None, RunOptions(workers=args.workers, quiet=args.quiet), ["entente", *sys.argv[1:]])
+    print(folder)
+    return 0

@@ -1,0 +1,278 @@
+"""Run an ensemble: chunks of replicates, across processes or a Dask cluster, streamed to disk.
+
+Every chunk is a contiguous range of replicate indices simulated as one vectorised batch.
+Because a replicate's trajectory depends only on the configuration, the master seed and its
+index, results are identical bit for bit for any worker count, chunk size or executor.
+Each chunk writes its own three Parquet files, so memory stays bounded however many
+replicates run, and an interrupted run keeps every finished chunk.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.engine import Config
+from model.execution import store
+
+BYTES_PER_REPLICATE_STEP = 90  # measured on the baseline (zstd Parquet); used for the disk check
+DEFAULT_MAX_REPLICATES = 100_000
+
+
+class ChunkFailure(Exception):
+    """A chunk failed inside the model; names the first failing replicate and its seed."""
+
+    def __init__(self, start: int, stop: int, replicate: int | None, seed: int | None, message: str) -> None:
+        super().__init__(message)
+        self.start, self.stop, self.replicate, self.seed, self.message = start, stop, replicate, seed, message
+
+
+@dataclass
+class Progress:
+    """A text progress bar on stderr: shown only for work that lasts more than about a second."""
+
+    total: int
+    label: str = "replicates"
+    quiet: bool = False
+    started: float = 0.0
+    done: int = 0
+    _last: float = 0.0
+    _shown: bool = False
+    _last_decile: int = -1
+
+    def __post_init__(self) -> None:
+        self.started = time.perf_counter()
+
+    def add(self, n: int) -> None:
+        self.done += n
+        now = time.perf_counter()
+        elapsed = now - self.started
+        if self.quiet or elapsed < 1.0 and self.done < self.total:
+            return
+        tty = sys.stderr.isatty()
+        decile = int(10 * self.done / max(self.total, 1))
+        if tty and now - self._last < 0.2 and self.done < self.total:
+            return
+        if not tty and decile == self._last_decile and self.done < self.total:
+            return
+        self._last, self._last_decile, self._shown = now, decile, True
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        left = (self.total - self.done) / rate if rate > 0 else 0.0
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        bar = "#" * filled + "-" * (width - filled)
+        line = f"[{bar}] {self.done}/{self.total} {self.label}  {rate:,.0f}/s  {elapsed:5.1f}s elapsed, ~{left:4.1f}s left"
+        sys.stderr.write(("\r" if tty else "") + line + ("" if tty else "\n"))
+        if tty and self.done >= self.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def plan_chunks(start: int, stop: int, chunk_size: int) -> list[tuple[int, int]]:
+    """Contiguous replicate ranges of at most chunk_size covering [start, stop)."""
+    return [(a, min(a + chunk_size, stop)) for a in range(start, stop, chunk_size)]
+
+
+def default_chunk_size(replicates: int, workers: int) -> int:
+    return int(max(250, min(5000, math.ceil(replicates / max(1, 4 * workers)))))
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def chunk_tables(result: Any) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The three on-disk tables of one simulated chunk (columns documented in runs/README.md)."""
+    T1, R, V = result.series.shape
+    reps = result.replicates.astype(np.int64)
+    ts: dict[str, np.ndarray] = {
+        "replicate": np.tile(reps, T1),
+        "step": np.repeat(np.arange(T1, dtype=np.int32), R),
+    }
+    for i, name in enumerate(result.variables):
+        ts[name] = result.series[:, :, i].astype(np.float32).ravel()
+    T = T1 - 1
+    dec: dict[str, np.ndarray] = {
+        "replicate": np.tile(reps, T),
+        "step": np.repeat(np.arange(1, T1, dtype=np.int32), R),
+    }
+    for a, name in enumerate(result.actors):
+        dec[f"{name}.option"] = result.choices[:, :, a].astype(np.int16).ravel()
+        dec[f"{name}.bound"] = result.bound[:, :, a].astype(np.int64).ravel()
+        dec[f"{name}.forced"] = result.forced[:, :, a].ravel()
+    out: dict[str, np.ndarray] = {"replicate": reps, "seed": result.keys.astype(np.uint64)}
+    for path, values in sorted(result.sampled.items()):
+        out[f"sampled:{path}"] = values.astype(np.float64)
+    for name, values in result.outcomes.items():
+        out[name] = values
+    return ts, dec, out
+
+
+def run_chunk(config: Config, start: int, stop: int, folder: str) -> dict[str, Any]:
+    """Simulate replicates [start, stop) and write their three tables; runs in any worker."""
+    from model.engine import simulate
+    from model.engine.rng import replicate_keys
+
+    t0 = time.perf_counter()
+    try:
+        result = simulate(config, np.arange(start, stop))
+    except Exception as exc:  # noqa: BLE001 - any model failure is reported with the replicate that caused it
+        bad = None
+        for r in range(start, stop):
+            try:
+                simulate(config, [r])
+            except Exception:  # noqa: BLE001
+                bad = r
+                break
+        seed = int(replicate_keys(config.seed, np.array([bad]))[0]) if bad is not None else None
+        raise ChunkFailure(start, stop, bad, seed, f"{type(exc).__name__}: {exc}") from None
+    ts, dec, out = chunk_tables(result)
+    base = Path(folder)
+    name = store.chunk_name(start, stop)
+    store.write_table(base / "timeseries" / name, ts)
+    store.write_table(base / "decisions" / name, dec)
+    store.write_table(base / "outcomes" / name, out)  # written last: its presence marks the chunk done
+    return {"start": start, "stop": stop, "seconds": time.perf_counter() - t0}
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _sigterm(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def execute(
+    config: Config,
+    chunks: Iterable[tuple[int, int]],
+    folder: Path,
+    workers: int = 1,
+    executor: str = "local",
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> list[dict[str, Any]]:
+    """Run the chunks that are not on disk yet; return their summaries."""
+    todo = [c for c in chunks if c not in store.finished_chunks(folder)]
+    summaries: list[dict[str, Any]] = []
+    old = signal.signal(signal.SIGTERM, _sigterm) if _main_thread() else None
+    try:
+        if executor in ("dask", "dask-local"):
+            summaries = _execute_dask(config, todo, folder, workers, scheduler, progress)
+        elif workers <= 1 or len(todo) <= 1:
+            for a, b in todo:
+                summaries.append(run_chunk(config, a, b, str(folder)))
+                if progress:
+                    progress.add(b - a)
+        else:
+            summaries = _execute_pool(config, todo, folder, workers, progress)
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
+    return summaries
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _execute_pool(config: Config, todo: list[tuple[int, int]], folder: Path, workers: int, progress: Progress | None) -> list[dict[str, Any]]:
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork") if sys.platform.startswith("linux") else mp.get_context("spawn")
+    out: list[dict[str, Any]] = []
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx)
+    try:
+        pending = {pool.submit(run_chunk, config, a, b, str(folder)): (a, b) for a, b in todo}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                a, b = pending.pop(fut)
+                out.append(fut.result())
+                if progress:
+                    progress.add(b - a)
+    except BaseException:
+        for fut in list(locals().get("pending", {})):
+            fut.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in getattr(pool, "_processes", {}).values():
+            proc.terminate()
+        raise
+    pool.shutdown()
+    return out
+
+
+def _execute_dask(
+    config: Config, todo: list[tuple[int, int]], folder: Path, workers: int, scheduler: str | None, progress: Progress | None
+) -> list[dict[str, Any]]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:
+        raise RuntimeError("the Dask executor needs 'dask[distributed]': pip install 'entente[dask]'") from exc
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        cfg = client.scatter(config, broadcast=True)
+        futures = [client.submit(run_chunk, cfg, a, b, str(folder), pure=False) for a, b in todo]
+        out = []
+        for fut in as_completed(futures):
+            res = fut.result()
+            out.append(res)
+            if progress:
+                progress.add(res["stop"] - res["start"])
+        return out
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def check_disk(folder: Path, replicates: int, steps: int, variables: int) -> None:
+    """Refuse to start a run that clearly cannot fit on the disk."""
+    need = replicates * (steps + 1) * BYTES_PER_REPLICATE_STEP * max(1, variables) // 30
+    free = store.free_bytes(folder)
+    if need > free:
+        raise OSError(f"not enough disk space in {folder}: the run needs about {need / 1e6:.0f} MB, {free / 1e6:.0f} MB free")
+
+
+def wilson_halfwidth(p: np.ndarray, n: int, z: float = 1.96) -> np.ndarray:
+    """Half-width of the Wilson score interval (for --precision)."""
+    denom = 1 + z * z / n
+    return z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+
+
+def binary_halfwidths(folder: Path, outcomes: list[str], kinds: dict[str, str]) -> tuple[int, dict[str, float]]:
+    """Current replicate count and Wilson half-width of every reported probability."""
+    from model.analysis.data import read_outcomes
+
+    table = read_outcomes(folder)
+    n = len(table["replicate"])
+    out = {}
+    for name in outcomes:
+        if kinds.get(name) == "binary":
+            p = float(np.mean(table[name]))
+            out[name] = float(wilson_halfwidth(np.array(p), n))
+    return n, out
+
+
+def callback_none(*_: Any) -> None:
+    return None
+
+
+ProgressFactory = Callable[[int], Progress]

@@ -1,0 +1,1 @@
+"""Explanations: decision records, narratives and the explain command."""

@@ -1,0 +1,95 @@
+"""Full decision records of single replicates, re-simulated alone.
+
+The model's randomness is keyed by replicate, so simulating replicate K on its own
+reproduces exactly the trajectory it had inside its ensemble; with ``detail=True`` the
+engine also keeps every utility, every feasibility mask and every constraint hit, which
+this module turns into plain records (JSON-ready dicts) for decisions.jsonl and explain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from model.engine import Config, simulate
+
+STATE_KEYS = ("escalation", "war_state", "brent", "iran.strength", "cohesion", "russia.gulf_stake", "russia.ad_spare", "us.direct_involvement")
+
+
+def decision_records(config: Config, replicate: int, top: int = 3) -> tuple[list[dict[str, Any]], Any]:
+    """Records for every step and actor of one replicate; also returns the Result."""
+    res = simulate(config, [replicate], detail=True)
+    spec = config.spec
+    cons = res.constraint_ids
+    labels = {}
+    for ev in config.events:
+        if ev.step is not None:
+            labels[(ev.step, ev.actor)] = ev.label or "scheduled event"
+        else:
+            labels.setdefault(("when", ev.actor, ev.action, ev.target), ev.label or f"conditional event ({ev.when})")
+    records: list[dict[str, Any]] = []
+    for t, decisions in enumerate(res.records):
+        step = t + 1
+        state = {k: round(float(res.series[t, 0, res.variables.index(k)]), 4) for k in STATE_KEYS}
+        for a, d in enumerate(decisions):
+            actor = res.actors[a]
+            opts = res.options[a]
+            det = d.detail
+            U = det["utility"][0]
+            Uf = det["utility_free"][0]
+            k = int(d.choice[0])
+            free = int(det["free"][0])
+            order = [j for j in np.argsort(-U, kind="stable") if np.isfinite(U[j]) and j != k][:top]
+            bound_ids = [cons[i] for i in range(len(cons)) if (int(d.bound[0]) >> i) & 1]
+            removed = []
+            for j in np.argsort(-Uf, kind="stable")[: top + 2]:
+                hits = [cons[ci] for ci, hit in det["hits"].items() if hit[0, j]]
+                if hits:
+                    removed.append(
+                        {
+                            "action": opts[j][0],
+                            "target": opts[j][1],
+                            "utility_unconstrained": round(float(Uf[j]), 4),
+                            "feasible": bool(det["feasible"][0, j]),
+                            "constraints": hits,
+                        }
+                    )
+            forced = bool(d.forced[0])
+            rec = {
+                "replicate": int(replicate),
+                "step": step,
+                "actor": actor,
+                "action": opts[k][0],
+                "target": opts[k][1],
+                "utility": _num(U[k]),
+                "forced": forced,
+                "event": _event_label(labels, step, actor, opts[k]) if forced else None,
+                "event_blocked": bool(det["event_blocked"][0]),
+                "trembled": bool(d.trembled[0]),
+                "alternatives": [{"action": opts[j][0], "target": opts[j][1], "utility": _num(U[j])} for j in order],
+                "preferred": None
+                if free == k
+                else {"action": opts[free][0], "target": opts[free][1], "utility_unconstrained": _num(Uf[free])},
+                "bound": [
+                    {
+                        "constraint": c,
+                        "kind": spec["constraints"][c]["kind"],
+                        "claims": spec["constraints"][c]["claims"],
+                        "text": spec["constraints"][c]["text"],
+                    }
+                    for c in bound_ids
+                ],
+                "constraints_on_top_options": removed,
+                "state": state,
+            }
+            records.append(rec)
+    return records, res
+
+
+def _num(x: float) -> float | None:
+    return round(float(x), 4) if np.isfinite(x) else None
+
+
+def _event_label(labels: dict, step: int, actor: str, opt: tuple[str, str]) -> str:
+    return labels.get((step, actor)) or labels.get(("when", actor, opt[0], opt[1])) or "event"
