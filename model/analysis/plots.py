@@ -120,7 +120,7 @@ def probability_chart(rows: list[dict[str, Any]], scenarios: list[str], colours:
     ax.set_xlabel("probability over the horizon (95% Wilson interval)")
     ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="scenario")
     return fig
 
 
