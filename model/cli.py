@@ -153,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("entente: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
     except Exception as exc:  # noqa: BLE001 - the user gets a sentence, the developer a traceback on request
         if os.environ.get("ENTENTE_DEBUG"):
             raise

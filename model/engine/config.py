@@ -80,7 +80,7 @@ class Config:
     seed: int = 0
     events: list[Event] = field(default_factory=list)
     uncertainties: list[Uncertainty] = field(default_factory=list)
-    samples: dict[str, np.ndarray] = field(default_factory=dict)
+    samples: dict[str, np.ndarray] = field(default_factory=dict)  # explicit values, one per simulated replicate (designs)
     claims_off: frozenset[str] = frozenset()
     name: str = "custom"
 

@@ -63,7 +63,10 @@ class Params:
         for u in uncertainties:
             self.values[u.path] = u.sample(keys)
         for path, arr in config.samples.items():
-            self.values[path] = np.asarray(arr, dtype=float)[reps]
+            values = np.asarray(arr, dtype=float)
+            if values.shape != (len(reps),):
+                raise ValueError(f"samples for {path} must hold one value per simulated replicate ({len(reps)})")
+            self.values[path] = values
         switches = claim_switches(config.spec)
         for claim in config.claims_off:
             for path in switches.get(claim, []):

@@ -1,0 +1,67 @@
+"""Scenario discovery: which combinations of sampled uncertainties lead to an outcome of interest.
+
+Uses the maintained ``prim`` package (Patient Rule Induction Method). Reads the run's
+outcomes table only: the sampled values (``sampled:<path>`` columns) are the inputs and a
+condition on outcomes, written in entente's expression grammar, defines the cases of interest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from model import expr
+from model.analysis import data
+from model.errors import InputError
+
+
+def cases(table: dict[str, np.ndarray], condition: str) -> np.ndarray:
+    """Boolean per replicate: does the outcome condition hold?"""
+    names = {k for k in table if not k.startswith("sampled:") and k not in ("seed",)}
+    try:
+        node = expr.parse(condition, names, set())
+    except expr.ExprError as exc:
+        raise InputError.one("--outcome", exc.message, 1, exc.column) from None
+    vals = {k: np.nan_to_num(np.asarray(v, dtype=float), nan=np.inf) for k, v in table.items() if k in names}
+    return np.broadcast_to(expr.truth(expr.evaluate(node, vals.__getitem__)), (len(table["replicate"]),)).copy()
+
+
+def discover(run: Path, condition: str, threshold: float = 0.5) -> str:
+    """Find a PRIM box and describe it with coverage and density."""
+    import pandas as pd
+    import prim
+
+    table = data.read_outcomes(run)
+    inputs = [k for k in table if k.startswith("sampled:")]
+    if not inputs:
+        raise InputError.one(str(run), "this run sampled no uncertainties; scenario discovery needs some (add 'uncertainties:')")
+    y = cases(table, condition)
+    n = len(y)
+    hits = int(y.sum())
+    head = f"Scenario discovery (PRIM) in {run.name}: '{condition}' holds in {hits} of {n} replicates ({hits / n:.1%})."
+    if hits == 0 or hits == n:
+        return head + "\nNothing to discover: the outcome is " + ("never" if hits == 0 else "always") + " true."
+    x = pd.DataFrame({k.removeprefix("sampled:"): np.asarray(table[k], dtype=float) for k in inputs})
+    p = prim.Prim(x, y.astype(float), threshold=threshold, threshold_type=">")
+    box = p.find_box()
+    if box is None:
+        return head + f"\nNo box reaches a density above {threshold:.0%}."
+    traj = box.peeling_trajectory
+    last = traj.iloc[-1]
+    lines = [
+        head,
+        f"Box: coverage {last['coverage']:.1%} (share of all cases inside the box), density {last['density']:.1%}"
+        f" (share of the box that are cases), mass {last['mass']:.1%} of replicates.",
+        "Restricted uncertainties (the box):",
+    ]
+    limits = box.limits
+    for name, row in limits.iterrows():
+        lo, hi = float(row["min"]), float(row["max"])
+        full_lo, full_hi = float(x[name].min()), float(x[name].max())
+        lines.append(f"  {name}: [{lo:.4g}, {hi:.4g}]   (sampled range [{full_lo:.4g}, {full_hi:.4g}])")
+    lines.append("Peeling trajectory (coverage vs density trade-off):")
+    step = max(1, len(traj) // 8)
+    for _, r in traj.iloc[::step].iterrows():
+        lines.append(f"  coverage {r['coverage']:.2f}  density {r['density']:.2f}  restricted dimensions {int(r['res dim'])}")
+    return "\n".join(lines)

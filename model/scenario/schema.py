@@ -1,0 +1,120 @@
+"""JSON Schema of the scenario format (for editors that validate YAML as you type).
+
+Built from the catalog, so actor, constraint, outcome and parameter names in the schema are
+exactly those the loader accepts. The loader remains the authority (it also checks
+cross-references and ranges the schema cannot express, such as conditions and dates).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from model.catalog import load_catalog
+from model.engine.config import DISTRIBUTIONS, numeric_paths
+from model.engine.outcomes import OUTCOMES
+from model.scenario import FORMAT_VERSION, MAX_HORIZON, MAX_REPLICATES, TOP_KEYS
+
+NUM = {"type": "number"}
+
+
+def _distribution() -> dict[str, Any]:
+    variants = []
+    for dist, fields in DISTRIBUTIONS.items():
+        props: dict[str, Any] = {"dist": {"const": dist}, "doc": {"type": "string"}}
+        for f in fields:
+            props[f] = {"type": "array", "items": NUM, "minItems": 1} if f == "values" else NUM
+        variants.append({"type": "object", "properties": props, "required": ["dist", *fields], "additionalProperties": False})
+    return {"oneOf": variants}
+
+
+def json_schema() -> dict[str, Any]:
+    """The schema document (draft 2020-12)."""
+    spec = load_catalog()
+    paths = numeric_paths(spec)
+    actors = list(spec["actors"])
+    event = {
+        "type": "object",
+        "properties": {
+            "at": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": MAX_HORIZON}, {"type": "string", "format": "date"}]},
+            "when": {"type": "string", "description": "condition in entente's grammar, e.g. 'escalation >= 6 and us.direct_involvement'"},
+            "actor": {"enum": actors},
+            "action": {"enum": list(spec["actions"])},
+            "target": {"enum": [*actors, "none"]},
+            "once": {"type": "boolean"},
+            "label": {"type": "string"},
+        },
+        "required": ["actor", "action"],
+        "oneOf": [{"required": ["at"]}, {"required": ["when"]}],
+        "additionalProperties": False,
+    }
+    actor_override = {
+        "type": "object",
+        "properties": {
+            "interests": {"type": "object", "additionalProperties": {"oneOf": [NUM, {"type": "object", "additionalProperties": NUM}]}},
+            "stances": {"type": "object", "additionalProperties": {"type": "number", "minimum": -1, "maximum": 1}},
+            "response": NUM,
+            "initial_grievance": {"type": "object", "additionalProperties": NUM},
+        },
+        "additionalProperties": False,
+    }
+    constraint_override = {
+        "type": "object",
+        "properties": {"lifted": {"type": "boolean"}},
+        "additionalProperties": NUM,
+    }
+    settings = {
+        "actors": {"type": "object", "properties": {a: actor_override for a in actors}, "additionalProperties": False},
+        "initial": {"type": "object", "properties": {p.split(".", 1)[1]: NUM for p in paths if p.startswith("initial.")}, "additionalProperties": False},
+        "world": {"type": "object", "properties": {p.split(".", 1)[1]: NUM for p in paths if p.startswith("world.")}, "additionalProperties": False},
+        "relations": {"type": "object", "patternProperties": {"^[a-z]+-[a-z]+$": {"type": "number", "minimum": -1, "maximum": 1}}, "additionalProperties": False},
+        "constraints": {"type": "object", "properties": {c: constraint_override for c in spec["constraints"]}, "additionalProperties": False},
+        "constants": {"type": "object", "properties": {p: NUM for p in paths}, "additionalProperties": False},
+        "events": {"type": "array", "items": event},
+    }
+    props: dict[str, Any] = {
+        "version": {"const": FORMAT_VERSION},
+        "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,80}$"},
+        "title": {"type": "string"},
+        "question": {"type": "string"},
+        "claims": {"type": "array", "items": {"enum": list(spec["claims"])}},
+        "extends": {"type": "string"},
+        "horizon": {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON},
+        "step_days": {"type": "number", "minimum": 0.25, "maximum": 365},
+        "start_date": {"type": "string", "format": "date"},
+        "seed": {"type": "integer", "minimum": 0},
+        "replicates": {"type": "integer", "minimum": 1, "maximum": MAX_REPLICATES},
+        **settings,
+        "uncertainties": {"type": "object", "properties": {p: _distribution() for p in paths}, "additionalProperties": False},
+        "levers": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "value": {"type": "string"},
+                    "doc": {"type": "string"},
+                    "options": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "type": "object",
+                            "properties": {k: settings[k] for k in ("actors", "initial", "world", "relations", "constraints", "constants", "events")},
+                            "additionalProperties": False,
+                        },
+                    },
+                },
+                "required": ["options"],
+                "additionalProperties": False,
+            },
+        },
+        "outcomes": {"type": "array", "items": {"enum": list(OUTCOMES)}},
+    }
+    for key, doc in TOP_KEYS.items():
+        props[key]["description"] = doc
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://entente.invalid/scenario-v1.schema.json",
+        "title": "entente scenario (format version 1)",
+        "type": "object",
+        "properties": props,
+        "required": ["name"],
+        "additionalProperties": False,
+    }
