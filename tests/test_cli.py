@@ -1,0 +1,209 @@
+"""The command line end to end, through subprocesses, in tmp_path."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.analysis import data
+from model.scenario import scenarios_dir
+
+BASE = str(scenarios_dir() / "baseline.yaml")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def entente(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("ENTENTE_DEBUG", None)
+    p = subprocess.run([sys.executable, "-m", "model", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+    if check and p.returncode != 0:
+        raise AssertionError(f"entente {' '.join(args)} -> {p.returncode}\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def run_folder(p: subprocess.CompletedProcess) -> Path:
+    return Path(p.stdout.splitlines()[0])
+
+
+def test_run_writes_a_complete_folder(tmp_path):
+    p = entente("run", BASE, "--replicates", "200", "--steps", "8", "--out", str(tmp_path), "--quiet", "--trace", "5")
+    folder = run_folder(p)
+    assert folder.parent == tmp_path / "baseline" and not folder.name.startswith(".")
+    meta = json.loads((folder / "manifest.json").read_text())
+    assert meta["status"] == "complete" and meta["replicates"] == 200 and meta["steps"] == 8
+    assert meta["scenario"]["resolved"]["horizon"] == 8
+    assert meta["traced"]["named"] == [5]
+    for f in ("outcomes.csv", "constraints.csv", "decisions.jsonl", "summary.md", "narrative.md"):
+        assert (folder / f).stat().st_size > 0, f
+    plots = {q.name for q in (folder / "plots").glob("*.png")}
+    assert {"support_tiers.png", "ladder.png", "timeseries_escalation.png", "probabilities.png", "constraint_audit.png"} <= plots
+    table = data.read_outcomes(folder)
+    assert len(table["replicate"]) == 200 and (table["replicate"] == np.arange(200)).all()
+    assert "Iran fired about 180 missiles" in (folder / "summary.md").read_text()
+    recs = [json.loads(line) for line in (folder / "decisions.jsonl").read_text().splitlines()]
+    assert {r["replicate"] for r in recs} >= {5, meta["traced"]["median"]}
+    assert not list(tmp_path.rglob("*.partial"))
+
+
+def test_second_run_gets_its_own_folder(tmp_path):
+    a = run_folder(entente("run", BASE, "--replicates", "50", "--steps", "3", "--out", str(tmp_path), "--quiet"))
+    b = run_folder(entente("run", BASE, "--replicates", "50", "--steps", "3", "--out", str(tmp_path), "--quiet"))
+    assert a != b and a.exists() and b.exists()
+
+
+def test_worker_count_and_chunk_size_leave_results_unchanged(tmp_path):
+    a = run_folder(entente("run", BASE, "--replicates", "600", "--steps", "6", "--workers", "1", "--chunk-size", "600", "--out", str(tmp_path / "a"), "--quiet"))
+    b = run_folder(entente("run", BASE, "--replicates", "600", "--steps", "6", "--workers", "2", "--chunk-size", "130", "--out", str(tmp_path / "b"), "--quiet"))
+    ta, tb = data.read_outcomes(a), data.read_outcomes(b)
+    for k in ta:
+        assert np.array_equal(ta[k], tb[k], equal_nan=True), k
+    sa = data.read_series(a, ["escalation", "brent", "russia.support_tier"])
+    sb = data.read_series(b, ["escalation", "brent", "russia.support_tier"])
+    for k in sa:
+        assert np.array_equal(sa[k], sb[k]), k
+
+
+def test_validate_reports_every_problem_with_location_and_exits_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nreplicats: 10\nactors:\n  Isreal: {response: 1}\n")
+    p = entente("validate", str(bad), check=False)
+    assert p.returncode == 2 and p.stdout == ""
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{bad}:2:1: replicats: unknown key 'replicats'; did you mean 'replicates'?")
+    assert "unknown actor 'Isreal'; did you mean 'israel'?" in lines[1] and ":4:3:" in lines[1]
+    assert "Traceback" not in p.stderr
+    ok = entente("validate", BASE)
+    assert ok.returncode == 0
+
+
+def test_run_refuses_bad_input_before_it_starts(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nhorizon: -3\n")
+    p = entente("run", str(bad), "--out", str(tmp_path / "runs"), check=False)
+    assert p.returncode == 2 and "horizon" in p.stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("manifest.json"))
+
+
+def test_list_actors_claims_schema():
+    out = entente("list").stdout
+    assert "us_joins_strikes" in out and "claims:" in out
+    russia = entente("actors", "russia").stdout
+    assert "RU_SU35_GATE" in russia and "C16" in russia and "oil_revenue" in russia
+    assert "C58" in entente("claims").stdout
+    assert json.loads(entente("schema").stdout)["title"].startswith("entente scenario")
+    assert entente("actors", "Rusia", check=False).returncode == 2
+
+
+def test_help_for_every_command_has_examples():
+    for cmd in ("run", "compare", "validate", "explain", "narrate", "sensitivity", "discover", "actors", "claims", "schema", "list", "rerun"):
+        out = entente(cmd, "--help").stdout
+        assert "usage:" in out and "examples:" in out, cmd
+
+
+def _compare(tmp_path: Path, *scenarios: str) -> Path:
+    p = entente("compare", *scenarios, "--replicates", "300", "--steps", "8", "--out", str(tmp_path), "--quiet")
+    return Path(p.stdout.splitlines()[0])
+
+
+def test_compare_with_itself_finds_no_difference(tmp_path):
+    twin = tmp_path / "twin.yaml"
+    twin.write_text(f"name: twin\nextends: {scenarios_dir() / 'baseline.yaml'}\n".replace(str(scenarios_dir() / "baseline.yaml"), "baseline"))
+    report = _compare(tmp_path, BASE, str(twin))
+    md = (report / "report.md").read_text()
+    verdicts = [line.rsplit("|", 2)[-2].strip() for line in md.splitlines() if line.startswith("| ") and "twin" in line.split("|")[2]]
+    assert verdicts and all(v == "*noise*" for v in verdicts)
+    assert "the configurations are identical" in md
+    html = (report / "report.html").read_text()
+    assert "data:image/png;base64," in html and "<table>" in html
+
+
+def test_compare_baseline_with_us_strikes_finds_higher_escalation(tmp_path):
+    report = _compare(tmp_path, BASE, str(scenarios_dir() / "us_joins_strikes.yaml"))
+    md = (report / "report.md").read_text()
+    row = next(line for line in md.splitlines() if line.startswith("| peak_escalation | us_joins_strikes"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    low = float(cells[4].strip("[]").split(",")[0])
+    assert low > 0 and cells[-1] == "**real**"
+    assert md.index("## 1. What was changed") < md.index("## 2. What changed as a result")
+    assert "events[at 2: usa direct_intervention iran]" in md
+    assert "common random numbers" in md and "narrower than unpaired" in md
+    assert {p.name for p in (report / "plots").glob("*.png")} >= {"probabilities.png", "time_to_event.png", "distributions.png", "timeseries_escalation.png"}
+
+
+def test_explain_reproduces_and_names_claims(tmp_path):
+    folder = run_folder(entente("run", BASE, "--replicates", "300", "--steps", "10", "--out", str(tmp_path), "--quiet"))
+    worst = entente("explain", str(folder), "--pick", "worst", "--by", "max_support_tier", "--actor", "russia").stdout
+    assert "trajectory matches the run" in worst
+    bound = data.read_decisions(folder, ["russia.bound"])["russia.bound"]
+    rep = int(np.flatnonzero(bound.any(axis=0))[0])
+    out = entente("explain", str(folder), "--replicate", str(rep), "--actor", "russia").stdout
+    assert "BOUND" in out and "Claims behind the constraints above" in out
+    story = entente("narrate", str(folder), "--replicate", "3").stdout
+    assert story.startswith("## Replicate 3") and "Week 1" in story
+
+
+def test_rerun_reproduces_outputs(tmp_path):
+    a = run_folder(entente("run", BASE, "--replicates", "120", "--steps", "5", "--out", str(tmp_path), "--quiet", "--seed", "9"))
+    b = run_folder(entente("rerun", str(a), "--quiet"))
+    assert a != b
+    for rel in ("outcomes.csv", "constraints.csv", "decisions.jsonl", "summary.md"):
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+    for part in (a / "timeseries").glob("*.parquet"):
+        assert part.read_bytes() == (b / "timeseries" / part.name).read_bytes()
+    for png in (a / "plots").glob("*.png"):
+        assert png.read_bytes() == (b / "plots" / png.name).read_bytes(), png.name
+
+
+def test_interrupted_run_resumes_to_the_same_result(tmp_path):
+    args = ["run", BASE, "--replicates", "24000", "--steps", "6", "--chunk-size", "1000", "--workers", "1", "--quiet"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "model", *args, "--out", str(tmp_path / "x")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + 120
+    partial = None
+    while time.time() < deadline:
+        found = list((tmp_path / "x").glob("baseline/.*.partial/outcomes/part-*.parquet"))
+        if len(found) >= 2:
+            partial = found[0].parent.parent
+            break
+        time.sleep(0.05)
+    assert partial is not None, "the run did not produce chunks in time"
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    assert "resume with: entente run --resume" in err
+    kept = len(list((partial / "outcomes").glob("part-*.parquet")))
+    assert 2 <= kept < 24
+    assert not any(p.name for p in (tmp_path / "x" / "baseline").iterdir() if not p.name.startswith("."))
+    resumed = run_folder(entente("run", "--resume", str(partial), "--quiet"))
+    whole = run_folder(entente(*args, "--out", str(tmp_path / "y")))
+    ta, tb = data.read_outcomes(resumed), data.read_outcomes(whole)
+    for k in ta:
+        assert np.array_equal(ta[k], tb[k], equal_nan=True), k
+    assert (resumed / "outcomes.csv").read_bytes() == (whole / "outcomes.csv").read_bytes()
+
+
+def test_unwritable_output_is_a_clear_error(tmp_path):
+    if os.geteuid() == 0:
+        target = "/proc/entente-cannot-write-here"
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        target = str(ro)
+    p = entente("run", BASE, "--replicates", "10", "--steps", "2", "--out", target, "--quiet", check=False)
+    assert p.returncode == 1 and "cannot create a run folder" in p.stderr and "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("args", [["run", BASE, "--replicates", "0"], ["run", BASE, "--precision", "2"], ["run"], ["compare", BASE, BASE]])
+def test_bad_command_lines_exit_2(args, tmp_path):
+    p = entente(*args, "--out", str(tmp_path), check=False) if args[0] in ("run", "compare") and len(args) > 1 else entente(*args, check=False)
+    assert p.returncode == 2, p.stderr
