@@ -146,7 +146,8 @@ def load_text(text: str, file: str) -> tuple[Any, Marks]:
     if builder.issues:
         raise InputError(builder.issues)
     if not isinstance(data, dict):
-        raise InputError.one(file, f"the top level must be a mapping of keys, found {type_name(data)}", 1, 1)
+        mark = nodes[0].start_mark
+        raise InputError.one(file, f"the top level must be a mapping of keys, found {type_name(data)}", mark.line + 1, mark.column + 1)
     return data, builder.marks
 
 
