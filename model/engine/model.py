@@ -79,10 +79,12 @@ class EntenteModel(mesa.Model):
             for s, issue in enumerate(t.issues):
                 self.stance[:, ai[a], s] = p.get(f"actors.{a}.stances.{issue}")
         self.stance0 = self.stance.copy()
+        # griev[r, target, holder]: the grievance `holder` bears against `target`; stored this way so
+        # that the update after an action (every holder against the actor) writes contiguous memory
         self.griev = np.zeros((R, A, A))
         for a, actor in config.spec["actors"].items():
             for b in actor.get("initial_grievance", {}):
-                self.griev[:, ai[a], ai[b]] = p.get(f"actors.{a}.initial_grievance.{b}")
+                self.griev[:, ai[b], ai[a]] = p.get(f"actors.{a}.initial_grievance.{b}")
 
         self.actors: list[ActorAgent] = [ActorAgent(self, tab) for tab in t.actor_tables]
         self.n_options = sum(len(tab.options) for tab in t.actor_tables)
@@ -152,10 +154,13 @@ class EntenteModel(mesa.Model):
         step = self.step_count + 1
         forced = self._forced(step)
         noise = rng.gumbel(self.keys, step, "choice", self.n_options)
+        tremble_u = rng.uniforms(self.keys, step, "tremble", self.A)
+        pick_u = rng.uniforms(self.keys, step, "tremble_pick", self.A)
         decisions = []
         for agent, off in zip(self.actors, self.tables.option_offset, strict=True):
             K = len(agent.table.options)
-            decisions.append(agent.decide(step, noise[:, off : off + K], forced[:, agent.table.index], self.detail))
+            i = agent.table.index
+            decisions.append(agent.decide(step, noise[:, off : off + K], forced[:, i], tremble_u[:, i], pick_u[:, i], self.detail))
         self._apply(decisions)
         self._dynamics(decisions)
         self._update_derived(decisions)
@@ -199,30 +204,36 @@ class EntenteModel(mesa.Model):
             has_t = tgt >= 0
             tsafe = np.where(has_t, tgt, 0)
             # grievances: harm to those I like, help to those I dislike, stances violated
-            sev = tab.severity[c]
-            if np.any(sev):
-                aff = self.rel[rows, :, tsafe].copy()
-                aff[rows, tsafe] = 1.0
-                g = np.where(tab.harm[c][:, None], np.maximum(aff, 0.0), 0.0)
-                g += np.where(tab.help[c][:, None], np.maximum(-aff, 0.0), 0.0)
+            sev = tab.severity[c] * has_t
+            act = np.flatnonzero(sev)
+            if len(act):
+                ca, ta = c[act], tsafe[act]
+                aff = self.rel[act, :, ta]
+                aff[np.arange(len(act)), ta] = 1.0
+                g = np.where(tab.harm[ca][:, None], np.maximum(aff, 0.0), 0.0)
+                g += np.where(tab.help[ca][:, None], np.maximum(-aff, 0.0), 0.0)
                 for s in range(len(issues)):
-                    viol = np.maximum(-tab.align[c, s], 0.0)
-                    if np.any(viol) and issues[s] != "support_iran":
-                        g += viol[:, None] * np.maximum(self.stance[:, :, s], 0.0)
-                g *= (sev * has_t)[:, None]
+                    viol = np.maximum(-tab.align[ca, s], 0.0)
+                    if issues[s] != "support_iran" and np.any(viol):
+                        g += viol[:, None] * np.maximum(self.stance[act, :, s], 0.0)
+                g *= sev[act][:, None]
                 g[:, a] = 0.0
-                self.griev[:, :, a] += g
+                self.griev[act, a, :] += g
             resp = tab.resp[c] * tab.harm[c] * has_t
             if np.any(resp):
                 weight = np.minimum(resp, 1.0) * np.minimum(tab.rung[c] / 9.0, 1.0)
                 keep = 1.0 - p.world("grievance_discharge") * weight
-                self.griev[rows, a, tsafe] *= keep
-            self.stance[:, a, :] += tab.stance_self[c]
-            st = tab.stance_target[c] * has_t[:, None]
-            self.stance[rows, tsafe, :] += st
-            sm = tab.set_mask[c]
-            if np.any(sm):
-                x[:] = np.where(sm, tab.set_value[c], x)
+                self.griev[rows, tsafe, a] *= keep
+            if tab.has_stance_effects:
+                self.stance[:, a, :] += tab.stance_self[c]
+                srows = np.flatnonzero(tab.stance_target[c].any(axis=1) & has_t)
+                if len(srows):
+                    self.stance[srows, tsafe[srows], :] += tab.stance_target[c[srows]]
+            if tab.has_sets:
+                srows = np.flatnonzero(tab.set_mask[c].any(axis=1))
+                if len(srows):
+                    sm = tab.set_mask[c[srows]]
+                    x[srows] = np.where(sm, tab.set_value[c[srows]], x[srows])
             self._ceasefire |= tab.ceasefire[c]
         # cohesion effects by third parties act on the Russia-Iran relation
         dcoh = dx[:, vi["cohesion"]]

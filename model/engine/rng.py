@@ -34,17 +34,22 @@ def replicate_keys(seed: int, replicates: np.ndarray) -> np.ndarray:
 
 
 @np.errstate(over="ignore")
-def uniforms(keys: np.ndarray, step: int, purpose: str, n: int) -> np.ndarray:
-    """Uniform draws in (0, 1), shape (len(keys), n), for one step and purpose."""
+def _bits(keys: np.ndarray, step: int, purpose: str, n: int) -> np.ndarray:
+    """64 random bits per (replicate, index): one SplitMix64 finaliser over mixed keys."""
     salt = _mix(np.array([np.uint64(step) * _M2 + np.uint64(PURPOSES[purpose]) * _GOLDEN], dtype=np.uint64))
     idx = np.arange(1, n + 1, dtype=np.uint64) * _GOLDEN
-    z = _mix(_mix((keys[:, None] ^ salt) + idx[None, :]))
-    return ((z >> _S11).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
+    return _mix((keys[:, None] ^ salt) + idx[None, :])
+
+
+def uniforms(keys: np.ndarray, step: int, purpose: str, n: int) -> np.ndarray:
+    """Uniform draws in (0, 1) with 53 random bits, shape (len(keys), n), for one step and purpose."""
+    return ((_bits(keys, step, purpose, n) >> _S11).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
 
 
 def gumbel(keys: np.ndarray, step: int, purpose: str, n: int) -> np.ndarray:
-    """Standard Gumbel draws (for the Gumbel-max form of the logit choice)."""
-    return -np.log(-np.log(uniforms(keys, step, purpose, n)))
+    """Standard Gumbel draws in float32 (23 random bits, so that u < 1 exactly in float32)."""
+    u = ((_bits(keys, step, purpose, n) >> np.uint64(41)).astype(np.float32) + np.float32(0.5)) * np.float32(2.0**-23)
+    return -np.log(-np.log(u))
 
 
 def normal(keys: np.ndarray, step: int, purpose: str) -> np.ndarray:

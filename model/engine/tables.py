@@ -126,6 +126,8 @@ class ActorTable:
     direct: np.ndarray  # (K,) bool: direct state-on-state strike
     launches: np.ndarray  # (K,) missiles fired at Israel (to be intercepted)
     ceasefire: np.ndarray  # (K,) bool: the option agrees a ceasefire
+    has_stance_effects: bool = False
+    has_sets: bool = False
     feature_cols: list[tuple[int, np.ndarray]] = field(default_factory=list)
     set_cols: list[tuple[int, np.ndarray, np.ndarray]] = field(default_factory=list)
     linear: dict[int, Value] = field(default_factory=dict)  # feature -> summed linear weight
@@ -281,6 +283,8 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray) -> Tables
         if tab.esc_delta.shape[0] == 1:
             tab.esc_delta = tab.esc_delta[0]
         tab.world_delta[:, vidx["escalation"]] = 0.0  # escalation moves only through esc_delta
+        tab.has_stance_effects = bool(tab.stance_self.any() or tab.stance_target.any())
+        tab.has_sets = bool(tab.set_mask.any())
 
         actor = spec["actors"][a]
         for term, it in actor["interests"].items():
