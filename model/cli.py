@@ -55,7 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def cmd(name: str, help_: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help_, description=help_, epilog=EPILOG.get(name), formatter_class=argparse.RawDescriptionHelpFormatter)
+        return sub.add_parser(
+            name,
+            help=help_,
+            description=help_,
+            epilog=EPILOG.get(name),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
 
     def run_options(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--replicates", type=int, help="number of replicates (default: the scenario's)")
@@ -64,7 +70,12 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--out", default="runs", help="folder under which run folders are created (default: runs)")
         sp.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
         sp.add_argument("--chunk-size", type=int, default=0, help="replicates per chunk (default: automatic)")
-        sp.add_argument("--executor", choices=["local", "dask", "dask-local"], default="local", help="where chunks run (default: local processes)")
+        sp.add_argument(
+            "--executor",
+            choices=["local", "dask", "dask-local"],
+            default="local",
+            help="where chunks run (default: local processes)",
+        )
         sp.add_argument("--scheduler", help="Dask scheduler address for --executor dask (e.g. tcp://10.0.0.5:8786)")
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -72,11 +83,15 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("scenario", nargs="?", help="scenario YAML file")
     run_options(sp)
     sp.add_argument("--trace", default="", help="comma-separated replicates whose full decision records to keep")
-    sp.add_argument("--precision", type=float, help="add replicates until every reported probability's 95%% interval is within +/-P")
+    sp.add_argument(
+        "--precision", type=float, help="add replicates until every reported probability's 95%% interval is within +/-P"
+    )
     sp.add_argument("--max-replicates", type=int, default=100_000, help="ceiling for --precision (default: 100000)")
     sp.add_argument("--resume", metavar="FOLDER", help="finish an interrupted run (a .partial folder)")
 
-    sp = cmd("compare", "Run (or read) several scenarios and compare them with paired, common-random-number statistics.")
+    sp = cmd(
+        "compare", "Run (or read) several scenarios and compare them with paired, common-random-number statistics."
+    )
     sp.add_argument("items", nargs="+", help="scenario files (run first) or completed run folders")
     sp.add_argument("--reference", help="scenario name the others are compared with (default: the first)")
     run_options(sp)
@@ -91,7 +106,10 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("id", nargs="?")
     cmd("schema", "Print the JSON Schema of the scenario format (for editors that validate YAML).")
 
-    sp = cmd("explain", "Re-simulate one replicate of a run alone and show every decision, alternative and binding constraint.")
+    sp = cmd(
+        "explain",
+        "Re-simulate one replicate of a run alone and show every decision, alternative and binding constraint.",
+    )
     sp.add_argument("run", help="run folder")
     sp.add_argument("--replicate", type=int)
     sp.add_argument("--pick", choices=["worst", "median", "best"], help="pick the replicate by an outcome instead")
@@ -105,13 +123,25 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--pick", choices=["worst", "median", "best"])
     sp.add_argument("--by", default="peak_escalation")
 
-    sp = cmd("sensitivity", "Sensitivity of outcomes to the claims (switch each off) or to the uncertainties (Morris, Sobol).")
+    sp = cmd(
+        "sensitivity",
+        "Sensitivity of outcomes to the claims (switch each off) or to the uncertainties (Morris, Sobol).",
+    )
     sp.add_argument("scenario")
     g = sp.add_mutually_exclusive_group(required=True)
     g.add_argument("--claims", action="store_true", help="switch each claim off in turn, paired with the full model")
-    g.add_argument("--method", choices=["morris", "sobol"], help="global sensitivity to the scenario's uncertainties (SALib)")
+    g.add_argument(
+        "--method", choices=["morris", "sobol"], help="global sensitivity to the scenario's uncertainties (SALib)"
+    )
     sp.add_argument("--outcome", action="append", help="outcome(s) to analyse (default: a standard set)")
-    sp.add_argument("--samples", type=int, default=128, help="base sample size N for Sobol / trajectories for Morris (default 128)")
+    sp.add_argument(
+        "--samples", type=int, default=128, help="base sample size N for Sobol / trajectories for Morris (default 128)"
+    )
+    sp.add_argument(
+        "--second-order",
+        action="store_true",
+        help="Sobol: also sample for second-order indices (N(2D+2) runs instead of N(D+2))",
+    )
     run_options(sp)
 
     sp = cmd("discover", "Scenario discovery (PRIM): which sampled uncertainties lead to an outcome of interest.")
@@ -159,7 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the user gets a sentence, the developer a traceback on request
         if os.environ.get("ENTENTE_DEBUG"):
             raise
-        print(f"entente: internal error: {type(exc).__name__}: {exc} (set ENTENTE_DEBUG=1 for a traceback)", file=sys.stderr)
+        print(
+            f"entente: internal error: {type(exc).__name__}: {exc} (set ENTENTE_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -173,7 +206,9 @@ def _load(path: str):  # noqa: ANN202
 def _run_opts(args: argparse.Namespace):  # noqa: ANN202
     from model.execution import RunOptions
 
-    trace = tuple(int(x) for x in getattr(args, "trace", "").split(",") if x.strip()) if getattr(args, "trace", "") else ()
+    trace = (
+        tuple(int(x) for x in getattr(args, "trace", "").split(",") if x.strip()) if getattr(args, "trace", "") else ()
+    )
     return RunOptions(
         workers=args.workers,
         chunk_size=getattr(args, "chunk_size", 0),
@@ -206,7 +241,9 @@ def _check_run_args(args: argparse.Namespace) -> None:
         try:
             [int(x) for x in args.trace.split(",") if x.strip()]
         except ValueError:
-            raise InputError.one("command line", f"--trace expects replicate numbers like 7,42, found '{args.trace}'") from None
+            raise InputError.one(
+                "command line", f"--trace expects replicate numbers like 7,42, found '{args.trace}'"
+            ) from None
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -313,10 +350,17 @@ def _cmd_actors(args: argparse.Namespace) -> int:
             continue
         print("  interests (utility terms over world outcomes):")
         for t, it in a["interests"].items():
-            extra = {"peak": f" target {it.get('target')} width {it.get('width')}", "above": f" above {it.get('threshold')}"}.get(it["kind"], "")
-            print(f"    {t:22s} {it['kind']:6s} {it['var']:26s} weight {it['weight']:<7g}{extra}  [{', '.join(it['claims'])}]")
+            extra = {
+                "peak": f" target {it.get('target')} width {it.get('width')}",
+                "above": f" above {it.get('threshold')}",
+            }.get(it["kind"], "")
+            print(
+                f"    {t:22s} {it['kind']:6s} {it['var']:26s} weight {it['weight']:<7g}{extra}  [{', '.join(it['claims'])}]"
+            )
         r = a["response"]
-        print(f"  response to grievances: {r['weight']}  [{', '.join(r.get('claims', []))}]{r.get('assumption', '') and ' assumption: ' + r['assumption']}")
+        print(
+            f"  response to grievances: {r['weight']}  [{', '.join(r.get('claims', []))}]{r.get('assumption', '') and ' assumption: ' + r['assumption']}"
+        )
         print("  stances:")
         for s, st in a["stances"].items():
             cite = ", ".join(st.get("claims", [])) or "assumption: " + st.get("assumption", "")
@@ -338,7 +382,11 @@ def _cmd_actors(args: argparse.Namespace) -> int:
                     print(f"      condition: {c['condition']}  params: {c.get('params', {})}")
                 if "penalty" in c:
                     print(f"      penalty: {c['penalty']}  params: {c.get('params', {})}")
-        opts = [f"{act}>{t}" if t != "none" else act for act, sa in spec["actions"].items() for t in sa.get("takers", {}).get(n, [])]
+        opts = [
+            f"{act}>{t}" if t != "none" else act
+            for act, sa in spec["actions"].items()
+            for t in sa.get("takers", {}).get(n, [])
+        ]
         print(f"  options ({len(opts)}): {', '.join(opts)}")
     return 0
 
@@ -450,6 +498,11 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
     from model.execution import RunOptions, rerun
 
     run = _run_folder(args.run)
-    folder = rerun(run, Path(args.out) if args.out else None, RunOptions(workers=args.workers, quiet=args.quiet), ["entente", *sys.argv[1:]])
+    folder = rerun(
+        run,
+        Path(args.out) if args.out else None,
+        RunOptions(workers=args.workers, quiet=args.quiet),
+        ["entente", *sys.argv[1:]],
+    )
     print(folder)
     return 0

@@ -43,7 +43,9 @@ class InputError(Exception):
         return "\n".join(str(i) for i in self.issues)
 
     @classmethod
-    def one(cls, file: str, message: str, line: int | None = None, column: int | None = None, key: str = "") -> InputError:
+    def one(
+        cls, file: str, message: str, line: int | None = None, column: int | None = None, key: str = ""
+    ) -> InputError:
         return cls([InputIssue(file, line, column, key, message)])
 
 

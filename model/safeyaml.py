@@ -147,7 +147,9 @@ def load_text(text: str, file: str) -> tuple[Any, Marks]:
         raise InputError(builder.issues)
     if not isinstance(data, dict):
         mark = nodes[0].start_mark
-        raise InputError.one(file, f"the top level must be a mapping of keys, found {type_name(data)}", mark.line + 1, mark.column + 1)
+        raise InputError.one(
+            file, f"the top level must be a mapping of keys, found {type_name(data)}", mark.line + 1, mark.column + 1
+        )
     return data, builder.marks
 
 

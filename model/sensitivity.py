@@ -32,7 +32,14 @@ from model.execution import runner
 from model.execution.store import safe_component, utc_stamp, write_text
 from model.scenario import Scenario
 
-DEFAULT_OUTCOMES = ["peak_escalation", "peak_brent", "mean_support_tier", "max_support_tier", "final_cohesion", "weeks_of_war"]
+DEFAULT_OUTCOMES = [
+    "peak_escalation",
+    "peak_brent",
+    "mean_support_tier",
+    "max_support_tier",
+    "final_cohesion",
+    "weeks_of_war",
+]
 
 
 # ------------------------------------------------------------------ shared helpers
@@ -44,7 +51,9 @@ def _outcomes(args: tuple[Config, np.ndarray, dict[str, np.ndarray] | None]) -> 
     return simulate(config, reps).outcomes
 
 
-def _map(tasks: list[tuple[Config, np.ndarray, dict[str, np.ndarray] | None]], workers: int, progress: runner.Progress) -> list[dict[str, np.ndarray]]:
+def _map(
+    tasks: list[tuple[Config, np.ndarray, dict[str, np.ndarray] | None]], workers: int, progress: runner.Progress
+) -> list[dict[str, np.ndarray]]:
     """Simulate tasks in order, on worker processes when there are several."""
     out: list[dict[str, np.ndarray]] = []
     if workers <= 1 or len(tasks) <= 1:
@@ -67,7 +76,12 @@ def switchable_claims(spec: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def claims_sensitivity(
-    sc: Scenario, outcomes: list[str], replicates: int, workers: int = 1, claims: list[str] | None = None, quiet: bool = False
+    sc: Scenario,
+    outcomes: list[str],
+    replicates: int,
+    workers: int = 1,
+    claims: list[str] | None = None,
+    quiet: bool = False,
 ) -> list[dict[str, Any]]:
     """Paired effect on each outcome of switching each claim off, largest first."""
     from model.analysis.stats import paired_difference
@@ -78,7 +92,9 @@ def claims_sensitivity(
     configs = [sc.config] + [_with_claims_off(sc.config, c) for c in todo]
     chunk = max(1, min(replicates, 2000))
     tasks = [(cfg, reps[a:b], None) for cfg in configs for a, b in runner.plan_chunks(0, replicates, chunk)]
-    progress = runner.Progress(len(tasks) * chunk if replicates >= chunk else len(configs) * replicates, "replicate runs", quiet)
+    progress = runner.Progress(
+        len(tasks) * chunk if replicates >= chunk else len(configs) * replicates, "replicate runs", quiet
+    )
     results = _map(tasks, workers, progress)
     per_cfg = len(runner.plan_chunks(0, replicates, chunk))
     merged = []
@@ -136,14 +152,21 @@ def salib_problem(sc: Scenario) -> tuple[dict[str, Any], list[str]]:
             bounds.append([p["low"], p["high"], p["mean"], p["sd"]])
             dists.append("truncnorm")
         else:
-            raise InputError.one(sc.source, f"uncertainty '{path}' uses '{dist}', which global sensitivity does not support (use uniform, triangular or normal)")
+            raise InputError.one(
+                sc.source,
+                f"uncertainty '{path}' uses '{dist}', which global sensitivity does not support (use uniform, triangular or normal)",
+            )
         names.append(path)
     if len(names) < 2:
-        raise InputError.one(sc.source, "global sensitivity needs at least two uncertainties (add some under 'uncertainties:')")
+        raise InputError.one(
+            sc.source, "global sensitivity needs at least two uncertainties (add some under 'uncertainties:')"
+        )
     return {"num_vars": len(names), "names": names, "bounds": bounds, "dists": dists}, names
 
 
-def design_outcomes(sc: Scenario, X: np.ndarray, names: list[str], streams: int, workers: int, quiet: bool = False) -> dict[str, np.ndarray]:
+def design_outcomes(
+    sc: Scenario, X: np.ndarray, names: list[str], streams: int, workers: int, quiet: bool = False
+) -> dict[str, np.ndarray]:
     """Simulate every row of a design matrix; average over ``streams`` noise streams."""
     n = len(X)
     chunk = max(250, min(5000, int(np.ceil(n / max(1, 4 * workers)))))
@@ -160,20 +183,36 @@ def design_outcomes(sc: Scenario, X: np.ndarray, names: list[str], streams: int,
         parts = results[s * per : (s + 1) * per]
         merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         for k, v in merged.items():
-            v = np.where(np.isfinite(v), v, sc.horizon * sc.step_days / 7.0 + 1) if OUTCOMES[k]["kind"] == "event" else v
+            v = (
+                np.where(np.isfinite(v), v, sc.horizon * sc.step_days / 7.0 + 1)
+                if OUTCOMES[k]["kind"] == "event"
+                else v
+            )
             acc[k] = acc.get(k, 0.0) + v / streams
     return acc
 
 
-def global_sensitivity(sc: Scenario, method: str, samples: int, outcomes: list[str], streams: int, workers: int, quiet: bool = False) -> dict[str, Any]:
-    """Morris or Sobol indices (SALib) of each outcome with respect to each uncertainty."""
+def global_sensitivity(
+    sc: Scenario,
+    method: str,
+    samples: int,
+    outcomes: list[str],
+    streams: int,
+    workers: int,
+    quiet: bool = False,
+    second_order: bool = False,
+) -> dict[str, Any]:
+    """Morris or Sobol indices (SALib) of each outcome with respect to each uncertainty.
+
+    Sobol needs N (D + 2) runs for first and total indices, N (2D + 2) with second order.
+    """
     problem, names = salib_problem(sc)
     t0 = time.perf_counter()
     if method == "sobol":
         from SALib.analyze import sobol as analyze
         from SALib.sample import sobol as sample
 
-        X = sample.sample(problem, samples, calc_second_order=False, seed=sc.seed % 2**32)
+        X = sample.sample(problem, samples, calc_second_order=second_order, seed=sc.seed % 2**32)
     else:
         from SALib.analyze import morris as analyze
         from SALib.sample import morris as sample
@@ -181,21 +220,41 @@ def global_sensitivity(sc: Scenario, method: str, samples: int, outcomes: list[s
         X = sample.sample(problem, samples, num_levels=4, seed=sc.seed % 2**32)
     Y = design_outcomes(sc, X, names, streams, workers, quiet)
     t_sim = time.perf_counter() - t0
-    result: dict[str, Any] = {"method": method, "parameters": names, "runs": int(len(X) * streams), "seconds_simulating": t_sim, "indices": {}}
+    result: dict[str, Any] = {
+        "method": method,
+        "parameters": names,
+        "runs": int(len(X) * streams),
+        "seconds_simulating": t_sim,
+        "indices": {},
+    }
     for o in outcomes:
         y = np.asarray(Y[o], dtype=float)
         if np.allclose(y, y[0]):
             rows = [{"parameter": p, "first": 0.0, "first_conf": 0.0, "total": 0.0, "total_conf": 0.0} for p in names]
         elif method == "sobol":
-            si = analyze.analyze(problem, y, calc_second_order=False, seed=sc.seed % 2**32, print_to_console=False)
+            si = analyze.analyze(
+                problem, y, calc_second_order=second_order, seed=sc.seed % 2**32, print_to_console=False
+            )
             rows = [
-                {"parameter": p, "first": float(si["S1"][i]), "first_conf": float(si["S1_conf"][i]), "total": float(si["ST"][i]), "total_conf": float(si["ST_conf"][i])}
+                {
+                    "parameter": p,
+                    "first": float(si["S1"][i]),
+                    "first_conf": float(si["S1_conf"][i]),
+                    "total": float(si["ST"][i]),
+                    "total_conf": float(si["ST_conf"][i]),
+                }
                 for i, p in enumerate(names)
             ]
         else:
             si = analyze.analyze(problem, X, y, num_levels=4, seed=sc.seed % 2**32, print_to_console=False)
             rows = [
-                {"parameter": p, "first": float(si["mu_star"][i]), "first_conf": float(si["mu_star_conf"][i]), "total": float(si["sigma"][i]), "total_conf": 0.0}
+                {
+                    "parameter": p,
+                    "first": float(si["mu_star"][i]),
+                    "first_conf": float(si["mu_star_conf"][i]),
+                    "total": float(si["sigma"][i]),
+                    "total_conf": 0.0,
+                }
                 for i, p in enumerate(names)
             ]
         rows.sort(key=lambda r: -r["total"] if method == "sobol" else -r["first"])
@@ -228,7 +287,17 @@ def run_sensitivity(sc: Scenario, args: Namespace, out: Path) -> Path:
         w = csv.writer(buf)
         w.writerow(["claim", "outcome", "effect", "low", "high", "distinguishable", "parts"])
         for r in rows:
-            w.writerow([r["claim"], r["outcome"], f"{r['effect']:.6g}", f"{r['low']:.6g}", f"{r['high']:.6g}", r["distinguishable"], " ".join(r["parts"])])
+            w.writerow(
+                [
+                    r["claim"],
+                    r["outcome"],
+                    f"{r['effect']:.6g}",
+                    f"{r['low']:.6g}",
+                    f"{r['high']:.6g}",
+                    r["distinguishable"],
+                    " ".join(r["parts"]),
+                ]
+            )
         write_text(folder / "claims.csv", buf.getvalue())
         claims = sorted({r["claim"] for r in rows})
         inert = [c for c in claims if not any(r["distinguishable"] for r in rows if r["claim"] == c)]
@@ -241,22 +310,49 @@ def run_sensitivity(sc: Scenario, args: Namespace, out: Path) -> Path:
             sub = sorted([r for r in rows if r["outcome"] == o], key=lambda r: -abs(r["effect"]))[:15]
             data = [{**r, "label": f"{r['claim']} ({len(r['parts'])} parts)"} for r in sub]
             unit = OUTCOMES[o]["unit"]
-            fig = plots.tornado(data, f"{sc.name}: effect of switching each claim off on {o}", f"change in {o} ({unit})")
+            fig = plots.tornado(
+                data, f"{sc.name}: effect of switching each claim off on {o}", f"change in {o} ({unit})"
+            )
             plots.save(fig, folder / "plots" / f"tornado_{o}.png")
-            lines += [f"## {o}", "", f"![tornado](plots/tornado_{o}.png)", "", "| claim | effect | 95% interval | real? |", "|---|---|---|---|"]
-            lines += [f"| {r['claim']} | {r['effect']:+.4g} | [{r['low']:+.4g}, {r['high']:+.4g}] | {'yes' if r['distinguishable'] else 'no'} |" for r in sub]
+            lines += [
+                f"## {o}",
+                "",
+                f"![tornado](plots/tornado_{o}.png)",
+                "",
+                "| claim | effect | 95% interval | real? |",
+                "|---|---|---|---|",
+            ]
+            lines += [
+                f"| {r['claim']} | {r['effect']:+.4g} | [{r['low']:+.4g}, {r['high']:+.4g}] | {'yes' if r['distinguishable'] else 'no'} |"
+                for r in sub
+            ]
             lines.append("")
         lines += ["## Claims whose removal changes nothing distinguishable", "", ", ".join(inert) or "(none)", ""]
     else:
         streams = args.replicates or 1
-        res = global_sensitivity(sc, args.method, args.samples, outcomes, streams, workers, args.quiet)
-        first, total = ("S1 (first order)", "ST (total)") if args.method == "sobol" else ("mu* (mean |elementary effect|)", "sigma (interactions, non-linearity)")
+        res = global_sensitivity(
+            sc, args.method, args.samples, outcomes, streams, workers, args.quiet, getattr(args, "second_order", False)
+        )
+        first, total = (
+            ("S1 (first order)", "ST (total)")
+            if args.method == "sobol"
+            else ("mu* (mean |elementary effect|)", "sigma (interactions, non-linearity)")
+        )
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(["outcome", "parameter", first, "conf", total, "conf"])
         for o, rows in res["indices"].items():
             for r in rows:
-                w.writerow([o, r["parameter"], f"{r['first']:.5g}", f"{r['first_conf']:.5g}", f"{r['total']:.5g}", f"{r['total_conf']:.5g}"])
+                w.writerow(
+                    [
+                        o,
+                        r["parameter"],
+                        f"{r['first']:.5g}",
+                        f"{r['first_conf']:.5g}",
+                        f"{r['total']:.5g}",
+                        f"{r['total_conf']:.5g}",
+                    ]
+                )
             fig = plots.indices_chart(rows, f"{sc.name}: {args.method} indices for {o}", first, total)
             plots.save(fig, folder / "plots" / f"indices_{o}.png")
         write_text(folder / "indices.csv", buf.getvalue())
@@ -269,8 +365,18 @@ def run_sensitivity(sc: Scenario, args: Namespace, out: Path) -> Path:
             "",
         ]
         for o, rows in res["indices"].items():
-            lines += [f"## {o}", "", f"![indices](plots/indices_{o}.png)", "", f"| parameter | {first} | {total} |", "|---|---|---|"]
-            lines += [f"| {r['parameter']} | {r['first']:.3g} ± {r['first_conf']:.2g} | {r['total']:.3g} ± {r['total_conf']:.2g} |" for r in rows]
+            lines += [
+                f"## {o}",
+                "",
+                f"![indices](plots/indices_{o}.png)",
+                "",
+                f"| parameter | {first} | {total} |",
+                "|---|---|---|",
+            ]
+            lines += [
+                f"| {r['parameter']} | {r['first']:.3g} ± {r['first_conf']:.2g} | {r['total']:.3g} ± {r['total_conf']:.2g} |"
+                for r in rows
+            ]
             lines.append("")
     took = time.perf_counter() - t0
     lines.append(f"Total time: {took:.1f} s.")

@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def entente(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("ENTENTE_DEBUG", None)
-    p = subprocess.run([sys.executable, "-m", "model", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+    p = subprocess.run(
+        [sys.executable, "-m", "model", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600
+    )
     if check and p.returncode != 0:
         raise AssertionError(f"entente {' '.join(args)} -> {p.returncode}\n{p.stdout}\n{p.stderr}")
     return p
@@ -44,7 +46,13 @@ def test_run_writes_a_complete_folder(tmp_path):
     for f in ("outcomes.csv", "constraints.csv", "decisions.jsonl", "summary.md", "narrative.md"):
         assert (folder / f).stat().st_size > 0, f
     plots = {q.name for q in (folder / "plots").glob("*.png")}
-    assert {"support_tiers.png", "ladder.png", "timeseries_escalation.png", "probabilities.png", "constraint_audit.png"} <= plots
+    assert {
+        "support_tiers.png",
+        "ladder.png",
+        "timeseries_escalation.png",
+        "probabilities.png",
+        "constraint_audit.png",
+    } <= plots
     table = data.read_outcomes(folder)
     assert len(table["replicate"]) == 200 and (table["replicate"] == np.arange(200)).all()
     assert "Iran fired about 180 missiles" in (folder / "summary.md").read_text()
@@ -60,8 +68,40 @@ def test_second_run_gets_its_own_folder(tmp_path):
 
 
 def test_worker_count_and_chunk_size_leave_results_unchanged(tmp_path):
-    a = run_folder(entente("run", BASE, "--replicates", "600", "--steps", "6", "--workers", "1", "--chunk-size", "600", "--out", str(tmp_path / "a"), "--quiet"))
-    b = run_folder(entente("run", BASE, "--replicates", "600", "--steps", "6", "--workers", "2", "--chunk-size", "130", "--out", str(tmp_path / "b"), "--quiet"))
+    a = run_folder(
+        entente(
+            "run",
+            BASE,
+            "--replicates",
+            "600",
+            "--steps",
+            "6",
+            "--workers",
+            "1",
+            "--chunk-size",
+            "600",
+            "--out",
+            str(tmp_path / "a"),
+            "--quiet",
+        )
+    )
+    b = run_folder(
+        entente(
+            "run",
+            BASE,
+            "--replicates",
+            "600",
+            "--steps",
+            "6",
+            "--workers",
+            "2",
+            "--chunk-size",
+            "130",
+            "--out",
+            str(tmp_path / "b"),
+            "--quiet",
+        )
+    )
     ta, tb = data.read_outcomes(a), data.read_outcomes(b)
     for k in ta:
         assert np.array_equal(ta[k], tb[k], equal_nan=True), k
@@ -104,7 +144,20 @@ def test_list_actors_claims_schema():
 
 
 def test_help_for_every_command_has_examples():
-    for cmd in ("run", "compare", "validate", "explain", "narrate", "sensitivity", "discover", "actors", "claims", "schema", "list", "rerun"):
+    for cmd in (
+        "run",
+        "compare",
+        "validate",
+        "explain",
+        "narrate",
+        "sensitivity",
+        "discover",
+        "actors",
+        "claims",
+        "schema",
+        "list",
+        "rerun",
+    ):
         out = entente(cmd, "--help").stdout
         assert "usage:" in out and "examples:" in out, cmd
 
@@ -116,10 +169,18 @@ def _compare(tmp_path: Path, *scenarios: str) -> Path:
 
 def test_compare_with_itself_finds_no_difference(tmp_path):
     twin = tmp_path / "twin.yaml"
-    twin.write_text(f"name: twin\nextends: {scenarios_dir() / 'baseline.yaml'}\n".replace(str(scenarios_dir() / "baseline.yaml"), "baseline"))
+    twin.write_text(
+        f"name: twin\nextends: {scenarios_dir() / 'baseline.yaml'}\n".replace(
+            str(scenarios_dir() / "baseline.yaml"), "baseline"
+        )
+    )
     report = _compare(tmp_path, BASE, str(twin))
     md = (report / "report.md").read_text()
-    verdicts = [line.rsplit("|", 2)[-2].strip() for line in md.splitlines() if line.startswith("| ") and "twin" in line.split("|")[2]]
+    verdicts = [
+        line.rsplit("|", 2)[-2].strip()
+        for line in md.splitlines()
+        if line.startswith("| ") and "twin" in line.split("|")[2]
+    ]
     assert verdicts and all(v == "*noise*" for v in verdicts)
     assert "the configurations are identical" in md
     html = (report / "report.html").read_text()
@@ -136,7 +197,12 @@ def test_compare_baseline_with_us_strikes_finds_higher_escalation(tmp_path):
     assert md.index("## 1. What was changed") < md.index("## 2. What changed as a result")
     assert "events[at 2: usa direct_intervention iran]" in md
     assert "common random numbers" in md and "narrower than unpaired" in md
-    assert {p.name for p in (report / "plots").glob("*.png")} >= {"probabilities.png", "time_to_event.png", "distributions.png", "timeseries_escalation.png"}
+    assert {p.name for p in (report / "plots").glob("*.png")} >= {
+        "probabilities.png",
+        "time_to_event.png",
+        "distributions.png",
+        "timeseries_escalation.png",
+    }
 
 
 def test_explain_reproduces_and_names_claims(tmp_path):
@@ -152,7 +218,9 @@ def test_explain_reproduces_and_names_claims(tmp_path):
 
 
 def test_rerun_reproduces_outputs(tmp_path):
-    a = run_folder(entente("run", BASE, "--replicates", "120", "--steps", "5", "--out", str(tmp_path), "--quiet", "--seed", "9"))
+    a = run_folder(
+        entente("run", BASE, "--replicates", "120", "--steps", "5", "--out", str(tmp_path), "--quiet", "--seed", "9")
+    )
     b = run_folder(entente("rerun", str(a), "--quiet"))
     assert a != b
     for rel in ("outcomes.csv", "constraints.csv", "decisions.jsonl", "summary.md"):
@@ -166,7 +234,13 @@ def test_rerun_reproduces_outputs(tmp_path):
 def test_interrupted_run_resumes_to_the_same_result(tmp_path):
     args = ["run", BASE, "--replicates", "24000", "--steps", "6", "--chunk-size", "1000", "--workers", "1", "--quiet"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "model", *args, "--out", str(tmp_path / "x")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "model", *args, "--out", str(tmp_path / "x")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     deadline = time.time() + 120
     partial = None
     while time.time() < deadline:
@@ -203,7 +277,13 @@ def test_unwritable_output_is_a_clear_error(tmp_path):
     assert p.returncode == 1 and "cannot create a run folder" in p.stderr and "Traceback" not in p.stderr
 
 
-@pytest.mark.parametrize("args", [["run", BASE, "--replicates", "0"], ["run", BASE, "--precision", "2"], ["run"], ["compare", BASE, BASE]])
+@pytest.mark.parametrize(
+    "args", [["run", BASE, "--replicates", "0"], ["run", BASE, "--precision", "2"], ["run"], ["compare", BASE, BASE]]
+)
 def test_bad_command_lines_exit_2(args, tmp_path):
-    p = entente(*args, "--out", str(tmp_path), check=False) if args[0] in ("run", "compare") and len(args) > 1 else entente(*args, check=False)
+    p = (
+        entente(*args, "--out", str(tmp_path), check=False)
+        if args[0] in ("run", "compare") and len(args) > 1
+        else entente(*args, check=False)
+    )
     assert p.returncode == 2, p.stderr

@@ -71,7 +71,9 @@ def test_troops_and_nuclear_umbrella_are_never_feasible():
     sc.config.steps = 8
     res = simulate(sc.config, 20, detail=True)
     ru = res.actors.index("russia")
-    forbidden = [k for k, (act, _) in enumerate(res.options[ru]) if act in ("direct_intervention", "nuclear_signalling")]
+    forbidden = [
+        k for k, (act, _) in enumerate(res.options[ru]) if act in ("direct_intervention", "nuclear_signalling")
+    ]
     for step in res.records:
         assert not step[ru].detail["feasible"][:, forbidden].any()
     assert not np.isin(res.choices[:, :, ru], forbidden).any()
@@ -115,7 +117,9 @@ def test_nuclear_strike_raises_russian_condemnation_and_oil():
     hold = [Event("israel", "hold", "none", step=1)]
     a, b = _paired(strike, hold)
     ru = a.actors.index("russia")
-    hostile = [k for k, (act, t) in enumerate(a.options[ru]) if t == "israel" and act in ("condemn", "warn", "un_draft")]
+    hostile = [
+        k for k, (act, t) in enumerate(a.options[ru]) if t == "israel" and act in ("condemn", "warn", "un_draft")
+    ]
     share_a = np.isin(a.choices[1:3, :, ru], hostile).mean()
     share_b = np.isin(b.choices[1:3, :, ru], hostile).mean()
     assert share_a > share_b + 0.05

@@ -70,7 +70,14 @@ BASELINE_TEXT = (scenarios_dir() / "israel_limited_strike.yaml").read_text()
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    cuts=st.lists(st.tuples(st.integers(0, len(BASELINE_TEXT)), st.integers(0, 12), st.text(alphabet=":{}[]-#&*!'\"\n\t ab0.9_", max_size=6)), max_size=4)
+    cuts=st.lists(
+        st.tuples(
+            st.integers(0, len(BASELINE_TEXT)),
+            st.integers(0, 12),
+            st.text(alphabet=":{}[]-#&*!'\"\n\t ab0.9_", max_size=6),
+        ),
+        max_size=4,
+    )
 )
 def test_mutated_scenarios_only_raise_input_errors_that_name_a_line(cuts):
     text = BASELINE_TEXT
@@ -104,7 +111,14 @@ def test_the_grammar_only_raises_its_own_errors_with_a_column(text):
 
 @pytest.mark.parametrize(
     "text,column",
-    [("escalation brent", 12), ("escalation >= ", 15), ("(escalation > 1", 16), ("brent > 3 and", 14), ("max(brent)", 1), ("escalaton > 1", 1)],
+    [
+        ("escalation brent", 12),
+        ("escalation >= ", 15),
+        ("(escalation > 1", 16),
+        ("brent > 3 and", 14),
+        ("max(brent)", 1),
+        ("escalaton > 1", 1),
+    ],
 )
 def test_grammar_errors_point_at_the_column(text, column):
     with pytest.raises(expr.ExprError) as info:
@@ -116,5 +130,9 @@ def test_grammar_evaluates_over_replicates():
     import numpy as np
 
     node = expr.parse("escalation >= 6 and us.direct_involvement or not brent < 100", NAMES)
-    vals = {"escalation": np.array([7.0, 7.0, 1.0, 1.0]), "us.direct_involvement": np.array([1.0, 0.0, 1.0, 0.0]), "brent": np.array([80.0, 80.0, 80.0, 120.0])}
+    vals = {
+        "escalation": np.array([7.0, 7.0, 1.0, 1.0]),
+        "us.direct_involvement": np.array([1.0, 0.0, 1.0, 0.0]),
+        "brent": np.array([80.0, 80.0, 80.0, 120.0]),
+    }
     assert list(expr.truth(expr.evaluate(node, vals.__getitem__))) == [True, False, False, True]

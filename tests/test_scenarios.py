@@ -116,8 +116,16 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_extends_deep_merges_and_appends_events(tmp_path):
-    write(tmp_path, "parent", "name: parent\nhorizon: 8\nseed: 5\nactors:\n  russia:\n    interests:\n      oil_revenue: {weight: 0.05}\n      ties_israel: {weight: 0.1}\nevents:\n  - {at: 1, actor: israel, action: limited_strike, target: iran}\n")
-    child = write(tmp_path, "child", "name: child\nextends: parent\nactors:\n  russia:\n    interests:\n      oil_revenue: {weight: 0.09}\nevents:\n  - {at: 2, actor: usa, action: sanction, target: iran}\n")
+    write(
+        tmp_path,
+        "parent",
+        "name: parent\nhorizon: 8\nseed: 5\nactors:\n  russia:\n    interests:\n      oil_revenue: {weight: 0.05}\n      ties_israel: {weight: 0.1}\nevents:\n  - {at: 1, actor: israel, action: limited_strike, target: iran}\n",
+    )
+    child = write(
+        tmp_path,
+        "child",
+        "name: child\nextends: parent\nactors:\n  russia:\n    interests:\n      oil_revenue: {weight: 0.09}\nevents:\n  - {at: 2, actor: usa, action: sanction, target: iran}\n",
+    )
     sc = load_scenario(child)
     ints = sc.config.spec["actors"]["russia"]["interests"]
     assert ints["oil_revenue"]["weight"] == 0.09  # child wins
@@ -143,7 +151,11 @@ def test_extends_cannot_leave_the_folder_tree(tmp_path):
 
 
 def test_overrides_reach_the_engine(tmp_path):
-    p = write(tmp_path, "o", "name: o\nhorizon: 3\nconstraints:\n  RU_SU35_GATE: {lifted: true}\n  RU_S400_GATE: {threshold: 0.5}\nrelations:\n  russia-saudi: 0.1\ninitial:\n  brent: 95\nworld:\n  temperature: 0.3\n")
+    p = write(
+        tmp_path,
+        "o",
+        "name: o\nhorizon: 3\nconstraints:\n  RU_SU35_GATE: {lifted: true}\n  RU_S400_GATE: {threshold: 0.5}\nrelations:\n  russia-saudi: 0.1\ninitial:\n  brent: 95\nworld:\n  temperature: 0.3\n",
+    )
     sc = load_scenario(p)
     spec = sc.config.spec
     assert spec["constraints"]["RU_SU35_GATE"]["lifted"] is True
@@ -156,14 +168,18 @@ def test_overrides_reach_the_engine(tmp_path):
 
 
 def test_uncertainties_are_sampled_per_replicate_within_bounds(tmp_path):
-    p = write(tmp_path, "u", "name: u\nhorizon: 2\nuncertainties:\n  world.temperature: {dist: uniform, low: 0.1, high: 0.2}\n  initial.brent: {dist: triangular, low: 70, mode: 75, high: 90}\n  actors.russia.interests.oil_revenue.weight: {dist: normal, mean: 0.02, sd: 0.01, low: 0.0, high: 0.05}\n  world.tremble: {dist: choice, values: [0.0, 0.01]}\n")
+    p = write(
+        tmp_path,
+        "u",
+        "name: u\nhorizon: 2\nuncertainties:\n  world.temperature: {dist: uniform, low: 0.1, high: 0.2}\n  initial.brent: {dist: triangular, low: 70, mode: 75, high: 90}\n  actors.russia.interests.oil_revenue.weight: {dist: normal, mean: 0.02, sd: 0.01, low: 0.0, high: 0.05}\n  world.tremble: {dist: choice, values: [0.0, 0.01]}\n",
+    )
     res = simulate(load_scenario(p).config, 500)
     t = res.sampled["world.temperature"]
-    assert 0.1 <= t.min() and t.max() <= 0.2 and t.std() > 0.02
+    assert t.min() >= 0.1 and t.max() <= 0.2 and t.std() > 0.02
     b = res.sampled["initial.brent"]
-    assert 70 <= b.min() and b.max() <= 90 and abs(np.median(b) - 77) < 3
+    assert b.min() >= 70 and b.max() <= 90 and abs(np.median(b) - 77) < 3
     w = res.sampled["actors.russia.interests.oil_revenue.weight"]
-    assert 0 <= w.min() and w.max() <= 0.05
+    assert w.min() >= 0 and w.max() <= 0.05
     assert set(np.unique(res.sampled["world.tremble"])) == {0.0, 0.01}
     assert np.allclose(res.series[0, :, res.variables.index("brent")], b)
 
@@ -197,5 +213,9 @@ def test_levers_choose_settings(tmp_path):
 
 
 def test_dated_events_map_to_steps(tmp_path):
-    p = write(tmp_path, "d", "name: d\nstart_date: 2024-10-14\nhorizon: 10\nevents:\n  - {at: 2024-10-30, actor: russia, action: treaty, target: iran}\n")
+    p = write(
+        tmp_path,
+        "d",
+        "name: d\nstart_date: 2024-10-14\nhorizon: 10\nevents:\n  - {at: 2024-10-30, actor: russia, action: treaty, target: iran}\n",
+    )
     assert load_scenario(p).config.events[0].step == 3

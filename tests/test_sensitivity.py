@@ -58,7 +58,9 @@ def test_sobol_ranks_the_dominant_parameter_first(tmp_path):
 
 def test_sensitivity_command_writes_table_plot_and_time(tmp_path):
     sc = load_scenario(scenarios_dir() / "baseline.yaml").with_run_options(steps=4)
-    args = Namespace(claims=False, method="morris", outcome=["peak_brent"], samples=8, replicates=None, workers=1, quiet=True)
+    args = Namespace(
+        claims=False, method="morris", outcome=["peak_brent"], samples=8, replicates=None, workers=1, quiet=True
+    )
     folder = run_sensitivity(sc, args, tmp_path)
     assert (folder / "indices.csv").exists() and (folder / "plots" / "indices_peak_brent.png").exists()
     assert "simulation took" in (folder / "report.md").read_text()

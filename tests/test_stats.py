@@ -79,7 +79,12 @@ def test_constraint_audit_counts_bits():
 
 def test_config_diff_lists_changes_first():
     ref = {"name": "a", "seed": 1, "events": [], "constraints": {}}
-    other = {"name": "b", "seed": 1, "events": [{"at": 1, "actor": "usa", "action": "sanction", "target": "iran"}], "constraints": {"RU_S400_GATE": {"lifted": True}}}
+    other = {
+        "name": "b",
+        "seed": 1,
+        "events": [{"at": 1, "actor": "usa", "action": "sanction", "target": "iran"}],
+        "constraints": {"RU_S400_GATE": {"lifted": True}},
+    }
     rows = plotdata.config_diff({"a": ref, "b": other}, "a")
     keys = {r["key"] for r in rows}
     assert "constraints.RU_S400_GATE.lifted" in keys and "events[at 1: usa sanction iran]" in keys

@@ -60,8 +60,14 @@ def compare_runs(folders: list[Path], reference: str | None, out: Path) -> Path:
     fig = plots.probability_chart(prob_rows, names, colours, "Outcome probabilities by scenario (95% Wilson intervals)")
     files.append(("Outcome probabilities", plots.save(fig, pdir / "probabilities.png")))
     # 3. distributions
-    cont = [o for o in ("peak_escalation", "peak_brent", "weeks_of_war", "mean_support_tier", "final_cohesion") if o in meta_o]
-    fig = plots.outcome_distributions(ensembles, cont, {o: meta_o[o]["unit"] for o in cont}, colours, "Distributions of continuous outcomes")
+    cont = [
+        o
+        for o in ("peak_escalation", "peak_brent", "weeks_of_war", "mean_support_tier", "final_cohesion")
+        if o in meta_o
+    ]
+    fig = plots.outcome_distributions(
+        ensembles, cont, {o: meta_o[o]["unit"] for o in cont}, colours, "Distributions of continuous outcomes"
+    )
     files.append(("Distributions", plots.save(fig, pdir / "distributions.png")))
     # 4. time to event
     horizon = max(m["steps"] * m["step_days"] / 7.0 for m in metas)
@@ -117,12 +123,20 @@ def _markdown(
         lines.append(f"- **{m['scenario']['name']}**: {' '.join(m['scenario']['question'].split())}")
     lines += ["", "## 2. What changed as a result", ""]
     if paired:
-        narrow = [r["narrowing"] for r in table if r["scenario"] != reference and np.isfinite(r["narrowing"]) and r["narrowing"] < 1e6]
+        narrow = [
+            r["narrowing"]
+            for r in table
+            if r["scenario"] != reference and np.isfinite(r["narrowing"]) and r["narrowing"] < 1e6
+        ]
         lines += [
             "All scenarios were run with **common random numbers**: the same master seed, so replicate *r* of every"
             " scenario draws the same random numbers and each replicate is a paired observation. Differences and"
             " their 95% intervals are computed per pair"
-            + (f"; the paired intervals are a median {np.median(narrow):.1f}x narrower than unpaired ones would be." if narrow else "."),
+            + (
+                f"; the paired intervals are a median {np.median(narrow):.1f}x narrower than unpaired ones would be."
+                if narrow
+                else "."
+            ),
             "A difference is marked **real** when its paired 95% interval excludes zero, and *noise* when it does not.",
             "",
             "| outcome | scenario | value | difference from reference | paired 95% interval | unpaired 95% interval | verdict |",
@@ -132,7 +146,9 @@ def _markdown(
             kind = r["kind"]
             value_kind = "probability" if kind in ("binary", "event") else "continuous"
             if r["scenario"] == reference:
-                lines.append(f"| {r['outcome']} | {r['scenario']} (reference) | {fmt(r['value'], value_kind)} | | | | |")
+                lines.append(
+                    f"| {r['outcome']} | {r['scenario']} (reference) | {fmt(r['value'], value_kind)} | | | | |"
+                )
                 continue
             pct = value_kind == "probability"
             d = (lambda x: f"{x * 100:+.1f} pts") if pct else (lambda x: f"{x:+.3g}")
@@ -141,9 +157,14 @@ def _markdown(
                 f"| {r['outcome']} | {r['scenario']} | {fmt(r['value'], value_kind)} | {d(r['diff'])} | [{d(r['low'])}, {d(r['high'])}]"
                 f" | [{d(r['unpaired_low'])}, {d(r['unpaired_high'])}] | {verdict} |"
             )
-        lines += ["", "For event outcomes (`*_week`) the value and difference are the probability that the event happened by the horizon."]
+        lines += [
+            "",
+            "For event outcomes (`*_week`) the value and difference are the probability that the event happened by the horizon.",
+        ]
     else:
-        lines += ["These runs do not share seeds and replicate counts, so no paired differences are computed; compare the intervals below."]
+        lines += [
+            "These runs do not share seeds and replicate counts, so no paired differences are computed; compare the intervals below."
+        ]
     lines += ["", "## 3. Probabilities", "", "| outcome | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for o in dict.fromkeys(r["outcome"] for r in prob_rows):
         cells = []
@@ -151,12 +172,20 @@ def _markdown(
             r = next(x for x in prob_rows if x["scenario"] == nme and x["outcome"] == o)
             cells.append(f"{r['p']:.1%} [{r['low']:.1%}, {r['high']:.1%}]")
         lines.append(f"| {o} | " + " | ".join(cells) + " |")
-    lines += ["", "## 4. Constraints that bound", "", "Share of replicates in which each constraint removed or penalised an option the actor would otherwise have chosen:", ""]
+    lines += [
+        "",
+        "## 4. Constraints that bound",
+        "",
+        "Share of replicates in which each constraint removed or penalised an option the actor would otherwise have chosen:",
+        "",
+    ]
     cons = list(dict.fromkeys(r["constraint"] for a in audits.values() for r in a if r["share_of_replicates"] > 0.01))
     lines += ["| constraint | claims | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
     for c in cons:
         claims = next(r["claims"] for a in audits.values() for r in a if r["constraint"] == c)
-        cells = [f"{next((r['share_of_replicates'] for r in audits[nme] if r['constraint'] == c), 0.0):.0%}" for nme in names]
+        cells = [
+            f"{next((r['share_of_replicates'] for r in audits[nme] if r['constraint'] == c), 0.0):.0%}" for nme in names
+        ]
         lines.append(f"| {c} | {', '.join(claims)} | " + " | ".join(cells) + " |")
     lines += ["", "## 5. Plots", ""]
     for title, p in files:

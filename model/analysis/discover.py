@@ -35,7 +35,9 @@ def discover(run: Path, condition: str, threshold: float = 0.5) -> str:
     table = data.read_outcomes(run)
     inputs = [k for k in table if k.startswith("sampled:")]
     if not inputs:
-        raise InputError.one(str(run), "this run sampled no uncertainties; scenario discovery needs some (add 'uncertainties:')")
+        raise InputError.one(
+            str(run), "this run sampled no uncertainties; scenario discovery needs some (add 'uncertainties:')"
+        )
     y = cases(table, condition)
     n = len(y)
     hits = int(y.sum())
@@ -63,5 +65,7 @@ def discover(run: Path, condition: str, threshold: float = 0.5) -> str:
     lines.append("Peeling trajectory (coverage vs density trade-off):")
     step = max(1, len(traj) // 8)
     for _, r in traj.iloc[::step].iterrows():
-        lines.append(f"  coverage {r['coverage']:.2f}  density {r['density']:.2f}  restricted dimensions {int(r['res dim'])}")
+        lines.append(
+            f"  coverage {r['coverage']:.2f}  density {r['density']:.2f}  restricted dimensions {int(r['res dim'])}"
+        )
     return "\n".join(lines)

@@ -15,7 +15,16 @@ LADDER_GROUPS = [
     ("intense crises (rungs 10-20)", 10, 20),
     ("beyond the nuclear threshold (21-44)", 21, 44),
 ]
-TIME_METRICS = ["escalation", "brent", "russia.support_tier", "west_attention", "cohesion", "iran.strength", "russia.ad_spare", "russia.gulf_stake"]
+TIME_METRICS = [
+    "escalation",
+    "brent",
+    "russia.support_tier",
+    "west_attention",
+    "cohesion",
+    "iran.strength",
+    "russia.ad_spare",
+    "russia.gulf_stake",
+]
 
 
 def weeks(n_steps: int, step_days: float) -> np.ndarray:
@@ -26,7 +35,14 @@ def weeks(n_steps: int, step_days: float) -> np.ndarray:
 def fan(matrix: np.ndarray, step_days: float) -> dict[str, np.ndarray]:
     """Median with 50% and 90% bands across replicates, per step."""
     b = stats.bands(matrix)
-    return {"x": weeks(matrix.shape[0], step_days), "median": b[0.5], "p25": b[0.25], "p75": b[0.75], "p5": b[0.05], "p95": b[0.95]}
+    return {
+        "x": weeks(matrix.shape[0], step_days),
+        "median": b[0.5],
+        "p25": b[0.25],
+        "p75": b[0.75],
+        "p5": b[0.05],
+        "p95": b[0.95],
+    }
 
 
 def category_shares(matrix: np.ndarray, categories: int) -> np.ndarray:
@@ -46,7 +62,9 @@ def ladder_occupancy(max_rung: np.ndarray) -> np.ndarray:
     return out
 
 
-def outcome_rows(outcomes: dict[str, np.ndarray], names: list[str], meta: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+def outcome_rows(
+    outcomes: dict[str, np.ndarray], names: list[str], meta: dict[str, dict[str, str]]
+) -> list[dict[str, Any]]:
     """One summary row per outcome: probability with Wilson interval, or median with 5-95%."""
     rows = []
     for name in names:
@@ -92,7 +110,9 @@ def constraint_audit(
                 "claims": con["claims"],
                 "share_of_replicates": float(ever.mean()),
                 "mean_steps_bound": float(hit.sum(axis=0).mean()),
-                "median_first_week": float(np.median((first[ever] + 1) * step_days / 7.0)) if ever.any() else float("nan"),
+                "median_first_week": float(np.median((first[ever] + 1) * step_days / 7.0))
+                if ever.any()
+                else float("nan"),
                 "share_by_week": per_step,
                 "text": con["text"],
             }
@@ -157,7 +177,9 @@ def paired_table(
     return rows
 
 
-def km_curves(ensembles: dict[str, dict[str, np.ndarray]], name: str, horizon_weeks: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def km_curves(
+    ensembles: dict[str, dict[str, np.ndarray]], name: str, horizon_weeks: float
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return {scen: stats.kaplan_meier(out[name], horizon_weeks) for scen, out in ensembles.items()}
 
 
@@ -188,7 +210,9 @@ def config_diff(resolved: dict[str, dict[str, Any]], reference: str) -> list[dic
         other = flat(doc)
         for key in sorted(set(ref) | set(other)):
             if ref.get(key) != other.get(key):
-                rows.append({"scenario": scen, "key": key, "reference": ref.get(key, "-"), "value": other.get(key, "-")})
+                rows.append(
+                    {"scenario": scen, "key": key, "reference": ref.get(key, "-"), "value": other.get(key, "-")}
+                )
     return rows
 
 

@@ -40,7 +40,9 @@ def fan_chart(series: dict[str, dict[str, np.ndarray]], title: str, ylabel: str,
     multi = len(series) > 1
     for name, d in series.items():
         c = colours[name]
-        ax.fill_between(d["x"], d["p5"], d["p95"], color=c, alpha=0.12 if multi else 0.18, linewidth=0, label=f"{name}: 90% band")
+        ax.fill_between(
+            d["x"], d["p5"], d["p95"], color=c, alpha=0.12 if multi else 0.18, linewidth=0, label=f"{name}: 90% band"
+        )
         if not multi:
             ax.fill_between(d["x"], d["p25"], d["p75"], color=c, alpha=0.3, linewidth=0, label="50% band")
         ax.plot(d["x"], d["median"], color=c, linewidth=2, label=f"{name}: median" if multi else "median")
@@ -74,7 +76,13 @@ def ladder_chart(x: np.ndarray, shares: np.ndarray, title: str) -> plt.Figure:
     return stacked_shares(x, shares, [g[0] for g in LADDER_GROUPS], LADDER_COLOURS, title)
 
 
-def outcome_distributions(values: dict[str, dict[str, np.ndarray]], names: list[str], units: dict[str, str], colours: dict[str, str], title: str) -> plt.Figure:
+def outcome_distributions(
+    values: dict[str, dict[str, np.ndarray]],
+    names: list[str],
+    units: dict[str, str],
+    colours: dict[str, str],
+    title: str,
+) -> plt.Figure:
     """One panel per continuous outcome: a histogram per scenario (step outlines)."""
     n = len(names)
     cols = min(3, n)
@@ -101,7 +109,9 @@ def outcome_distributions(values: dict[str, dict[str, np.ndarray]], names: list[
     return fig
 
 
-def probability_chart(rows: list[dict[str, Any]], scenarios: list[str], colours: dict[str, str], title: str) -> plt.Figure:
+def probability_chart(
+    rows: list[dict[str, Any]], scenarios: list[str], colours: dict[str, str], title: str
+) -> plt.Figure:
     """Horizontal dot-and-whisker chart: probability with 95% Wilson interval per scenario."""
     outcomes = list(dict.fromkeys(r["outcome"] for r in rows))
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(outcomes) * max(1, len(scenarios)) ** 0.5 + 1.5))
@@ -124,7 +134,9 @@ def probability_chart(rows: list[dict[str, Any]], scenarios: list[str], colours:
     return fig
 
 
-def survival_chart(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], colours: dict[str, str], title: str) -> plt.Figure:
+def survival_chart(
+    curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], colours: dict[str, str], title: str
+) -> plt.Figure:
     """Kaplan-Meier style curves: share of replicates in which the event has not yet happened."""
     n = len(curves)
     cols = min(2, n)
@@ -154,7 +166,13 @@ def audit_chart(rows: list[dict[str, Any]], title: str, top: int = 12) -> plt.Fi
     vals = [r["share_of_replicates"] for r in rows]
     ax.barh(range(len(rows)), vals, color="#6a4c93", label="bound at least once")
     for i, r in enumerate(rows):
-        ax.text(r["share_of_replicates"] + 0.01, i, f"{r['share_of_replicates']:.0%}, median first week {r['median_first_week']:.0f}", va="center", fontsize=7)
+        ax.text(
+            r["share_of_replicates"] + 0.01,
+            i,
+            f"{r['share_of_replicates']:.0%}, median first week {r['median_first_week']:.0f}",
+            va="center",
+            fontsize=7,
+        )
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(labels, fontsize=7)
     ax.invert_yaxis()
@@ -173,7 +191,14 @@ def tornado(rows: list[dict[str, Any]], title: str, xlabel: str) -> plt.Figure:
     vals = [r["effect"] for r in rows]
     err = [[max(0.0, r["effect"] - r["low"]) for r in rows], [max(0.0, r["high"] - r["effect"]) for r in rows]]
     colours = ["#d1495b" if r.get("distinguishable") else "#bbbbbb" for r in rows]
-    ax.barh(list(ys), vals, xerr=err, color=colours, capsize=2, label="effect of switching the claim off (grey: not distinguishable)")
+    ax.barh(
+        list(ys),
+        vals,
+        xerr=err,
+        color=colours,
+        capsize=2,
+        label="effect of switching the claim off (grey: not distinguishable)",
+    )
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(list(ys))
     ax.set_yticklabels([r["label"] for r in rows], fontsize=7)
@@ -189,8 +214,24 @@ def indices_chart(rows: list[dict[str, Any]], title: str, first: str, total: str
     """Sensitivity indices (first-order and total, or mu* and sigma) with confidence bars."""
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.5))
     ys = np.arange(len(rows))
-    ax.barh(ys - 0.18, [r["first"] for r in rows], height=0.35, xerr=[r["first_conf"] for r in rows], label=first, color="#1b6ca8", capsize=2)
-    ax.barh(ys + 0.18, [r["total"] for r in rows], height=0.35, xerr=[r["total_conf"] for r in rows], label=total, color="#e9a03b", capsize=2)
+    ax.barh(
+        ys - 0.18,
+        [r["first"] for r in rows],
+        height=0.35,
+        xerr=[r["first_conf"] for r in rows],
+        label=first,
+        color="#1b6ca8",
+        capsize=2,
+    )
+    ax.barh(
+        ys + 0.18,
+        [r["total"] for r in rows],
+        height=0.35,
+        xerr=[r["total_conf"] for r in rows],
+        label=total,
+        color="#e9a03b",
+        capsize=2,
+    )
     ax.set_yticks(ys)
     ax.set_yticklabels([r["parameter"] for r in rows], fontsize=7)
     ax.invert_yaxis()

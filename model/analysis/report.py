@@ -58,10 +58,30 @@ def write_audit_csv(folder: Path, rows: list[dict[str, Any]]) -> None:
 
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["actor", "constraint", "kind", "claims", "share_of_replicates", "mean_steps_bound", "median_first_week", "text"])
+    w.writerow(
+        [
+            "actor",
+            "constraint",
+            "kind",
+            "claims",
+            "share_of_replicates",
+            "mean_steps_bound",
+            "median_first_week",
+            "text",
+        ]
+    )
     for r in rows:
         w.writerow(
-            [r["actor"], r["constraint"], r["kind"], " ".join(r["claims"]), f"{r['share_of_replicates']:.4f}", f"{r['mean_steps_bound']:.3f}", f"{r['median_first_week']:.1f}", r["text"]]
+            [
+                r["actor"],
+                r["constraint"],
+                r["kind"],
+                " ".join(r["claims"]),
+                f"{r['share_of_replicates']:.4f}",
+                f"{r['mean_steps_bound']:.3f}",
+                f"{r['median_first_week']:.1f}",
+                r["text"],
+            ]
         )
     write_text(folder / "constraints.csv", buf.getvalue())
 
@@ -94,19 +114,36 @@ def make_plots(folder: Path, meta: dict[str, Any]) -> list[Path]:
         out.append(plots.save(fig, pdir / f"timeseries_{v}.png"))
     x = plotdata.weeks(series["russia.support_tier"].shape[0], meta["step_days"])
     shares = plotdata.category_shares(series["russia.support_tier"], len(meta["support_tiers"]))
-    out.append(plots.save(plots.tier_chart(x, shares, meta["support_tiers"], f"Russia's support tier for Iran — {name}"), pdir / "support_tiers.png"))
+    out.append(
+        plots.save(
+            plots.tier_chart(x, shares, meta["support_tiers"], f"Russia's support tier for Iran — {name}"),
+            pdir / "support_tiers.png",
+        )
+    )
     ladder = plotdata.ladder_occupancy(series["max_rung"][1:])
-    out.append(plots.save(plots.ladder_chart(x[1:], ladder, f"Escalation ladder occupancy (highest rung of the week) — {name}"), pdir / "ladder.png"))
+    out.append(
+        plots.save(
+            plots.ladder_chart(x[1:], ladder, f"Escalation ladder occupancy (highest rung of the week) — {name}"),
+            pdir / "ladder.png",
+        )
+    )
     table = data.read_outcomes(folder)
     reported = meta["reported_outcomes"]
     omet = meta["outcomes"]
     cont = [o for o in reported if omet[o]["kind"] in ("continuous", "tier")]
     if cont:
-        fig = plots.outcome_distributions({name: table}, cont, {o: omet[o]["unit"] for o in cont}, colours, f"Outcome distributions — {name}")
+        fig = plots.outcome_distributions(
+            {name: table}, cont, {o: omet[o]["unit"] for o in cont}, colours, f"Outcome distributions — {name}"
+        )
         out.append(plots.save(fig, pdir / "outcome_distributions.png"))
     probs = plotdata.probability_table({name: table}, reported, omet)
     if probs:
-        out.append(plots.save(plots.probability_chart(probs, [name], colours, f"Outcome probabilities — {name}"), pdir / "probabilities.png"))
+        out.append(
+            plots.save(
+                plots.probability_chart(probs, [name], colours, f"Outcome probabilities — {name}"),
+                pdir / "probabilities.png",
+            )
+        )
     rows = audit(folder, meta)
     out.append(plots.save(plots.audit_chart(rows, f"Constraint audit — {name}"), pdir / "constraint_audit.png"))
     return out
@@ -136,7 +173,12 @@ def summary(folder: Path, meta: dict[str, Any], plot_files: list[Path], rows: li
             + (" — the ceiling was reached before the target." if not p["met"] else "."),
             "",
         ]
-    lines += ["## Key outcomes", "", "| outcome | estimate | 95% interval (probabilities) or 5-95% range | unit |", "|---|---|---|---|"]
+    lines += [
+        "## Key outcomes",
+        "",
+        "| outcome | estimate | 95% interval (probabilities) or 5-95% range | unit |",
+        "|---|---|---|---|",
+    ]
     for r in plotdata.outcome_rows(table, meta["reported_outcomes"], meta["outcomes"]):
         kind = r["kind"]
         est = fmt(r["value"], kind)

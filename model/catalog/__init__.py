@@ -230,7 +230,9 @@ def check_catalog(spec: dict[str, Any], file: str = "catalog") -> list[InputIssu
         if con.get("kind") == "cap" and con.get("stock") not in variables:
             bad(f"{key}.stock", f"unknown stock '{con.get('stock')}'")
     # every stock an action consumes must be covered by a cap constraint (so it is cited and logged)
-    capped = {(c["actor"], a) for c in spec["constraints"].values() if c.get("kind") == "cap" for a in c.get("actions", [])}
+    capped = {
+        (c["actor"], a) for c in spec["constraints"].values() if c.get("kind") == "cap" for a in c.get("actions", [])
+    }
     for act, spec_a in actions.items():
         if spec_a.get("cost"):
             for taker in spec_a.get("takers", {}):

@@ -85,7 +85,11 @@ def simulate(config: Config, replicates: Sequence[int] | np.ndarray | int = 1, *
         bound=m.bound,
         forced=m.forced,
         flags=m.flags,
-        sampled={k: np.broadcast_to(np.asarray(v, float), (m.R,)).copy() for k, v in t.params.values.items() if not isinstance(v, bool)},
+        sampled={
+            k: np.broadcast_to(np.asarray(v, float), (m.R,)).copy()
+            for k, v in t.params.values.items()
+            if not isinstance(v, bool)
+        },
         records=m.records,
     )
     res.outcomes = compute(res)

@@ -70,7 +70,9 @@ class ActorAgent(mesa.Agent):
                     self._dynamic.append((f, col))
             else:
                 self._dynamic.append((f, col))
-        self._static_linear = {f for f, col in table.feature_cols if not isinstance(table.linear.get(f), np.ndarray) and np.ndim(col) == 1}
+        self._static_linear = {
+            f for f, col in table.feature_cols if not isinstance(table.linear.get(f), np.ndarray) and np.ndim(col) == 1
+        }
 
     def feature(self, f: int) -> np.ndarray:
         """Current value of feature f: a world variable, or this actor's relation with another."""
@@ -111,74 +113,119 @@ class ActorAgent(mesa.Agent):
             U += _col(rw) * G * tab.resp
         return U
 
+    def _constraint_state(self) -> list[tuple[Any, np.ndarray]]:
+        """Each active constraint's per-replicate state this step: blocked (R,) or penalty (R,)."""
+        m = self.model
+        out = []
+        for ct in self.table.constraints:
+            active = np.broadcast_to(np.logical_not(ct.lifted), (m.R,))
+            if not active.any():
+                continue
+            if ct.kind in ("forbid", "cap"):
+                vec = active
+            elif ct.kind == "gate":
+                ok = np.broadcast_to(expr.truth(expr.evaluate(ct.condition, m.lookup, ct.params)), (m.R,))
+                vec = active & ~ok
+            else:
+                pen = np.broadcast_to(np.asarray(expr.evaluate(ct.penalty, m.lookup, ct.params), float), (m.R,))
+                if ct.condition is not None:
+                    cond = np.broadcast_to(expr.truth(expr.evaluate(ct.condition, m.lookup, ct.params)), (m.R,))
+                    pen = np.where(cond, pen, 0.0)
+                vec = np.where(active, pen, 0.0)
+            out.append((ct, vec))
+        return out
+
+    def _hit(self, ct: Any, vec: np.ndarray, rows: np.ndarray, opts: np.ndarray) -> np.ndarray:
+        """Where the constraint removes or penalises options ``opts`` in replicates ``rows`` (broadcast)."""
+        if ct.kind == "cost":
+            return (vec[rows] * ct.factor[opts]) > 0
+        hit = vec[rows] & ct.affects[opts]
+        if ct.kind == "cap":
+            hit &= self.model.x[rows, ct.stock] < ct.cost[opts] - 1e-12
+        return hit
+
     def decide(
-        self, step: int, noise: np.ndarray, forced: np.ndarray, tremble_u: np.ndarray, pick_u: np.ndarray, detail: bool = False
+        self,
+        step: int,
+        noise: np.ndarray,
+        forced: np.ndarray,
+        tremble_u: np.ndarray,
+        pick_u: np.ndarray,
+        detail: bool = False,
     ) -> Decision:
-        """Choose an option per replicate; record which constraints bound."""
+        """Choose an option per replicate; record which constraints bound.
+
+        Constraints only remove options or lower utilities, so wherever no constraint touches
+        the unconstrained best option, that option is also the constrained choice; the full
+        constrained computation runs only on the other replicates (and on those with a
+        tremble or an event, which need the feasibility of every option).
+        """
         m, tab = self.model, self.table
         R, K = m.R, len(tab.options)
         U_free = self.utilities()
-        U = U_free.copy()
-        infeasible = np.zeros((R, K), dtype=bool)
-        hits: list[tuple[int, np.ndarray]] = []
-        for ct in tab.constraints:
-            active = np.logical_not(ct.lifted)
-            if not np.any(active):
-                continue
-            active = np.broadcast_to(active, (R,))[:, None]
-            if ct.kind == "forbid":
-                hit = np.broadcast_to(ct.affects, (R, K)) & active
-                infeasible |= hit
-            elif ct.kind == "gate":
-                ok = np.broadcast_to(expr.truth(expr.evaluate(ct.condition, m.lookup, ct.params)), (R,))
-                hit = (~ok)[:, None] & ct.affects & active
-                infeasible |= hit
-            elif ct.kind == "cap":
-                hit = (m.x[:, ct.stock, None] < ct.cost - 1e-12) & ct.affects & active
-                infeasible |= hit
-            else:  # cost
-                pen = np.broadcast_to(np.asarray(expr.evaluate(ct.penalty, m.lookup, ct.params), float), (R,))
-                if ct.condition is not None:
-                    cond = np.broadcast_to(expr.truth(expr.evaluate(ct.condition, m.lookup, ct.params)), (R,))
-                    pen = np.where(cond, pen, 0.0)
-                charge = pen[:, None] * ct.factor * active
-                U -= charge
-                hit = charge > 0
-            hits.append((ct.index, hit))
-        feasible = ~infeasible
-        U_con = np.where(feasible, U, -np.inf)
         inv_t = 1.0 / _col(m.tables.params.world("temperature"))
-        choice = np.argmax(U_con * inv_t + noise, axis=1)
-        free = np.argmax(U_free * inv_t + noise, axis=1)
-
+        scores = U_free * inv_t + noise
+        free = np.argmax(scores, axis=1)
+        cons = self._constraint_state()
+        every = np.arange(R)
         trembled = tremble_u < m.tables.params.world("tremble")
-        rows_t = np.flatnonzero(trembled)
-        if len(rows_t):
-            feas_t = feasible[rows_t]
-            n_feas = feas_t.sum(axis=1)
-            nth = np.minimum((pick_u[rows_t] * n_feas).astype(np.int64), n_feas - 1)
-            choice[rows_t] = np.argmax(np.cumsum(feas_t, axis=1) > nth[:, None], axis=1)
-
-        rows = np.arange(R)
         has_event = forced >= 0
-        forced_ok = has_event & feasible[rows, np.where(has_event, forced, 0)]
-        choice = np.where(forced_ok, forced, choice)
-        blocked = has_event & ~forced_ok
-
-        bound = np.zeros(R, dtype=np.int64)
-        differs = (free != choice) & ~trembled & ~has_event
-        for ci, hit in hits:
-            on_free = hit[rows, free] & differs
-            on_event = blocked & hit[rows, np.where(has_event, forced, 0)]
-            bound |= (on_free | on_event).astype(np.int64) << ci
-        info = None
         if detail:
-            info = {
-                "utility": U_con.copy(),
-                "utility_free": U_free,
-                "feasible": feasible,
-                "free": free,
-                "hits": {ci: hit.copy() for ci, hit in hits},
-                "event_blocked": blocked,
-            }
+            need = every
+        else:
+            touched = trembled | has_event
+            for ct, vec in cons:
+                touched |= self._hit(ct, vec, every, free)
+            need = np.flatnonzero(touched)
+        choice = free.copy()
+        bound = np.zeros(R, dtype=np.int64)
+        forced_ok = np.zeros(R, dtype=bool)
+        blocked = np.zeros(R, dtype=bool)
+        info = None
+        if len(need):
+            n = len(need)
+            sub = scores[need]
+            infeasible = np.zeros((n, K), dtype=bool)
+            charges = np.zeros((n, K))
+            hits: list[tuple[int, np.ndarray]] = []
+            cols = np.arange(K)[None, :]
+            for ct, vec in cons:
+                h = self._hit(ct, vec, need[:, None], cols)
+                if ct.kind == "cost":
+                    charges += vec[need][:, None] * ct.factor
+                else:
+                    infeasible |= h
+                hits.append((ct.index, h))
+            it = inv_t[need] if isinstance(inv_t, np.ndarray) else inv_t
+            sub -= charges * it
+            sub[infeasible] = -np.inf
+            c = np.argmax(sub, axis=1)
+            feasible = ~infeasible
+            t_rows = np.flatnonzero(trembled[need])
+            if len(t_rows):
+                feas_t = feasible[t_rows]
+                n_feas = feas_t.sum(axis=1)
+                nth = np.minimum((pick_u[need][t_rows] * n_feas).astype(np.int64), n_feas - 1)
+                c[t_rows] = np.argmax(np.cumsum(feas_t, axis=1) > nth[:, None], axis=1)
+            ev = has_event[need]
+            fidx = np.where(ev, forced[need], 0)
+            ok = ev & feasible[np.arange(n), fidx]
+            c = np.where(ok, fidx, c)
+            choice[need] = c
+            forced_ok[need] = ok
+            blocked[need] = ev & ~ok
+            differs = (free[need] != c) & ~trembled[need] & ~ev
+            rn = np.arange(n)
+            for ci, h in hits:
+                on = (h[rn, free[need]] & differs) | (blocked[need] & h[rn, fidx])
+                bound[need] |= on.astype(np.int64) << ci
+            if detail:
+                info = {
+                    "utility": np.where(feasible, U_free - charges, -np.inf),
+                    "utility_free": U_free,
+                    "feasible": feasible,
+                    "free": free,
+                    "hits": dict(hits),
+                    "event_blocked": blocked,
+                }
         return Decision(choice=choice, bound=bound, forced=forced_ok, trembled=trembled, detail=info)

@@ -80,7 +80,9 @@ class Config:
     seed: int = 0
     events: list[Event] = field(default_factory=list)
     uncertainties: list[Uncertainty] = field(default_factory=list)
-    samples: dict[str, np.ndarray] = field(default_factory=dict)  # explicit values, one per simulated replicate (designs)
+    samples: dict[str, np.ndarray] = field(
+        default_factory=dict
+    )  # explicit values, one per simulated replicate (designs)
     claims_off: frozenset[str] = frozenset()
     name: str = "custom"
 
@@ -125,7 +127,9 @@ def numeric_paths(spec: dict[str, Any]) -> list[str]:
         out.append(f"actors.{a}.response")
         out += [f"actors.{a}.stances.{s}" for s in actor["stances"]]
         for term, it in actor["interests"].items():
-            fields = {"peak": ("weight", "target", "width"), "above": ("weight", "threshold")}.get(it["kind"], ("weight",))
+            fields = {"peak": ("weight", "target", "width"), "above": ("weight", "threshold")}.get(
+                it["kind"], ("weight",)
+            )
             out += [f"actors.{a}.interests.{term}.{f}" for f in fields]
         out += [f"actors.{a}.initial_grievance.{b}" for b in actor.get("initial_grievance", {})]
     return out

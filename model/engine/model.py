@@ -44,7 +44,9 @@ class EntenteModel(mesa.Model):
             meant for a few replicates (explain), not for ensembles.
     """
 
-    def __init__(self, config: Config, replicates: Sequence[int] | np.ndarray | int = 1, *, detail: bool = False) -> None:
+    def __init__(
+        self, config: Config, replicates: Sequence[int] | np.ndarray | int = 1, *, detail: bool = False
+    ) -> None:
         super().__init__(rng=int(config.seed) % 2**32)
         self.config = config
         reps = np.arange(replicates) if isinstance(replicates, int) else np.asarray(replicates, dtype=np.int64)
@@ -75,7 +77,7 @@ class EntenteModel(mesa.Model):
         self.rel[:, self.ru, self.ir] = self.rel[:, self.ir, self.ru] = self.x[:, self.vi["cohesion"]]
         self.rel0[:] = self.rel
         self.stance = np.zeros((R, A, S))
-        for a, actor in config.spec["actors"].items():
+        for a in config.spec["actors"]:
             for s, issue in enumerate(t.issues):
                 self.stance[:, ai[a], s] = p.get(f"actors.{a}.stances.{issue}")
         self.stance0 = self.stance.copy()
@@ -130,7 +132,9 @@ class EntenteModel(mesa.Model):
             tab = self.tables.actor_tables[self.tables.actor_index[ev.actor]]
             opt = tab.options.index((ev.action, ev.target))
             cond = expr.parse(ev.when, self.tables.names) if ev.when else None
-            out.append({"event": ev, "actor": tab.index, "option": opt, "cond": cond, "fired": np.zeros(self.R, dtype=bool)})
+            out.append(
+                {"event": ev, "actor": tab.index, "option": opt, "cond": cond, "fired": np.zeros(self.R, dtype=bool)}
+            )
         return out
 
     def _forced(self, step: int) -> np.ndarray:
@@ -160,7 +164,9 @@ class EntenteModel(mesa.Model):
         for agent, off in zip(self.actors, self.tables.option_offset, strict=True):
             K = len(agent.table.options)
             i = agent.table.index
-            decisions.append(agent.decide(step, noise[:, off : off + K], forced[:, i], tremble_u[:, i], pick_u[:, i], self.detail))
+            decisions.append(
+                agent.decide(step, noise[:, off : off + K], forced[:, i], tremble_u[:, i], pick_u[:, i], self.detail)
+            )
         self._apply(decisions)
         self._dynamics(decisions)
         self._update_derived(decisions)
@@ -207,30 +213,39 @@ class EntenteModel(mesa.Model):
             sev = tab.severity[c] * has_t
             act = np.flatnonzero(sev)
             if len(act):
-                ca, ta = c[act], tsafe[act]
-                aff = self.rel[act, :, ta]
-                aff[np.arange(len(act)), ta] = 1.0
+                dense = len(act) > R // 4  # most replicates acted: whole-slice arithmetic beats gathers
+                idx = rows if dense else act
+                ca, ta = c[idx], tsafe[idx]
+                aff = self.rel[idx, :, ta]
+                aff[np.arange(len(idx)), ta] = 1.0
                 g = np.where(tab.harm[ca][:, None], np.maximum(aff, 0.0), 0.0)
                 g += np.where(tab.help[ca][:, None], np.maximum(-aff, 0.0), 0.0)
                 for s in range(len(issues)):
                     viol = np.maximum(-tab.align[ca, s], 0.0)
                     if issues[s] != "support_iran" and np.any(viol):
-                        g += viol[:, None] * np.maximum(self.stance[act, :, s], 0.0)
-                g *= sev[act][:, None]
+                        g += viol[:, None] * np.maximum(self.stance[idx, :, s], 0.0)
+                g *= sev[idx][:, None]
                 g[:, a] = 0.0
-                self.griev[act, a, :] += g
+                if dense:
+                    self.griev[:, a, :] += g
+                else:
+                    self.griev[act, a, :] += g
             resp = tab.resp[c] * tab.harm[c] * has_t
-            if np.any(resp):
-                weight = np.minimum(resp, 1.0) * np.minimum(tab.rung[c] / 9.0, 1.0)
-                keep = 1.0 - p.world("grievance_discharge") * weight
-                self.griev[rows, tsafe, a] *= keep
+            rr = np.flatnonzero(resp)
+            if len(rr):
+                weight = np.minimum(resp[rr], 1.0) * np.minimum(tab.rung[c[rr]] / 9.0, 1.0)
+                discharge = p.world("grievance_discharge")
+                discharge = discharge[rr] if isinstance(discharge, np.ndarray) else discharge
+                self.griev[rr, tsafe[rr], a] *= 1.0 - discharge * weight
             if tab.has_stance_effects:
-                self.stance[:, a, :] += tab.stance_self[c]
-                srows = np.flatnonzero(tab.stance_target[c].any(axis=1) & has_t)
+                srows = np.flatnonzero(tab.stance_self_any[c])
+                if len(srows):
+                    self.stance[srows, a, :] += tab.stance_self[c[srows]]
+                srows = np.flatnonzero(tab.stance_target_any[c] & has_t)
                 if len(srows):
                     self.stance[srows, tsafe[srows], :] += tab.stance_target[c[srows]]
             if tab.has_sets:
-                srows = np.flatnonzero(tab.set_mask[c].any(axis=1))
+                srows = np.flatnonzero(tab.set_any[c])
                 if len(srows):
                     sm = tab.set_mask[c[srows]]
                     x[srows] = np.where(sm, tab.set_value[c[srows]], x[srows])
@@ -277,7 +292,10 @@ class EntenteModel(mesa.Model):
         calm = ~struck & ((ws == 1) | (ws == 2)) & ((sr < w("ceasefire_threshold")) | self._ceasefire)
         x[:, vi["war_state"]] = np.where(calm, 3.0, ws)
         # decaying event memories
-        for name, hl in (("nuclear_strike_recent", "escalation_half_life"), ("energy_strike_recent", "escalation_half_life")):
+        for name, hl in (
+            ("nuclear_strike_recent", "escalation_half_life"),
+            ("energy_strike_recent", "escalation_half_life"),
+        ):
             x[:, vi[name]] = col(name) * _decay(w(hl), dt)
         for name in ("ukraine_deal", "deal_offer"):
             x[:, vi[name]] = col(name) * _decay(w("offer_half_life"), dt)
@@ -294,7 +312,9 @@ class EntenteModel(mesa.Model):
         )
         P = col("brent")
         theta = 1.0 - np.exp(-w("brent_reversion") * dt)
-        x[:, vi["brent"]] = P + theta * (eq - P) + w("brent_volatility") * np.sqrt(dt) * P * rng.normal(self.keys, step, "brent")
+        x[:, vi["brent"]] = (
+            P + theta * (eq - P) + w("brent_volatility") * np.sqrt(dt) * P * rng.normal(self.keys, step, "brent")
+        )
         # Western attention on Ukraine (a Ukraine freeze lowers its baseline)
         base = w("attention_baseline") * (1.0 - w("ukraine_deal_attention_cut") * col("ukraine_deal"))
         att = col("west_attention")
@@ -309,7 +329,9 @@ class EntenteModel(mesa.Model):
         x[:, vi["russia.ad_spare"]] = col("russia.ad_spare") + dt * (w("russia_ad_production") - demand)
         x[:, vi["russia.su35_spare"]] = col("russia.su35_spare") + dt * w("russia_su35_production")
         # Iran's stocks, strength, stability, nuclear progress
-        x[:, vi["iran.missiles"]] = col("iran.missiles") + dt * (w("iran_missile_production") - w("iran_supply_to_russia"))
+        x[:, vi["iran.missiles"]] = col("iran.missiles") + dt * (
+            w("iran_missile_production") - w("iran_supply_to_russia")
+        )
         x[:, vi["israel.interceptors"]] = col("israel.interceptors") + dt * w("israel_interceptor_production")
         rec = 1.0 - np.exp(-w("iran_recovery") * dt)
         for name in ("iran.strength", "iran.stability"):
@@ -356,7 +378,9 @@ class EntenteModel(mesa.Model):
         ai = self.tables.actor_index
         ws = p.get("actors.russia.interests.ties_saudi.weight")
         wu = p.get("actors.russia.interests.ties_uae.weight")
-        stake = (ws * np.maximum(self.rel[:, self.ru, ai["saudi"]], 0) + wu * np.maximum(self.rel[:, self.ru, ai["uae"]], 0)) / 4.0
+        stake = (
+            ws * np.maximum(self.rel[:, self.ru, ai["saudi"]], 0) + wu * np.maximum(self.rel[:, self.ru, ai["uae"]], 0)
+        ) / 4.0
         x[:, vi["russia.gulf_stake"]] = stake
         x[:, vi["cohesion"]] = self.rel[:, self.ru, self.ir]
         if decisions is not None:

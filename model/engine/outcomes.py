@@ -21,13 +21,29 @@ OUTCOMES: dict[str, dict[str, str]] = {
     "peak_brent": {"kind": "continuous", "unit": "USD/bbl", "doc": "Highest Brent price reached."},
     "final_brent": {"kind": "continuous", "unit": "USD/bbl", "doc": "Brent price at the horizon."},
     "max_support_tier": {"kind": "tier", "unit": "tier 0-7", "doc": "Highest Russian support tier for Iran reached."},
-    "mean_support_tier": {"kind": "continuous", "unit": "tier 0-7", "doc": "Russia's support tier for Iran, averaged over the horizon."},
+    "mean_support_tier": {
+        "kind": "continuous",
+        "unit": "tier 0-7",
+        "doc": "Russia's support tier for Iran, averaged over the horizon.",
+    },
     "us_direct": {"kind": "binary", "unit": "probability", "doc": "US forces struck directly at some point."},
     "sustained_war": {"kind": "binary", "unit": "probability", "doc": "The war state reached sustained war."},
-    "weeks_of_war": {"kind": "continuous", "unit": "weeks", "doc": "Weeks spent in an exchange of strikes or sustained war."},
+    "weeks_of_war": {
+        "kind": "continuous",
+        "unit": "weeks",
+        "doc": "Weeks spent in an exchange of strikes or sustained war.",
+    },
     "nuclear_sites_struck": {"kind": "binary", "unit": "probability", "doc": "Israel struck Iran's nuclear sites."},
-    "advanced_arms": {"kind": "binary", "unit": "probability", "doc": "Russia reached the advanced-arms tier (S-400, Su-35)."},
-    "limited_arms_or_more": {"kind": "binary", "unit": "probability", "doc": "Russia reached at least the limited-arms tier."},
+    "advanced_arms": {
+        "kind": "binary",
+        "unit": "probability",
+        "doc": "Russia reached the advanced-arms tier (S-400, Su-35).",
+    },
+    "limited_arms_or_more": {
+        "kind": "binary",
+        "unit": "probability",
+        "doc": "Russia reached at least the limited-arms tier.",
+    },
     "brent_above_90": {"kind": "binary", "unit": "probability", "doc": "Brent went above 90 USD/bbl."},
     "brent_above_100": {"kind": "binary", "unit": "probability", "doc": "Brent went above 100 USD/bbl."},
     "final_cohesion": {"kind": "continuous", "unit": "index 0-1", "doc": "Russia-Iran cohesion at the horizon."},
@@ -35,9 +51,17 @@ OUTCOMES: dict[str, dict[str, str]] = {
     "final_iran_nuclear": {"kind": "continuous", "unit": "index 0-1", "doc": "Iran's nuclear progress at the horizon."},
     "min_west_attention": {"kind": "continuous", "unit": "share 0-1", "doc": "Lowest Western attention on Ukraine."},
     "final_gulf_stake": {"kind": "continuous", "unit": "index 0-1", "doc": "Russia's Gulf stake at the horizon."},
-    "first_state_strike_week": {"kind": "event", "unit": "weeks", "doc": "Week of the first direct state-on-state strike."},
+    "first_state_strike_week": {
+        "kind": "event",
+        "unit": "weeks",
+        "doc": "Week of the first direct state-on-state strike.",
+    },
     "first_us_strike_week": {"kind": "event", "unit": "weeks", "doc": "Week of the first US strike."},
-    "first_russian_arms_week": {"kind": "event", "unit": "weeks", "doc": "Week of the first Russian arms delivery (tier 4 or more)."},
+    "first_russian_arms_week": {
+        "kind": "event",
+        "unit": "weeks",
+        "doc": "Week of the first Russian arms delivery (tier 4 or more).",
+    },
     "ceasefire_week": {"kind": "event", "unit": "weeks", "doc": "Week a ceasefire first holds."},
 }
 DEFAULT_OUTCOMES = [

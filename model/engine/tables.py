@@ -128,6 +128,9 @@ class ActorTable:
     ceasefire: np.ndarray  # (K,) bool: the option agrees a ceasefire
     has_stance_effects: bool = False
     has_sets: bool = False
+    stance_self_any: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    stance_target_any: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    set_any: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     feature_cols: list[tuple[int, np.ndarray]] = field(default_factory=list)
     set_cols: list[tuple[int, np.ndarray, np.ndarray]] = field(default_factory=list)
     linear: dict[int, Value] = field(default_factory=dict)  # feature -> summed linear weight
@@ -285,6 +288,9 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray) -> Tables
         tab.world_delta[:, vidx["escalation"]] = 0.0  # escalation moves only through esc_delta
         tab.has_stance_effects = bool(tab.stance_self.any() or tab.stance_target.any())
         tab.has_sets = bool(tab.set_mask.any())
+        tab.stance_self_any = tab.stance_self.any(axis=1)
+        tab.stance_target_any = tab.stance_target.any(axis=1)
+        tab.set_any = tab.set_mask.any(axis=1)
 
         actor = spec["actors"][a]
         for term, it in actor["interests"].items():
@@ -297,7 +303,12 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray) -> Tables
                 tab.hinges.append((f, w, params.get(f"actors.{a}.interests.{term}.threshold")))
             else:
                 tab.peaks.append(
-                    (f, w, params.get(f"actors.{a}.interests.{term}.target"), params.get(f"actors.{a}.interests.{term}.width"))
+                    (
+                        f,
+                        w,
+                        params.get(f"actors.{a}.interests.{term}.target"),
+                        params.get(f"actors.{a}.interests.{term}.width"),
+                    )
                 )
         tab.response_weight = params.get(f"actors.{a}.response")
         damp = actor["response"].get("damped_by")

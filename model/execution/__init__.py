@@ -53,7 +53,8 @@ def dictionary(sc: Scenario) -> dict[str, Any]:
         "outcomes": OUTCOMES,
         "actors": {a: {"label": d["label"], "claims": d.get("claims", [])} for a, d in spec["actors"].items()},
         "options": {
-            a: [[act, t] for act, sa in spec["actions"].items() for t in sa.get("takers", {}).get(a, [])] for a in spec["actors"]
+            a: [[act, t] for act, sa in spec["actions"].items() for t in sa.get("takers", {}).get(a, [])]
+            for a in spec["actors"]
         },
         "actions": {
             act: {
@@ -64,7 +65,14 @@ def dictionary(sc: Scenario) -> dict[str, Any]:
             for act, sa in spec["actions"].items()
         },
         "constraints": [
-            {"id": cid, "kind": c["kind"], "actor": c["actor"], "claims": c["claims"], "text": c["text"], "lifted": bool(c.get("lifted", False))}
+            {
+                "id": cid,
+                "kind": c["kind"],
+                "actor": c["actor"],
+                "claims": c["claims"],
+                "text": c["text"],
+                "lifted": bool(c.get("lifted", False)),
+            }
             for cid, c in spec["constraints"].items()
         ],
         "claims": {cid: {"text": c["text"], "source": c["source"]} for cid, c in spec["claims"].items()},
@@ -182,7 +190,9 @@ def _complete(partial: Path, sc: Scenario, meta: dict[str, Any], opts: RunOption
     progress = runner.Progress(total, quiet=opts.quiet)
     progress.add(sum(b - a for a, b in store.finished_chunks(partial) if b <= total))
     try:
-        runner.execute(sc.config, runner.plan_chunks(0, total, chunk), partial, workers, opts.executor, opts.scheduler, progress)
+        runner.execute(
+            sc.config, runner.plan_chunks(0, total, chunk), partial, workers, opts.executor, opts.scheduler, progress
+        )
         if opts.precision is not None:
             total = _until_precise(sc, partial, meta, opts, chunk, workers, total, progress)
     except KeyboardInterrupt:
@@ -213,7 +223,14 @@ def _complete(partial: Path, sc: Scenario, meta: dict[str, Any], opts: RunOption
 
 
 def _until_precise(
-    sc: Scenario, folder: Path, meta: dict[str, Any], opts: RunOptions, chunk: int, workers: int, total: int, progress: runner.Progress
+    sc: Scenario,
+    folder: Path,
+    meta: dict[str, Any],
+    opts: RunOptions,
+    chunk: int,
+    workers: int,
+    total: int,
+    progress: runner.Progress,
 ) -> int:
     kinds = {k: v["kind"] for k, v in OUTCOMES.items()}
     while True:
@@ -221,11 +238,26 @@ def _until_precise(
         worst = max(widths.values(), default=0.0)
         met = worst < opts.precision
         if met or total >= opts.max_replicates:
-            meta["precision"] = {"target": opts.precision, "ceiling": opts.max_replicates, "replicates": n, "achieved": worst, "met": met, "widths": widths}
+            meta["precision"] = {
+                "target": opts.precision,
+                "ceiling": opts.max_replicates,
+                "replicates": n,
+                "achieved": worst,
+                "met": met,
+                "widths": widths,
+            }
             return total
         new_total = min(opts.max_replicates, total * 2)
         progress.total = new_total
-        runner.execute(sc.config, runner.plan_chunks(total, new_total, chunk), folder, workers, opts.executor, opts.scheduler, progress)
+        runner.execute(
+            sc.config,
+            runner.plan_chunks(total, new_total, chunk),
+            folder,
+            workers,
+            opts.executor,
+            opts.scheduler,
+            progress,
+        )
         total = new_total
 
 
@@ -236,7 +268,11 @@ def pick_replicates(outcomes: dict[str, np.ndarray], by: str = "peak_escalation"
     finite = np.where(np.isfinite(v), v, -np.inf)
     med = float(np.nanmedian(v))
     i_med = int(np.argmin(np.where(np.isfinite(v), np.abs(v - med), np.inf)))
-    return {"median": int(reps[i_med]), "most extreme": int(reps[int(np.argmax(finite))]), "least extreme": int(reps[int(np.argmin(np.where(np.isfinite(v), v, np.inf)))])}
+    return {
+        "median": int(reps[i_med]),
+        "most extreme": int(reps[int(np.argmax(finite))]),
+        "least extreme": int(reps[int(np.argmin(np.where(np.isfinite(v), v, np.inf)))]),
+    }
 
 
 def _traces(folder: Path, sc: Scenario, meta: dict[str, Any], opts: RunOptions) -> None:

@@ -71,7 +71,9 @@ class Progress:
         width = 30
         filled = int(width * self.done / max(self.total, 1))
         bar = "#" * filled + "-" * (width - filled)
-        line = f"[{bar}] {self.done}/{self.total} {self.label}  {rate:,.0f}/s  {elapsed:5.1f}s elapsed, ~{left:4.1f}s left"
+        line = (
+            f"[{bar}] {self.done}/{self.total} {self.label}  {rate:,.0f}/s  {elapsed:5.1f}s elapsed, ~{left:4.1f}s left"
+        )
         sys.stderr.write(("\r" if tty else "") + line + ("" if tty else "\n"))
         if tty and self.done >= self.total:
             sys.stderr.write("\n")
@@ -188,7 +190,9 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _execute_pool(config: Config, todo: list[tuple[int, int]], folder: Path, workers: int, progress: Progress | None) -> list[dict[str, Any]]:
+def _execute_pool(
+    config: Config, todo: list[tuple[int, int]], folder: Path, workers: int, progress: Progress | None
+) -> list[dict[str, Any]]:
     import multiprocessing as mp
 
     ctx = mp.get_context("fork") if sys.platform.startswith("linux") else mp.get_context("spawn")
@@ -215,7 +219,12 @@ def _execute_pool(config: Config, todo: list[tuple[int, int]], folder: Path, wor
 
 
 def _execute_dask(
-    config: Config, todo: list[tuple[int, int]], folder: Path, workers: int, scheduler: str | None, progress: Progress | None
+    config: Config,
+    todo: list[tuple[int, int]],
+    folder: Path,
+    workers: int,
+    scheduler: str | None,
+    progress: Progress | None,
 ) -> list[dict[str, Any]]:
     try:
         from distributed import Client, LocalCluster, as_completed
@@ -248,7 +257,9 @@ def check_disk(folder: Path, replicates: int, steps: int, variables: int) -> Non
     need = replicates * (steps + 1) * BYTES_PER_REPLICATE_STEP * max(1, variables) // 30
     free = store.free_bytes(folder)
     if need > free:
-        raise OSError(f"not enough disk space in {folder}: the run needs about {need / 1e6:.0f} MB, {free / 1e6:.0f} MB free")
+        raise OSError(
+            f"not enough disk space in {folder}: the run needs about {need / 1e6:.0f} MB, {free / 1e6:.0f} MB free"
+        )
 
 
 def wilson_halfwidth(p: np.ndarray, n: int, z: float = 1.96) -> np.ndarray:

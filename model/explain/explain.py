@@ -29,7 +29,9 @@ def replay(run: Path, replicate: int) -> tuple[list[dict[str, Any]], dict[str, A
     if stored is not None:
         mine = res.series[:, 0, :].astype(np.float32)
         if not np.array_equal(mine, stored):
-            raise RunError(f"re-simulating replicate {replicate} did not reproduce the stored trajectory; was the catalog changed since the run?")
+            raise RunError(
+                f"re-simulating replicate {replicate} did not reproduce the stored trajectory; was the catalog changed since the run?"
+            )
     return records, meta
 
 
@@ -67,30 +69,55 @@ def explain(run: Path, replicate: int, actor: str | None = None, step: int | Non
         if not actor and step is None and rec["action"] == "hold" and not rec["bound"]:
             continue
         s = rec["state"]
-        head = f"step {rec['step']:>3}  {rec['actor']:<10} {rec['action']}" + (f" -> {rec['target']}" if rec["target"] != "none" else "")
-        head += f"   u={rec['utility']}" + ("  (event: " + str(rec["event"]) + ")" if rec["forced"] else "") + ("  (tremble)" if rec["trembled"] else "")
+        head = f"step {rec['step']:>3}  {rec['actor']:<10} {rec['action']}" + (
+            f" -> {rec['target']}" if rec["target"] != "none" else ""
+        )
+        head += (
+            f"   u={rec['utility']}"
+            + ("  (event: " + str(rec["event"]) + ")" if rec["forced"] else "")
+            + ("  (tremble)" if rec["trembled"] else "")
+        )
         out.append(head)
-        out.append(f"        state: escalation {s['escalation']:.2f}, brent {s['brent']:.1f}, war state {int(s['war_state'])}, cohesion {s['cohesion']:.2f}, Russia's Gulf stake {s['russia.gulf_stake']:.2f}")
-        alts = ", ".join(f"{a['action']}" + (f"->{a['target']}" if a["target"] != "none" else "") + f" {a['utility']}" for a in rec["alternatives"])
+        out.append(
+            f"        state: escalation {s['escalation']:.2f}, brent {s['brent']:.1f}, war state {int(s['war_state'])}, cohesion {s['cohesion']:.2f}, Russia's Gulf stake {s['russia.gulf_stake']:.2f}"
+        )
+        alts = ", ".join(
+            f"{a['action']}" + (f"->{a['target']}" if a["target"] != "none" else "") + f" {a['utility']}"
+            for a in rec["alternatives"]
+        )
         out.append(f"        next best: {alts}")
         if rec["preferred"]:
             p = rec["preferred"]
-            out.append(f"        preferred before constraints: {p['action']}->{p['target']} (u={p['utility_unconstrained']})")
+            out.append(
+                f"        preferred before constraints: {p['action']}->{p['target']} (u={p['utility_unconstrained']})"
+            )
         for b in rec["bound"]:
             out.append(f"        BOUND {b['constraint']} ({b['kind']}; {', '.join(b['claims'])}): {b['text']}")
             claims_seen.update(b["claims"])
         for r in rec["constraints_on_top_options"]:
-            if rec["preferred"] and r["action"] == rec["preferred"]["action"] and r["target"] == rec["preferred"]["target"]:
+            if (
+                rec["preferred"]
+                and r["action"] == rec["preferred"]["action"]
+                and r["target"] == rec["preferred"]["target"]
+            ):
                 continue
             state = "removed" if not r["feasible"] else "penalised"
-            out.append(f"        {state}: {r['action']}->{r['target']} (u before constraints {r['utility_unconstrained']}) by {', '.join(r['constraints'])}")
+            out.append(
+                f"        {state}: {r['action']}->{r['target']} (u before constraints {r['utility_unconstrained']}) by {', '.join(r['constraints'])}"
+            )
             for c in r["constraints"]:
                 claims_seen.update(next(x["claims"] for x in meta["constraints"] if x["id"] == c))
     if claims_seen:
         out += ["", "Claims behind the constraints above:"]
         for cid in sorted(claims_seen):
             c = meta["claims"][cid]
-            out.append(textwrap.fill(f"{cid}: {c['text']} [{c['source']}: {meta['sources'][c['source']]}]", 100, subsequent_indent="     "))
+            out.append(
+                textwrap.fill(
+                    f"{cid}: {c['text']} [{c['source']}: {meta['sources'][c['source']]}]",
+                    100,
+                    subsequent_indent="     ",
+                )
+            )
     return "\n".join(out)
 
 

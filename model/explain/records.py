@@ -14,7 +14,16 @@ import numpy as np
 
 from model.engine import Config, simulate
 
-STATE_KEYS = ("escalation", "war_state", "brent", "iran.strength", "cohesion", "russia.gulf_stake", "russia.ad_spare", "us.direct_involvement")
+STATE_KEYS = (
+    "escalation",
+    "war_state",
+    "brent",
+    "iran.strength",
+    "cohesion",
+    "russia.gulf_stake",
+    "russia.ad_spare",
+    "us.direct_involvement",
+)
 
 
 def decision_records(config: Config, replicate: int, top: int = 3) -> tuple[list[dict[str, Any]], Any]:

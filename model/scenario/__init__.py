@@ -84,7 +84,9 @@ class Scenario:
         blob = json.dumps(self.resolved, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
-    def with_run_options(self, replicates: int | None = None, seed: int | None = None, steps: int | None = None) -> Scenario:
+    def with_run_options(
+        self, replicates: int | None = None, seed: int | None = None, steps: int | None = None
+    ) -> Scenario:
         """A copy with command-line overrides applied (they are recorded in the resolved doc)."""
         s = copy.copy(self)
         s.resolved = copy.deepcopy(self.resolved)
@@ -129,7 +131,9 @@ class _Checker:
             self.bad(path, f"expected {what}, found {type_name(value)}")
         return ok
 
-    def number(self, path: tuple, value: Any, lo: float | None = None, hi: float | None = None, integer: bool = False) -> bool:
+    def number(
+        self, path: tuple, value: Any, lo: float | None = None, hi: float | None = None, integer: bool = False
+    ) -> bool:
         kinds: tuple[type, ...] = (int,) if integer else (int, float)
         if not self.expect(path, value, kinds, "a whole number" if integer else "a number"):
             return False
@@ -159,7 +163,7 @@ def _merge(base: Any, over: Any, bmarks: dict, omarks: dict, path: tuple = ()) -
         return out
     if path in (("events",), ("claims",)) and isinstance(base, list) and isinstance(over, list):
         n = len(base)
-        for k, v in list(omarks.items()):
+        for k in list(omarks):
             if len(k) > len(path) and k[: len(path)] == path and isinstance(k[len(path)], int):
                 omarks[(*path, k[len(path)] + n, *k[len(path) + 1 :])] = omarks.pop(k)
         if path == ("claims",):
@@ -207,7 +211,9 @@ def load_document(path: str | Path) -> tuple[dict[str, Any], dict, list[str]]:
             break
         line, col = marks.get(("extends",), (1, 1))
         if not isinstance(ref, str) or not ref.strip():
-            raise InputError.one(display, f"expected a scenario name or path, found {type_name(ref)}", line, col, "extends")
+            raise InputError.one(
+                display, f"expected a scenario name or path, found {type_name(ref)}", line, col, "extends"
+            )
         parent = _resolve_extends(ref, current, root)
         if parent is None:
             raise InputError.one(display, f"'{ref}' leaves the scenarios' folder tree; refused", line, col, "extends")
@@ -290,7 +296,10 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
                 if k not in ("value", "options", "doc"):
                     ck.bad((*lp, k), f"unknown key '{k}'; expected value, options, doc")
             options = lever.get("options", {})
-            if not ck.expect((*lp, "options"), options, (dict,), "a mapping of option names to settings") or not options:
+            if (
+                not ck.expect((*lp, "options"), options, (dict,), "a mapping of option names to settings")
+                or not options
+            ):
                 continue
             chosen = lever.get("value", next(iter(options)))
             if chosen not in options:
@@ -337,7 +346,9 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
                     for term, tv in v.items():
                         tp = (*kp, term)
                         if term not in actor["interests"]:
-                            ck.bad(tp, f"unknown interest '{term}' of {a}{did_you_mean(term, list(actor['interests']))}")
+                            ck.bad(
+                                tp, f"unknown interest '{term}' of {a}{did_you_mean(term, list(actor['interests']))}"
+                            )
                             continue
                         if not isinstance(tv, dict):
                             tv = {"weight": tv}
@@ -352,7 +363,9 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
                         continue
                     for issue, sv in v.items():
                         if issue not in actor["stances"]:
-                            ck.bad((*kp, issue), f"unknown issue '{issue}'{did_you_mean(issue, list(actor['stances']))}")
+                            ck.bad(
+                                (*kp, issue), f"unknown issue '{issue}'{did_you_mean(issue, list(actor['stances']))}"
+                            )
                         elif ck.number((*kp, issue), _value_of(sv), -1, 1):
                             actor["stances"][issue]["value"] = _value_of(sv)
                 elif k == "response":
@@ -407,7 +420,10 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
                     _set_number(ck, spec, (*cp, k), f"constraints.{cid}.{k}", v, fixed)
                 else:
                     opts = ["lifted", *(con.get("params") or {})]
-                    ck.bad((*cp, k), f"unknown field '{k}' of {cid}{did_you_mean(str(k), opts)} (expected {', '.join(opts)})")
+                    ck.bad(
+                        (*cp, k),
+                        f"unknown field '{k}' of {cid}{did_you_mean(str(k), opts)} (expected {', '.join(opts)})",
+                    )
     # --- constants: any numeric path
     paths = numeric_paths(spec)
     section = doc.get("constants", {})
@@ -464,7 +480,11 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
     resolved.update({"name": name, "horizon": horizon, "step_days": step_days, "seed": seed, "replicates": replicates})
     resolved["outcomes"] = list(outcomes)
     resolved.pop("levers", None)
-    resolved["levers_chosen"] = {k: v.get("value", next(iter(v.get("options", {"": 0})))) for k, v in levers.items()} if isinstance(levers, dict) else {}
+    resolved["levers_chosen"] = (
+        {k: v.get("value", next(iter(v.get("options", {"": 0})))) for k, v in levers.items()}
+        if isinstance(levers, dict)
+        else {}
+    )
     return Scenario(
         name=name,
         title=str(doc.get("title", name)),
@@ -638,7 +658,9 @@ def _check_event(
             expr.parse(text, names, set())
         except expr.ExprError as exc:
             _, line, col = ck.at((*where, "when"))
-            ck.issues.append(InputIssue(ck.at((*where, "when"))[0], line or 1, col, dotted((*where, "when")), exc.message))
+            ck.issues.append(
+                InputIssue(ck.at((*where, "when"))[0], line or 1, col, dotted((*where, "when")), exc.message)
+            )
             return None
         when = text
     once = ev.get("once", True)

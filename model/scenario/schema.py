@@ -23,7 +23,9 @@ def _distribution() -> dict[str, Any]:
         props: dict[str, Any] = {"dist": {"const": dist}, "doc": {"type": "string"}}
         for f in fields:
             props[f] = {"type": "array", "items": NUM, "minItems": 1} if f == "values" else NUM
-        variants.append({"type": "object", "properties": props, "required": ["dist", *fields], "additionalProperties": False})
+        variants.append(
+            {"type": "object", "properties": props, "required": ["dist", *fields], "additionalProperties": False}
+        )
     return {"oneOf": variants}
 
 
@@ -35,8 +37,16 @@ def json_schema() -> dict[str, Any]:
     event = {
         "type": "object",
         "properties": {
-            "at": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": MAX_HORIZON}, {"type": "string", "format": "date"}]},
-            "when": {"type": "string", "description": "condition in entente's grammar, e.g. 'escalation >= 6 and us.direct_involvement'"},
+            "at": {
+                "oneOf": [
+                    {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON},
+                    {"type": "string", "format": "date"},
+                ]
+            },
+            "when": {
+                "type": "string",
+                "description": "condition in entente's grammar, e.g. 'escalation >= 6 and us.direct_involvement'",
+            },
             "actor": {"enum": actors},
             "action": {"enum": list(spec["actions"])},
             "target": {"enum": [*actors, "none"]},
@@ -50,7 +60,10 @@ def json_schema() -> dict[str, Any]:
     actor_override = {
         "type": "object",
         "properties": {
-            "interests": {"type": "object", "additionalProperties": {"oneOf": [NUM, {"type": "object", "additionalProperties": NUM}]}},
+            "interests": {
+                "type": "object",
+                "additionalProperties": {"oneOf": [NUM, {"type": "object", "additionalProperties": NUM}]},
+            },
             "stances": {"type": "object", "additionalProperties": {"type": "number", "minimum": -1, "maximum": 1}},
             "response": NUM,
             "initial_grievance": {"type": "object", "additionalProperties": NUM},
@@ -64,10 +77,26 @@ def json_schema() -> dict[str, Any]:
     }
     settings = {
         "actors": {"type": "object", "properties": {a: actor_override for a in actors}, "additionalProperties": False},
-        "initial": {"type": "object", "properties": {p.split(".", 1)[1]: NUM for p in paths if p.startswith("initial.")}, "additionalProperties": False},
-        "world": {"type": "object", "properties": {p.split(".", 1)[1]: NUM for p in paths if p.startswith("world.")}, "additionalProperties": False},
-        "relations": {"type": "object", "patternProperties": {"^[a-z]+-[a-z]+$": {"type": "number", "minimum": -1, "maximum": 1}}, "additionalProperties": False},
-        "constraints": {"type": "object", "properties": {c: constraint_override for c in spec["constraints"]}, "additionalProperties": False},
+        "initial": {
+            "type": "object",
+            "properties": {p.split(".", 1)[1]: NUM for p in paths if p.startswith("initial.")},
+            "additionalProperties": False,
+        },
+        "world": {
+            "type": "object",
+            "properties": {p.split(".", 1)[1]: NUM for p in paths if p.startswith("world.")},
+            "additionalProperties": False,
+        },
+        "relations": {
+            "type": "object",
+            "patternProperties": {"^[a-z]+-[a-z]+$": {"type": "number", "minimum": -1, "maximum": 1}},
+            "additionalProperties": False,
+        },
+        "constraints": {
+            "type": "object",
+            "properties": {c: constraint_override for c in spec["constraints"]},
+            "additionalProperties": False,
+        },
         "constants": {"type": "object", "properties": {p: NUM for p in paths}, "additionalProperties": False},
         "events": {"type": "array", "items": event},
     }
@@ -84,7 +113,11 @@ def json_schema() -> dict[str, Any]:
         "seed": {"type": "integer", "minimum": 0},
         "replicates": {"type": "integer", "minimum": 1, "maximum": MAX_REPLICATES},
         **settings,
-        "uncertainties": {"type": "object", "properties": {p: _distribution() for p in paths}, "additionalProperties": False},
+        "uncertainties": {
+            "type": "object",
+            "properties": {p: _distribution() for p in paths},
+            "additionalProperties": False,
+        },
         "levers": {
             "type": "object",
             "additionalProperties": {
@@ -96,7 +129,18 @@ def json_schema() -> dict[str, Any]:
                         "type": "object",
                         "additionalProperties": {
                             "type": "object",
-                            "properties": {k: settings[k] for k in ("actors", "initial", "world", "relations", "constraints", "constants", "events")},
+                            "properties": {
+                                k: settings[k]
+                                for k in (
+                                    "actors",
+                                    "initial",
+                                    "world",
+                                    "relations",
+                                    "constraints",
+                                    "constants",
+                                    "events",
+                                )
+                            },
                             "additionalProperties": False,
                         },
                     },
