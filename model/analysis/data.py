@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,36 +31,16 @@ def read_outcomes(folder: str | Path) -> dict[str, np.ndarray]:
     return {name: table.column(name).to_numpy()[order] for name in table.column_names}
 
 
-def read_series(folder: str | Path, variables: list[str]) -> dict[str, np.ndarray]:
-    """Chosen time series as (steps + 1, replicates) arrays, replicates in index order."""
+def _read_matrices(folder: Path, table: str, columns: list[str]) -> dict[str, np.ndarray]:
+    """Columns of a step-major chunked table as (steps, replicates) arrays, replicates in index order."""
     import pyarrow.parquet as pq
 
-    folder = Path(folder)
-    cols: dict[str, list[np.ndarray]] = {v: [] for v in variables}
-    reps: list[np.ndarray] = []
-    for p in _parts(folder, "timeseries"):
-        t = pq.read_table(p, columns=["replicate", "step", *variables])
-        steps = t.column("step").to_numpy()
-        n_steps = int(steps.max()) + 1
-        n = len(steps) // n_steps
-        reps.append(t.column("replicate").to_numpy()[:n])
-        for v in variables:
-            cols[v].append(t.column(v).to_numpy().reshape(n_steps, n))
-    order = np.argsort(np.concatenate(reps), kind="stable")
-    return {v: np.concatenate(cols[v], axis=1)[:, order] for v in variables}
-
-
-def read_decisions(folder: str | Path, columns: list[str]) -> dict[str, np.ndarray]:
-    """Decision columns (e.g. 'russia.bound') as (steps, replicates) arrays."""
-    import pyarrow.parquet as pq
-
-    folder = Path(folder)
     out: dict[str, list[np.ndarray]] = {c: [] for c in columns}
     reps: list[np.ndarray] = []
-    for p in _parts(folder, "decisions"):
+    for p in _parts(folder, table):
         t = pq.read_table(p, columns=["replicate", "step", *columns])
         steps = t.column("step").to_numpy()
-        n_steps = int(steps.max())
+        n_steps = len(np.unique(steps))
         n = len(steps) // n_steps
         reps.append(t.column("replicate").to_numpy()[:n])
         for c in columns:
@@ -70,9 +49,14 @@ def read_decisions(folder: str | Path, columns: list[str]) -> dict[str, np.ndarr
     return {c: np.concatenate(out[c], axis=1)[:, order] for c in columns}
 
 
-@lru_cache(maxsize=8)
-def _cached_manifest(path: str) -> str:
-    return Path(path).read_text(encoding="utf-8")
+def read_series(folder: str | Path, variables: list[str]) -> dict[str, np.ndarray]:
+    """Chosen time series as (steps + 1, replicates) arrays (row 0 = initial state)."""
+    return _read_matrices(Path(folder), "timeseries", variables)
+
+
+def read_decisions(folder: str | Path, columns: list[str]) -> dict[str, np.ndarray]:
+    """Decision columns (e.g. 'russia.bound') as (steps, replicates) arrays (row 0 = step 1)."""
+    return _read_matrices(Path(folder), "decisions", columns)
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:

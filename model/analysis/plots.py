@@ -34,6 +34,16 @@ def save(fig: plt.Figure, path: Path) -> Path:
     return path
 
 
+def _grid(n: int, cols: int, width: float, height: float) -> tuple[plt.Figure, np.ndarray]:
+    """A grid of n panels, unused ones hidden; returns the figure and the panels in order."""
+    cols = min(cols, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    return fig, axes.ravel()[:n]
+
+
 def fan_chart(series: dict[str, dict[str, np.ndarray]], title: str, ylabel: str, colours: dict[str, str]) -> plt.Figure:
     """Median lines with 50% (dark) and 90% (light) bands; one colour per scenario."""
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
@@ -84,15 +94,15 @@ def outcome_distributions(
     title: str,
 ) -> plt.Figure:
     """One panel per continuous outcome: a histogram per scenario (step outlines)."""
-    n = len(names)
-    cols = min(3, n)
-    rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
-    for ax, name in zip(axes.ravel(), names):
+    fig, axes = _grid(len(names), 3, 4.2, 3.2)
+    for ax, name in zip(axes, names):
         allv = np.concatenate([np.asarray(v[name], float) for v in values.values()])
         allv = allv[np.isfinite(allv)]
         lo, hi = (float(allv.min()), float(allv.max())) if len(allv) else (0.0, 1.0)
-        bins = np.linspace(lo, hi if hi > lo else lo + 1, 31)
+        if len(allv) and np.allclose(allv, np.round(allv)) and hi - lo <= 60:
+            bins = np.arange(lo - 0.5, hi + 1.5)  # whole-number outcomes: one bin per value
+        else:
+            bins = np.linspace(lo, hi if hi > lo else lo + 1, 31)
         for scen, v in values.items():
             x = np.asarray(v[name], float)
             x = x[np.isfinite(x)]
@@ -101,9 +111,7 @@ def outcome_distributions(
         ax.set_xlabel(units.get(name, ""))
         ax.set_ylabel("replicates")
         ax.grid(alpha=0.3)
-    for ax in axes.ravel()[n:]:
-        ax.axis("off")
-    axes.ravel()[0].legend(fontsize=8)
+    axes[0].legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -138,11 +146,8 @@ def survival_chart(
     curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], colours: dict[str, str], title: str
 ) -> plt.Figure:
     """Kaplan-Meier style curves: share of replicates in which the event has not yet happened."""
-    n = len(curves)
-    cols = min(2, n)
-    rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.4 * rows), squeeze=False)
-    for ax, (event, by_scen) in zip(axes.ravel(), curves.items()):
+    fig, axes = _grid(len(curves), 2, 5.2, 3.4)
+    for ax, (event, by_scen) in zip(axes, curves.items()):
         for scen, (xs, ys) in by_scen.items():
             ax.step(xs, ys, where="post", color=colours[scen], label=scen, linewidth=1.8)
         ax.set_ylim(-0.02, 1.02)
@@ -150,9 +155,7 @@ def survival_chart(
         ax.set_xlabel("week since start")
         ax.set_ylabel("share not yet happened")
         ax.grid(alpha=0.3)
-    for ax in axes.ravel()[n:]:
-        ax.axis("off")
-    axes.ravel()[0].legend(fontsize=8)
+    axes[0].legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
