@@ -287,3 +287,44 @@ def test_bad_command_lines_exit_2(args, tmp_path):
         else entente(*args, check=False)
     )
     assert p.returncode == 2, p.stderr
+
+
+def test_precision_adds_replicates_until_intervals_are_narrow(tmp_path):
+    p = entente(
+        "run",
+        BASE,
+        "--replicates",
+        "200",
+        "--steps",
+        "4",
+        "--chunk-size",
+        "200",
+        "--precision",
+        "0.02",
+        "--max-replicates",
+        "3200",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    )
+    folder = run_folder(p)
+    meta = json.loads((folder / "manifest.json").read_text())
+    prec = meta["precision"]
+    assert prec["met"] and prec["achieved"] < 0.02 and prec["replicates"] > 200
+    assert meta["replicates"] == prec["replicates"] == len(data.read_outcomes(folder)["replicate"])
+    assert f"{prec['replicates']} replicates were needed" in (folder / "summary.md").read_text()
+
+
+def test_discover_finds_the_box_that_drives_an_outcome(tmp_path):
+    sc = tmp_path / "disc.yaml"
+    sc.write_text(
+        "name: disc\nextends: baseline\nhorizon: 4\nuncertainties:\n  initial.brent: {dist: uniform, low: 60, high: 140}\n"
+    )
+    folder = run_folder(entente("run", str(sc), "--replicates", "1000", "--out", str(tmp_path), "--quiet"))
+    out = entente("discover", str(folder), "--outcome", "peak_brent > 115").stdout
+    assert "coverage" in out and "density" in out
+    line = next(x for x in out.splitlines() if x.strip().startswith("initial.brent:"))
+    low = float(line.split("[")[1].split(",")[0])
+    assert low > 100, line
+    bad = entente("discover", str(folder), "--outcome", "peak_brent >", check=False)
+    assert bad.returncode == 2

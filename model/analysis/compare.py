@@ -78,6 +78,10 @@ def compare_runs(folders: list[Path], reference: str | None, out: Path) -> Path:
     from model.analysis.report import audit
 
     audits = {n: audit(f, m) for n, f, m in zip(names, folders, metas, strict=True)}
+    fig = plots.audit_comparison(
+        audits, names, colours, "Constraint audit: share of replicates in which each constraint bound"
+    )
+    files.append(("Constraint audit", plots.save(fig, pdir / "constraint_audit.png")))
     # 6. tables
     table = plotdata.paired_table(ensembles, reference, reported, meta_o) if paired else []
     diff = plotdata.config_diff({n: m["scenario"]["resolved"] for n, m in zip(names, metas, strict=True)}, reference)

@@ -187,6 +187,33 @@ def audit_chart(rows: list[dict[str, Any]], title: str, top: int = 12) -> plt.Fi
     return fig
 
 
+def audit_comparison(
+    audits: dict[str, list[dict[str, Any]]], scenarios: list[str], colours: dict[str, str], title: str, top: int = 10
+) -> plt.Figure:
+    """Grouped bars: for the constraints that bind most, the share of replicates per scenario."""
+    share: dict[str, dict[str, float]] = {}
+    for scen, rows in audits.items():
+        for r in rows:
+            share.setdefault(f"{r['actor']}: {r['constraint']} ({', '.join(r['claims'][:2])})", {})[scen] = r[
+                "share_of_replicates"
+            ]
+    labels = sorted(share, key=lambda k: -max(share[k].values()))[:top]
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(labels) + 1.6))
+    k = len(scenarios)
+    for j, scen in enumerate(scenarios):
+        ys = [i + (j - (k - 1) / 2) * 0.8 / k for i in range(len(labels))]
+        ax.barh(ys, [share[lab].get(scen, 0.0) for lab in labels], height=0.8 / k, color=colours[scen], label=scen)
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of replicates in which the constraint bound at least once")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="scenario")
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
 def tornado(rows: list[dict[str, Any]], title: str, xlabel: str) -> plt.Figure:
     """Horizontal bars of effects with 95% intervals, largest first."""
     fig, ax = plt.subplots(figsize=(7.5, 0.38 * len(rows) + 1.4))
