@@ -260,14 +260,3 @@ def claim_references(spec: dict[str, Any]) -> dict[str, list[str]]:
     for section in ("world", "actors", "relations", "theatres", "actions", "axis", "war_parties", "constraints"):
         walk(spec[section], section)
     return refs
-
-
-def catalog_marks() -> dict[str, Marks]:
-    """Positions of every key in the shipped catalog files (for error messages)."""
-    return _load_raw()[1]
-
-
-def expression_issue(file: str, line: int | None, col: int | None, key: str, exc: expr.ExprError) -> InputIssue:
-    """Turn an expression error into a located issue (column within the file when known)."""
-    column = (col + exc.column) if col is not None else exc.column
-    return InputIssue(file, line, column, key, exc.message)

@@ -16,7 +16,7 @@ import numpy as np
 
 from model import expr
 from model.catalog import variable_names, world_variables
-from model.engine.config import Config, Uncertainty, get_value, numeric_paths
+from model.engine.config import Config, Uncertainty, get_value
 
 Value = float | np.ndarray
 
@@ -368,8 +368,3 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray) -> Tables
         names=names,
         params=params,
     )
-
-
-def all_numeric_paths(config: Config) -> list[str]:
-    """Parameter paths of this configuration (re-exported for the scenario layer)."""
-    return numeric_paths(config.spec)

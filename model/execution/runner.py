@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,10 +147,6 @@ def run_chunk(config: Config, start: int, stop: int, folder: str) -> dict[str, A
     return {"start": start, "stop": stop, "seconds": time.perf_counter() - t0}
 
 
-class _Interrupted(Exception):
-    pass
-
-
 def _sigterm(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -262,28 +258,16 @@ def check_disk(folder: Path, replicates: int, steps: int, variables: int) -> Non
         )
 
 
-def wilson_halfwidth(p: np.ndarray, n: int, z: float = 1.96) -> np.ndarray:
-    """Half-width of the Wilson score interval (for --precision)."""
-    denom = 1 + z * z / n
-    return z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-
-
 def binary_halfwidths(folder: Path, outcomes: list[str], kinds: dict[str, str]) -> tuple[int, dict[str, float]]:
     """Current replicate count and Wilson half-width of every reported probability."""
     from model.analysis.data import read_outcomes
+    from model.analysis.stats import wilson
 
     table = read_outcomes(folder)
     n = len(table["replicate"])
     out = {}
     for name in outcomes:
         if kinds.get(name) == "binary":
-            p = float(np.mean(table[name]))
-            out[name] = float(wilson_halfwidth(np.array(p), n))
+            _, low, high = wilson(float(np.sum(table[name])), n)
+            out[name] = (high - low) / 2
     return n, out
-
-
-def callback_none(*_: Any) -> None:
-    return None
-
-
-ProgressFactory = Callable[[int], Progress]

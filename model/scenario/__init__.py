@@ -18,7 +18,7 @@ from typing import Any
 
 from model import expr
 from model.catalog import check_catalog, load_catalog, variable_names
-from model.engine.config import DISTRIBUTIONS, Config, Event, Uncertainty, get_value, numeric_paths, set_value
+from model.engine.config import DISTRIBUTIONS, Config, Event, Uncertainty, numeric_paths, set_value
 from model.engine.outcomes import DEFAULT_OUTCOMES, OUTCOMES
 from model.errors import InputError, InputIssue, did_you_mean
 from model.safeyaml import Marks, dotted, load_file, type_name
@@ -442,7 +442,7 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
             if path not in paths:
                 ck.bad(up, f"unknown parameter path '{path}'{did_you_mean(str(path), paths)}")
                 continue
-            u = _check_distribution(ck, up, path, d)
+            u = _check_distribution(ck, spec, up, path, d)
             if u is not None:
                 uncertainties.append(u)
     # --- events
@@ -524,7 +524,7 @@ def _bounds(spec: dict, path: str) -> tuple[float | None, float | None]:
     return None, None
 
 
-def _check_distribution(ck: _Checker, where: tuple, path: str, d: Any) -> Uncertainty | None:
+def _check_distribution(ck: _Checker, spec: dict, where: tuple, path: str, d: Any) -> Uncertainty | None:
     if not ck.expect(where, d, (dict,), "a distribution such as {dist: uniform, low: 0, high: 1}"):
         return None
     dist = d.get("dist")
@@ -556,7 +556,6 @@ def _check_distribution(ck: _Checker, where: tuple, path: str, d: Any) -> Uncert
             params[k] = d[k]
     if not ok:
         return None
-    lo, hi = _bounds({"world": {"variables": {}}}, path) if not path.startswith("initial.") else (None, None)
     if dist in ("uniform", "triangular", "normal") and params["low"] > params["high"]:
         ck.bad((*where, "low"), f"low ({params['low']}) is above high ({params['high']})")
         return None
@@ -569,27 +568,13 @@ def _check_distribution(ck: _Checker, where: tuple, path: str, d: Any) -> Uncert
     if dist == "normal" and not params["low"] <= params["mean"] <= params["high"]:
         ck.bad((*where, "mean"), "mean must lie between low and high")
         return None
-    lo_b, hi_b = _bounds_for_path(path)
+    lo_b, hi_b = _bounds(spec, path)
     support = params.get("values") or [params["low"], params["high"]]
     for v in support:
         if (lo_b is not None and v < lo_b) or (hi_b is not None and v > hi_b):
             ck.bad(where, f"values must lie within [{lo_b}, {hi_b}] for '{path}', found {v}")
             return None
     return Uncertainty(path, dist, params)
-
-
-def _bounds_for_path(path: str) -> tuple[float | None, float | None]:
-    if path.startswith("relations.") or ".stances." in path:
-        return -1.0, 1.0
-    if path == "world.tremble":
-        return 0.0, 1.0
-    if path == "world.temperature" or "half_life" in path:
-        return 1e-6, None
-    if path.startswith("initial."):
-        spec = load_catalog()
-        var = spec["world"]["variables"][path.split(".", 1)[1]]
-        return var["lower"], var["upper"]
-    return None, None
 
 
 def _check_event(
@@ -696,11 +681,3 @@ def validate(path: str | Path) -> list[InputIssue]:
 def shipped() -> list[Path]:
     """The shipped scenario files, sorted by name."""
     return sorted(scenarios_dir().glob("*.yaml"))
-
-
-def describe_value(spec: dict, path: str) -> Any:
-    """The catalog value at a path (for diffs between resolved scenarios)."""
-    try:
-        return get_value(spec, path)
-    except KeyError:
-        return None
