@@ -60,7 +60,10 @@ def fan_chart(series: dict[str, dict[str, np.ndarray]], title: str, ylabel: str,
     ax.set_xlabel("week since start")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best", ncol=2 if multi else 1)
+    if multi:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="scenario")
+    else:
+        ax.legend(fontsize=8, loc="best")
     return fig
 
 
