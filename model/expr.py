@@ -199,7 +199,7 @@ class _Parser:
             return node
         if kind == "op" and val == "{":
             k2, name, c2 = self.take()
-            if k2 != "name" or "." in name:
+            if k2 != "name":
                 raise ExprError(f"expected a parameter name after '{{' at column {c2}", c2)
             if self.params is not None and name not in self.params:
                 known = ", ".join(sorted(self.params)) or "none"

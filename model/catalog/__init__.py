@@ -19,9 +19,10 @@ from model.errors import InputError, InputIssue, did_you_mean
 from model.safeyaml import Marks, load_file
 
 HERE = Path(__file__).parent
-FILES = ("claims.yaml", "world.yaml", "actors.yaml", "actions.yaml", "constraints.yaml")
+FILES = ("claims.yaml", "world.yaml", "actors.yaml", "actions.yaml", "constraints.yaml", "outcomes.yaml")
 INTEREST_KINDS = ("linear", "peak", "above")
 CONSTRAINT_KINDS = ("forbid", "gate", "cap", "cost")
+OUTCOME_REDUCERS = ("max", "min", "mean", "final", "change", "ever", "at_end", "weeks", "first_week", "settled_week")
 
 
 @functools.lru_cache(maxsize=1)
@@ -54,6 +55,8 @@ def _load_raw() -> tuple[dict[str, Any], dict[str, Marks]]:
         "axis": spec["actions"]["axis"],
         "war_parties": spec["actions"]["war_parties"],
         "constraints": spec["constraints"]["constraints"],
+        "outcomes": spec["outcomes"]["outcomes"],
+        "outcomes_default": spec["outcomes"]["default"],
         "scales": scales,
     }
     issues = check_catalog(out)
@@ -239,6 +242,42 @@ def check_catalog(spec: dict[str, Any], file: str = "catalog") -> list[InputIssu
                 owns = any(var.startswith(f"{taker}.") for var in spec_a["cost"])
                 if owns and (taker, act) not in capped:
                     bad(f"actions.{act}.cost", f"'{taker}' consumes a stock here but no cap constraint covers it")
+    tracks = spec["world"].get("tracks", {})
+    params_known = set(spec["world"]["parameters"])
+    for act, spec_a in actions.items():
+        if act != "hold" and spec_a.get("track") not in tracks:
+            bad(f"actions.{act}.track", f"expected one of {', '.join(tracks)}, found '{spec_a.get('track')}'")
+    for tr, d in tracks.items():
+        if d.get("rate") not in params_known:
+            bad(f"tracks.{tr}.rate", f"unknown world parameter '{d.get('rate')}'")
+    for name, var in spec["world"]["variables"].items():
+        for field in ("derived", "rate"):
+            if field in var:
+                try:
+                    expr.parse(str(var[field]), names)
+                except expr.ExprError as exc:
+                    bad(f"variables.{name}.{field}", exc.message)
+        if "revert" in var:
+            try:
+                expr.parse(str(var["revert"].get("to")), names)
+            except expr.ExprError as exc:
+                bad(f"variables.{name}.revert.to", exc.message)
+            if var["revert"].get("rate") not in params_known:
+                bad(f"variables.{name}.revert.rate", f"unknown world parameter '{var['revert'].get('rate')}'")
+        for field in ("decay", "noise", "upper_param"):
+            if field in var and var[field] not in params_known:
+                bad(f"variables.{name}.{field}", f"unknown world parameter '{var[field]}'")
+    for cid, con in spec["constraints"].items():
+        acts = con.get("actions", [])
+        if isinstance(acts, dict) and any(not isinstance(f, int | float) or f < 0 for f in acts.values()):
+            bad(f"constraints.{cid}.actions", "cost factors must be non-negative numbers (costs only lower utilities)")
+    for name, out in spec.get("outcomes", {}).items():
+        try:
+            expr.parse(str(out.get("expr")), names)
+        except expr.ExprError as exc:
+            bad(f"outcomes.{name}.expr", exc.message)
+        if out.get("reduce") not in OUTCOME_REDUCERS:
+            bad(f"outcomes.{name}.reduce", f"expected one of {', '.join(OUTCOME_REDUCERS)}")
     for cid in spec.get("not_modelled", {}):
         if cid not in claims:
             bad(f"not_modelled.{cid}", "unknown claim id")

@@ -8,6 +8,7 @@ Example::
     result = simulate(Config(load_catalog(), steps=26, seed=1), replicates=1000)
     result.series[:, :, result.variables.index("brent")]   # (steps + 1, replicates)
     result.outcomes["max_support_tier"]                     # one value per replicate
+    result.to_frame("outcomes")                              # a tidy pandas frame (if pandas is installed)
 
 The engine knows nothing of YAML files, folders or plots.
 """
@@ -20,11 +21,21 @@ from typing import Any
 
 import numpy as np
 
-from model.engine.config import Config, Event, Uncertainty, get_value, numeric_paths, set_value
-from model.engine.model import FLAGS, EntenteModel
-from model.engine.outcomes import OUTCOMES, compute
+from model.engine.config import (
+    Change,
+    Config,
+    Event,
+    Uncertainty,
+    get_value,
+    numeric_paths,
+    samplable_paths,
+    set_value,
+)
+from model.engine.model import EntenteModel
+from model.engine.outcomes import DEFAULT_OUTCOMES, OUTCOMES, compute
 
 __all__ = [
+    "Change",
     "Config",
     "Event",
     "Uncertainty",
@@ -32,10 +43,11 @@ __all__ = [
     "EntenteModel",
     "simulate",
     "numeric_paths",
+    "samplable_paths",
     "get_value",
     "set_value",
     "OUTCOMES",
-    "FLAGS",
+    "DEFAULT_OUTCOMES",
 ]
 
 
@@ -47,20 +59,51 @@ class Result:
     keys: np.ndarray  # (R,) uint64 replicate seeds
     variables: list[str]
     actors: list[str]
-    options: list[list[tuple[str, str]]]  # per actor: (action, target) of each option
+    units: list[str]  # decision units, "actor:track"
+    unit_actor: list[int]  # the actor index of each unit
+    options: list[list[tuple[str, str]]]  # per unit: (action, target) of each option (0 = hold)
     constraint_ids: list[str]
     step_days: float
     series: np.ndarray  # (T+1, R, V) world state after each step (0 = initial)
-    choices: np.ndarray  # (T, R, A) chosen option per actor
-    bound: np.ndarray  # (T, R, A) bitmask of constraints that bound
-    forced: np.ndarray  # (T, R, A) the choice was imposed by an event
-    flags: dict[str, np.ndarray]  # (T, R) per-step event flags
+    choices: np.ndarray  # (T, R, U) chosen option per decision unit
+    bound: np.ndarray  # (T, R, U) bitmask of constraints that bound
+    forced: np.ndarray  # (T, R, U) the choice was imposed by an event
     sampled: dict[str, np.ndarray]  # path -> (R,) sampled parameter values
-    records: list[list[Any]] = field(default_factory=list)  # detail mode: per step, per actor Decision
+    events: list[str] = field(default_factory=list)  # event labels, in scenario order
+    event_step: np.ndarray | None = None  # (E, R) step at which each event was applied, 0 = never
+    event_deferred: np.ndarray | None = None  # (E, R) steps it waited for another event on its unit
+    event_blocked: np.ndarray | None = None  # (E, R) steps a constraint blocked it
+    extra_names: list[str] = field(default_factory=list)  # non-variable names scenario outcomes read
+    extra: np.ndarray | None = None  # (T+1, R, len(extra_names))
+    records: list[list[Any]] = field(default_factory=list)  # detail mode: per step, per unit Decision
     outcomes: dict[str, np.ndarray] = field(default_factory=dict)
 
+    def to_frame(self, what: str = "outcomes") -> Any:
+        """Tidy pandas frames: ``outcomes`` (one row per replicate, sampled values included) or
+        ``series`` (one row per replicate and step, a column per variable). Needs pandas."""
+        import pandas as pd
 
-def simulate(config: Config, replicates: Sequence[int] | np.ndarray | int = 1, *, detail: bool = False) -> Result:
+        if what == "outcomes":
+            cols = {"replicate": self.replicates, **self.outcomes}
+            cols.update({f"sampled:{k}": v for k, v in self.sampled.items()})
+            return pd.DataFrame(cols)
+        if what == "series":
+            T1, R, V = self.series.shape
+            frame = pd.DataFrame(self.series.reshape(T1 * R, V), columns=self.variables)
+            frame.insert(0, "day", np.repeat(np.arange(T1) * self.step_days, R))
+            frame.insert(0, "step", np.repeat(np.arange(T1), R))
+            frame.insert(0, "replicate", np.tile(self.replicates, T1))
+            return frame
+        raise ValueError("what must be 'outcomes' or 'series'")
+
+
+def simulate(
+    config: Config,
+    replicates: Sequence[int] | np.ndarray | int = 1,
+    *,
+    detail: bool = False,
+    order: Sequence[int] | None = None,
+) -> Result:
     """Run a batch of replicates of ``config`` through the whole horizon.
 
     Args:
@@ -68,8 +111,9 @@ def simulate(config: Config, replicates: Sequence[int] | np.ndarray | int = 1, *
         replicates: replicate indices, or a count n for indices 0..n-1. A replicate's
             trajectory depends only on the configuration, the seed and its index.
         detail: keep full decision records (for explaining a few replicates).
+        order: activation order of the decision units (results do not depend on it).
     """
-    m = EntenteModel(config, replicates, detail=detail)
+    m = EntenteModel(config, replicates, detail=detail, order=order)
     m.run()
     t = m.tables
     res = Result(
@@ -77,6 +121,8 @@ def simulate(config: Config, replicates: Sequence[int] | np.ndarray | int = 1, *
         keys=m.keys,
         variables=t.variables,
         actors=t.actors,
+        units=t.units,
+        unit_actor=[tab.index for tab in t.actor_tables],
         options=[tab.options for tab in t.actor_tables],
         constraint_ids=t.constraint_ids,
         step_days=m.dt,
@@ -84,13 +130,18 @@ def simulate(config: Config, replicates: Sequence[int] | np.ndarray | int = 1, *
         choices=m.choices,
         bound=m.bound,
         forced=m.forced,
-        flags=m.flags,
         sampled={
             k: np.broadcast_to(np.asarray(v, float), (m.R,)).copy()
             for k, v in t.params.values.items()
             if not isinstance(v, bool)
         },
+        events=[e["event"].label or f"{e['event'].actor} {e['event'].action} {e['event'].target}" for e in m._events],
+        event_step=m.event_step,
+        event_deferred=m.event_deferred,
+        event_blocked=m.event_blocked,
+        extra_names=m.extra_names,
+        extra=m.extra,
         records=m.records,
     )
-    res.outcomes = compute(res)
+    res.outcomes = compute(res, config.outcome_defs)
     return res

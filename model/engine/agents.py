@@ -1,11 +1,17 @@
-"""The actors: Mesa agents whose state is one value per replicate.
+"""Decision units: Mesa agents, one per actor and track, whose state is one value per replicate.
 
-Each ``ActorAgent`` decides for every replicate of the batch at once. Its utility for an
-option is the change in its interests that the option is predicted to cause, plus the pull
-of its stances, plus its urge to answer grievances against the option's target, minus the
+Each ``ActorAgent`` is one actor deciding on one track (diplomacy, supply, force) for every
+replicate of the batch at once. A unit gets a decision opportunity in a step with
+probability ``rate * step_days`` (otherwise it holds). Its utility for an option is the
+change in its actor's interests that the option is predicted to cause, plus the pull of the
+actor's stances, plus its urge to answer grievances against the option's target, minus the
 penalties of cost constraints. Forbid, gate and cap constraints remove options. The choice is
 a logit rule drawn with the Gumbel-max trick from replicate-keyed noise, so a replicate
 chooses the same way whatever batch it is in.
+
+Mesa's staged activation: the model calls ``agents.do("decide")`` (every unit reads the same
+start-of-step state) and then ``agents.do("act")`` (every unit adds its chosen option's
+effects to the step's accumulators, which are sums or maxima, so the order cannot matter).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ class Decision:
     forced: np.ndarray  # (R,) bool: an event imposed the choice
     trembled: np.ndarray  # (R,) bool: a random (non-rational) deviation
     detail: dict[str, Any] | None = None
+    idle: np.ndarray | None = None  # (R,) bool: no decision opportunity this step (the unit held)
 
 
 class ActorAgent(mesa.Agent):
@@ -46,6 +53,7 @@ class ActorAgent(mesa.Agent):
         super().__init__(model)
         self.name = table.name
         self.table = table
+        self.decision: Decision | None = None
         i = table.index
         self.stance = model.stance[:, i, :]
         self.grievance = model.griev[:, :, i]  # (R, A): this actor's grievance against each other actor
@@ -127,7 +135,9 @@ class ActorAgent(mesa.Agent):
                 ok = np.broadcast_to(expr.truth(expr.evaluate(ct.condition, m.lookup, ct.params)), (m.R,))
                 vec = active & ~ok
             else:
-                pen = np.broadcast_to(np.asarray(expr.evaluate(ct.penalty, m.lookup, ct.params), float), (m.R,))
+                # costs only ever lower utilities: the fast path in ``decide`` relies on it
+                pen = np.maximum(np.asarray(expr.evaluate(ct.penalty, m.lookup, ct.params), float), 0.0)
+                pen = np.broadcast_to(pen, (m.R,))
                 if ct.condition is not None:
                     cond = np.broadcast_to(expr.truth(expr.evaluate(ct.condition, m.lookup, ct.params)), (m.R,))
                     pen = np.where(cond, pen, 0.0)
@@ -144,13 +154,25 @@ class ActorAgent(mesa.Agent):
             hit &= self.model.x[rows, ct.stock] < ct.cost[opts] - 1e-12
         return hit
 
-    def decide(
+    def decide(self) -> None:
+        """Mesa stage 1: choose this step's option in every replicate (reads start-of-step state)."""
+        m, u, off = self.model, self.table.unit, self.model.tables.option_offset[self.table.unit]
+        K = len(self.table.options)
+        self.decision = self.choose(
+            m._noise[:, off : off + K], m._forced[:, u], m._tremble_u[:, u], m._pick_u[:, u], m._chance[:, u], m.detail
+        )
+
+    def act(self) -> None:
+        """Mesa stage 2: add the chosen option's effects to the step's accumulators."""
+        self.model.accumulate(self.table, self.decision)
+
+    def choose(
         self,
-        step: int,
         noise: np.ndarray,
         forced: np.ndarray,
         tremble_u: np.ndarray,
         pick_u: np.ndarray,
+        chance: np.ndarray,
         detail: bool = False,
     ) -> Decision:
         """Choose an option per replicate; record which constraints bound.
@@ -163,12 +185,18 @@ class ActorAgent(mesa.Agent):
         m, tab = self.model, self.table
         R, K = m.R, len(tab.options)
         U_free = self.utilities()
+        if tab.unavailable.any():
+            U_free[:, tab.unavailable] = -np.inf
         inv_t = 1.0 / _col(m.tables.params.world("temperature"))
         scores = U_free * inv_t + noise
+        # no decision opportunity this step: the unit holds (option 0), unless an event forces it
+        p = np.asarray(tab.rate, dtype=float) * m.dt
+        idle = chance >= p
+        scores[idle, 1:] = -np.inf
         free = np.argmax(scores, axis=1)
         cons = self._constraint_state()
         every = np.arange(R)
-        trembled = tremble_u < m.tables.params.world("tremble")
+        trembled = (tremble_u < m.tables.params.world("tremble")) & ~idle
         has_event = forced >= 0
         if detail:
             need = every
@@ -198,12 +226,14 @@ class ActorAgent(mesa.Agent):
                 hits.append((ct.index, h))
             it = inv_t[need] if isinstance(inv_t, np.ndarray) else inv_t
             sub -= charges * it
+            infeasible |= tab.unavailable[None, :]
             sub[infeasible] = -np.inf
             c = np.argmax(sub, axis=1)
             feasible = ~infeasible
             t_rows = np.flatnonzero(trembled[need])
             if len(t_rows):
-                feas_t = feasible[t_rows]
+                feas_t = feasible[t_rows].copy()
+                feas_t[:, 0] |= ~feas_t.any(axis=1)
                 n_feas = feas_t.sum(axis=1)
                 nth = np.minimum((pick_u[need][t_rows] * n_feas).astype(np.int64), n_feas - 1)
                 c[t_rows] = np.argmax(np.cumsum(feas_t, axis=1) > nth[:, None], axis=1)
@@ -228,4 +258,4 @@ class ActorAgent(mesa.Agent):
                     "hits": dict(hits),
                     "event_blocked": blocked,
                 }
-        return Decision(choice=choice, bound=bound, forced=forced_ok, trembled=trembled, detail=info)
+        return Decision(choice=choice, bound=bound, forced=forced_ok, trembled=trembled, detail=info, idle=idle & ~forced_ok)

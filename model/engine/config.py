@@ -71,6 +71,16 @@ class Uncertainty:
         raise ValueError(f"unknown distribution {self.dist}")
 
 
+@dataclass(frozen=True)
+class Change:
+    """Values that change at a step: parameter paths, ``variables.X``, ``relations.a-b``,
+    ``actors.A.active`` (an actor leaves the game) or ``axis.A`` (an actor switches sides)."""
+
+    step: int
+    values: dict[str, Any]
+    label: str = ""
+
+
 @dataclass
 class Config:
     """Everything one simulation needs; replicate r depends only on this, ``seed`` and r."""
@@ -85,6 +95,8 @@ class Config:
     )  # explicit values, one per simulated replicate (designs)
     claims_off: frozenset[str] = frozenset()
     name: str = "custom"
+    changes: list[Change] = field(default_factory=list)
+    outcome_defs: dict[str, dict[str, Any]] = field(default_factory=dict)  # scenario-defined outcomes
 
 
 # ---------------------------------------------------------------- parameter paths
@@ -133,6 +145,17 @@ def numeric_paths(spec: dict[str, Any]) -> list[str]:
             out += [f"actors.{a}.interests.{term}.{f}" for f in fields]
         out += [f"actors.{a}.initial_grievance.{b}" for b in actor.get("initial_grievance", {})]
     return out
+
+
+def samplable_paths(spec: dict[str, Any]) -> list[str]:
+    """Parameter paths that may vary per replicate (uncertainties, designs): all but the clock.
+
+    Every other numeric path is used per replicate by the engine; ``world.step_days`` is the
+    length of the step itself and so one value for a whole batch (its catalog entry says
+    ``samplable: false``).
+    """
+    fixed = {f"world.{p}" for p, d in spec["world"]["parameters"].items() if d.get("samplable") is False}
+    return [p for p in numeric_paths(spec) if p not in fixed]
 
 
 def get_value(spec: dict[str, Any], path: str) -> Any:

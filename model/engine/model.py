@@ -1,19 +1,30 @@
-"""The Mesa model: the world, its step order and its dynamics, vectorised over replicates.
+"""The Mesa model: the world, its step order and its generic mechanisms, vectorised over replicates.
 
-Step order (docs/model.md has the equations):
-1. Events due this step are resolved (scheduled ones, and conditional ones whose condition
-   holds on the state at the start of the step).
-2. Every actor decides simultaneously on that same start-of-step state, in declaration
-   order (the order cannot matter: no decision sees another's).
-3. The chosen actions take effect: world deltas and settings, relations, grievances,
-   stances, escalation impulses, interceptions.
-4. Continuous dynamics advance by ``step_days``: decays, oil price, Western attention,
-   stocks, Iranian strength and nuclear progress, Russia-Iran cohesion, the war state.
-5. Derived variables (Russia's Gulf stake, its support tier) are updated and recorded.
+Step order for step s, which covers the days ((s-1) dt, s dt] (docs/model.md has the equations):
+
+1. Dated changes due at s are applied (parameters, actors leaving, relations, variables).
+2. Events due at s are resolved: scheduled events from their step on until applied, and
+   conditional events whose condition holds on the start-of-step state (``day`` and ``week``
+   in a condition are the end of step s, so ``when: "week >= 3"`` and ``at: 3`` agree).
+3. Every decision unit (actor x track) decides on that same start-of-step state
+   (``agents.do("decide")``).
+4. The world's own dynamics advance the start-of-step state by ``step_days``: decays,
+   reversions, rates, noise, relation, stance and grievance drift. Each new value is
+   computed from the same snapshot, so the order of variables cannot matter.
+5. The chosen actions' effects land (``agents.do("act")`` adds them to accumulators that
+   are sums or maxima; they are read off the start-of-step relations, stances and
+   grievances): deltas, sets (the larger value wins when two units set one variable),
+   relations, grievances, stances, escalation impulses, interceptions.
+6. The war mechanism, then derived variables (support tier, relation variables,
+   expressions in file order), are updated and the state is recorded.
+
+Nothing here names an actor, interest, issue or action: those arrive as roles and tables
+from the catalog (model/catalog/world.yaml ``roles``).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,15 +34,19 @@ import numpy as np
 from model import expr
 from model.engine import rng
 from model.engine.agents import ActorAgent, Decision
-from model.engine.config import Config
-from model.engine.tables import compile_tables
+from model.engine.config import Config, set_value
+from model.engine.tables import Params, UnitTable, compile_tables
 
 LN2 = float(np.log(2.0))
-FLAGS = ("state_strike", "us_strike", "russian_arms", "ceasefire")
 
 
 def _decay(half_life_days: Any, dt: float) -> Any:
     return np.exp(-LN2 * dt / np.asarray(half_life_days, dtype=float))
+
+
+def _per_rep(v: Any) -> Any:
+    """A scalar, or a per-replicate (R,) factor shaped to scale (R, A, A) or (R, A, S) arrays."""
+    return v[:, None, None] if np.ndim(v) == 1 else v
 
 
 class EntenteModel(mesa.Model):
@@ -42,10 +57,17 @@ class EntenteModel(mesa.Model):
         replicates: replicate indices to simulate, or a count (indices 0..n-1).
         detail: keep full decision records (utilities, feasibility, constraint hits) per step;
             meant for a few replicates (explain), not for ensembles.
+        order: the order in which decision units are activated (a permutation of their
+            indices); results do not depend on it, and a test checks that.
     """
 
     def __init__(
-        self, config: Config, replicates: Sequence[int] | np.ndarray | int = 1, *, detail: bool = False
+        self,
+        config: Config,
+        replicates: Sequence[int] | np.ndarray | int = 1,
+        *,
+        detail: bool = False,
+        order: Sequence[int] | None = None,
     ) -> None:
         super().__init__(rng=int(config.seed) % 2**32)
         self.config = config
@@ -57,69 +79,91 @@ class EntenteModel(mesa.Model):
         self.R, self.V, self.A, self.S = len(reps), len(t.variables), len(t.actors), len(t.issues)
         self.vi = t.var_index
         self.detail = detail
-        self.step_count = 0
         p = t.params
         self.dt = float(p.world("step_days"))
+        for tab in t.actor_tables:
+            if np.any(np.asarray(tab.rate, dtype=float) * self.dt > 1.0 + 1e-9):
+                raise ValueError(
+                    f"step_days {self.dt:g} is longer than the mean interval between {tab.label} decisions "
+                    f"(1 / rate = {1.0 / float(np.max(tab.rate)):.3g} days); use a shorter step"
+                )
 
         R, A, S = self.R, self.A, self.S
         self.x = np.zeros((R, self.V))
         for v, i in self.vi.items():
             self.x[:, i] = p.get(f"initial.{v}")
         self.rel = np.zeros((R, A, A))
-        self.rel0 = np.zeros((R, A, A))
         ai = t.actor_index
         for pair in config.spec["relations"]:
             a, b = pair.split("-")
             val = p.get(f"relations.{pair}")
             self.rel[:, ai[a], ai[b]] = val
             self.rel[:, ai[b], ai[a]] = val
-        self.ru, self.ir = ai["russia"], ai["iran"]
-        self.rel[:, self.ru, self.ir] = self.rel[:, self.ir, self.ru] = self.x[:, self.vi["cohesion"]]
-        self.rel0[:] = self.rel
+        for i, a, b in t.dynamics.relation:
+            self.rel[:, a, b] = self.rel[:, b, a] = self.x[:, i]
+        self.rel0 = self.rel.copy()
         self.stance = np.zeros((R, A, S))
         for a in config.spec["actors"]:
             for s, issue in enumerate(t.issues):
                 self.stance[:, ai[a], s] = p.get(f"actors.{a}.stances.{issue}")
         self.stance0 = self.stance.copy()
-        # griev[r, target, holder]: the grievance `holder` bears against `target`; stored this way so
-        # that the update after an action (every holder against the actor) writes contiguous memory
+        # griev[r, target, holder]: the grievance `holder` bears against `target`
         self.griev = np.zeros((R, A, A))
         for a, actor in config.spec["actors"].items():
             for b in actor.get("initial_grievance", {}):
                 self.griev[:, ai[b], ai[a]] = p.get(f"actors.{a}.initial_grievance.{b}")
+        # support tiers: the day each tier was last reached (support is reversible, C58)
+        self.tier_day = np.full((R, t.n_tiers), -np.inf)
+        for i, _ in t.dynamics.tier:
+            k0 = self.x[:, i].astype(np.int64)
+            self.tier_day[np.arange(R), np.clip(k0, 0, t.n_tiers - 1)] = 0.0
 
-        self.actors: list[ActorAgent] = [ActorAgent(self, tab) for tab in t.actor_tables]
-        self.n_options = sum(len(tab.options) for tab in t.actor_tables)
-        window = max(1, int(round(float(np.max(p.world("tier_window_days"))) / self.dt)))
-        self.tier_hist = np.zeros((R, window), dtype=np.int64)
-        self.tier_hist[:, -1] = self.x[:, self.vi["russia.support_tier"]].astype(np.int64)
+        self._build_agents(order)
         self._events = self._compile_events(config)
-        self._update_derived()
+        self._changes = sorted(config.changes, key=lambda c: c.step)
         self.x[:, self.vi["max_rung"]] = 0
         self.x[:, self.vi["goldstein"]] = 0
 
         T = config.steps
+        self.extra_names = sorted(
+            {n for d in config.outcome_defs.values() for n in expr.parse(d["expr"], t.names).names()} - set(self.vi)
+        )
         self.series = np.zeros((T + 1, R, self.V))
-        self.series[0] = self.x
-        self.choices = np.zeros((T, R, A), dtype=np.int16)
-        self.bound = np.zeros((T, R, A), dtype=np.int64)
-        self.forced = np.zeros((T, R, A), dtype=bool)
+        self.extra = np.zeros((T + 1, R, len(self.extra_names)))
+        self._record(0)
+        U = len(t.actor_tables)
+        self.choices = np.zeros((T, R, U), dtype=np.int16)
+        self.bound = np.zeros((T, R, U), dtype=np.int64)
+        self.forced = np.zeros((T, R, U), dtype=bool)
+        self.event_step = np.zeros((len(self._events), R), dtype=np.int32)  # step applied, 0 = never
+        self.event_deferred = np.zeros((len(self._events), R), dtype=np.int32)  # steps it lost to another event
+        self.event_blocked = np.zeros((len(self._events), R), dtype=np.int32)  # steps a constraint blocked it
         self.records: list[list[Decision]] = []
-        self.flags = {name: np.zeros((T, R), dtype=bool) for name in FLAGS}
-        usa = self.actors[ai["usa"]].table if "usa" in ai else None
-        self._us_direct = usa.direct if usa is not None else None
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ set-up
+    def _build_agents(self, order: Sequence[int] | None) -> None:
+        for agent in list(getattr(self, "units", [])):
+            agent.remove()
+        tabs = self.tables.actor_tables
+        idx = list(order) if order is not None else list(range(len(tabs)))
+        if sorted(idx) != list(range(len(tabs))):
+            raise ValueError("order must be a permutation of the decision units")
+        self._order = idx
+        made = {i: ActorAgent(self, tabs[i]) for i in idx}
+        self.units: list[ActorAgent] = [made[i] for i in range(len(tabs))]
+        self.n_options = sum(len(tab.options) for tab in tabs)
+
     def lookup(self, name: str) -> Any:
-        """Value of a world-variable name used in expressions, per replicate."""
+        """Value of a name used in expressions, per replicate (start-of-step state)."""
         if name in self.vi:
             return self.x[:, self.vi[name]]
+        step = self.steps
         if name == "step":
-            return float(self.step_count + 1)
+            return float(step)
         if name == "week":
-            return float(self.step_count * self.dt / 7.0)
+            return float(step * self.dt / 7.0)
         if name == "day":
-            return float(self.step_count * self.dt)
+            return float(step * self.dt)
         kind, a, b = name.split(".")
         ai = self.tables.actor_index
         if kind == "relation":
@@ -129,267 +173,347 @@ class EntenteModel(mesa.Model):
     def _compile_events(self, config: Config) -> list[dict[str, Any]]:
         out = []
         for ev in config.events:
-            tab = self.tables.actor_tables[self.tables.actor_index[ev.actor]]
-            opt = tab.options.index((ev.action, ev.target))
+            unit = None
+            for tab in self.tables.actor_tables:
+                if tab.name == ev.actor and (ev.action, ev.target) in tab.options:
+                    unit = tab
+            if unit is None:
+                raise ValueError(f"event: {ev.actor} cannot take {ev.action} against {ev.target}")
             cond = expr.parse(ev.when, self.tables.names) if ev.when else None
             out.append(
-                {"event": ev, "actor": tab.index, "option": opt, "cond": cond, "fired": np.zeros(self.R, dtype=bool)}
+                {
+                    "event": ev,
+                    "unit": unit.unit,
+                    "option": unit.options.index((ev.action, ev.target)),
+                    "cond": cond,
+                    "fired": np.zeros(self.R, dtype=bool),
+                }
             )
         return out
 
-    def _forced(self, step: int) -> np.ndarray:
-        forced = np.full((self.R, self.A), -1, dtype=np.int64)
-        for e in self._events:
+    def _candidates(self, step: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Which event each unit is asked to take this step; the first listed event wins a unit.
+
+        Returns the forced option per (replicate, unit) and, per event, where it is the
+        winning candidate. An event that loses (another event holds its unit) or is blocked
+        by a constraint stays pending: an event is consumed only when it is applied.
+        """
+        U = len(self.tables.actor_tables)
+        forced = np.full((self.R, U), -1, dtype=np.int64)
+        won = []
+        for k, e in enumerate(self._events):
             ev = e["event"]
             if ev.step is not None:
-                fire = np.full(self.R, ev.step == step)
+                cand = np.full(self.R, ev.step <= step) & ~e["fired"]
             else:
-                fire = np.broadcast_to(expr.truth(expr.evaluate(e["cond"], self.lookup)), (self.R,)).copy()
+                cand = np.broadcast_to(expr.truth(expr.evaluate(e["cond"], self.lookup)), (self.R,)).copy()
                 if ev.once:
-                    fire &= ~e["fired"]
-            e["fired"] |= fire
-            col = forced[:, e["actor"]]
-            forced[:, e["actor"]] = np.where(fire & (col < 0), e["option"], col)
-        return forced
+                    cand &= ~e["fired"]
+            col = forced[:, e["unit"]]
+            win = cand & (col < 0)
+            self.event_deferred[k] += cand & ~win
+            forced[:, e["unit"]] = np.where(win, e["option"], col)
+            won.append(win)
+        return forced, won
+
+    def _apply_changes(self, step: int) -> None:
+        due = [c for c in self._changes if c.step == step]
+        if not due:
+            return
+        spec = copy.deepcopy(self.config.spec)
+        params: Params = self.tables.params
+        for ch in due:
+            for path, value in ch.values.items():
+                head = path.split(".")[0]
+                if head == "variables":
+                    self.x[:, self.vi[path.split(".", 1)[1]]] = value
+                elif head == "relations":
+                    a, b = path.split(".", 1)[1].split("-")
+                    i, j = self.tables.actor_index[a], self.tables.actor_index[b]
+                    self.rel[:, i, j] = self.rel[:, j, i] = value
+                    self.rel0[:, i, j] = self.rel0[:, j, i] = value
+                elif head == "actors" and path.endswith(".active"):
+                    spec["actors"][path.split(".")[1]]["active"] = bool(value)
+                elif head == "axis":
+                    spec["axis"]["sides"][path.split(".")[1]] = value
+                else:
+                    set_value(spec, path, value)
+                    params.values[path] = float(value)
+        self.config = copy.copy(self.config)
+        self.config.spec = spec
+        decisions = [u.decision for u in self.units]
+        self.tables = compile_tables(self.config, self.keys, self.replicates, params=params)
+        self._build_agents(self._order)
+        for u, d in zip(self.units, decisions, strict=True):
+            u.decision = d
+        for e in self._events:  # option indices are unchanged: tables keep their option lists
+            e["cond"] = expr.parse(e["event"].when, self.tables.names) if e["event"].when else None
 
     # ------------------------------------------------------------------ step
     def step(self) -> None:
         """Advance every replicate by one step (step order in the module docstring)."""
-        step = self.step_count + 1
-        forced = self._forced(step)
-        noise = rng.gumbel(self.keys, step, "choice", self.n_options)
-        tremble_u = rng.uniforms(self.keys, step, "tremble", self.A)
-        pick_u = rng.uniforms(self.keys, step, "tremble_pick", self.A)
-        decisions = []
-        for agent, off in zip(self.actors, self.tables.option_offset, strict=True):
-            K = len(agent.table.options)
-            i = agent.table.index
-            decisions.append(
-                agent.decide(step, noise[:, off : off + K], forced[:, i], tremble_u[:, i], pick_u[:, i], self.detail)
-            )
-        self._apply(decisions)
-        self._dynamics(decisions)
-        self._update_derived(decisions)
-        np.clip(self.x, self.tables.lower, self.tables.upper, out=self.x)
-        t = self.step_count
-        self.series[t + 1] = self.x
-        for i, d in enumerate(decisions):
-            self.choices[t, :, i] = d.choice
-            self.bound[t, :, i] = d.bound
-            self.forced[t, :, i] = d.forced
-        self.flags["state_strike"][t] = self._strikes_now > 0
-        if self._us_direct is not None:
-            self.flags["us_strike"][t] = self._us_direct[decisions[self.tables.actor_index["usa"]].choice]
-        self.flags["russian_arms"][t] = self.actors[self.ru].table.tier[decisions[self.ru].choice] >= 4
-        self.flags["ceasefire"][t] = self.x[:, self.vi["war_state"]] == 3
+        step = self.steps  # Mesa increments it before calling step()
+        self._apply_changes(step)
+        t = self.tables
+        U = len(t.actor_tables)
+        self._forced, won = self._candidates(step)
+        self._noise = rng.gumbel(self.keys, step, "choice", self.n_options)
+        self._tremble_u = rng.uniforms(self.keys, step, "tremble", U)
+        self._pick_u = rng.uniforms(self.keys, step, "tremble_pick", U)
+        self._chance = rng.uniforms(self.keys, step, "opportunity", U)
+        self.agents.do("decide")
+        decisions = [u.decision for u in self.units]
+        for k, e in enumerate(self._events):
+            d = decisions[e["unit"]]
+            applied = won[k] & d.forced
+            blocked = won[k] & ~d.forced
+            e["fired"] |= applied
+            self.event_step[k] = np.where(applied, step, self.event_step[k])
+            self.event_blocked[k] += blocked
+        self._start = (self.x.copy(), self.rel.copy(), self.stance.copy(), self.griev.copy())
+        self._dynamics(step)
+        self._begin_accumulators()
+        self.agents.do("act")
+        self._land()
+        self._war()
+        self._update_derived(step, decisions)
+        i = step - 1
+        self._record(step)
+        for u, d in enumerate(decisions):
+            self.choices[i, :, u] = d.choice
+            self.bound[i, :, u] = d.bound
+            self.forced[i, :, u] = d.forced
         if self.detail:
             self.records.append(decisions)
-        self.step_count += 1
 
-    def _apply(self, decisions: list[Decision]) -> None:
-        x, vi, R = self.x, self.vi, self.R
+    def _record(self, step: int) -> None:
+        np.clip(self.x, self.tables.lower, self.tables.upper, out=self.x)
+        self.series[step] = self.x
+        for j, name in enumerate(self.extra_names):
+            self.extra[step, :, j] = self.lookup(name)
+
+    # ------------------------------------------------------------------ effects
+    def _begin_accumulators(self) -> None:
+        R, A, S, V = self.R, self.A, self.S, self.V
+        self.acc = {
+            "dx": np.zeros((R, V)),
+            "set": np.full((R, V), -np.inf),
+            "drel": np.zeros((R, A, A)),
+            "dstance": np.zeros((R, A, S)),
+            "dgriev": np.zeros((R, A, A)),
+            "discharge": np.zeros((R, A, A)),
+            "esc": np.zeros(R),
+            "strikes": np.zeros(R),
+            "launches": {},
+            "ceasefire": np.zeros(R, dtype=bool),
+            "rung": np.zeros(R, dtype=np.int64),
+            "gold": np.zeros(R),
+        }
+
+    def accumulate(self, tab: UnitTable, d: Decision) -> None:
+        """Add one unit's chosen options' effects to the step's accumulators.
+
+        Reads only the start-of-step relations, stances and grievances, and only adds (or
+        takes maxima), so the order in which units act cannot change the result.
+        """
+        acc = self.acc
+        x0, rel0, stance0, griev0 = self._start
+        R = self.R
         rows = np.arange(R)
+        a, c = tab.index, d.choice
+        acted = c != 0
+        if not acted.any():
+            return
         p = self.tables.params
-        self._strikes_now = np.zeros(R)
-        self._launches = np.zeros(R)
-        self._ceasefire = np.zeros(R, dtype=bool)
-        esc = np.zeros(R)
-        dx = np.zeros_like(x)
-        issues = self.tables.issues
-        for agent, d in zip(self.actors, decisions, strict=True):
-            tab, a, c = agent.table, agent.table.index, d.choice
-            dx += tab.world_delta[c]
-            ed = tab.esc_delta
-            esc += ed[rows, c] if ed.ndim == 2 else ed[c]
-            self._strikes_now += tab.direct[c]
-            self._launches += tab.launches[c]
-            dr = tab.rel_delta[c]
-            self.rel[:, a, :] += dr
-            self.rel[:, :, a] += dr
-            tgt = tab.target[c]
-            has_t = tgt >= 0
-            tsafe = np.where(has_t, tgt, 0)
-            # grievances: harm to those I like, help to those I dislike, stances violated
-            sev = tab.severity[c] * has_t
-            act = np.flatnonzero(sev)
-            if len(act):
-                dense = len(act) > R // 4  # most replicates acted: whole-slice arithmetic beats gathers
-                idx = rows if dense else act
-                ca, ta = c[idx], tsafe[idx]
-                aff = self.rel[idx, :, ta]
-                aff[np.arange(len(idx)), ta] = 1.0
-                g = np.where(tab.harm[ca][:, None], np.maximum(aff, 0.0), 0.0)
-                g += np.where(tab.help[ca][:, None], np.maximum(-aff, 0.0), 0.0)
-                for s in range(len(issues)):
-                    viol = np.maximum(-tab.align[ca, s], 0.0)
-                    if issues[s] != "support_iran" and np.any(viol):
-                        g += viol[:, None] * np.maximum(self.stance[idx, :, s], 0.0)
-                g *= sev[idx][:, None]
-                g[:, a] = 0.0
-                if dense:
-                    self.griev[:, a, :] += g
-                else:
-                    self.griev[act, a, :] += g
-            resp = tab.resp[c] * tab.harm[c] * has_t
-            rr = np.flatnonzero(resp)
-            if len(rr):
-                weight = np.minimum(resp[rr], 1.0) * np.minimum(tab.rung[c[rr]] / 9.0, 1.0)
-                discharge = p.world("grievance_discharge")
-                discharge = discharge[rr] if isinstance(discharge, np.ndarray) else discharge
-                self.griev[rr, tsafe[rr], a] *= 1.0 - discharge * weight
-            if tab.has_stance_effects:
-                srows = np.flatnonzero(tab.stance_self_any[c])
-                if len(srows):
-                    self.stance[srows, a, :] += tab.stance_self[c[srows]]
-                srows = np.flatnonzero(tab.stance_target_any[c] & has_t)
-                if len(srows):
-                    self.stance[srows, tsafe[srows], :] += tab.stance_target[c[srows]]
-            if tab.has_sets:
-                srows = np.flatnonzero(tab.set_any[c])
-                if len(srows):
-                    sm = tab.set_mask[c[srows]]
-                    x[srows] = np.where(sm, tab.set_value[c[srows]], x[srows])
-            self._ceasefire |= tab.ceasefire[c]
-        # cohesion effects by third parties act on the Russia-Iran relation
-        dcoh = dx[:, vi["cohesion"]]
-        self.rel[:, self.ru, self.ir] += dcoh
-        self.rel[:, self.ir, self.ru] += dcoh
-        dx[:, vi["cohesion"]] = 0.0
+        acc["dx"] += tab.world_delta[c]
+        ed = tab.esc_delta
+        acc["esc"] += ed[rows, c] if ed.ndim == 2 else ed[c]
+        acc["strikes"] += tab.direct[c]
+        launches = tab.launches[c]
+        if launches.any():
+            tgt_name = self.tables.actors[int(tab.target[c[launches > 0][0]])]
+            acc["launches"][tgt_name] = acc["launches"].get(tgt_name, 0.0) + launches
+        tgt = tab.target[c]
+        has_t = tgt >= 0
+        tsafe = np.where(has_t, tgt, 0)
+        # relations: with the target, and third parties' reactions; third parties blame a striker
+        # less when its target had aggrieved it first (provocation)
+        react = tab.reactions[c]
+        if react.any():
+            provoked = np.where(has_t & tab.harm[c], np.minimum(griev0[rows, tsafe, a], 1.0), 0.0)
+            react = react * (1.0 - p.world("provocation_discount") * provoked)[:, None] if np.ndim(provoked) else react
+        drel = acc["drel"]
+        drel[:, a, :] += react
+        drel[:, :, a] += react
+        rt = tab.rel_target[c] * has_t
+        drel[rows, a, tsafe] += rt
+        drel[rows, tsafe, a] += rt
+        # grievances: harm to those I like, help to those I dislike, stances violated
+        sev = tab.severity[c] * has_t
+        act = np.flatnonzero(sev)
+        if len(act):
+            ca, ta = c[act], tsafe[act]
+            aff = rel0[act, :, ta].copy()
+            aff[np.arange(len(act)), ta] = 1.0
+            g = np.where(tab.harm[ca][:, None], np.maximum(aff, 0.0), 0.0)
+            g += np.where(tab.help[ca][:, None], np.maximum(-aff, 0.0), 0.0)
+            axis = self.tables.issues.index(self.tables.roles["axis_issue"]["issue"])
+            for s in range(self.S):
+                viol = np.maximum(-tab.align[ca, s], 0.0)
+                if s != axis and np.any(viol):
+                    g += viol[:, None] * np.maximum(stance0[act, :, s], 0.0)
+            g *= sev[act][:, None]
+            g[:, a] = 0.0
+            acc["dgriev"][act, a, :] += g
+        # answering a grievance settles it in proportion to the answer
+        resp = tab.resp[c] * tab.harm[c] * has_t
+        rr = np.flatnonzero(resp)
+        if len(rr):
+            weight = np.minimum(resp[rr], 1.0) * np.minimum(tab.rung[c[rr]] / 9.0, 1.0)
+            discharge = p.world("grievance_discharge")
+            discharge = discharge[rr] if isinstance(discharge, np.ndarray) else discharge
+            acc["discharge"][rr, tsafe[rr], a] += discharge * weight
+        if tab.has_stance_effects:
+            srows = np.flatnonzero(tab.stance_self_any[c])
+            if len(srows):
+                acc["dstance"][srows, a, :] += tab.stance_self[c[srows]]
+            srows = np.flatnonzero(tab.stance_target_any[c] & has_t)
+            if len(srows):
+                acc["dstance"][srows, tsafe[srows], :] += tab.stance_target[c[srows]]
+        if tab.has_sets:
+            srows = np.flatnonzero(tab.set_any[c])
+            if len(srows):
+                sm = tab.set_mask[c[srows]]
+                acc["set"][srows] = np.maximum(acc["set"][srows], np.where(sm, tab.set_value[c[srows]], -np.inf))
+        acc["ceasefire"] |= tab.ceasefire[c]
+        acc["rung"] = np.maximum(acc["rung"], tab.rung[c])
+        acc["gold"] += tab.goldstein[c]
+
+    def _land(self) -> None:
+        """Apply the accumulated effects of every unit's action to the advanced state."""
+        x, vi, acc, t = self.x, self.vi, self.acc, self.tables
+        dx = acc["dx"]
+        for i, a, b in t.dynamics.relation:  # third parties' effects on a relation variable
+            acc["drel"][:, a, b] += dx[:, i]
+            acc["drel"][:, b, a] += dx[:, i]
+            dx[:, i] = 0.0
         x += dx
-        # interception of missiles fired at Israel
-        need = self._launches * p.world("interceptors_per_missile")
-        stock = x[:, vi["israel.interceptors"]]
-        used = np.minimum(stock, need)
-        x[:, vi["israel.interceptors"]] = stock - used
-        shortfall = np.where(need > 0, 1.0 - used / np.where(need > 0, need, 1.0), 0.0)
-        esc += p.world("interceptor_shortfall_gain") * shortfall
-        self._esc_impulse = esc
-        rung = np.zeros(R, dtype=np.int64)
-        gold = np.zeros(R)
-        for agent, d in zip(self.actors, decisions, strict=True):
-            rung = np.maximum(rung, agent.table.rung[d.choice])
-            gold += agent.table.goldstein[d.choice]
-        x[:, vi["max_rung"]] = rung
-        x[:, vi["goldstein"]] = gold
-
-    def _dynamics(self, decisions: list[Decision]) -> None:
-        x, vi, dt, step = self.x, self.vi, self.dt, self.step_count + 1
-        p = self.tables.params
-        w = p.world
-
-        def col(name: str) -> np.ndarray:
-            return x[:, vi[name]]
-
-        # escalation: decay plus this step's impulses
-        x[:, vi["escalation"]] = col("escalation") * _decay(w("escalation_half_life"), dt) + self._esc_impulse
-        # war state
-        sr = np.maximum(col("strikes_recent"), 0.0) * _decay(w("strikes_half_life"), dt) + self._strikes_now
-        x[:, vi["strikes_recent"]] = sr
-        ws = col("war_state").copy()
-        struck = self._strikes_now > 0
-        ws = np.where(struck & (ws != 2), np.where(sr >= w("sustained_threshold"), 2.0, 1.0), ws)
-        ws = np.where(struck & (ws == 2), 2.0, ws)
-        calm = ~struck & ((ws == 1) | (ws == 2)) & ((sr < w("ceasefire_threshold")) | self._ceasefire)
-        x[:, vi["war_state"]] = np.where(calm, 3.0, ws)
-        # decaying event memories
-        for name, hl in (
-            ("nuclear_strike_recent", "escalation_half_life"),
-            ("energy_strike_recent", "escalation_half_life"),
-        ):
-            x[:, vi[name]] = col(name) * _decay(w(hl), dt)
-        for name in ("ukraine_deal", "deal_offer"):
-            x[:, vi[name]] = col(name) * _decay(w("offer_half_life"), dt)
-        for name in ("us.restraint_on_israel", "iran.restraint"):
-            x[:, vi[name]] = col(name) * _decay(w("restraint_half_life"), dt)
-        # oil
-        eq = (
-            w("brent_base")
-            + w("brent_escalation_premium") * col("escalation")
-            + w("brent_shipping_premium") * col("shipping_disruption")
-            + w("brent_energy_premium") * col("energy_strike_recent")
-            - w("brent_saudi_discount") * col("saudi.extra_output")
-            - w("brent_iran_exports_discount") * (col("iran.exports") - 1.5)
-        )
-        P = col("brent")
-        theta = 1.0 - np.exp(-w("brent_reversion") * dt)
-        x[:, vi["brent"]] = (
-            P + theta * (eq - P) + w("brent_volatility") * np.sqrt(dt) * P * rng.normal(self.keys, step, "brent")
-        )
-        # Western attention on Ukraine (a Ukraine freeze lowers its baseline)
-        base = w("attention_baseline") * (1.0 - w("ukraine_deal_attention_cut") * col("ukraine_deal"))
-        att = col("west_attention")
-        att = att + dt * (
-            w("attention_reversion") * (base - att)
-            - w("attention_escalation_pull") * col("escalation") / 10.0
-            - w("attention_us_pull") * col("us.direct_involvement")
-        )
-        x[:, vi["west_attention"]] = att
-        # Ukraine theatre: Russian air defence spare = production - front demand
-        demand = w("russia_ad_demand") * col("west_attention") / w("attention_baseline")
-        x[:, vi["russia.ad_spare"]] = col("russia.ad_spare") + dt * (w("russia_ad_production") - demand)
-        x[:, vi["russia.su35_spare"]] = col("russia.su35_spare") + dt * w("russia_su35_production")
-        # Iran's stocks, strength, stability, nuclear progress
-        x[:, vi["iran.missiles"]] = col("iran.missiles") + dt * (
-            w("iran_missile_production") - w("iran_supply_to_russia")
-        )
-        x[:, vi["israel.interceptors"]] = col("israel.interceptors") + dt * w("israel_interceptor_production")
-        rec = 1.0 - np.exp(-w("iran_recovery") * dt)
-        for name in ("iran.strength", "iran.stability"):
-            x[:, vi[name]] = col(name) + rec * (p.get(f"initial.{name}") - col(name))
-        deal = col("nuclear_deal")
-        x[:, vi["iran.nuclear"]] = col("iran.nuclear") + dt * (
-            w("iran_nuclear_rate") * (1.0 - deal) - w("iran_nuclear_rollback") * deal
-        )
-        x[:, vi["iran.exports"]] = col("iran.exports") + (1.0 - np.exp(-0.02 * dt)) * (1.5 + deal - col("iran.exports"))
-        x[:, vi["shipping_disruption"]] = col("shipping_disruption") + (1.0 - np.exp(-w("shipping_reversion") * dt)) * (
-            w("shipping_baseline") - col("shipping_disruption")
-        )
-        x[:, vi["saudi.extra_output"]] = col("saudi.extra_output") * np.exp(-w("saudi_output_reversion") * dt)
-        x[:, vi["proxy_strength"]] = col("proxy_strength") + (1.0 - np.exp(-w("proxy_recovery") * dt)) * (
-            p.get("initial.proxy_strength") - col("proxy_strength")
-        )
-        # Russia-Iran cohesion: rises under shared pressure, decays without it, capped, and
-        # falls when Russian support lags what Iran asks for
-        ru, ir = self.ru, self.ir
-        coh = self.rel[:, ru, ir]
-        pressure_iran = np.clip(col("escalation") / 10.0 + 0.5 * col("nuclear_strike_recent"), 0.0, 1.0)
-        pressure_russia = np.clip(col("west_attention") * (1.0 - col("ukraine_deal")), 0.0, 1.0)
-        threat = np.minimum(pressure_iran, pressure_russia)
-        ask = w("request_base_tier") + w("request_per_escalation") * col("escalation")
-        lag = np.maximum(ask - self.tier_hist.max(axis=1), 0.0)
-        coh = coh + dt * (
-            w("cohesion_threat_gain") * threat
-            - w("cohesion_decay") * (coh - w("cohesion_floor"))
-            - w("cohesion_disappointment") * lag
-        )
-        coh = np.clip(coh, 0.0, w("cohesion_ceiling"))
-        self.rel[:, ru, ir] = self.rel[:, ir, ru] = coh
-        # relations, stances and grievances drift back
-        self.rel += (1.0 - np.exp(-w("relation_reversion") * dt)) * (self.rel0 - self.rel)
-        self.rel[:, ru, ir] = self.rel[:, ir, ru] = coh
+        has_set = np.isfinite(acc["set"])
+        x[has_set] = acc["set"][has_set]
+        self.rel += acc["drel"]
         np.clip(self.rel, -1.0, 1.0, out=self.rel)
-        self.stance += (1.0 - np.exp(-w("stance_reversion") * dt)) * (self.stance0 - self.stance)
+        self.stance += acc["dstance"]
         np.clip(self.stance, -1.0, 1.0, out=self.stance)
-        self.griev *= _decay(w("grievance_half_life"), dt)
+        self.griev -= np.minimum(acc["discharge"], 1.0) * self.griev
+        self.griev += acc["dgriev"]
+        # interception: missiles launched at a defender meet its interceptor stock
+        esc = acc["esc"]
+        p = t.params
+        for defender, stock_var in t.roles.get("interception", {}).get("defenders", {}).items():
+            launches = acc["launches"].get(defender)
+            if launches is None:
+                continue
+            need = launches * p.world("interceptors_per_missile")
+            stock = x[:, vi[stock_var]]
+            used = np.minimum(stock, need)
+            x[:, vi[stock_var]] = stock - used
+            shortfall = np.where(need > 0, 1.0 - used / np.where(need > 0, need, 1.0), 0.0)
+            esc = esc + p.world("interceptor_shortfall_gain") * shortfall
+        x[:, vi[t.roles["escalation"]["var"]]] += esc
+        x[:, vi["max_rung"]] = acc["rung"]
+        x[:, vi["goldstein"]] = acc["gold"]
 
-    def _update_derived(self, decisions: list[Decision] | None = None) -> None:
-        x, vi = self.x, self.vi
-        p = self.tables.params
-        ai = self.tables.actor_index
-        ws = p.get("actors.russia.interests.ties_saudi.weight")
-        wu = p.get("actors.russia.interests.ties_uae.weight")
-        stake = (
-            ws * np.maximum(self.rel[:, self.ru, ai["saudi"]], 0) + wu * np.maximum(self.rel[:, self.ru, ai["uae"]], 0)
-        ) / 4.0
-        x[:, vi["russia.gulf_stake"]] = stake
-        x[:, vi["cohesion"]] = self.rel[:, self.ru, self.ir]
-        if decisions is not None:
-            ru_tab = self.actors[self.ru].table
-            self.tier_hist = np.roll(self.tier_hist, -1, axis=1)
-            self.tier_hist[:, -1] = ru_tab.tier[decisions[self.ru].choice]
-        x[:, vi["russia.support_tier"]] = self.tier_hist.max(axis=1)
+    def _war(self) -> None:
+        """The war state: exchange of strikes, sustained war, and a ceasefire that holds."""
+        x, vi, w = self.x, self.vi, self.tables.params.world
+        role = self.tables.roles["war"]
+        n = self.acc["strikes"]
+        struck = n > 0
+        recent = x[:, vi[role["recent"]]] + n
+        x[:, vi[role["recent"]]] = recent
+        x[:, vi[role["now"]]] = n
+        since = np.where(struck, 0.0, x[:, vi[role["since"]]] + self.dt)
+        x[:, vi[role["since"]]] = since
+        agreed = np.where(struck, 0.0, np.where(self.acc["ceasefire"], 1.0, x[:, vi[role["agreed"]]]))
+        x[:, vi[role["agreed"]]] = agreed
+        ws = x[:, vi[role["state"]]]
+        fighting = (ws == 1) | (ws == 2)
+        new = np.where(struck, np.where((ws == 2) | (recent >= w("sustained_threshold")), 2.0, 1.0), ws)
+        calm = ~struck & fighting & (
+            (since >= w("ceasefire_days")) | ((agreed > 0) & (since >= w("agreed_ceasefire_days")))
+        )
+        x[:, vi[role["state"]]] = np.where(calm, 3.0, new)
+
+    # ------------------------------------------------------------------ dynamics
+    def _dynamics(self, step: int) -> None:
+        """Advance the start-of-step state by dt; every new value reads the same snapshot."""
+        t, dt = self.tables, self.dt
+        dyn, view = t.dynamics, t.view
+        x0 = self.x.copy()
+        new = self.x
+        for i, hl in dyn.decay:
+            new[:, i] = x0[:, i] * _decay(view[hl], dt)
+        for i, target, rate in dyn.revert:
+            theta = 1.0 - np.exp(-np.asarray(view[rate], dtype=float) * dt)
+            new[:, i] = new[:, i] + theta * (expr.evaluate(target, self.lookup_snapshot(x0), view) - x0[:, i])
+        for i, rate in dyn.rate:
+            new[:, i] = new[:, i] + dt * np.asarray(expr.evaluate(rate, self.lookup_snapshot(x0), view), float)
+        if dyn.noise:
+            z = rng.normals(self.keys, step, "noise", len(dyn.noise))
+            for j, (i, sd) in enumerate(dyn.noise):
+                new[:, i] = new[:, i] + view[sd] * np.sqrt(dt) * z[:, j]
+        for i, hl in dyn.upper_param:
+            new[:, i] = np.minimum(new[:, i], view[hl])
+        # relation variables drive their relation (cohesion is the Russia-Iran relation)
+        for i, a, b in dyn.relation:
+            self.rel[:, a, b] = self.rel[:, b, a] = np.clip(new[:, i], -1.0, 1.0)
+        w = t.params.world
+        keep = [(a, b, self.rel[:, a, b].copy()) for _, a, b in dyn.relation]
+        self.rel += _per_rep(1.0 - np.exp(-np.asarray(w("relation_reversion"), float) * dt)) * (self.rel0 - self.rel)
+        for a, b, v in keep:  # relation variables have dynamics of their own
+            self.rel[:, a, b] = self.rel[:, b, a] = v
+        self.stance += _per_rep(1.0 - np.exp(-np.asarray(w("stance_reversion"), float) * dt)) * (
+            self.stance0 - self.stance
+        )
+        self.griev *= _per_rep(_decay(w("grievance_half_life"), dt))
+
+    def lookup_snapshot(self, x0: np.ndarray) -> Any:
+        """A lookup that reads world variables from a snapshot (relations and stances as they stand)."""
+        vi = self.vi
+
+        def look(name: str) -> Any:
+            if name in vi:
+                return x0[:, vi[name]]
+            return self.lookup(name)
+
+        return look
+
+    def _update_derived(self, step: int, decisions: list[Decision]) -> None:
+        t, x = self.tables, self.x
+        day = step * self.dt
+        for i, actor in t.dynamics.tier:
+            for tab, d in zip(t.actor_tables, decisions, strict=False):
+                if tab.index != actor or not tab.tier.any():
+                    continue
+                k = tab.tier[d.choice]
+                hit = np.flatnonzero(k > 0)
+                self.tier_day[hit, k[hit]] = day
+            window = np.asarray(t.params.world("tier_window_days"), dtype=float)
+            live = (day - self.tier_day) < (window[:, None] if window.ndim else window)
+            levels = np.arange(t.n_tiers)[None, :]
+            x[:, i] = np.max(np.where(live, levels, 0), axis=1)
+        for i, a, b in t.dynamics.relation:
+            x[:, i] = self.rel[:, a, b]
+        for i, node in t.dynamics.derived:
+            x[:, i] = expr.evaluate(node, self.lookup, t.view)
 
     def run(self, steps: int | None = None) -> None:
         """Run the configured horizon (or ``steps`` more steps)."""
-        for _ in range(self.config.steps if steps is None else steps):
+        n = self.config.steps if steps is None else steps
+        if self.steps == 0:
+            self._update_derived(0, [])
+            self.x[:, self.vi["max_rung"]] = 0
+            self.x[:, self.vi["goldstein"]] = 0
+            self._record(0)
+        for _ in range(n):
             self.step()

@@ -1,130 +1,108 @@
-"""Run-level outcomes: one value per replicate, computed from its trajectory.
+"""Run-level outcomes: one value per replicate, defined once in the catalog (outcomes.yaml).
 
-The names here are the names in scenario files (``outcomes:``), in outcomes.csv and on
-plot labels. ``kind`` tells the analysis how to summarise each: ``continuous`` (median and
-bands), ``binary`` (a probability with a Wilson interval), ``tier`` (a category), or
-``event`` (a first-occurrence week, NaN if not reached by the horizon, for survival curves).
+Each outcome reduces an expression over the steps after the start (step 0 is never a
+foregone peak or a foregone event), in calendar time: weeks are ``step * step_days / 7``.
+Scenario files may define their own outcomes with the same fields. ``kind`` tells the
+analysis how to summarise each: ``continuous`` (median and bands), ``binary`` (a probability
+with a Wilson interval), ``tier`` (a category), or ``event`` (a week, empty if never
+reached, for time-to-event curves).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from model import expr
+from model.catalog import load_catalog
 
 if TYPE_CHECKING:
     from model.engine import Result
 
-OUTCOMES: dict[str, dict[str, str]] = {
-    "peak_escalation": {"kind": "continuous", "unit": "index 0-10", "doc": "Highest escalation index reached."},
-    "mean_escalation": {"kind": "continuous", "unit": "index 0-10", "doc": "Mean escalation index over the horizon."},
-    "peak_brent": {"kind": "continuous", "unit": "USD/bbl", "doc": "Highest Brent price reached."},
-    "final_brent": {"kind": "continuous", "unit": "USD/bbl", "doc": "Brent price at the horizon."},
-    "max_support_tier": {"kind": "tier", "unit": "tier 0-7", "doc": "Highest Russian support tier for Iran reached."},
-    "mean_support_tier": {
-        "kind": "continuous",
-        "unit": "tier 0-7",
-        "doc": "Russia's support tier for Iran, averaged over the horizon.",
-    },
-    "us_direct": {"kind": "binary", "unit": "probability", "doc": "US forces struck directly at some point."},
-    "sustained_war": {"kind": "binary", "unit": "probability", "doc": "The war state reached sustained war."},
-    "weeks_of_war": {
-        "kind": "continuous",
-        "unit": "weeks",
-        "doc": "Weeks spent in an exchange of strikes or sustained war.",
-    },
-    "nuclear_sites_struck": {"kind": "binary", "unit": "probability", "doc": "Israel struck Iran's nuclear sites."},
-    "advanced_arms": {
-        "kind": "binary",
-        "unit": "probability",
-        "doc": "Russia reached the advanced-arms tier (S-400, Su-35).",
-    },
-    "limited_arms_or_more": {
-        "kind": "binary",
-        "unit": "probability",
-        "doc": "Russia reached at least the limited-arms tier.",
-    },
-    "brent_above_90": {"kind": "binary", "unit": "probability", "doc": "Brent went above 90 USD/bbl."},
-    "brent_above_100": {"kind": "binary", "unit": "probability", "doc": "Brent went above 100 USD/bbl."},
-    "final_cohesion": {"kind": "continuous", "unit": "index 0-1", "doc": "Russia-Iran cohesion at the horizon."},
-    "min_iran_strength": {"kind": "continuous", "unit": "index 0-1", "doc": "Lowest Iranian military strength."},
-    "final_iran_nuclear": {"kind": "continuous", "unit": "index 0-1", "doc": "Iran's nuclear progress at the horizon."},
-    "min_west_attention": {"kind": "continuous", "unit": "share 0-1", "doc": "Lowest Western attention on Ukraine."},
-    "final_gulf_stake": {"kind": "continuous", "unit": "index 0-1", "doc": "Russia's Gulf stake at the horizon."},
-    "first_state_strike_week": {
-        "kind": "event",
-        "unit": "weeks",
-        "doc": "Week of the first direct state-on-state strike.",
-    },
-    "first_us_strike_week": {"kind": "event", "unit": "weeks", "doc": "Week of the first US strike."},
-    "first_russian_arms_week": {
-        "kind": "event",
-        "unit": "weeks",
-        "doc": "Week of the first Russian arms delivery (tier 4 or more).",
-    },
-    "ceasefire_week": {"kind": "event", "unit": "weeks", "doc": "Week a ceasefire first holds."},
-}
-DEFAULT_OUTCOMES = [
-    "peak_escalation",
-    "peak_brent",
-    "max_support_tier",
-    "mean_support_tier",
-    "us_direct",
-    "sustained_war",
-    "weeks_of_war",
-    "nuclear_sites_struck",
-    "limited_arms_or_more",
-    "advanced_arms",
-    "brent_above_100",
-    "final_cohesion",
-]
-EVENT_FLAGS = {
-    "first_state_strike_week": "state_strike",
-    "first_us_strike_week": "us_strike",
-    "first_russian_arms_week": "russian_arms",
-    "ceasefire_week": "ceasefire",
+REDUCERS = {
+    "max": "continuous",
+    "min": "continuous",
+    "mean": "continuous",
+    "final": "continuous",
+    "change": "continuous",
+    "ever": "binary",
+    "at_end": "binary",
+    "weeks": "continuous",
+    "first_week": "event",
+    "settled_week": "event",
 }
 
 
-def first_week(flags: np.ndarray, step_days: float) -> np.ndarray:
-    """Week (end of the step) of the first True per replicate; NaN when never."""
-    any_ = flags.any(axis=0)
-    first = np.argmax(flags, axis=0).astype(float)
-    return np.where(any_, (first + 1) * step_days / 7.0, np.nan)
+def outcome_table(spec: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """The catalog's outcomes with their kind resolved (the one table docs and reports use)."""
+    spec = spec or load_catalog()
+    out = {}
+    for name, d in spec["outcomes"].items():
+        out[name] = {**d, "kind": d.get("kind") or REDUCERS[d["reduce"]], "unit": d.get("unit") or "probability"}
+    return out
 
 
-def compute(result: Result) -> dict[str, np.ndarray]:
-    """Every outcome of OUTCOMES for every replicate of a result."""
+OUTCOMES: dict[str, dict[str, Any]] = outcome_table()
+DEFAULT_OUTCOMES: list[str] = list(load_catalog()["outcomes_default"])
+
+
+def reduce(values: np.ndarray, how: str, step_days: float) -> np.ndarray:
+    """Reduce a (T+1, R) series (row 0 = the start) to one value per replicate."""
+    after = values[1:]
+    T = after.shape[0]
+    if how == "max":
+        return after.max(axis=0)
+    if how == "min":
+        return after.min(axis=0)
+    if how == "mean":
+        return after.mean(axis=0)
+    if how == "final":
+        return values[-1]
+    if how == "change":
+        return values[-1] - values[0]
+    truth = after != 0
+    if how == "ever":
+        return truth.any(axis=0).astype(float)
+    if how == "at_end":
+        return truth[-1].astype(float)
+    if how == "weeks":
+        return truth.sum(axis=0) * step_days / 7.0
+    if how == "first_week":
+        first = np.argmax(truth, axis=0).astype(float)
+        return np.where(truth.any(axis=0), (first + 1) * step_days / 7.0, np.nan)
+    if how == "settled_week":
+        # the first step from which the expression holds at every later step
+        tail = np.flip(np.logical_and.accumulate(np.flip(truth, axis=0), axis=0), axis=0)
+        first = np.argmax(tail, axis=0).astype(float)
+        return np.where(tail.any(axis=0), (first + 1) * step_days / 7.0, np.nan)
+    if T == 0:
+        return np.full(values.shape[1], np.nan)
+    raise ValueError(f"unknown reducer {how}")
+
+
+def evaluate_series(node: expr.Node, result: Result) -> np.ndarray:
+    """An expression over the recorded trajectory, shape (T+1, R)."""
     s = result.series
-    v = {name: s[:, :, i] for i, name in enumerate(result.variables)}
-    dt = result.step_days
-    after = slice(1, None)
-    ws = v["war_state"][after]
-    tier = v["russia.support_tier"]
-    brent = v["brent"]
-    israel = result.actors.index("israel")
-    nuclear_opts = [k for k, (act, _) in enumerate(result.options[israel]) if act == "strike_nuclear"]
-    out = {
-        "peak_escalation": v["escalation"].max(axis=0),
-        "mean_escalation": v["escalation"][after].mean(axis=0),
-        "peak_brent": brent.max(axis=0),
-        "final_brent": brent[-1],
-        "max_support_tier": tier.max(axis=0),
-        "mean_support_tier": tier[after].mean(axis=0),
-        "us_direct": v["us.direct_involvement"].max(axis=0),
-        "sustained_war": (v["war_state"] == 2).any(axis=0).astype(float),
-        "weeks_of_war": ((ws == 1) | (ws == 2)).sum(axis=0) * dt / 7.0,
-        "nuclear_sites_struck": np.isin(result.choices[:, :, israel], nuclear_opts).any(axis=0).astype(float),
-        "advanced_arms": (tier.max(axis=0) >= 5).astype(float),
-        "limited_arms_or_more": (tier.max(axis=0) >= 4).astype(float),
-        "brent_above_90": (brent.max(axis=0) > 90).astype(float),
-        "brent_above_100": (brent.max(axis=0) > 100).astype(float),
-        "final_cohesion": v["cohesion"][-1],
-        "min_iran_strength": v["iran.strength"].min(axis=0),
-        "final_iran_nuclear": v["iran.nuclear"][-1],
-        "min_west_attention": v["west_attention"].min(axis=0),
-        "final_gulf_stake": v["russia.gulf_stake"][-1],
-    }
-    for name, flag in EVENT_FLAGS.items():
-        out[name] = first_week(result.flags[flag], dt)
-    return {k: np.asarray(val, dtype=float) for k, val in out.items()}
+    vi = {v: i for i, v in enumerate(result.variables)}
+    xi = {v: i for i, v in enumerate(result.extra_names)}
+
+    def look(name: str) -> Any:
+        if name in vi:
+            return s[:, :, vi[name]]
+        if name in xi:
+            return result.extra[:, :, xi[name]]
+        steps = np.arange(s.shape[0], dtype=float)[:, None]
+        return {"step": steps, "day": steps * result.step_days, "week": steps * result.step_days / 7.0}[name]
+
+    return np.broadcast_to(np.asarray(expr.evaluate(node, look), dtype=float), s.shape[:2])
+
+
+def compute(result: Result, defs: dict[str, dict[str, Any]] | None = None) -> dict[str, np.ndarray]:
+    """Every catalog outcome (and every scenario-defined one) for every replicate of a result."""
+    table = {**OUTCOMES, **(defs or {})}
+    out = {}
+    for name, d in table.items():
+        node = expr.parse(str(d["expr"]))
+        out[name] = np.asarray(reduce(evaluate_series(node, result), d["reduce"], result.step_days), dtype=float)
+    return out

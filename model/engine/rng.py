@@ -16,7 +16,16 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 
-PURPOSES = {"choice": 1, "tremble": 2, "tremble_pick": 3, "brent": 4, "uncertainty": 5, "replicate": 6}
+PURPOSES = {
+    "choice": 1,
+    "tremble": 2,
+    "tremble_pick": 3,
+    "brent": 4,
+    "uncertainty": 5,
+    "replicate": 6,
+    "opportunity": 7,
+    "noise": 8,
+}
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
@@ -54,5 +63,10 @@ def gumbel(keys: np.ndarray, step: int, purpose: str, n: int) -> np.ndarray:
 
 def normal(keys: np.ndarray, step: int, purpose: str) -> np.ndarray:
     """One standard normal draw per replicate (Box-Muller on two keyed uniforms)."""
-    u = uniforms(keys, step, purpose, 2)
-    return np.sqrt(-2.0 * np.log(u[:, 0])) * np.cos(2.0 * np.pi * u[:, 1])
+    return normals(keys, step, purpose, 1)[:, 0]
+
+
+def normals(keys: np.ndarray, step: int, purpose: str, n: int) -> np.ndarray:
+    """n independent standard normal draws per replicate, shape (len(keys), n) (Box-Muller)."""
+    u = uniforms(keys, step, purpose, 2 * n)
+    return np.sqrt(-2.0 * np.log(u[:, :n])) * np.cos(2.0 * np.pi * u[:, n:])

@@ -9,6 +9,7 @@ Per-replicate parameter draws arrive as arrays of shape (R,) and broadcast every
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +49,12 @@ def claim_switches(spec: dict[str, Any]) -> dict[str, list[str]]:
 
 
 class Params:
-    """Parameter values: catalog constants, or per-replicate arrays for sampled paths."""
+    """Parameter values: catalog constants, or per-replicate arrays for sampled paths.
+
+    Every parameter is looked up per replicate: a sampled path is an array of shape (R,)
+    that broadcasts through every formula, never a batch statistic, so replicate r gives the
+    same trajectory alone and inside any batch.
+    """
 
     def __init__(self, config: Config, keys: np.ndarray, reps: np.ndarray) -> None:
         self.spec = config.spec
@@ -82,9 +88,31 @@ class Params:
         return self.get(f"world.{name}")
 
 
+class ParamView(Mapping[str, Any]):
+    """Expression parameters: ``{name}`` is the world parameter ``name``, ``{a.b.c}`` any path."""
+
+    def __init__(self, params: Params, local: dict[str, Value] | None = None) -> None:
+        self.params = params
+        self.local = local or {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.local:
+            return self.local[key]
+        return self.params.get(key if "." in key else f"world.{key}")
+
+    def __iter__(self) -> Any:
+        return iter(self.local)
+
+    def __len__(self) -> int:
+        return len(self.local)
+
+    def __bool__(self) -> bool:  # a view is never "empty": every world parameter resolves through it
+        return True
+
+
 @dataclass
 class ConstraintTable:
-    """One constraint applied to one actor's options."""
+    """One constraint applied to one decision unit's options."""
 
     cid: str
     index: int
@@ -94,25 +122,33 @@ class ConstraintTable:
     lifted: Value
     condition: expr.Node | None = None
     penalty: expr.Node | None = None
-    params: dict[str, Value] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
     stock: int = -1  # world-variable index for cap constraints
     cost: np.ndarray | None = None  # (K,) stock each option consumes
 
 
 @dataclass
-class ActorTable:
-    """Everything the decision rule needs about one actor's options."""
+class UnitTable:
+    """Everything the decision rule needs about one decision unit: an actor on one track.
 
-    index: int
-    name: str
+    Option 0 is always ``hold`` (doing nothing new on this track).
+    """
+
+    unit: int
+    index: int  # the actor's index
+    name: str  # the actor
+    track: str
     options: list[tuple[str, str]]
+    rate: Value  # decision opportunities per day
     target: np.ndarray  # (K,) actor index or -1
     effort: np.ndarray
     world_delta: np.ndarray  # (K, V)
     set_mask: np.ndarray  # (K, V) bool
     set_value: np.ndarray  # (K, V)
-    rel_delta: np.ndarray  # (K, A)
-    esc_delta: np.ndarray  # (K,) or (R, K): predicted escalation change
+    rel_delta: np.ndarray  # (K, A): predicted change of relation(actor, X), reactions included
+    rel_target: np.ndarray  # (K,) change of relation(actor, target)
+    reactions: np.ndarray  # (K, A) change of relation(actor, X) from third parties' reactions
+    esc_delta: np.ndarray  # (K,) or (R, K): escalation impulse
     align: np.ndarray  # (K, S)
     resp: np.ndarray  # (K,)
     severity: np.ndarray
@@ -122,10 +158,11 @@ class ActorTable:
     stance_target: np.ndarray  # (K, S)
     rung: np.ndarray  # (K,) int
     goldstein: np.ndarray
-    tier: np.ndarray  # (K,) int, Russia's support tier for pro-Iran options
-    direct: np.ndarray  # (K,) bool: direct state-on-state strike
-    launches: np.ndarray  # (K,) missiles fired at Israel (to be intercepted)
+    tier: np.ndarray  # (K,) int: the patron's support tier for the client, 0 elsewhere
+    direct: np.ndarray  # (K,) bool: direct strike between two war parties
+    launches: np.ndarray  # (K,) missiles launched at a defender (to be intercepted)
     ceasefire: np.ndarray  # (K,) bool: the option agrees a ceasefire
+    unavailable: np.ndarray  # (K,) bool: event-only options and options aimed at inactive actors
     has_stance_effects: bool = False
     has_sets: bool = False
     stance_self_any: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
@@ -140,10 +177,31 @@ class ActorTable:
     damped_by: int = -1
     constraints: list[ConstraintTable] = field(default_factory=list)
 
+    @property
+    def label(self) -> str:
+        return f"{self.name}:{self.track}"
+
+
+ActorTable = UnitTable  # the name earlier code and records use
+
+
+@dataclass
+class Dynamics:
+    """The compiled dynamics of the world variables (see world.yaml's header)."""
+
+    decay: list[tuple[int, str]] = field(default_factory=list)  # (var, half-life parameter)
+    revert: list[tuple[int, expr.Node, str]] = field(default_factory=list)  # (var, target, rate parameter)
+    rate: list[tuple[int, expr.Node]] = field(default_factory=list)
+    noise: list[tuple[int, str]] = field(default_factory=list)
+    derived: list[tuple[int, expr.Node]] = field(default_factory=list)
+    relation: list[tuple[int, int, int]] = field(default_factory=list)  # (var, actor a, actor b)
+    tier: list[tuple[int, int]] = field(default_factory=list)  # (var, actor)
+    upper_param: list[tuple[int, str]] = field(default_factory=list)
+
 
 @dataclass
 class Tables:
-    """The compiled world: variable and actor indices, option tables, initial state."""
+    """The compiled world: variable and actor indices, option tables, dynamics, roles."""
 
     variables: list[str]
     var_index: dict[str, int]
@@ -152,12 +210,21 @@ class Tables:
     issues: list[str]
     lower: np.ndarray
     upper: np.ndarray
-    actor_tables: list[ActorTable]
+    actor_tables: list[UnitTable]  # one per decision unit (actor x track)
     constraint_ids: list[str]
-    option_labels: list[tuple[str, str, str]]  # global option index -> (actor, action, target)
+    option_labels: list[tuple[str, str, str]]  # global option index -> (unit, action, target)
     option_offset: list[int]
     names: set[str]
     params: Params
+    view: ParamView
+    dynamics: Dynamics
+    roles: dict[str, Any]
+    active: np.ndarray  # (A,) bool: actors still in the game
+    n_tiers: int
+
+    @property
+    def units(self) -> list[str]:
+        return [t.label for t in self.actor_tables]
 
 
 def _take(spec_a: dict[str, Any], name: str, default: Any) -> Any:
@@ -165,11 +232,47 @@ def _take(spec_a: dict[str, Any], name: str, default: Any) -> Any:
     return default if v is None else v
 
 
-def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray) -> Tables:
-    """Build the option tables for every actor under this configuration."""
+def _parse(text: Any, names: set[str]) -> expr.Node:
+    return expr.parse(str(text), names)
+
+
+def compile_dynamics(spec: dict[str, Any], vidx: dict[str, int], aidx: dict[str, int], names: set[str]) -> Dynamics:
+    """The variables' dynamics, from world.yaml (parsed once per batch)."""
+    dyn = Dynamics()
+    for v, d in spec["world"]["variables"].items():
+        i = vidx[v]
+        if "decay" in d:
+            dyn.decay.append((i, d["decay"]))
+        if "revert" in d:
+            dyn.revert.append((i, _parse(d["revert"]["to"], names), d["revert"]["rate"]))
+        if "rate" in d:
+            dyn.rate.append((i, _parse(d["rate"], names)))
+        if "noise" in d:
+            dyn.noise.append((i, d["noise"]))
+        if "derived" in d:
+            dyn.derived.append((i, _parse(d["derived"], names)))
+        if "relation" in d:
+            a, b = d["relation"].split("-")
+            dyn.relation.append((i, aidx[a], aidx[b]))
+        if "tier_of" in d:
+            dyn.tier.append((i, aidx[d["tier_of"]]))
+        if "upper_param" in d:
+            dyn.upper_param.append((i, d["upper_param"]))
+    return dyn
+
+
+def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray, params: Params | None = None) -> Tables:
+    """Build the decision units' option tables under this configuration.
+
+    ``params`` is passed when a dated change recompiles the tables mid-run, so that sampled
+    values (and earlier changes) carry over.
+    """
     spec = copy.deepcopy(config.spec)
-    params = Params(config, keys, reps)
+    if params is None:
+        params = Params(config, keys, reps)
     params.spec = spec
+    view = ParamView(params)
+    R = len(reps)
     variables = world_variables(spec)
     vidx = {v: i for i, v in enumerate(variables)}
     actors = list(spec["actors"])
@@ -181,178 +284,45 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray) -> Tables
     upper = np.array([spec["world"]["variables"][v]["upper"] for v in variables], dtype=float)
     sides = spec["axis"]["sides"]
     scales = spec["scales"]
+    roles = spec["world"]["roles"]
+    patron = roles["patron"]["actor"]
+    axis_issue = roles["axis_issue"]["issue"]
+    esc_var = vidx[roles["escalation"]["var"]]
+    defenders = roles.get("interception", {}).get("defenders", {})
     esc_gain = params.world("escalation_gain")
     deesc_gain = params.world("deescalation_gain")
+    exponent = params.world("escalation_exponent")
     constraint_ids = list(spec["constraints"])
     names = variable_names(spec)
     parties = set(spec["war_parties"]["actors"])
+    active = np.array([bool(spec["actors"][a].get("active", True)) for a in actors], dtype=bool)
+    dynamics = compile_dynamics(spec, vidx, aidx, names)
+    pair_vars = {(a, b): i for i, a, b in dynamics.relation} | {(b, a): i for i, a, b in dynamics.relation}
+    n_tiers = len(spec["world"]["support_tiers"])
 
-    tables: list[ActorTable] = []
+    tables: list[UnitTable] = []
     labels: list[tuple[str, str, str]] = []
     offsets: list[int] = []
     for a in actors:
         ai = aidx[a]
-        opts = [(act, t) for act, sa in spec["actions"].items() for t in sa.get("takers", {}).get(a, [])]
-        K = len(opts)
-        offsets.append(len(labels))
-        labels += [(a, act, t) for act, t in opts]
-        tab = ActorTable(
-            index=ai,
-            name=a,
-            options=opts,
-            target=np.array([aidx.get(t, -1) for _, t in opts], dtype=np.int64),
-            effort=np.zeros(K),
-            world_delta=np.zeros((K, V)),
-            set_mask=np.zeros((K, V), dtype=bool),
-            set_value=np.zeros((K, V)),
-            rel_delta=np.zeros((K, A)),
-            esc_delta=np.zeros(K),
-            align=np.zeros((K, S)),
-            resp=np.zeros(K),
-            severity=np.zeros(K),
-            harm=np.zeros(K, dtype=bool),
-            help=np.zeros(K, dtype=bool),
-            stance_self=np.zeros((K, S)),
-            stance_target=np.zeros((K, S)),
-            rung=np.zeros(K, dtype=np.int64),
-            goldstein=np.zeros(K),
-            tier=np.zeros(K, dtype=np.int64),
-            direct=np.zeros(K, dtype=bool),
-            launches=np.zeros(K),
-            ceasefire=np.array([act == "agree_ceasefire" for act, _ in opts], dtype=bool),
-        )
-        imp = np.zeros(K)
-        dee = np.zeros(K)
-        partner = {"russia": "iran", "iran": "russia"}.get(a)
-        for k, (act, t) in enumerate(opts):
-            sa = spec["actions"][act]
-            sc = scales[act]
-            tab.effort[k] = float(_take(sa, "effort", 0.0))
-            tab.resp[k] = float(_take(sa, "response", 0.0))
-            tab.severity[k] = float(_take(sa, "severity", 0.0))
-            pol = _take(sa, "polarity", "neutral")
-            tab.harm[k] = pol == "harm"
-            tab.help[k] = pol == "help"
-            tab.rung[k] = sc["kahn_rung"]
-            tab.goldstein[k] = sc["goldstein"]
-            tab.direct[k] = bool(_take(sa, "direct_strike", False)) and t in parties and a in parties
-            imp[k] = (sc["kahn_rung"] / 10.0) ** float(np.max(params.world("escalation_exponent")))
-            dee[k] = float(_take(sa, "deescalatory", 0.0))
-            deltas: dict[str, float] = dict(_take(sa, "effects", {}))
-            for who, eff in (_take(sa, "by_target", {}) or {}).items():
-                if who == t:
-                    for var, d in eff.items():
-                        deltas[var] = deltas.get(var, 0.0) + d
-            for who, eff in (_take(sa, "by_actor", {}) or {}).items():
-                if who == a:
-                    for var, d in eff.items():
-                        deltas[var] = deltas.get(var, 0.0) + d
-            for var, c in (_take(sa, "cost", {}) or {}).items():
-                if var.startswith(f"{a}."):
-                    deltas[var] = deltas.get(var, 0.0) - c
-                    if var == "iran.missiles" and t == "israel":
-                        tab.launches[k] = c
-            for var, d in deltas.items():
-                tab.world_delta[k, vidx[var]] += d
-            sets = dict(_take(sa, "sets", {}))
-            sets.update((_take(sa, "by_actor_sets", {}) or {}).get(a, {}))
-            for var, val in sets.items():
-                tab.set_mask[k, vidx[var]] = True
-                tab.set_value[k, vidx[var]] = val
-            if t in aidx:
-                tab.rel_delta[k, aidx[t]] += float(_take(sa, "relation", 0.0))
-            for who, d in (_take(sa, "reactions", {}) or {}).items():
-                if who != a:
-                    tab.rel_delta[k, aidx[who]] += d
-            if partner is not None:
-                # the Russia-Iran relation *is* the cohesion variable
-                tab.rel_delta[k, aidx[partner]] += tab.world_delta[k, vidx["cohesion"]]
-                tab.world_delta[k, vidx["cohesion"]] = 0.0
-            axis_w = float(_take(sa, "axis", 0.0))
-            sign = 1.0 if pol == "help" else -1.0 if pol == "harm" else 0.0
-            tab.align[k, sidx["support_iran"]] += sign * sides.get(t, 0) * axis_w
-            for issue, w in (_take(sa, "align", {}) or {}).items():
-                tab.align[k, sidx[issue]] += w
-            st = _take(sa, "stance", {}) or {}
-            for issue, d in (st.get("actor") or {}).items():
-                tab.stance_self[k, sidx[issue]] += d
-            for issue, d in (st.get("target") or {}).items():
-                tab.stance_target[k, sidx[issue]] += d
-            if a == "russia" and tab.align[k, sidx["support_iran"]] > 0:
-                tab.tier[k] = int(_take(sa, "tier", 0))
-        tab.esc_delta = np.multiply.outer(np.atleast_1d(esc_gain), imp) - np.multiply.outer(
-            np.atleast_1d(deesc_gain), dee
-        )
-        if tab.esc_delta.shape[0] == 1:
-            tab.esc_delta = tab.esc_delta[0]
-        tab.world_delta[:, vidx["escalation"]] = 0.0  # escalation moves only through esc_delta
-        tab.has_stance_effects = bool(tab.stance_self.any() or tab.stance_target.any())
-        tab.has_sets = bool(tab.set_mask.any())
-        tab.stance_self_any = tab.stance_self.any(axis=1)
-        tab.stance_target_any = tab.stance_target.any(axis=1)
-        tab.set_any = tab.set_mask.any(axis=1)
-
-        actor = spec["actors"][a]
-        for term, it in actor["interests"].items():
-            var = it["var"]
-            f = V + aidx[var.split(".", 1)[1]] if var.startswith("relation.") else vidx[var]
-            w = params.get(f"actors.{a}.interests.{term}.weight")
-            if it["kind"] == "linear":
-                tab.linear[f] = tab.linear.get(f, 0.0) + w
-            elif it["kind"] == "above":
-                tab.hinges.append((f, w, params.get(f"actors.{a}.interests.{term}.threshold")))
-            else:
-                tab.peaks.append(
-                    (
-                        f,
-                        w,
-                        params.get(f"actors.{a}.interests.{term}.target"),
-                        params.get(f"actors.{a}.interests.{term}.width"),
-                    )
-                )
-        tab.response_weight = params.get(f"actors.{a}.response")
-        damp = actor["response"].get("damped_by")
-        tab.damped_by = vidx[damp] if damp else -1
-        interest_features = set(tab.linear) | {p[0] for p in tab.peaks} | {h[0] for h in tab.hinges}
-        for f in sorted(interest_features):
-            if f == vidx["escalation"]:
-                col = tab.esc_delta
-            elif f < V:
-                col = tab.world_delta[:, f]
-            else:
-                col = tab.rel_delta[:, f - V]
-            if np.any(col != 0):
-                tab.feature_cols.append((f, col))
-            if f < V and tab.set_mask[:, f].any():
-                tab.set_cols.append((f, tab.set_mask[:, f], tab.set_value[:, f]))
-
-        for ci, cid in enumerate(constraint_ids):
-            con = spec["constraints"][cid]
-            if con["actor"] != a:
+        for track in spec["world"]["tracks"]:
+            opts = [("hold", "none")] + [
+                (act, t)
+                for act, sa in spec["actions"].items()
+                if act != "hold" and sa.get("track") == track
+                for t in sa.get("takers", {}).get(a, [])
+            ]
+            if len(opts) == 1:
                 continue
-            acts = con["actions"]
-            factors = acts if isinstance(acts, dict) else {x: 1.0 for x in acts}
-            factor = np.array([float(factors.get(act, 0.0)) for act, _ in opts])
-            cparams = {p: params.get(f"constraints.{cid}.{p}") for p in (con.get("params") or {})}
-            lifted = params.values.get(f"constraints.{cid}.lifted", bool(con.get("lifted", False)))
-            ct = ConstraintTable(
-                cid=cid,
-                index=ci,
-                kind=con["kind"],
-                factor=factor,
-                affects=factor != 0,
-                lifted=lifted,
-                params=cparams,
+            tab = _unit_table(
+                spec, len(tables), a, ai, track, opts, V, A, S, R, vidx, aidx, sidx, scales, sides, parties, patron,
+                axis_issue, defenders, esc_gain, deesc_gain, exponent, pair_vars, params, active, esc_var
             )
-            if "condition" in con:
-                ct.condition = expr.parse(con["condition"], names, cparams)
-            if "penalty" in con:
-                ct.penalty = expr.parse(con["penalty"], names, cparams)
-            if con["kind"] == "cap":
-                ct.stock = vidx[con["stock"]]
-                ct.cost = -tab.world_delta[:, ct.stock] * ct.affects
-            tab.constraints.append(ct)
-        tables.append(tab)
+            offsets.append(len(labels))
+            labels += [(tab.label, act, t) for act, t in opts]
+            _interests(tab, spec["actors"][a], a, V, vidx, aidx, params, esc_var)
+            _constraints(tab, spec, a, constraint_ids, opts, vidx, names, view, params)
+            tables.append(tab)
     return Tables(
         variables=variables,
         var_index=vidx,
@@ -367,4 +337,199 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray) -> Tables
         option_offset=offsets,
         names=names,
         params=params,
+        view=view,
+        dynamics=dynamics,
+        roles=roles,
+        active=active,
+        n_tiers=n_tiers,
     )
+
+
+def _unit_table(
+    spec, unit, a, ai, track, opts, V, A, S, R, vidx, aidx, sidx, scales, sides, parties, patron, axis_issue,
+    defenders, esc_gain, deesc_gain, exponent, pair_vars, params, active, esc_var,
+) -> UnitTable:  # noqa: ANN001 - internal helper with many plain arguments
+    K = len(opts)
+    rate = params.world(spec["world"]["tracks"][track]["rate"])
+    tab = UnitTable(
+        unit=unit,
+        index=ai,
+        name=a,
+        track=track,
+        options=opts,
+        rate=rate,
+        target=np.array([aidx.get(t, -1) for _, t in opts], dtype=np.int64),
+        effort=np.zeros(K),
+        world_delta=np.zeros((K, V)),
+        set_mask=np.zeros((K, V), dtype=bool),
+        set_value=np.zeros((K, V)),
+        rel_delta=np.zeros((K, A)),
+        rel_target=np.zeros(K),
+        reactions=np.zeros((K, A)),
+        esc_delta=np.zeros(K),
+        align=np.zeros((K, S)),
+        resp=np.zeros(K),
+        severity=np.zeros(K),
+        harm=np.zeros(K, dtype=bool),
+        help=np.zeros(K, dtype=bool),
+        stance_self=np.zeros((K, S)),
+        stance_target=np.zeros((K, S)),
+        rung=np.zeros(K, dtype=np.int64),
+        goldstein=np.zeros(K),
+        tier=np.zeros(K, dtype=np.int64),
+        direct=np.zeros(K, dtype=bool),
+        launches=np.zeros(K),
+        ceasefire=np.zeros(K, dtype=bool),
+        unavailable=np.zeros(K, dtype=bool),
+    )
+    rungs = np.zeros(K)
+    dee = np.zeros(K)
+    for k, (act, t) in enumerate(opts):
+        sa = spec["actions"][act]
+        sc = scales[act]
+        tab.effort[k] = float(_take(sa, "effort", 0.0))
+        tab.resp[k] = float(_take(sa, "response", 0.0))
+        tab.severity[k] = float(_take(sa, "severity", 0.0))
+        pol = _take(sa, "polarity", "neutral")
+        tab.harm[k] = pol == "harm"
+        tab.help[k] = pol == "help"
+        tab.rung[k] = sc["kahn_rung"]
+        tab.goldstein[k] = sc["goldstein"]
+        tab.direct[k] = bool(_take(sa, "direct_strike", False)) and t in parties and a in parties
+        tab.ceasefire[k] = bool(_take(sa, "ceasefire", False))
+        tab.unavailable[k] = bool(_take(sa, "event_only", False)) or (t in aidx and not active[aidx[t]])
+        rungs[k] = sc["kahn_rung"]
+        dee[k] = float(_take(sa, "deescalatory", 0.0))
+        deltas: dict[str, float] = dict(_take(sa, "effects", {}))
+        for who, eff in (_take(sa, "by_target", {}) or {}).items():
+            if who == t:
+                for var, d in eff.items():
+                    deltas[var] = deltas.get(var, 0.0) + d
+        for who, eff in (_take(sa, "by_actor", {}) or {}).items():
+            if who == a:
+                for var, d in eff.items():
+                    deltas[var] = deltas.get(var, 0.0) + d
+        consumed = 0.0
+        for var, c in (_take(sa, "cost", {}) or {}).items():
+            if var.startswith(f"{a}."):
+                deltas[var] = deltas.get(var, 0.0) - c
+                consumed += c
+        if _take(sa, "launches", False) and t in defenders:
+            tab.launches[k] = consumed
+        for var, d in deltas.items():
+            tab.world_delta[k, vidx[var]] += d
+        sets = dict(_take(sa, "sets", {}))
+        sets.update((_take(sa, "by_actor_sets", {}) or {}).get(a, {}))
+        for var, val in sets.items():
+            tab.set_mask[k, vidx[var]] = True
+            tab.set_value[k, vidx[var]] = val
+        if t in aidx:
+            tab.rel_target[k] = float(_take(sa, "relation", 0.0))
+            tab.rel_delta[k, aidx[t]] += tab.rel_target[k]
+        for who, d in (_take(sa, "reactions", {}) or {}).items():
+            if who != a:
+                tab.reactions[k, aidx[who]] += d
+                tab.rel_delta[k, aidx[who]] += d
+        # a variable that IS this actor's relation with another (cohesion) moves that relation
+        for (x, y), vi in pair_vars.items():
+            if x == a and tab.world_delta[k, vi]:
+                tab.rel_delta[k, aidx[y]] += tab.world_delta[k, vi]
+                tab.rel_target[k] += tab.world_delta[k, vi] if aidx[y] == aidx.get(t, -1) else 0.0
+                if aidx[y] != aidx.get(t, -1):
+                    tab.reactions[k, aidx[y]] += tab.world_delta[k, vi]
+                tab.world_delta[k, vi] = 0.0
+        axis_w = float(_take(sa, "axis", 0.0))
+        sign = 1.0 if pol == "help" else -1.0 if pol == "harm" else 0.0
+        tab.align[k, sidx[axis_issue]] += sign * sides.get(t, 0) * axis_w
+        for issue, w in (_take(sa, "align", {}) or {}).items():
+            tab.align[k, sidx[issue]] += w
+        st = _take(sa, "stance", {}) or {}
+        for issue, d in (st.get("actor") or {}).items():
+            tab.stance_self[k, sidx[issue]] += d
+        for issue, d in (st.get("target") or {}).items():
+            tab.stance_target[k, sidx[issue]] += d
+        if a == patron and tab.align[k, sidx[axis_issue]] > 0:
+            tab.tier[k] = int(_take(sa, "tier", 0))
+    # escalation impulse: gain * (rung/10)^exponent, per replicate when any factor is sampled
+    imp = (rungs / 10.0)[None, :] ** np.atleast_1d(np.asarray(exponent, dtype=float))[:, None]
+    tab.esc_delta = np.atleast_1d(np.asarray(esc_gain, dtype=float))[:, None] * imp - np.multiply.outer(
+        np.atleast_1d(np.asarray(deesc_gain, dtype=float)), dee
+    )
+    if tab.esc_delta.shape[0] == 1:
+        tab.esc_delta = tab.esc_delta[0]
+    tab.world_delta[:, esc_var] = 0.0  # escalation moves only through esc_delta
+    tab.has_stance_effects = bool(tab.stance_self.any() or tab.stance_target.any())
+    tab.has_sets = bool(tab.set_mask.any())
+    tab.stance_self_any = tab.stance_self.any(axis=1)
+    tab.stance_target_any = tab.stance_target.any(axis=1)
+    tab.set_any = tab.set_mask.any(axis=1)
+    return tab
+
+
+def _interests(tab: UnitTable, actor: dict[str, Any], a: str, V: int, vidx: dict[str, int],
+               aidx: dict[str, int], params: Params, esc_var: int) -> None:
+    for term, it in actor["interests"].items():
+        var = it["var"]
+        f = V + aidx[var.split(".", 1)[1]] if var.startswith("relation.") else vidx[var]
+        w = params.get(f"actors.{a}.interests.{term}.weight")
+        if it["kind"] == "linear":
+            tab.linear[f] = tab.linear.get(f, 0.0) + w
+        elif it["kind"] == "above":
+            tab.hinges.append((f, w, params.get(f"actors.{a}.interests.{term}.threshold")))
+        else:
+            tab.peaks.append(
+                (
+                    f,
+                    w,
+                    params.get(f"actors.{a}.interests.{term}.target"),
+                    params.get(f"actors.{a}.interests.{term}.width"),
+                )
+            )
+    tab.response_weight = params.get(f"actors.{a}.response")
+    damp = actor["response"].get("damped_by")
+    tab.damped_by = vidx[damp] if damp else -1
+    interest_features = set(tab.linear) | {p[0] for p in tab.peaks} | {h[0] for h in tab.hinges}
+    for f in sorted(interest_features):
+        if f == esc_var:
+            col = tab.esc_delta
+        elif f < V:
+            col = tab.world_delta[:, f]
+        else:
+            col = tab.rel_delta[:, f - V]
+        if np.any(col != 0):
+            tab.feature_cols.append((f, col))
+        if f < V and tab.set_mask[:, f].any():
+            tab.set_cols.append((f, tab.set_mask[:, f], tab.set_value[:, f]))
+
+
+def _constraints(tab: UnitTable, spec: dict[str, Any], a: str, constraint_ids: list[str],
+                 opts: list[tuple[str, str]], vidx: dict[str, int], names: set[str], view: ParamView,
+                 params: Params) -> None:
+    for ci, cid in enumerate(constraint_ids):
+        con = spec["constraints"][cid]
+        if con["actor"] != a:
+            continue
+        acts = con["actions"]
+        factors = acts if isinstance(acts, dict) else {x: 1.0 for x in acts}
+        factor = np.array([float(factors.get(act, 0.0)) for act, _ in opts])
+        if not factor.any():
+            continue
+        local = {p: params.get(f"constraints.{cid}.{p}") for p in (con.get("params") or {})}
+        lifted = params.values.get(f"constraints.{cid}.lifted", bool(con.get("lifted", False)))
+        ct = ConstraintTable(
+            cid=cid,
+            index=ci,
+            kind=con["kind"],
+            factor=np.abs(factor),
+            affects=factor != 0,
+            lifted=lifted,
+            params=ParamView(params, local),
+        )
+        if "condition" in con:
+            ct.condition = expr.parse(con["condition"], names)
+        if "penalty" in con:
+            ct.penalty = expr.parse(con["penalty"], names)
+        if con["kind"] == "cap":
+            ct.stock = vidx[con["stock"]]
+            ct.cost = -tab.world_delta[:, ct.stock] * ct.affects
+        tab.constraints.append(ct)
