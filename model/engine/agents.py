@@ -117,7 +117,8 @@ class ActorAgent(mesa.Agent):
             rw = tab.response_weight
             if tab.damped_by >= 0:
                 rw = rw * (1.0 - m.x[:, tab.damped_by])
-            G = self.grievance[:, self._target] * self._has_target
+            # answer in proportion: an option settles at most its own severity of the grievance
+            G = np.minimum(self.grievance[:, self._target], tab.severity) * self._has_target
             U += _col(rw) * G * tab.resp
         return U
 
@@ -232,7 +233,7 @@ class ActorAgent(mesa.Agent):
             feasible = ~infeasible
             t_rows = np.flatnonzero(trembled[need])
             if len(t_rows):
-                feas_t = feasible[t_rows].copy()
+                feas_t = feasible[t_rows] & (tab.rung <= m.tables.params.world("tremble_max_rung"))[None, :]
                 feas_t[:, 0] |= ~feas_t.any(axis=1)
                 n_feas = feas_t.sum(axis=1)
                 nth = np.minimum((pick_u[need][t_rows] * n_feas).astype(np.int64), n_feas - 1)

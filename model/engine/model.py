@@ -355,8 +355,10 @@ class EntenteModel(mesa.Model):
             ca, ta = c[act], tsafe[act]
             aff = rel0[act, :, ta].copy()
             aff[np.arange(len(act)), ta] = 1.0
-            g = np.where(tab.harm[ca][:, None], np.maximum(aff, 0.0), 0.0)
-            g += np.where(tab.help[ca][:, None], np.maximum(-aff, 0.0), 0.0)
+            # only close friends are aggrieved on another's behalf (affinity squared); help to an
+            # enemy aggrieves less than harm to oneself or a friend
+            g = np.where(tab.harm[ca][:, None], np.maximum(aff, 0.0) ** 2, 0.0)
+            g += np.where(tab.help[ca][:, None], p.world("help_grievance") * np.maximum(-aff, 0.0) ** 2, 0.0)
             axis = self.tables.issues.index(self.tables.roles["axis_issue"]["issue"])
             for s in range(self.S):
                 viol = np.maximum(-tab.align[ca, s], 0.0)

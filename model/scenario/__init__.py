@@ -18,7 +18,16 @@ from typing import Any
 
 from model import expr
 from model.catalog import check_catalog, load_catalog, variable_names
-from model.engine.config import DISTRIBUTIONS, Config, Event, Uncertainty, numeric_paths, set_value
+from model.engine.config import (
+    DISTRIBUTIONS,
+    Change,
+    Config,
+    Event,
+    Uncertainty,
+    numeric_paths,
+    samplable_paths,
+    set_value,
+)
 from model.engine.outcomes import DEFAULT_OUTCOMES, OUTCOMES
 from model.errors import InputError, InputIssue, did_you_mean
 from model.safeyaml import Marks, dotted, load_file, type_name
@@ -48,8 +57,10 @@ TOP_KEYS = {
     "events": "scheduled and conditional events",
     "uncertainties": "parameters sampled once per replicate",
     "levers": "named policy choices",
-    "outcomes": "outcomes to report and plot",
+    "outcomes": "outcomes to report and plot (catalog names, or {name, expr, reduce} definitions)",
+    "changes": "dated changes of parameters, variables, relations, actors ([{at, set: {path: value}, label}])",
 }
+OUTCOME_KEYS = {"name", "expr", "reduce", "label", "unit", "doc", "smallest", "kind"}
 EVENT_KEYS = {"at", "when", "actor", "action", "target", "once", "label"}
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
@@ -442,6 +453,10 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
             if path not in paths:
                 ck.bad(up, f"unknown parameter path '{path}'{did_you_mean(str(path), paths)}")
                 continue
+            if path not in samplable_paths(spec):
+                ck.bad(up, f"'{path}' cannot be sampled per replicate: it is the length of the step, one value for a "
+                       "whole batch (run one scenario per step length instead)")
+                continue
             u = _check_distribution(ck, spec, up, path, d)
             if u is not None:
                 uncertainties.append(u)
@@ -454,14 +469,44 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
             e = _check_event(ck, ("events", i), ev, spec, names, horizon, step_days, start_date)
             if e is not None:
                 events.append(e)
-    # --- outcomes
-    outcomes = doc.get("outcomes", DEFAULT_OUTCOMES)
-    if ck.expect(("outcomes",), outcomes, (list,), "a list of outcome names"):
-        for i, o in enumerate(outcomes):
-            if o not in OUTCOMES:
+    # --- the step must be no longer than the shortest mean interval between decisions
+    for tr, d in spec["world"]["tracks"].items():
+        rate = spec["world"]["parameters"][d["rate"]]["value"]
+        if isinstance(step_days, int | float) and rate * float(step_days) > 1.0 + 1e-9:
+            ck.bad(("step_days",), f"step_days {step_days} is longer than the mean interval between {tr} decisions "
+                   f"(1 / {d['rate']} = {1.0 / rate:.3g} days); use a shorter step")
+    # --- dated changes: the catalog's history (when the calendar covers it), then the scenario's
+    changes: list[Change] = []
+    end_day = float(horizon) * float(step_days) if isinstance(step_days, int | float) else 0.0
+    if start_date is not None:
+        for h in spec["world"].get("history", []):
+            day = (dt.date.fromisoformat(str(h["at"])) - start_date).days
+            if day <= end_day:
+                step = max(1, math.ceil(day / float(step_days)))
+                changes.append(Change(step, dict(h["set"]), str(h.get("label", ""))))
+    section = doc.get("changes", [])
+    if ck.expect(("changes",), section, (list,), "a list of dated changes"):
+        for i, ch in enumerate(section):
+            c = _check_change(ck, ("changes", i), ch, spec, horizon, step_days, start_date)
+            if c is not None:
+                changes.append(c)
+    # --- outcomes: catalog names, or definitions from the expression grammar
+    outcomes_raw = doc.get("outcomes", DEFAULT_OUTCOMES)
+    outcomes: list[str] = []
+    outcome_defs: dict[str, dict[str, Any]] = {}
+    if ck.expect(("outcomes",), outcomes_raw, (list,), "a list of outcome names or definitions"):
+        for i, o in enumerate(outcomes_raw):
+            if isinstance(o, dict):
+                od = _check_outcome(ck, ("outcomes", i), o, names)
+                if od is not None:
+                    outcome_defs[od["name"]] = od
+                    outcomes.append(od["name"])
+            elif not isinstance(o, str) or o not in OUTCOMES:
                 ck.bad(("outcomes", i), f"unknown outcome '{o}'{did_you_mean(str(o), list(OUTCOMES))}")
+            else:
+                outcomes.append(o)
     else:
-        outcomes = DEFAULT_OUTCOMES
+        outcomes = list(DEFAULT_OUTCOMES)
     if not ck.issues:
         for issue in check_catalog(spec, file):
             ck.bad((), f"the overrides break the model: {issue.key}: {issue.message}")
@@ -475,10 +520,12 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
         events=events,
         uncertainties=uncertainties,
         name=name,
+        changes=changes,
+        outcome_defs=outcome_defs,
     )
     resolved = dict(doc)
     resolved.update({"name": name, "horizon": horizon, "step_days": step_days, "seed": seed, "replicates": replicates})
-    resolved["outcomes"] = list(outcomes)
+    resolved["outcomes"] = [outcome_defs.get(o, o) for o in outcomes]
     resolved.pop("levers", None)
     resolved["levers_chosen"] = (
         {k: v.get("value", next(iter(v.get("options", {"": 0})))) for k, v in levers.items()}
@@ -500,6 +547,127 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
         resolved=resolved,
         source=file,
     )
+
+
+def _day_step(
+    ck: _Checker, where: tuple, at: Any, horizon: Any, step_days: Any, start_date: dt.date | None
+) -> int | None:
+    """The step that contains a date (or a step number given as is)."""
+    if isinstance(at, bool):
+        ck.bad(where, f"expected a step number or a date YYYY-MM-DD, found {type_name(at)}")
+        return None
+    if isinstance(at, int):
+        step = at
+    else:
+        try:
+            d = dt.date.fromisoformat(str(at))
+        except ValueError:
+            ck.bad(where, f"expected a step number or a date YYYY-MM-DD, found {type_name(at)}")
+            return None
+        if start_date is None:
+            ck.bad(where, "a dated change needs 'start_date' at the top of the scenario")
+            return None
+        days = (d - start_date).days
+        if days <= 0:
+            ck.bad(where, f"{d.isoformat()} is not after start_date {start_date.isoformat()}")
+            return None
+        step = math.ceil(days / float(step_days))
+    if isinstance(horizon, int) and not 1 <= step <= horizon:
+        ck.bad(where, f"step {step} is outside the horizon 1..{horizon}")
+        return None
+    return step
+
+
+def _check_change(
+    ck: _Checker, where: tuple, ch: Any, spec: dict, horizon: Any, step_days: Any, start_date: dt.date | None
+) -> Change | None:
+    if not ck.expect(where, ch, (dict,), "a change such as {at: 2025-01-20, set: {world.x: 1}}"):
+        return None
+    for k in ch:
+        if k not in ("at", "set", "label"):
+            ck.bad((*where, k), f"unknown field '{k}'{did_you_mean(str(k), ['at', 'set', 'label'])}")
+    if "at" not in ch or "set" not in ch:
+        ck.bad(where, "a change needs 'at' (a step or date) and 'set' (paths and values)")
+        return None
+    step = _day_step(ck, (*where, "at"), ch["at"], horizon, step_days, start_date)
+    values = ch["set"]
+    if not ck.expect((*where, "set"), values, (dict,), "a mapping of paths to values"):
+        return None
+    paths = set(numeric_paths(spec))
+    variables = spec["world"]["variables"]
+    actors = spec["actors"]
+    out: dict[str, Any] = {}
+    for path, v in values.items():
+        w = (*where, "set", path)
+        head, _, rest = str(path).partition(".")
+        if path in paths:
+            lo, hi = _bounds(spec, path)
+            if ck.number(w, v, lo, hi):
+                out[path] = float(v)
+        elif head == "variables" and rest in variables:
+            if ck.number(w, v, variables[rest]["lower"], variables[rest]["upper"]):
+                out[path] = float(v)
+        elif head == "relations" and len(rest.split("-")) == 2 and all(a in actors for a in rest.split("-")):
+            if ck.number(w, v, -1.0, 1.0):
+                out[path] = float(v)
+        elif head == "actors" and rest.endswith(".active") and rest.split(".")[0] in actors:
+            if isinstance(v, bool) or v in (0, 1):
+                out[path] = bool(v)
+            else:
+                ck.bad(w, f"expected true or false, found {type_name(v)}")
+        elif head == "axis" and rest in actors:
+            if ck.number(w, v, -1, 1, integer=True):
+                out[path] = int(v)
+        else:
+            known = sorted(paths) + [f"variables.{v}" for v in variables]
+            ck.bad(w, f"unknown path '{path}'{did_you_mean(str(path), known)} (parameter paths, variables.X, "
+                   "relations.a-b, actors.A.active, axis.A)")
+    if step is None or not out:
+        return None
+    return Change(step, out, str(ch.get("label", "")))
+
+
+def _check_outcome(ck: _Checker, where: tuple, o: dict, names: set[str]) -> dict[str, Any] | None:
+    from model.engine.outcomes import REDUCERS
+
+    ok = True
+    for k in o:
+        if k not in OUTCOME_KEYS:
+            ck.bad((*where, k), f"unknown field '{k}'{did_you_mean(str(k), sorted(OUTCOME_KEYS))}")
+            ok = False
+    name = o.get("name")
+    if not isinstance(name, str) or not name or not set(name) <= NAME_CHARS:
+        ck.bad((*where, "name"), "an outcome needs a name of letters, digits, '_' or '-'")
+        return None
+    if name in OUTCOMES:
+        ck.bad((*where, "name"), f"'{name}' is a catalog outcome; give yours another name")
+        ok = False
+    text = o.get("expr")
+    if not isinstance(text, str):
+        ck.bad((*where, "expr"), "an outcome needs 'expr', an expression such as \"relation.saudi.russia\"")
+        ok = False
+    else:
+        try:
+            expr.parse(text, names)
+        except expr.ExprError as exc:
+            ck.bad((*where, "expr"), exc.message, exc.column)
+            ok = False
+    red = o.get("reduce")
+    if red not in REDUCERS:
+        ck.bad((*where, "reduce"), f"expected one of {', '.join(REDUCERS)}, found {type_name(red)}")
+        ok = False
+    if not ok:
+        return None
+    return {
+        "expr": text,
+        "reduce": red,
+        "kind": REDUCERS[red],
+        "unit": str(o.get("unit", "probability" if REDUCERS[red] == "binary" else "")),
+        "label": str(o.get("label", name)),
+        "doc": str(o.get("doc", f"{red} of {text} (defined by the scenario)")),
+        "smallest": o.get("smallest"),
+        "name": name,
+    }
 
 
 def _set_number(ck: _Checker, spec: dict, where: tuple, path: str, value: Any, fixed: set[str]) -> None:
