@@ -81,6 +81,7 @@ class EntenteModel(mesa.Model):
         self.detail = detail
         p = t.params
         self.dt = float(p.world("step_days"))
+        self._half_step = self.dt / 2.0
         for tab in t.actor_tables:
             if np.any(np.asarray(tab.rate, dtype=float) * self.dt > 1.0 + 1e-9):
                 raise ValueError(
@@ -399,6 +400,11 @@ class EntenteModel(mesa.Model):
             acc["drel"][:, a, b] += dx[:, i]
             acc["drel"][:, b, a] += dx[:, i]
             dx[:, i] = 0.0
+        # an action lands, on average, in the middle of its step: what decays has decayed by half a step
+        # at the step's end (midpoint quadrature), so a weekly and a daily step record the same memory
+        half = self._half_step
+        for i, hl in t.dynamics.decay:
+            dx[:, i] *= _decay(t.view[hl], half)
         x += dx
         has_set = np.isfinite(acc["set"])
         x[has_set] = acc["set"][has_set]
@@ -407,7 +413,7 @@ class EntenteModel(mesa.Model):
         self.stance += acc["dstance"]
         np.clip(self.stance, -1.0, 1.0, out=self.stance)
         self.griev -= np.minimum(acc["discharge"], 1.0) * self.griev
-        self.griev += acc["dgriev"]
+        self.griev += acc["dgriev"] * _per_rep(_decay(t.params.world("grievance_half_life"), self._half_step))
         # interception: missiles launched at a defender meet its interceptor stock
         esc = acc["esc"]
         p = t.params
@@ -421,7 +427,9 @@ class EntenteModel(mesa.Model):
             x[:, vi[stock_var]] = stock - used
             shortfall = np.where(need > 0, 1.0 - used / np.where(need > 0, need, 1.0), 0.0)
             esc = esc + p.world("interceptor_shortfall_gain") * shortfall
-        x[:, vi[t.roles["escalation"]["var"]]] += esc
+        esc_var = t.roles["escalation"]["var"]
+        esc_hl = next((hl for i, hl in t.dynamics.decay if i == vi[esc_var]), None)
+        x[:, vi[esc_var]] += esc * (_decay(t.view[esc_hl], self._half_step) if esc_hl else 1.0)
         x[:, vi["max_rung"]] = acc["rung"]
         x[:, vi["goldstein"]] = acc["gold"]
 
@@ -431,7 +439,8 @@ class EntenteModel(mesa.Model):
         role = self.tables.roles["war"]
         n = self.acc["strikes"]
         struck = n > 0
-        recent = x[:, vi[role["recent"]]] + n
+        hl = next((h for i, h in self.tables.dynamics.decay if i == vi[role["recent"]]), None)
+        recent = x[:, vi[role["recent"]]] + n * (_decay(self.tables.view[hl], self._half_step) if hl else 1.0)
         x[:, vi[role["recent"]]] = recent
         x[:, vi[role["now"]]] = n
         since = np.where(struck, 0.0, x[:, vi[role["since"]]] + self.dt)
