@@ -39,14 +39,14 @@ def _su35_wanted(**extra):
 
 
 def _russia_choice(result, step=0):
-    ru = result.actors.index("russia")
+    ru = result.units.index("russia:supply")
     return [result.options[ru][k] for k in result.choices[step, :, ru]]
 
 
 def test_su35_gate_blocks_the_best_action_and_records_why():
     cfg = _su35_wanted()
     res = simulate(cfg, 5, detail=True)
-    ru = res.actors.index("russia")
+    ru = res.units.index("russia:supply")
     su35 = res.options[ru].index(("transfer_su35", "iran"))
     detail = res.records[0][ru].detail
     assert (detail["free"] == su35).all(), "Su-35 must be Russia's unconstrained best action here"
@@ -70,13 +70,18 @@ def test_troops_and_nuclear_umbrella_are_never_feasible():
     sc = load_scenario(scenarios_dir() / "all_out_war.yaml")
     sc.config.steps = 8
     res = simulate(sc.config, 20, detail=True)
-    ru = res.actors.index("russia")
-    forbidden = [
-        k for k, (act, _) in enumerate(res.options[ru]) if act in ("direct_intervention", "nuclear_signalling")
-    ]
-    for step in res.records:
-        assert not step[ru].detail["feasible"][:, forbidden].any()
-    assert not np.isin(res.choices[:, :, ru], forbidden).any()
+    checked = 0
+    for ru, unit in enumerate(res.units):
+        if not unit.startswith("russia:"):
+            continue
+        forbidden = [
+            k for k, (act, _) in enumerate(res.options[ru]) if act in ("direct_intervention", "nuclear_signalling")
+        ]
+        checked += len(forbidden)
+        for step in res.records:
+            assert not step[ru].detail["feasible"][:, forbidden].any()
+        assert not np.isin(res.choices[:, :, ru], forbidden).any()
+    assert checked == 3, "Russia's troops (one target) and nuclear signalling (two targets) must be in its options"
 
 
 @settings(max_examples=40, deadline=None)
@@ -96,8 +101,8 @@ def test_air_defence_exports_never_exceed_spare_stock(spare):
     m.x[:, m.vi["russia.ad_spare"]] = spare
     before = m.x[:, m.vi["russia.ad_spare"]].copy()
     m.step()
-    ru = m.tables.actor_index["russia"]
-    opts = m.actors[ru].table.options
+    ru = m.tables.units.index("russia:supply")
+    opts = m.units[ru].table.options
     cost = {"transfer_s400": 1.0, "transfer_shorad": 0.5}
     for r, k in enumerate(m.choices[0, :, ru]):
         act = opts[k][0]
@@ -116,7 +121,7 @@ def test_nuclear_strike_raises_russian_condemnation_and_oil():
     strike = [Event("israel", "strike_nuclear", "iran", step=1)]
     hold = [Event("israel", "hold", "none", step=1)]
     a, b = _paired(strike, hold)
-    ru = a.actors.index("russia")
+    ru = a.units.index("russia:diplomacy")
     hostile = [
         k for k, (act, t) in enumerate(a.options[ru]) if t == "israel" and act in ("condemn", "warn", "un_draft")
     ]

@@ -20,7 +20,6 @@ from model.analysis.report import fmt
 from model.execution.store import safe_component, utc_stamp, write_text
 
 COMPARE_METRICS = ["escalation", "brent", "russia.support_tier", "west_attention", "cohesion", "iran.strength"]
-EVENTS = ["first_state_strike_week", "first_us_strike_week", "first_russian_arms_week", "ceasefire_week"]
 
 
 def compare_runs(folders: list[Path], reference: str | None, out: Path) -> Path:
@@ -71,7 +70,8 @@ def compare_runs(folders: list[Path], reference: str | None, out: Path) -> Path:
     files.append(("Distributions", plots.save(fig, pdir / "distributions.png")))
     # 4. time to event
     horizon = max(m["steps"] * m["step_days"] / 7.0 for m in metas)
-    curves = {e: plotdata.km_curves(ensembles, e, horizon) for e in EVENTS}
+    events = [o for o in reported if meta_o.get(o, {}).get("kind") == "event"]
+    curves = {e: plotdata.km_curves(ensembles, e, horizon) for e in events}
     fig = plots.survival_chart(curves, colours, "Time to event (share of replicates in which it has not yet happened)")
     files.append(("Time to event", plots.save(fig, pdir / "time_to_event.png")))
     # 5. constraint audit per scenario

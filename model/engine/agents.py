@@ -117,8 +117,9 @@ class ActorAgent(mesa.Agent):
             rw = tab.response_weight
             if tab.damped_by >= 0:
                 rw = rw * (1.0 - m.x[:, tab.damped_by])
-            # answer in proportion: an option settles at most its own severity of the grievance
-            G = np.minimum(self.grievance[:, self._target], tab.severity) * self._has_target
+            # answer in proportion: an option answers at most its own weight of the grievance (its
+            # severity, or `answers` for words that carry more than they hurt)
+            G = np.minimum(self.grievance[:, self._target], tab.answers) * self._has_target
             U += _col(rw) * G * tab.resp
         return U
 

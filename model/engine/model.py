@@ -372,7 +372,8 @@ class EntenteModel(mesa.Model):
         resp = tab.resp[c] * tab.harm[c] * has_t
         rr = np.flatnonzero(resp)
         if len(rr):
-            weight = np.minimum(resp[rr], 1.0) * np.minimum(tab.rung[c[rr]] / 9.0, 1.0)
+            # words vent little (a rung-3 warning settles 1/27 of what a rung-9 strike does)
+            weight = np.minimum(resp[rr], 1.0) * np.minimum(tab.rung[c[rr]] / 9.0, 1.0) ** 3
             discharge = p.world("grievance_discharge")
             discharge = discharge[rr] if isinstance(discharge, np.ndarray) else discharge
             acc["discharge"][rr, tsafe[rr], a] += discharge * weight

@@ -151,6 +151,7 @@ class UnitTable:
     esc_delta: np.ndarray  # (K,) or (R, K): escalation impulse
     align: np.ndarray  # (K, S)
     resp: np.ndarray  # (K,)
+    answers: np.ndarray  # (K,) how much grievance the option can answer (proportionality cap)
     severity: np.ndarray
     harm: np.ndarray  # (K,) bool
     help: np.ndarray  # (K,) bool
@@ -369,6 +370,7 @@ def _unit_table(
         esc_delta=np.zeros(K),
         align=np.zeros((K, S)),
         resp=np.zeros(K),
+        answers=np.zeros(K),
         severity=np.zeros(K),
         harm=np.zeros(K, dtype=bool),
         help=np.zeros(K, dtype=bool),
@@ -390,6 +392,7 @@ def _unit_table(
         tab.effort[k] = float(_take(sa, "effort", 0.0))
         tab.resp[k] = float(_take(sa, "response", 0.0))
         tab.severity[k] = float(_take(sa, "severity", 0.0))
+        tab.answers[k] = float(_take(sa, "answers", tab.severity[k]))
         pol = _take(sa, "polarity", "neutral")
         tab.harm[k] = pol == "harm"
         tab.help[k] = pol == "help"

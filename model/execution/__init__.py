@@ -50,12 +50,25 @@ def dictionary(sc: Scenario) -> dict[str, Any]:
     spec = sc.config.spec
     return {
         "variables": {v: {"unit": d["unit"], "doc": d["doc"]} for v, d in spec["world"]["variables"].items()},
-        "outcomes": OUTCOMES,
+        "outcomes": {**OUTCOMES, **sc.config.outcome_defs},
         "actors": {a: {"label": d["label"], "claims": d.get("claims", [])} for a, d in spec["actors"].items()},
         "options": {
-            a: [[act, t] for act, sa in spec["actions"].items() for t in sa.get("takers", {}).get(a, [])]
+            f"{a}:{tr}": [["hold", "none"]]
+            + [
+                [act, t]
+                for act, sa in spec["actions"].items()
+                if act != "hold" and sa.get("track") == tr
+                for t in sa.get("takers", {}).get(a, [])
+            ]
             for a in spec["actors"]
+            for tr in spec["world"]["tracks"]
         },
+        "events": [
+            {"index": k, "label": e.label or f"{e.actor} {e.action} {e.target}", "actor": e.actor, "action": e.action,
+             "target": e.target, "at": e.step, "when": e.when}
+            for k, e in enumerate(sc.config.events)
+        ],
+        "changes": [{"step": c.step, "set": c.values, "label": c.label} for c in sc.config.changes],
         "actions": {
             act: {
                 "narrate": sa.get("narrate"),
@@ -232,7 +245,7 @@ def _until_precise(
     total: int,
     progress: runner.Progress,
 ) -> int:
-    kinds = {k: v["kind"] for k, v in OUTCOMES.items()}
+    kinds = {k: v["kind"] for k, v in {**OUTCOMES, **sc.config.outcome_defs}.items()}
     while True:
         n, widths = runner.binary_halfwidths(folder, sc.outcomes, kinds)
         worst = max(widths.values(), default=0.0)

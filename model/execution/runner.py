@@ -108,15 +108,22 @@ def chunk_tables(result: Any) -> tuple[dict[str, np.ndarray], dict[str, np.ndarr
         "replicate": np.tile(reps, T),
         "step": np.repeat(np.arange(1, T1, dtype=np.int32), R),
     }
-    for a, name in enumerate(result.actors):
-        dec[f"{name}.option"] = result.choices[:, :, a].astype(np.int16).ravel()
-        dec[f"{name}.bound"] = result.bound[:, :, a].astype(np.int64).ravel()
-        dec[f"{name}.forced"] = result.forced[:, :, a].ravel()
+    for u, name in enumerate(result.units):
+        dec[f"{name}.option"] = result.choices[:, :, u].astype(np.int16).ravel()
+        dec[f"{name}.forced"] = result.forced[:, :, u].ravel()
+    for a, name in enumerate(result.actors):  # constraints bind an actor, whatever the track
+        units = [u for u, ua in enumerate(result.unit_actor) if ua == a]
+        bound = np.zeros(result.bound.shape[:2], dtype=np.int64)
+        for u in units:
+            bound |= result.bound[:, :, u]
+        dec[f"{name}.bound"] = bound.ravel()
     out: dict[str, np.ndarray] = {"replicate": reps, "seed": result.keys.astype(np.uint64)}
     for path, values in sorted(result.sampled.items()):
         out[f"sampled:{path}"] = values.astype(np.float64)
     for name, values in result.outcomes.items():
         out[name] = values
+    for k, label in enumerate(result.events):  # the step each event was applied (0 = never)
+        out[f"event:{k}"] = result.event_step[k].astype(np.int32)
     return ts, dec, out
 
 

@@ -22,7 +22,7 @@ STATE_KEYS = (
     "cohesion",
     "russia.gulf_stake",
     "russia.ad_spare",
-    "us.direct_involvement",
+    "us.war_on_iran",
 )
 
 
@@ -42,7 +42,8 @@ def decision_records(config: Config, replicate: int, top: int = 3) -> tuple[list
         step = t + 1
         state = {k: round(float(res.series[t, 0, res.variables.index(k)]), 4) for k in STATE_KEYS}
         for a, d in enumerate(decisions):
-            actor = res.actors[a]
+            actor = res.actors[res.unit_actor[a]]
+            track = res.units[a].split(":", 1)[1]
             opts = res.options[a]
             det = d.detail
             U = det["utility"][0]
@@ -69,6 +70,8 @@ def decision_records(config: Config, replicate: int, top: int = 3) -> tuple[list
                 "replicate": int(replicate),
                 "step": step,
                 "actor": actor,
+                "track": track,
+                "idle": bool(d.idle[0]) if d.idle is not None else False,
                 "action": opts[k][0],
                 "target": opts[k][1],
                 "utility": _num(U[k]),

@@ -11,7 +11,7 @@ from typing import Any
 
 from model.catalog import load_catalog
 from model.engine.config import DISTRIBUTIONS, numeric_paths
-from model.engine.outcomes import OUTCOMES
+from model.engine.outcomes import OUTCOMES, REDUCERS
 from model.scenario import FORMAT_VERSION, MAX_HORIZON, MAX_REPLICATES, TOP_KEYS
 
 NUM = {"type": "number"}
@@ -45,7 +45,7 @@ def json_schema() -> dict[str, Any]:
             },
             "when": {
                 "type": "string",
-                "description": "condition in entente's grammar, e.g. 'escalation >= 6 and us.direct_involvement'",
+                "description": "condition in entente's grammar, e.g. 'escalation >= 6 and us.war_on_iran'",
             },
             "actor": {"enum": actors},
             "action": {"enum": list(spec["actions"])},
@@ -149,7 +149,47 @@ def json_schema() -> dict[str, Any]:
                 "additionalProperties": False,
             },
         },
-        "outcomes": {"type": "array", "items": {"enum": list(OUTCOMES)}},
+        "outcomes": {
+            "type": "array",
+            "items": {
+                "oneOf": [
+                    {"enum": list(OUTCOMES)},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "name": {"type": "string"},
+                            "expr": {"type": "string"},
+                            "reduce": {"enum": list(REDUCERS)},
+                            "label": {"type": "string"},
+                            "unit": {"type": "string"},
+                            "doc": {"type": "string"},
+                            "smallest": NUM,
+                            "kind": {"type": "string"},
+                        },
+                        "required": ["name", "expr", "reduce"],
+                        "additionalProperties": False,
+                    },
+                ]
+            },
+        },
+        "changes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "at": {
+                        "oneOf": [
+                            {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON},
+                            {"type": "string", "format": "date"},
+                        ]
+                    },
+                    "set": {"type": "object"},
+                    "label": {"type": "string"},
+                },
+                "required": ["at", "set"],
+                "additionalProperties": False,
+            },
+        },
     }
     for key, doc in TOP_KEYS.items():
         props[key]["description"] = doc
