@@ -14,7 +14,7 @@ from model.scenario import load_scenario, scenarios_dir, shipped, validate
 from model.scenario.schema import json_schema
 
 N = 300
-STEPS = 12
+STEPS = 16
 REQUIRED = [
     "baseline",
     "israel_limited_strike",
@@ -56,25 +56,26 @@ def test_every_scenario_validates_runs_and_cites_claims(path: Path):
     assert np.isfinite(res["peak_brent"]).all()
 
 
-# each scenario's question implies a direction relative to baseline
+# each scenario's question implies a direction relative to baseline, through a mechanism: none of
+# these outcomes is set by the scenario's own forced events (a forced US strike "raising" US
+# involvement would only restate the input)
 DIRECTIONS = [
-    ("jcpoa_return", "peak_brent", "<"),
-    ("jcpoa_return", "final_cohesion", "<"),
-    ("trump_ukraine_deal", "mean_support_tier", "<"),
-    ("trump_ukraine_deal", "max_support_tier", "<"),
+    ("jcpoa_return", "peak_brent", "<"),  # Iranian oil returns to the market
+    ("jcpoa_return", "final_cohesion", "<"),  # C45: the deal costs Russia its partner's trust
+    ("trump_ukraine_deal", "mean_support_tier", "<"),  # C51: the deal's cost constraint binds
     ("us_joins_strikes", "peak_escalation", ">"),
-    ("us_joins_strikes", "us_direct", ">"),
+    ("us_joins_strikes", "iran_strikes", ">"),  # Iran answers the strikes on its soil
     ("israel_strikes_nuclear", "peak_escalation", ">"),
-    ("israel_strikes_nuclear", "nuclear_sites_struck", ">"),
-    ("israel_limited_strike", "nuclear_sites_struck", "<"),
-    ("russia_s400_transfer", "max_support_tier", ">"),
-    ("russia_s400_transfer", "final_gulf_stake", "<"),
+    ("israel_strikes_nuclear", "iran_strikes", ">"),  # proportionate retaliation
+    ("israel_strikes_nuclear", "us_war_on_iran", ">"),  # the US is drawn in
+    ("russia_s400_transfer", "final_gulf_stake", "<"),  # Riyadh and Abu Dhabi react
     ("saudi_output_surge", "peak_brent", "<"),
+    ("saudi_output_surge", "mean_russia_oil_revenue", "<"),
     ("proxies_open_fronts", "mean_escalation", ">"),
     ("russia_restrains_iran", "mean_escalation", "<"),
     ("kazan_treaty", "final_cohesion", ">"),
-    ("all_out_war", "weeks_of_war", ">"),
-    ("all_out_war", "sustained_war", ">"),
+    ("all_out_war", "mean_support_tier", ">"),  # Russia backs Iran more in a war, within C58
+    ("all_out_war", "us_war_on_iran", ">"),
 ]
 
 
@@ -154,7 +155,7 @@ def test_overrides_reach_the_engine(tmp_path):
     p = write(
         tmp_path,
         "o",
-        "name: o\nhorizon: 3\nconstraints:\n  RU_SU35_GATE: {lifted: true}\n  RU_S400_GATE: {threshold: 0.5}\nrelations:\n  russia-saudi: 0.1\ninitial:\n  brent: 95\nworld:\n  temperature: 0.3\n",
+        "name: o\nhorizon: 3\nconstraints:\n  RU_SU35_GATE: {lifted: true}\n  RU_S400_GATE: {threshold: 0.5}\nrelations:\n  russia-saudi: 0.1\ninitial:\n  brent_fundamental: 95\nworld:\n  temperature: 0.3\n",
     )
     sc = load_scenario(p)
     spec = sc.config.spec
@@ -162,7 +163,7 @@ def test_overrides_reach_the_engine(tmp_path):
     assert spec["constraints"]["RU_S400_GATE"]["params"]["threshold"] == 0.5
     assert "constraints.RU_S400_GATE.threshold" in spec["_fixed"]  # a constant disables the disputed draw
     res = simulate(sc.config, 20)
-    i = res.variables.index("brent")
+    i = res.variables.index("brent_fundamental")
     assert (res.series[0, :, i] == 95).all()
     assert "constraints.RU_S400_GATE.threshold" not in res.sampled
 
@@ -171,17 +172,17 @@ def test_uncertainties_are_sampled_per_replicate_within_bounds(tmp_path):
     p = write(
         tmp_path,
         "u",
-        "name: u\nhorizon: 2\nuncertainties:\n  world.temperature: {dist: uniform, low: 0.1, high: 0.2}\n  initial.brent: {dist: triangular, low: 70, mode: 75, high: 90}\n  actors.russia.interests.oil_revenue.weight: {dist: normal, mean: 0.02, sd: 0.01, low: 0.0, high: 0.05}\n  world.tremble: {dist: choice, values: [0.0, 0.01]}\n",
+        "name: u\nhorizon: 2\nuncertainties:\n  world.temperature: {dist: uniform, low: 0.1, high: 0.2}\n  initial.brent_fundamental: {dist: triangular, low: 70, mode: 75, high: 90}\n  actors.russia.interests.oil_revenue.weight: {dist: normal, mean: 0.02, sd: 0.01, low: 0.0, high: 0.05}\n  world.tremble: {dist: choice, values: [0.0, 0.01]}\n",
     )
     res = simulate(load_scenario(p).config, 500)
     t = res.sampled["world.temperature"]
     assert t.min() >= 0.1 and t.max() <= 0.2 and t.std() > 0.02
-    b = res.sampled["initial.brent"]
+    b = res.sampled["initial.brent_fundamental"]
     assert b.min() >= 70 and b.max() <= 90 and abs(np.median(b) - 77) < 3
     w = res.sampled["actors.russia.interests.oil_revenue.weight"]
     assert w.min() >= 0 and w.max() <= 0.05
     assert set(np.unique(res.sampled["world.tremble"])) == {0.0, 0.01}
-    assert np.allclose(res.series[0, :, res.variables.index("brent")], b)
+    assert np.allclose(res.series[0, :, res.variables.index("brent_fundamental")], b)
 
 
 def test_conditional_event_fires_when_its_condition_holds(tmp_path):
@@ -189,10 +190,10 @@ def test_conditional_event_fires_when_its_condition_holds(tmp_path):
         tmp_path,
         "c",
         "name: c\nhorizon: 6\nevents:\n  - {at: 2, actor: usa, action: direct_intervention, target: iran}\n"
-        "  - {when: 'us.direct_involvement and escalation >= 1', actor: russia, action: urge_restraint, target: iran}\n",
+        "  - {when: 'us.war_on_iran and escalation >= 1', actor: russia, action: urge_restraint, target: iran}\n",
     )
     res = simulate(load_scenario(p).config, 50)
-    ru = res.actors.index("russia")
+    ru = res.units.index("russia:diplomacy")
     k = res.options[ru].index(("urge_restraint", "iran"))
     forced_steps = [np.flatnonzero(res.forced[:, r, ru]) for r in range(50)]
     assert all(len(s) == 1 and s[0] == 2 for s in forced_steps)  # step 3 (index 2): the first after US involvement

@@ -131,7 +131,10 @@ def _locate(spec: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
 def numeric_paths(spec: dict[str, Any]) -> list[str]:
     """Every parameter path that an uncertainty, constant or sensitivity study may address."""
     out = [f"world.{p}" for p in spec["world"]["parameters"]]
-    out += [f"initial.{v}" for v in spec["world"]["variables"]]
+    # derived variables have no initial value of their own (brent = fundamentals + premia)
+    out += [
+        f"initial.{v}" for v, d in spec["world"]["variables"].items() if "derived" not in d and "tier_of" not in d
+    ]
     out += [f"relations.{r}" for r in spec["relations"]]
     for cid, con in spec["constraints"].items():
         out += [f"constraints.{cid}.{p}" for p in (con.get("params") or {})]
