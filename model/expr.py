@@ -1,6 +1,6 @@
 """The project's own expression grammar, for event conditions and constraint rules.
 
-Users write conditions like ``escalation >= 6 and us.direct_involvement``. They are parsed
+Users write conditions like ``escalation >= 6 and us.war_on_iran``. They are parsed
 here into a small tree and evaluated over numpy arrays (one value per replicate); nothing
 is ever passed to ``eval`` or ``exec``. Grammar (lowest precedence first)::
 

@@ -318,12 +318,12 @@ def test_precision_adds_replicates_until_intervals_are_narrow(tmp_path):
 def test_discover_finds_the_box_that_drives_an_outcome(tmp_path):
     sc = tmp_path / "disc.yaml"
     sc.write_text(
-        "name: disc\nextends: baseline\nhorizon: 4\nuncertainties:\n  initial.brent: {dist: uniform, low: 60, high: 140}\n"
+        "name: disc\nextends: baseline\nhorizon: 4\nuncertainties:\n  initial.brent_fundamental: {dist: uniform, low: 60, high: 140}\n"
     )
     folder = run_folder(entente("run", str(sc), "--replicates", "1000", "--out", str(tmp_path), "--quiet"))
     out = entente("discover", str(folder), "--outcome", "peak_brent > 115").stdout
     assert "coverage" in out and "density" in out
-    line = next(x for x in out.splitlines() if x.strip().startswith("initial.brent:"))
+    line = next(x for x in out.splitlines() if x.strip().startswith("initial.brent_fundamental:"))
     low = float(line.split("[")[1].split(",")[0])
     assert low > 100, line
     bad = entente("discover", str(folder), "--outcome", "peak_brent >", check=False)

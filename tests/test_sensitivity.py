@@ -22,14 +22,14 @@ def test_switching_a_claim_off_changes_what_it_drives_and_only_that():
     off_cfg = copy.copy(cfg)
     off_cfg.claims_off = frozenset({"C54"})
     off = simulate(off_cfg, 50)
-    ru = on.actors.index("russia")
+    ru = on.units.index("russia:diplomacy")
     assert (on.outcomes["max_support_tier"] < 7).all()
     assert (off.outcomes["max_support_tier"] == 7).all()
     gate = on.constraint_ids.index("RU_NO_NUCLEAR_UMBRELLA")
     assert ((on.bound[0, :, ru] >> gate) & 1).all() and not ((off.bound >> gate) & 1).any()
-    others = [i for i in range(len(on.actors)) if i != ru]
+    others = [i for i in range(len(on.units)) if i != ru]
     assert np.array_equal(on.choices[:, :, others], off.choices[:, :, others])
-    for outcome in ("nuclear_sites_struck", "us_direct", "min_iran_strength", "final_iran_nuclear"):
+    for outcome in ("nuclear_sites_struck", "us_war_on_iran", "min_iran_strength", "final_iran_nuclear"):
         assert np.array_equal(on.outcomes[outcome], off.outcomes[outcome]), outcome
 
 
@@ -45,13 +45,13 @@ def test_sobol_ranks_the_dominant_parameter_first(tmp_path):
     p = tmp_path / "sobol.yaml"
     p.write_text(
         "name: sobol\nhorizon: 4\nseed: 3\nuncertainties:\n"
-        "  initial.brent: {dist: uniform, low: 60, high: 140}\n"
+        "  initial.brent_fundamental: {dist: uniform, low: 60, high: 140}\n"
         "  world.brent_volatility: {dist: uniform, low: 0.01, high: 0.011}\n"
     )
     sc = load_scenario(p)
     res = global_sensitivity(sc, "sobol", 64, ["peak_brent"], streams=1, workers=1, quiet=True)
     rows = res["indices"]["peak_brent"]
-    assert rows[0]["parameter"] == "initial.brent"
+    assert rows[0]["parameter"] == "initial.brent_fundamental"
     assert rows[0]["total"] > 0.8 and all(r["total"] < 0.1 for r in rows[1:])
     assert res["runs"] == 64 * (len(res["parameters"]) + 2)
 

@@ -23,17 +23,26 @@ Value = float | np.ndarray
 
 
 def claim_switches(spec: dict[str, Any]) -> dict[str, list[str]]:
-    """Which parameter paths each claim drives (its first-cited parts), for switching it off.
+    """Which parameter paths each claim drives, for switching it off (claim ablation).
 
-    A part is driven by the first claim it lists; the others support it. Switching a claim
-    off zeroes the interests, stances, responses and grievances it drives and lifts the
-    constraints it drives.
+    A part is driven by the claim named in its ``drives`` field, else by the first claim it
+    lists; the others support it (``drives: none`` marks a part no claim drives, such as an
+    actor's own obvious position). Switching a claim off zeroes the interests, stances,
+    responses and grievances it drives, lifts the constraints it drives, and sets the world
+    parameters it drives to their declared ``ablate`` value.
     """
     out: dict[str, list[str]] = {}
 
     def add(node: dict[str, Any] | None, path: str) -> None:
-        if isinstance(node, dict) and node.get("claims"):
-            out.setdefault(node["claims"][0], []).append(path)
+        if not isinstance(node, dict):
+            return
+        driver = node.get("drives") or (node["claims"][0] if node.get("claims") else None)
+        if driver and driver != "none":
+            out.setdefault(driver, []).append(path)
+
+    for name, par in spec["world"]["parameters"].items():
+        if "ablate" in par:
+            add(par, f"world.{name}")
 
     for a, actor in spec["actors"].items():
         add(actor.get("response"), f"actors.{a}.response")
@@ -76,7 +85,12 @@ class Params:
         switches = claim_switches(config.spec)
         for claim in config.claims_off:
             for path in switches.get(claim, []):
-                self.values[path] = True if path.endswith(".lifted") else 0.0
+                if path.endswith(".lifted"):
+                    self.values[path] = True
+                elif path.startswith("world."):
+                    self.values[path] = float(config.spec["world"]["parameters"][path[6:]]["ablate"])
+                else:
+                    self.values[path] = 0.0
 
     def get(self, path: str) -> Value:
         if path in self.values:

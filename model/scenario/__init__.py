@@ -409,7 +409,10 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
                         spec["relations"][k] = {"value": 0.0, "assumption": "set by scenario"}
                         valid.append(k)
                 if k not in valid:
-                    ck.bad((sec, k), f"unknown {sec} name '{k}'{did_you_mean(str(k), valid)}")
+                    if sec == "initial" and str(k) in spec["world"]["variables"]:
+                        ck.bad((sec, k), _unknown_path(spec, f"initial.{k}", []))
+                    else:
+                        ck.bad((sec, k), f"unknown {sec} name '{k}'{did_you_mean(str(k), valid)}")
                     continue
             _set_number(ck, spec, (sec, k), getter(k), _value_of(v), fixed)
     # --- constraints
@@ -441,7 +444,7 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
     if ck.expect(("constants",), section, (dict,), "a mapping of parameter paths to values"):
         for path, v in section.items():
             if path not in paths:
-                ck.bad(("constants", path), f"unknown parameter path '{path}'{did_you_mean(str(path), paths)}")
+                ck.bad(("constants", path), _unknown_path(spec, str(path), paths))
                 continue
             _set_number(ck, spec, ("constants", path), path, v, fixed)
     # --- uncertainties
@@ -451,7 +454,7 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
         for path, d in section.items():
             up = ("uncertainties", path)
             if path not in paths:
-                ck.bad(up, f"unknown parameter path '{path}'{did_you_mean(str(path), paths)}")
+                ck.bad(up, _unknown_path(spec, str(path), paths))
                 continue
             if path not in samplable_paths(spec):
                 ck.bad(up, f"'{path}' cannot be sampled per replicate: it is the length of the step, one value for a "
@@ -547,6 +550,15 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
         resolved=resolved,
         source=file,
     )
+
+
+def _unknown_path(spec: dict, path: str, paths: list[str]) -> str:
+    """The message for a path that is not a parameter (derived variables say what they derive from)."""
+    var = spec["world"]["variables"].get(path.removeprefix("initial.")) if path.startswith("initial.") else None
+    if var is not None and ("derived" in var or "tier_of" in var):
+        how = var.get("derived") or f"the highest tier of {var['tier_of']}'s recent actions"
+        return f"'{path}' cannot be set: {path.removeprefix('initial.')} is derived ({how}); set what it derives from"
+    return f"unknown parameter path '{path}'{did_you_mean(path, paths)}"
 
 
 def _day_step(

@@ -1,0 +1,145 @@
+"""Step length: the same 26 weeks at step_days 7, 3.5 and 1 give the same world (issue 10, item 1).
+
+Each scenario is recompiled from its file with another ``step_days`` and a horizon covering
+the same calendar span; dated events and the catalog's history map to the step holding their
+date, and events given as step numbers (weeks at ``step_days: 7``) move to the first step of
+the same calendar week, so that they are decided on the same start-of-week state.
+
+Tolerances, measured on 600 replicates (seed of the scenario) when this file was written:
+
+* probabilities: absolute 0.12 (largest passing difference 0.08: ``us_war_on_iran`` in
+  israel_strikes_nuclear, 0.165 at 7 days vs 0.243 at 1 day);
+* continuous means: relative 0.10 (largest passing 5%: ``mean_support_tier``), peaks 0.20
+  (a finer step sees peaks between weekly dates: ``peak_escalation`` 6.73 vs 7.68, 12%);
+* median paths at common weekly dates: escalation 0.75 index points (largest 0.50), Brent
+  2.5 USD (largest 1.03), cohesion 0.06 (largest 0.04).
+
+If every actor took one decision per step whatever the step (all rates 1 per day at
+``step_days: 1``), ``calm_at_end`` falls from 0.95 to 0.24, ``mean_escalation`` rises 87%
+and the median escalation path moves by 5.5 points: each check above fails by far.
+
+Known failures (strict xfail, see the reasons): more direct strikes at finer steps.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+
+import numpy as np
+import pytest
+
+from model.engine import simulate
+from model.scenario import compile_document, load_document, scenarios_dir
+
+WEEKS = 26
+STEPS = (7.0, 3.5, 1.0)
+REPLICATES = 600
+SCENARIOS = ("baseline", "israel_strikes_nuclear")
+
+PROB_TOL = 0.12
+REL_TOL = 0.10
+PEAK_REL_TOL = 0.20
+PATH_TOL = {"escalation": 0.75, "brent": 2.5, "cohesion": 0.06}
+
+PROBABILITIES = ("calm_at_end", "us_war_on_iran", "nuclear_sites_struck", "sustained_war", "brent_above_90")
+MEANS = (
+    "mean_escalation",
+    "final_brent",
+    "final_cohesion",
+    "mean_support_tier",
+    "max_support_tier",
+    "mean_russia_oil_revenue",
+    "weeks_of_war",
+    "iran_strikes",
+)
+PEAKS = ("peak_escalation", "peak_brent")
+
+STRIKES = (
+    "engine: finer steps give more direct strikes (Bernoulli opportunities with p = rate * dt are "
+    "deterministic at dt = 7 but binomial at dt = 1, so tit-for-tat chains run faster); measured "
+)
+KNOWN = {
+    ("baseline", "weeks_of_war"): STRIKES + "3.33 weeks at 7 days vs 4.33 at 1 day",
+    ("baseline", "iran_strikes"): STRIKES + "0.055 at 7 days vs 0.152 at 1 day",
+    ("israel_strikes_nuclear", "sustained_war"): STRIKES + "0.20 at 7 days vs 0.61 at 1 day",
+    ("israel_strikes_nuclear", "brent_above_90"): STRIKES + "0.027 at 7 days vs 0.168 at 1 day",
+    ("israel_strikes_nuclear", "weeks_of_war"): STRIKES + "6.8 weeks at 7 days vs 7.9 at 1 day",
+    ("israel_strikes_nuclear", "iran_strikes"): STRIKES + "2.37 at 7 days vs 3.49 at 1 day",
+}
+
+
+def scenario_at(name: str, step_days: float):
+    """The scenario's config at another step length over the same calendar span."""
+    path = scenarios_dir() / f"{name}.yaml"
+    doc, marks, _ = load_document(path)
+    doc = dict(doc)
+    doc["step_days"] = step_days
+    doc["horizon"] = int(round(WEEKS * 7 / step_days))
+    events = []
+    for ev in doc.get("events", []):
+        ev = dict(ev)
+        at = ev.get("at")
+        if isinstance(at, int) and not isinstance(at, bool):
+            ev["at"] = math.ceil((at - 1) * 7 / step_days) + 1
+        events.append(ev)
+    doc["events"] = events
+    return compile_document(doc, marks, str(path)).config
+
+
+@cache
+def run(name: str, step_days: float):
+    cfg = scenario_at(name, step_days)
+    assert cfg.spec["world"]["parameters"]["step_days"]["value"] == step_days
+    res = simulate(cfg, REPLICATES)
+    weekly = np.arange(0, cfg.steps + 1, int(round(7 / step_days)))
+    assert len(weekly) == WEEKS + 1
+    paths = {v: np.median(res.series[weekly, :, res.variables.index(v)], axis=1) for v in PATH_TOL}
+    return {k: float(np.nanmean(v)) for k, v in res.outcomes.items()}, paths
+
+
+def _cases(outcomes):
+    for name in SCENARIOS:
+        for o in outcomes:
+            reason = KNOWN.get((name, o))
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+            yield pytest.param(name, o, marks=marks, id=f"{name}-{o}")
+
+
+def _pairs(name: str):
+    ref = run(name, 1.0)
+    for dt in STEPS[:-1]:
+        yield dt, run(name, dt), ref
+
+
+def test_event_steps_map_to_the_same_calendar_week():
+    for dt in STEPS:
+        cfg = scenario_at("israel_strikes_nuclear", dt)
+        strike = next(e for e in cfg.events if e.action == "strike_nuclear")
+        treaty = next(e for e in cfg.events if e.action == "treaty")
+        assert (strike.step - 1) * dt < 7  # the first week
+        assert (treaty.step - 1) * dt < 95 <= treaty.step * dt  # 17 January 2025 is day 95
+        assert cfg.steps * dt == WEEKS * 7
+
+
+@pytest.mark.parametrize(("name", "outcome"), list(_cases(PROBABILITIES)))
+def test_probabilities_do_not_depend_on_the_step(name, outcome):
+    for dt, (o, _), (ref, _) in _pairs(name):
+        assert abs(o[outcome] - ref[outcome]) <= PROB_TOL, f"{outcome} at {dt} days {o[outcome]:.3f} vs {ref[outcome]:.3f}"
+
+
+@pytest.mark.parametrize(("name", "outcome"), list(_cases(MEANS + PEAKS)))
+def test_means_do_not_depend_on_the_step(name, outcome):
+    tol = PEAK_REL_TOL if outcome in PEAKS else REL_TOL
+    for dt, (o, _), (ref, _) in _pairs(name):
+        assert abs(o[outcome] - ref[outcome]) <= tol * abs(ref[outcome]), (
+            f"{outcome} at {dt} days {o[outcome]:.3f} vs {ref[outcome]:.3f} at 1 day"
+        )
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("variable", list(PATH_TOL))
+def test_median_paths_agree_at_weekly_dates(name, variable):
+    for dt, (_, p), (_, ref) in _pairs(name):
+        gap = np.abs(p[variable] - ref[variable])
+        assert gap.max() <= PATH_TOL[variable], f"{variable} at {dt} days: week {gap.argmax()} differs by {gap.max():.3f}"
