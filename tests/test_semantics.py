@@ -363,7 +363,7 @@ def test_known_broken_samplable_paths(path):
 def test_a_sampled_parameter_is_used_per_replicate(path, low, high):
     cfg = config(steps=10, rates=None, seed=4)
     cfg.uncertainties = [Uncertainty(path, "uniform", {"low": low, "high": high})]
-    _alone_equals_in_batch(cfg, reps=range(12))
+    _alone_equals_in_batch(cfg, reps=(0, 4, 7, 11))
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])

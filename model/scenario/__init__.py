@@ -111,6 +111,15 @@ class Scenario:
             s.horizon = s.resolved["horizon"] = int(steps)
             s.config.steps = int(steps)
             s.config.events = [e for e in s.config.events if e.step is None or e.step <= steps]
+            s.config.changes = [c for c in s.config.changes if c.step <= steps]
+            # numbered events and changes beyond the new horizon leave the recorded document too,
+            # so that a manifest recompiles to exactly what ran (dated ones are dropped on compile)
+            for key in ("events", "changes"):
+                items = s.resolved.get(key)
+                if isinstance(items, list):
+                    s.resolved[key] = [
+                        e for e in items if not (isinstance(e, dict) and isinstance(e.get("at"), int) and e["at"] > steps)
+                    ]
         return s
 
 
@@ -584,6 +593,8 @@ def _day_step(
             ck.bad(where, f"{d.isoformat()} is not after start_date {start_date.isoformat()}")
             return None
         step = math.ceil(days / float(step_days))
+        if isinstance(horizon, int) and step > horizon:  # beyond this run's calendar
+            return None
     if isinstance(horizon, int) and not 1 <= step <= horizon:
         ck.bad(where, f"step {step} is outside the horizon 1..{horizon}")
         return None
@@ -807,7 +818,12 @@ def _check_event(
             if start_date is None:
                 ck.bad((*where, "at"), "a dated event needs 'start_date' at the top of the scenario")
                 return None
-            step = max(1, math.ceil((d - start_date).days / step_days))
+            if (d - start_date).days <= 0:
+                ck.bad((*where, "at"), f"{d.isoformat()} is not after start_date {start_date.isoformat()}")
+                return None
+            step = math.ceil((d - start_date).days / step_days)
+            if step > horizon:  # a date beyond this run's calendar: the run ends before it
+                return None
         else:
             ck.bad((*where, "at"), f"expected a step number or a date YYYY-MM-DD, found {type_name(at)}")
             return None

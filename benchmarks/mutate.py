@@ -1,0 +1,278 @@
+"""Mutation check: does the test suite catch an engine that is wrong? (issue 10, item 7)
+
+Not a test. Each mutation is a textual replacement in the engine or catalog source; it is
+applied to a fresh copy of the repository in a temporary folder, and the semantic test files
+run there (``PYTHONPATH`` set to the copy). A mutation is *caught* when a test that passes on
+the unmutated copy fails. A mutation whose text is no longer in the source is reported as
+stale (the script then exits non-zero too: update the mutation to the new source).
+
+Usage (from the repository root)::
+
+    python benchmarks/mutate.py              # every mutation, two at a time
+    python benchmarks/mutate.py -k cohesion  # the mutations whose name contains "cohesion"
+    python benchmarks/mutate.py --list
+
+The slow JSON-schema test of test_scenarios.py is deselected: no engine mutation reaches it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ["tests/test_semantics.py", "tests/test_engine.py", "tests/test_steplength.py", "tests/test_scenarios.py"]
+DESELECT = ["tests/test_scenarios.py::test_every_shipped_scenario_satisfies_the_json_schema"]
+WORLD = "model/catalog/world.yaml"
+MODEL = "model/engine/model.py"
+AGENTS = "model/engine/agents.py"
+OUTCOMES = "model/engine/outcomes.py"
+RNG = "model/engine/rng.py"
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    doc: str
+    edits: tuple[tuple[str, str, str], ...]  # (file, old text, new text): every occurrence is replaced
+    listed: bool = False  # one of the mutations issue 10 lists (must be caught)
+
+
+MUTATIONS = [
+    # --- the mutations issue 10 lists
+    Mutation(
+        "interception_from_iran_missiles",
+        "interception drawn from Iran's missile stock instead of the defender's interceptors",
+        ((WORLD, "defenders: {israel: israel.interceptors}", "defenders: {israel: iran.missiles}"),),
+        True,
+    ),
+    Mutation(
+        "cohesion_disappointment_sign",
+        "the sign of cohesion disappointment flipped (world.yaml cohesion rate)",
+        ((WORLD, "- {cohesion_disappointment} * max(", "+ {cohesion_disappointment} * max("),),
+        True,
+    ),
+    Mutation(
+        "week_outcomes_off_by_one",
+        "every *_week outcome one step late",
+        ((OUTCOMES, "(first + 1) * step_days / 7.0", "(first + 2) * step_days / 7.0"),),
+        True,
+    ),
+    Mutation(
+        "tier_window_5_weeks",
+        "a tier window of 5 weeks instead of 4 (tier_window_days 35)",
+        ((WORLD, "tier_window_days: {value: 28,", "tier_window_days: {value: 35,"),),
+        True,
+    ),
+    Mutation(
+        "ceasefire_needs_agreement",
+        "a ceasefire that needs an agreement as well as a lull",
+        (
+            (
+                MODEL,
+                '(since >= w("ceasefire_days")) | ((agreed > 0)',
+                '((since >= w("ceasefire_days")) & (agreed > 0)) | ((agreed > 0)',
+            ),
+        ),
+        True,
+    ),
+    # --- our own
+    Mutation(
+        "order_dependent_relations",
+        "relation effects applied unit by unit, later units' grievances read them",
+        (
+            (MODEL, 'drel = acc["drel"]', "drel = self.rel"),
+            (MODEL, "aff = rel0[act, :, ta].copy()", "aff = self.rel[act, :, ta].copy()"),
+        ),
+    ),
+    Mutation(
+        "effects_read_end_of_step",
+        "effects read the state after the dynamics instead of the start-of-step state",
+        (
+            (
+                MODEL,
+                "x0, rel0, stance0, griev0 = self._start",
+                "x0, rel0, stance0, griev0 = self.x, self.rel, self.stance, self.griev",
+            ),
+        ),
+    ),
+    Mutation(
+        "decision_rate_ignored",
+        "every unit decides every step (rate * step_days ignored)",
+        ((AGENTS, "p = np.asarray(tab.rate, dtype=float) * m.dt", "p = np.ones_like(np.asarray(tab.rate, dtype=float))"),),
+    ),
+    Mutation(
+        "grievance_discharge_sign",
+        "answering a grievance increases it",
+        ((MODEL, 'self.griev -= np.minimum(acc["discharge"], 1.0) * self.griev', 'self.griev += np.minimum(acc["discharge"], 1.0) * self.griev'),),
+    ),
+    Mutation(
+        "peak_includes_start",
+        "max outcomes include step 0 (a foregone peak)",
+        ((OUTCOMES, "return after.max(axis=0)", "return values.max(axis=0)"),),
+    ),
+    Mutation(
+        "no_midpoint_landing",
+        "decaying effects land undecayed at the end of the step",
+        ((MODEL, "dx[:, i] *= _decay(t.view[hl], half)", "dx[:, i] *= 1.0"),),
+    ),
+    Mutation(
+        "tier_window_batch_max",
+        "a sampled tier window collapsed to the batch maximum",
+        (
+            (
+                MODEL,
+                'window = np.asarray(t.params.world("tier_window_days"), dtype=float)',
+                'window = np.asarray(np.max(t.params.world("tier_window_days")), dtype=float)',
+            ),
+        ),
+    ),
+    Mutation(
+        "cost_penalty_unclamped",
+        "negative cost penalties reach the utilities (fast path no longer exact)",
+        (
+            (
+                AGENTS,
+                "pen = np.maximum(np.asarray(expr.evaluate(ct.penalty, m.lookup, ct.params), float), 0.0)",
+                "pen = np.asarray(expr.evaluate(ct.penalty, m.lookup, ct.params), float)",
+            ),
+        ),
+    ),
+    Mutation(
+        "blocked_event_consumed",
+        "an event is consumed when it wins its unit, even if a constraint blocks it",
+        ((MODEL, 'e["fired"] |= applied', 'e["fired"] |= won[k]'),),
+    ),
+    Mutation(
+        "deferred_event_lost",
+        "a scheduled event is tried only at its own step (a deferred or blocked one is lost)",
+        ((MODEL, "cand = np.full(self.R, ev.step <= step)", "cand = np.full(self.R, ev.step == step)"),),
+    ),
+    Mutation(
+        "week_from_step_start",
+        "`week` in conditions counts from the start of the step",
+        ((MODEL, "return float(step * self.dt / 7.0)", "return float((step - 1) * self.dt / 7.0)"),),
+    ),
+    Mutation(
+        "rng_ignores_step",
+        "the random streams repeat every step",
+        ((RNG, "np.uint64(step) * _M2 + np.uint64(PURPOSES[purpose])", "np.uint64(PURPOSES[purpose])"),),
+    ),
+    Mutation(
+        "decay_per_week",
+        "half-lives applied per step of 7 days whatever the step",
+        ((MODEL, "new[:, i] = x0[:, i] * _decay(view[hl], dt)", "new[:, i] = x0[:, i] * _decay(view[hl], 7.0)"),),
+    ),
+    Mutation(
+        "agreed_ceasefire_ignored",
+        "an agreed ceasefire never shortens the lull",
+        ((MODEL, '((agreed > 0) & (since >= w("agreed_ceasefire_days")))', '((agreed > 1) & (since >= w("agreed_ceasefire_days")))'),),
+    ),
+]
+
+
+def copy_repo(dest: Path) -> None:
+    ignore = shutil.ignore_patterns(".git", "runs", "__pycache__", "*.egg-info", ".hypothesis", ".pytest_cache")
+    shutil.copytree(ROOT, dest, ignore=ignore)
+
+
+def apply(dest: Path, mutation: Mutation) -> str | None:
+    """Apply a mutation to a copy; returns why it cannot be applied, or None."""
+    for file, old, new in mutation.edits:
+        path = dest / file
+        text = path.read_text()
+        if old not in text:
+            return f"text not found in {file}: {old!r}"
+        path.write_text(text.replace(old, new))
+    return None
+
+
+def run_tests(dest: Path, extra: list[str], timeout: float) -> tuple[set[str], str]:
+    """Run the test files in a copy; returns the failing test ids and the tail of the output."""
+    env = dict(os.environ, PYTHONPATH=str(dest), PYTHONDONTWRITEBYTECODE="1")
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE", *TESTS]
+    cmd += [f"--deselect={d}" for d in DESELECT] + extra
+    try:
+        out = subprocess.run(cmd, cwd=dest, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"<timeout>"}, "timeout"
+    text = out.stdout + out.stderr
+    failed = set(re.findall(r"^(?:FAILED|ERROR) (\S+)", text, flags=re.M))
+    if out.returncode not in (0, 1):  # collection error, interrupted, internal error
+        failed.add(f"<pytest exit {out.returncode}>")
+    return failed, "\n".join(text.strip().splitlines()[-5:])
+
+
+def baseline(timeout: float) -> set[str]:
+    with tempfile.TemporaryDirectory(prefix="entente-mutate-") as tmp:
+        dest = Path(tmp) / "repo"
+        copy_repo(dest)
+        check = subprocess.run(
+            [sys.executable, "-c", "import model; print(model.__file__)"],
+            cwd=dest,
+            env=dict(os.environ, PYTHONPATH=str(dest)),
+            capture_output=True,
+            text=True,
+        )
+        if not check.stdout.strip().startswith(str(dest)):
+            sys.exit(f"the copy does not shadow the installed package: {check.stdout or check.stderr}")
+        failed, _ = run_tests(dest, [], timeout)
+    return failed
+
+
+def mutate(mutation: Mutation, known: set[str], timeout: float) -> tuple[Mutation, str, str, float]:
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="entente-mutate-") as tmp:
+        dest = Path(tmp) / "repo"
+        copy_repo(dest)
+        why = apply(dest, mutation)
+        if why:
+            return mutation, "STALE", why, time.perf_counter() - t0
+        # tests that already fail unmutated cannot catch anything: leave them out, stop at the first catch
+        extra = ["-x"] + [f"--deselect={t}" for t in sorted(known) if "::" in t]
+        failed, tail = run_tests(dest, extra, timeout)
+    status = "caught" if failed else "SURVIVED"
+    detail = ", ".join(sorted(failed)) if failed else tail.splitlines()[-1] if tail else ""
+    return mutation, status, detail, time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-k", default="", help="only mutations whose name contains this text")
+    ap.add_argument("-j", type=int, default=2, help="mutations run in parallel (default 2)")
+    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per test run")
+    ap.add_argument("--list", action="store_true", help="list the mutations and exit")
+    args = ap.parse_args()
+    chosen = [m for m in MUTATIONS if args.k in m.name]
+    if args.list:
+        for m in chosen:
+            print(f"{m.name:34s} {'(issue 10) ' if m.listed else ''}{m.doc}")
+        return 0
+    t0 = time.perf_counter()
+    known = baseline(args.timeout)
+    print(f"unmutated: {len(known)} failing test(s) left out{': ' + ', '.join(sorted(known)) if known else ''}")
+    if any("::" not in k for k in known):
+        print("the unmutated suite does not run cleanly; fix that first")
+        return 2
+    rows = []
+    with ThreadPoolExecutor(max_workers=max(1, args.j)) as pool:
+        for m, status, detail, secs in pool.map(lambda m: mutate(m, known, args.timeout), chosen):
+            rows.append((m, status))
+            print(f"{status:9s} {m.name:34s} {secs:6.1f}s  {'[issue 10] ' if m.listed else ''}{m.doc}")
+            print(f"{'':9s} {'':34s}          {detail}", flush=True)
+    caught = sum(s == "caught" for _, s in rows)
+    print(f"\n{caught}/{len(rows)} mutations caught in {time.perf_counter() - t0:.0f}s")
+    return 0 if caught == len(rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
