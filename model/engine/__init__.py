@@ -79,8 +79,11 @@ class Result:
     outcomes: dict[str, np.ndarray] = field(default_factory=dict)
 
     def to_frame(self, what: str = "outcomes") -> Any:
-        """Tidy pandas frames: ``outcomes`` (one row per replicate, sampled values included) or
-        ``series`` (one row per replicate and step, a column per variable). Needs pandas."""
+        """Tidy pandas frames of the result (needs pandas).
+
+        ``outcomes`` has one row per replicate with its sampled values; ``series`` one row per
+        replicate and step, a column per variable.
+        """
         import pandas as pd
 
         if what == "outcomes":

@@ -260,4 +260,6 @@ class ActorAgent(mesa.Agent):
                     "hits": dict(hits),
                     "event_blocked": blocked,
                 }
-        return Decision(choice=choice, bound=bound, forced=forced_ok, trembled=trembled, detail=info, idle=idle & ~forced_ok)
+        return Decision(
+            choice=choice, bound=bound, forced=forced_ok, trembled=trembled, detail=info, idle=idle & ~forced_ok
+        )

@@ -73,8 +73,11 @@ class Uncertainty:
 
 @dataclass(frozen=True)
 class Change:
-    """Values that change at a step: parameter paths, ``variables.X``, ``relations.a-b``,
-    ``actors.A.active`` (an actor leaves the game) or ``axis.A`` (an actor switches sides)."""
+    """Values that change at a step (a dated change of the world).
+
+    Keys are parameter paths, ``variables.X``, ``relations.a-b``, ``actors.A.active`` (an actor
+    leaves the game) or ``axis.A`` (an actor switches sides).
+    """
 
     step: int
     values: dict[str, Any]
@@ -132,9 +135,7 @@ def numeric_paths(spec: dict[str, Any]) -> list[str]:
     """Every parameter path that an uncertainty, constant or sensitivity study may address."""
     out = [f"world.{p}" for p in spec["world"]["parameters"]]
     # derived variables have no initial value of their own (brent = fundamentals + premia)
-    out += [
-        f"initial.{v}" for v, d in spec["world"]["variables"].items() if "derived" not in d and "tier_of" not in d
-    ]
+    out += [f"initial.{v}" for v, d in spec["world"]["variables"].items() if "derived" not in d and "tier_of" not in d]
     out += [f"relations.{r}" for r in spec["relations"]]
     for cid, con in spec["constraints"].items():
         out += [f"constraints.{cid}.{p}" for p in (con.get("params") or {})]

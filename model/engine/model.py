@@ -451,8 +451,10 @@ class EntenteModel(mesa.Model):
         ws = x[:, vi[role["state"]]]
         fighting = (ws == 1) | (ws == 2)
         new = np.where(struck, np.where((ws == 2) | (recent >= w("sustained_threshold")), 2.0, 1.0), ws)
-        calm = ~struck & fighting & (
-            (since >= w("ceasefire_days")) | ((agreed > 0) & (since >= w("agreed_ceasefire_days")))
+        calm = (
+            ~struck
+            & fighting
+            & ((since >= w("ceasefire_days")) | ((agreed > 0) & (since >= w("agreed_ceasefire_days"))))
         )
         x[:, vi[role["state"]]] = np.where(calm, 3.0, new)
 

@@ -67,6 +67,6 @@ def normal(keys: np.ndarray, step: int, purpose: str) -> np.ndarray:
 
 
 def normals(keys: np.ndarray, step: int, purpose: str, n: int) -> np.ndarray:
-    """n independent standard normal draws per replicate, shape (len(keys), n) (Box-Muller)."""
+    """Independent standard normal draws, n per replicate, shape (len(keys), n) (Box-Muller)."""
     u = uniforms(keys, step, purpose, 2 * n)
     return np.sqrt(-2.0 * np.log(u[:, :n])) * np.cos(2.0 * np.pi * u[:, n:])

@@ -330,8 +330,32 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray, params: P
             if len(opts) == 1:
                 continue
             tab = _unit_table(
-                spec, len(tables), a, ai, track, opts, V, A, S, R, vidx, aidx, sidx, scales, sides, parties, patron,
-                axis_issue, defenders, esc_gain, deesc_gain, exponent, pair_vars, params, active, esc_var
+                spec,
+                len(tables),
+                a,
+                ai,
+                track,
+                opts,
+                V,
+                A,
+                S,
+                R,
+                vidx,
+                aidx,
+                sidx,
+                scales,
+                sides,
+                parties,
+                patron,
+                axis_issue,
+                defenders,
+                esc_gain,
+                deesc_gain,
+                exponent,
+                pair_vars,
+                params,
+                active,
+                esc_var,
             )
             offsets.append(len(labels))
             labels += [(tab.label, act, t) for act, t in opts]
@@ -361,8 +385,32 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray, params: P
 
 
 def _unit_table(
-    spec, unit, a, ai, track, opts, V, A, S, R, vidx, aidx, sidx, scales, sides, parties, patron, axis_issue,
-    defenders, esc_gain, deesc_gain, exponent, pair_vars, params, active, esc_var,
+    spec,
+    unit,
+    a,
+    ai,
+    track,
+    opts,
+    V,
+    A,
+    S,
+    R,
+    vidx,
+    aidx,
+    sidx,
+    scales,
+    sides,
+    parties,
+    patron,
+    axis_issue,
+    defenders,
+    esc_gain,
+    deesc_gain,
+    exponent,
+    pair_vars,
+    params,
+    active,
+    esc_var,
 ) -> UnitTable:  # noqa: ANN001 - internal helper with many plain arguments
     K = len(opts)
     rate = params.world(spec["world"]["tracks"][track]["rate"])
@@ -483,8 +531,16 @@ def _unit_table(
     return tab
 
 
-def _interests(tab: UnitTable, actor: dict[str, Any], a: str, V: int, vidx: dict[str, int],
-               aidx: dict[str, int], params: Params, esc_var: int) -> None:
+def _interests(
+    tab: UnitTable,
+    actor: dict[str, Any],
+    a: str,
+    V: int,
+    vidx: dict[str, int],
+    aidx: dict[str, int],
+    params: Params,
+    esc_var: int,
+) -> None:
     for term, it in actor["interests"].items():
         var = it["var"]
         f = V + aidx[var.split(".", 1)[1]] if var.startswith("relation.") else vidx[var]
@@ -519,9 +575,17 @@ def _interests(tab: UnitTable, actor: dict[str, Any], a: str, V: int, vidx: dict
             tab.set_cols.append((f, tab.set_mask[:, f], tab.set_value[:, f]))
 
 
-def _constraints(tab: UnitTable, spec: dict[str, Any], a: str, constraint_ids: list[str],
-                 opts: list[tuple[str, str]], vidx: dict[str, int], names: set[str], view: ParamView,
-                 params: Params) -> None:
+def _constraints(
+    tab: UnitTable,
+    spec: dict[str, Any],
+    a: str,
+    constraint_ids: list[str],
+    opts: list[tuple[str, str]],
+    vidx: dict[str, int],
+    names: set[str],
+    view: ParamView,
+    params: Params,
+) -> None:
     for ci, cid in enumerate(constraint_ids):
         con = spec["constraints"][cid]
         if con["actor"] != a:

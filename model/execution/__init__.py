@@ -64,8 +64,15 @@ def dictionary(sc: Scenario) -> dict[str, Any]:
             for tr in spec["world"]["tracks"]
         },
         "events": [
-            {"index": k, "label": e.label or f"{e.actor} {e.action} {e.target}", "actor": e.actor, "action": e.action,
-             "target": e.target, "at": e.step, "when": e.when}
+            {
+                "index": k,
+                "label": e.label or f"{e.actor} {e.action} {e.target}",
+                "actor": e.actor,
+                "action": e.action,
+                "target": e.target,
+                "at": e.step,
+                "when": e.when,
+            }
             for k, e in enumerate(sc.config.events)
         ],
         "changes": [{"step": c.step, "set": c.values, "label": c.label} for c in sc.config.changes],

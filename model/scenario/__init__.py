@@ -118,7 +118,9 @@ class Scenario:
                 items = s.resolved.get(key)
                 if isinstance(items, list):
                     s.resolved[key] = [
-                        e for e in items if not (isinstance(e, dict) and isinstance(e.get("at"), int) and e["at"] > steps)
+                        e
+                        for e in items
+                        if not (isinstance(e, dict) and isinstance(e.get("at"), int) and e["at"] > steps)
                     ]
         return s
 
@@ -466,8 +468,11 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
                 ck.bad(up, _unknown_path(spec, str(path), paths))
                 continue
             if path not in samplable_paths(spec):
-                ck.bad(up, f"'{path}' cannot be sampled per replicate: it is the length of the step, one value for a "
-                       "whole batch (run one scenario per step length instead)")
+                ck.bad(
+                    up,
+                    f"'{path}' cannot be sampled per replicate: it is the length of the step, one value for a "
+                    "whole batch (run one scenario per step length instead)",
+                )
                 continue
             u = _check_distribution(ck, spec, up, path, d)
             if u is not None:
@@ -485,8 +490,11 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
     for tr, d in spec["world"]["tracks"].items():
         rate = spec["world"]["parameters"][d["rate"]]["value"]
         if isinstance(step_days, int | float) and rate * float(step_days) > 1.0 + 1e-9:
-            ck.bad(("step_days",), f"step_days {step_days} is longer than the mean interval between {tr} decisions "
-                   f"(1 / {d['rate']} = {1.0 / rate:.3g} days); use a shorter step")
+            ck.bad(
+                ("step_days",),
+                f"step_days {step_days} is longer than the mean interval between {tr} decisions "
+                f"(1 / {d['rate']} = {1.0 / rate:.3g} days); use a shorter step",
+            )
     # --- dated changes: the catalog's history (when the calendar covers it), then the scenario's
     changes: list[Change] = []
     end_day = float(horizon) * float(step_days) if isinstance(step_days, int | float) else 0.0
@@ -643,8 +651,11 @@ def _check_change(
                 out[path] = int(v)
         else:
             known = sorted(paths) + [f"variables.{v}" for v in variables]
-            ck.bad(w, f"unknown path '{path}'{did_you_mean(str(path), known)} (parameter paths, variables.X, "
-                   "relations.a-b, actors.A.active, axis.A)")
+            ck.bad(
+                w,
+                f"unknown path '{path}'{did_you_mean(str(path), known)} (parameter paths, variables.X, "
+                "relations.a-b, actors.A.active, axis.A)",
+            )
     if step is None or not out:
         return None
     return Change(step, out, str(ch.get("label", "")))
