@@ -24,6 +24,7 @@ EPILOG = {
   entente compare scenarios/baseline.yaml scenarios/israel_strikes_nuclear.yaml scenarios/us_joins_strikes.yaml
   entente compare runs/baseline/<run> runs/us_joins_strikes/<run> --reference baseline""",
     "validate": "examples:\n  entente validate scenarios/*.yaml",
+    "check": "examples:\n  entente check scenarios/history\n  entente check scenarios/history/oct2024_apr2025.yaml --replicates 2000",
     "explain": """examples:
   entente explain runs/baseline/<run> --replicate 7381
   entente explain runs/baseline/<run> --pick worst --by peak_escalation --actor russia
@@ -98,6 +99,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sp = cmd("validate", "Check scenario files; prints every problem (file:line:col) and exits 2 on any.")
     sp.add_argument("files", nargs="+")
+
+    sp = cmd("check", "Run scenarios with expect: bands (history as tests); print each figure; exit 1 if a band fails.")
+    sp.add_argument("files", nargs="+", help="scenario files or folders (e.g. scenarios/history)")
+    sp.add_argument("--replicates", type=int, default=None, help="replicates per scenario (default: each file's)")
+    sp.add_argument("--quiet", action="store_true")
 
     cmd("list", "List the shipped scenarios and the questions they ask.")
     sp = cmd("actors", "Show actors' interests, stances, stocks and constraints, each with its claim ids.")
@@ -321,6 +327,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     for f in args.files:
         print(f"ok {f}")
     return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from model.errors import InputError
+    from model.execution.check import run_check
+
+    if args.replicates is not None and not 1 <= args.replicates <= 1_000_000:
+        raise InputError.one("command line", "--replicates: expected a whole number from 1 to 1000000")
+    rows, text = run_check(args.files, args.replicates, args.quiet)
+    print(text)
+    return 0 if all(r.passed for r in rows) else 1
 
 
 def _cmd_list(args: argparse.Namespace) -> int:

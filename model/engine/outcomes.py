@@ -61,6 +61,8 @@ def reduce(values: np.ndarray, how: str, step_days: float) -> np.ndarray:
         return values[-1]
     if how == "change":
         return values[-1] - values[0]
+    if how.startswith("at_step:"):  # the value at one step (expectations about a dated value)
+        return values[min(int(how.split(":", 1)[1]), values.shape[0] - 1)]
     truth = after != 0
     if how == "ever":
         return truth.any(axis=0).astype(float)

@@ -59,6 +59,7 @@ TOP_KEYS = {
     "levers": "named policy choices",
     "outcomes": "outcomes to report and plot (catalog names, or {name, expr, reduce} definitions)",
     "changes": "dated changes of parameters, variables, relations, actors ([{at, set: {path: value}, label}])",
+    "expect": "bands the ensemble must fall in, checked by `entente check` (e.g. 'P(sustained_war) <= 0.2')",
 }
 OUTCOME_KEYS = {"name", "expr", "reduce", "label", "unit", "doc", "smallest", "kind"}
 EVENT_KEYS = {"at", "when", "actor", "action", "target", "once", "label"}
@@ -88,6 +89,7 @@ class Scenario:
     resolved: dict[str, Any]  # the merged scenario document (after extends and levers)
     source: str
     chain: list[str] = field(default_factory=list)
+    expect: list[Any] = field(default_factory=list)  # scenario.expect.Expectation
 
     @property
     def digest(self) -> str:
@@ -527,6 +529,26 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
                 outcomes.append(o)
     else:
         outcomes = list(DEFAULT_OUTCOMES)
+    # --- expectations (history as tests)
+    expectations = []
+    section = doc.get("expect", [])
+    if ck.expect(("expect",), section, (list,), "a list of statements such as 'P(sustained_war) <= 0.2'"):
+        known = set(OUTCOMES) | set(outcome_defs)
+        for i, item in enumerate(section):
+            e = _check_expectation(ck, ("expect", i), item, known, spec, start_date, step_days, horizon)
+            if e is not None:
+                expectations.append(e)
+                if e.date:
+                    day = (dt.date.fromisoformat(e.date) - start_date).days
+                    outcome_defs[e.column] = {
+                        "expr": e.name,
+                        "reduce": f"at_step:{max(0, round(day / float(step_days)))}",
+                        "kind": "continuous",
+                        "unit": spec["world"]["variables"][e.name]["unit"],
+                        "label": f"{e.name} on {e.date}",
+                        "doc": f"{e.name} at the step containing {e.date}",
+                        "name": e.column,
+                    }
     if not ck.issues:
         for issue in check_catalog(spec, file):
             ck.bad((), f"the overrides break the model: {issue.key}: {issue.message}")
@@ -566,7 +588,41 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
         config=config,
         resolved=resolved,
         source=file,
+        expect=expectations,
     )
+
+
+def _check_expectation(
+    ck: _Checker, where: tuple, item: Any, known: set[str], spec: dict, start_date: Any, step_days: Any, horizon: Any
+) -> Any:
+    from model.scenario import expect as ex
+
+    source = ""
+    if isinstance(item, dict):
+        for k in item:
+            if k not in ("expect", "source"):
+                ck.bad((*where, k), f"unknown field '{k}' (expected 'expect' and 'source')")
+        source, item = str(item.get("source", "")), item.get("expect")
+    try:
+        e = ex.parse(item, source)
+    except ValueError as exc:
+        ck.bad(where, str(exc))
+        return None
+    if e.date:
+        if e.name not in spec["world"]["variables"]:
+            ck.bad(where, f"unknown world variable '{e.name}'{did_you_mean(e.name, list(spec['world']['variables']))}")
+            return None
+        if start_date is None:
+            ck.bad(where, "a dated expectation needs 'start_date' at the top of the scenario")
+            return None
+        day = (dt.date.fromisoformat(e.date) - start_date).days
+        if isinstance(horizon, int) and isinstance(step_days, int | float) and not 0 <= day <= horizon * step_days:
+            ck.bad(where, f"{e.date} lies outside the run's calendar")
+            return None
+    elif e.name not in known:
+        ck.bad(where, f"unknown outcome '{e.name}'{did_you_mean(e.name, sorted(known))}")
+        return None
+    return e
 
 
 def _unknown_path(spec: dict, path: str, paths: list[str]) -> str:
