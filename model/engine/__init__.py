@@ -146,5 +146,5 @@ def simulate(
         extra=m.extra,
         records=m.records,
     )
-    res.outcomes = compute(res, config.outcome_defs)
+    res.outcomes = compute(res, config.outcome_defs, config.spec)
     return res

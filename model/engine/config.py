@@ -3,7 +3,7 @@
 A ``Config`` is plain data (it pickles to worker processes and into nothing else): the
 catalog after scenario overrides, horizon, master seed, events, uncertainties and any
 explicit per-replicate parameter values (sensitivity designs). Numeric parameters are
-addressed by dotted *paths* (``world.temperature``, ``actors.russia.interests.oil_revenue.weight``),
+addressed by dotted *paths* (``world.temperature``, ``actors.<actor>.interests.<term>.weight``),
 the same names scenario files use for uncertainties and constants.
 """
 

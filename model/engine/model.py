@@ -122,8 +122,7 @@ class EntenteModel(mesa.Model):
         self._build_agents(order)
         self._events = self._compile_events(config)
         self._changes = sorted(config.changes, key=lambda c: c.step)
-        self.x[:, self.vi["max_rung"]] = 0
-        self.x[:, self.vi["goldstein"]] = 0
+        self._reset_reporting()
 
         T = config.steps
         self.extra_names = sorted(
@@ -142,6 +141,11 @@ class EntenteModel(mesa.Model):
         self.records: list[list[Decision]] = []
 
     # ------------------------------------------------------------------ set-up
+    def _reset_reporting(self) -> None:
+        rep = self.tables.roles["reporting"]
+        for key in ("max_rung", "goldstein"):
+            self.x[:, self.vi[rep[key]]] = 0.0
+
     def _build_agents(self, order: Sequence[int] | None) -> None:
         for agent in list(getattr(self, "units", [])):
             agent.remove()
@@ -431,8 +435,9 @@ class EntenteModel(mesa.Model):
         esc_var = t.roles["escalation"]["var"]
         esc_hl = next((hl for i, hl in t.dynamics.decay if i == vi[esc_var]), None)
         x[:, vi[esc_var]] += esc * (_decay(t.view[esc_hl], self._half_step) if esc_hl else 1.0)
-        x[:, vi["max_rung"]] = acc["rung"]
-        x[:, vi["goldstein"]] = acc["gold"]
+        rep = t.roles["reporting"]
+        x[:, vi[rep["max_rung"]]] = acc["rung"]
+        x[:, vi[rep["goldstein"]]] = acc["gold"]
 
     def _war(self) -> None:
         """The war state: exchange of strikes, sustained war, and a ceasefire that holds."""
@@ -478,7 +483,7 @@ class EntenteModel(mesa.Model):
                 new[:, i] = new[:, i] + view[sd] * np.sqrt(dt) * z[:, j]
         for i, hl in dyn.upper_param:
             new[:, i] = np.minimum(new[:, i], view[hl])
-        # relation variables drive their relation (cohesion is the Russia-Iran relation)
+        # relation variables drive their relation (e.g. cohesion, the patron-client relation)
         for i, a, b in dyn.relation:
             self.rel[:, a, b] = self.rel[:, b, a] = np.clip(new[:, i], -1.0, 1.0)
         w = t.params.world
@@ -526,8 +531,7 @@ class EntenteModel(mesa.Model):
         n = self.config.steps if steps is None else steps
         if self.steps == 0:
             self._update_derived(0, [])
-            self.x[:, self.vi["max_rung"]] = 0
-            self.x[:, self.vi["goldstein"]] = 0
+            self._reset_reporting()
             self._record(0)
         for _ in range(n):
             self.step()

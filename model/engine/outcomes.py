@@ -100,9 +100,11 @@ def evaluate_series(node: expr.Node, result: Result) -> np.ndarray:
     return np.broadcast_to(np.asarray(expr.evaluate(node, look), dtype=float), s.shape[:2])
 
 
-def compute(result: Result, defs: dict[str, dict[str, Any]] | None = None) -> dict[str, np.ndarray]:
+def compute(
+    result: Result, defs: dict[str, dict[str, Any]] | None = None, spec: dict[str, Any] | None = None
+) -> dict[str, np.ndarray]:
     """Every catalog outcome (and every scenario-defined one) for every replicate of a result."""
-    table = {**OUTCOMES, **(defs or {})}
+    table = {**(outcome_table(spec) if spec is not None else OUTCOMES), **(defs or {})}
     out = {}
     for name, d in table.items():
         node = expr.parse(str(d["expr"]))

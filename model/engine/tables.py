@@ -301,6 +301,7 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray, params: P
     scales = spec["scales"]
     roles = spec["world"]["roles"]
     patron = roles["patron"]["actor"]
+    hold = roles["hold"]["action"]
     axis_issue = roles["axis_issue"]["issue"]
     esc_var = vidx[roles["escalation"]["var"]]
     defenders = roles.get("interception", {}).get("defenders", {})
@@ -321,10 +322,10 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray, params: P
     for a in actors:
         ai = aidx[a]
         for track in spec["world"]["tracks"]:
-            opts = [("hold", "none")] + [
+            opts = [(hold, "none")] + [
                 (act, t)
                 for act, sa in spec["actions"].items()
-                if act != "hold" and sa.get("track") == track
+                if act != hold and sa.get("track") == track
                 for t in sa.get("takers", {}).get(a, [])
             ]
             if len(opts) == 1:
