@@ -22,7 +22,28 @@ HERE = Path(__file__).parent
 FILES = ("claims.yaml", "world.yaml", "actors.yaml", "actions.yaml", "constraints.yaml", "outcomes.yaml")
 INTEREST_KINDS = ("linear", "peak", "above")
 CONSTRAINT_KINDS = ("forbid", "gate", "cap", "cost")
-OUTCOME_REDUCERS = ("max", "min", "mean", "final", "change", "ever", "at_end", "weeks", "first_week", "settled_week")
+# outcome reducers and the kind of summary each gives (continuous, binary, event)
+OUTCOME_REDUCERS = {
+    "max": "continuous",
+    "min": "continuous",
+    "mean": "continuous",
+    "final": "continuous",
+    "change": "continuous",
+    "ever": "binary",
+    "at_end": "binary",
+    "weeks": "continuous",
+    "first_week": "event",
+    "settled_week": "event",
+}
+
+
+def outcome_table(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The catalog's outcomes with their kind and unit resolved (the one table docs and reports use)."""
+    out = {}
+    for name, d in spec["outcomes"].items():
+        kind = d.get("kind") or OUTCOME_REDUCERS[d["reduce"]]
+        out[name] = {**d, "kind": kind, "unit": d.get("unit") or "probability"}
+    return out
 
 
 @functools.lru_cache(maxsize=1)
@@ -89,7 +110,22 @@ def variable_names(spec: dict[str, Any]) -> set[str]:
 
 
 def _cites(node: dict[str, Any]) -> bool:
-    return bool(node.get("claims")) or bool(node.get("assumption"))
+    return bool(node.get("claims")) or bool(node.get("assumption")) or bool(node.get("calibrated"))
+
+
+def provenance(node: dict[str, Any]) -> str:
+    """How a value is grounded: from the articles (which claims), calibrated (to what), or an assumption (why).
+
+    A value can be all three: the articles give its direction, history its size.
+    """
+    parts = []
+    if node.get("claims"):
+        parts.append(f"article: {', '.join(node['claims'])}")
+    if node.get("calibrated"):
+        parts.append(f"calibrated: {node['calibrated']}")
+    if node.get("assumption"):
+        parts.append(f"assumption: {node['assumption']}")
+    return "; ".join(parts) or "uncited"
 
 
 def check_catalog(spec: dict[str, Any], file: str = "catalog") -> list[InputIssue]:

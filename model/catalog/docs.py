@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from model.catalog import load_catalog
+from model.catalog import load_catalog, outcome_table, provenance
 
 START, END = (
     "<!-- GENERATED: do not edit by hand; python -m model.catalog.docs docs/model.md -->",
@@ -35,24 +35,74 @@ def tables(spec: dict[str, Any]) -> str:
     out = [
         "### World variables",
         "",
-        "| name | initial | range | unit | meaning | claims / assumption |",
-        "|---|---|---|---|---|---|",
+        "| name | label | initial | range | unit | dynamics (per day) | meaning | provenance |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, v in spec["world"]["variables"].items():
         out.append(
-            f"| `{name}` | {v['initial']} | [{v['lower']}, {v['upper']}] | {_esc(v['unit'])} | {_esc(v.get('doc', ''))} | {_esc(_cite(v))} |"
+            f"| `{name}` | {_esc(v.get('label', ''))} | {v['initial']} | [{v['lower']}, {v['upper']}] | {_esc(v['unit'])} "
+            f"| {_esc(_dynamics(v))} | {_esc(v.get('doc', ''))} | {_esc(provenance(v))} |"
         )
     out += [
         "",
         "### World parameters (rates per day)",
         "",
-        "| path | value | unit | meaning | claims / assumption |",
+        "Provenance: *article* names the claims that give a value its direction or size, *calibrated*",
+        "the history band it was tuned to (scenarios/history, `entente check`), *assumption* why it exists.",
+        "",
+        "| path | value | unit | meaning | provenance |",
         "|---|---|---|---|---|",
     ]
     for name, p in spec["world"]["parameters"].items():
         out.append(
-            f"| `world.{name}` | {p['value']} | {_esc(p.get('unit', ''))} | {_esc(p.get('doc', ''))} | {_esc(_cite(p))} |"
+            f"| `world.{name}` | {p['value']} | {_esc(p.get('unit', ''))} | {_esc(p.get('doc', ''))} | {_esc(provenance(p))} |"
         )
+    out += [
+        "",
+        "### Decision tracks",
+        "",
+        "| track | rate parameter | rate (per day) | what is decided on it |",
+        "|---|---|---|---|",
+    ]
+    for tr, d in spec["world"]["tracks"].items():
+        rate = spec["world"]["parameters"][d["rate"]]["value"]
+        out.append(
+            f"| {tr} | `world.{d['rate']}` | {rate:.4g} (once every {1 / rate:.3g} days) | {_esc(d.get('doc', ''))} |"
+        )
+    out += [
+        "",
+        "### Roles (what the engine's generic mechanisms act on)",
+        "",
+        "| role | binding | provenance |",
+        "|---|---|---|",
+    ]
+    for role, d in spec["world"]["roles"].items():
+        binding = ", ".join(f"{k}: {v}" for k, v in d.items() if k not in ("claims", "doc", "assumption"))
+        out.append(f"| {role} | {_esc(binding)} | {_esc(provenance(d))} |")
+    out += [
+        "",
+        "### Outcomes",
+        "",
+        "Every outcome reduces an expression over the steps after the start (step 0 excluded); weeks are calendar weeks.",
+        "",
+        "| name | label | definition | unit | kind | smallest meaningful difference | claims |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, o in outcome_table(spec).items():
+        out.append(
+            f"| `{name}` | {_esc(o.get('label', ''))} | {o['reduce']} of `{_esc(o['expr'])}`: {_esc(o.get('doc', ''))} "
+            f"| {_esc(o['unit'])} | {o['kind']} | {o.get('smallest', '')} | {', '.join(o.get('claims', []))} |"
+        )
+    out += [
+        "",
+        "### History (dated changes applied to runs whose calendar covers them)",
+        "",
+        "| date | change | label | claims |",
+        "|---|---|---|---|",
+    ]
+    for h in spec["world"].get("history", []):
+        change = ", ".join(f"{k} = {v}" for k, v in h["set"].items())
+        out.append(f"| {h['at']} | {_esc(change)} | {_esc(h.get('label', ''))} | {', '.join(h.get('claims', []))} |")
     out += [
         "",
         "### Disputed values (sampled per replicate by default)",
@@ -67,7 +117,7 @@ def tables(spec: dict[str, Any]) -> str:
         "",
         "### Actors: interests",
         "",
-        "| actor | interest | kind | variable | weight | shape | claims |",
+        "| actor | interest | kind | variable | weight | shape | provenance |",
         "|---|---|---|---|---|---|---|",
     ]
     for a, actor in spec["actors"].items():
@@ -77,7 +127,7 @@ def tables(spec: dict[str, Any]) -> str:
                 "above": f"threshold {it.get('threshold')}",
             }.get(it["kind"], "")
             out.append(
-                f"| {a} | `{t}` | {it['kind']} | `{it['var']}` | {it['weight']} | {shape} | {', '.join(it['claims'])} |"
+                f"| {a} | `{t}` | {it['kind']} | `{it['var']}` | {it['weight']} | {shape} | {_esc(provenance(it))} |"
             )
     out += [
         "",
@@ -124,6 +174,25 @@ def tables(spec: dict[str, Any]) -> str:
     for cid, reason in spec["not_modelled"].items():
         out.append(f"| {cid} | {_esc(reason)} |")
     return "\n".join(out) + "\n"
+
+
+def _dynamics(v: dict[str, Any]) -> str:
+    parts = []
+    if "decay" in v:
+        parts.append(f"decays (half-life `{v['decay']}`)")
+    if "revert" in v:
+        parts.append(f"reverts to `{v['revert']['to']}` at `{v['revert']['rate']}`")
+    if "rate" in v:
+        parts.append(f"+ `{v['rate']}`")
+    if "noise" in v:
+        parts.append(f"noise `{v['noise']}`·√dt")
+    if "derived" in v:
+        parts.append(f"= `{v['derived']}`")
+    if "relation" in v:
+        parts.append(f"is relation {v['relation']}")
+    if "tier_of" in v:
+        parts.append(f"highest tier of {v['tier_of']}'s actions in `tier_window_days`")
+    return "; ".join(parts) or "set by actions"
 
 
 def render(doc: str) -> str:

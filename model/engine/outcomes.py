@@ -15,32 +15,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model import expr
-from model.catalog import load_catalog
+from model.catalog import OUTCOME_REDUCERS, load_catalog
+from model.catalog import outcome_table as _outcome_table
 
 if TYPE_CHECKING:
     from model.engine import Result
 
-REDUCERS = {
-    "max": "continuous",
-    "min": "continuous",
-    "mean": "continuous",
-    "final": "continuous",
-    "change": "continuous",
-    "ever": "binary",
-    "at_end": "binary",
-    "weeks": "continuous",
-    "first_week": "event",
-    "settled_week": "event",
-}
+REDUCERS = OUTCOME_REDUCERS
 
 
 def outcome_table(spec: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """The catalog's outcomes with their kind resolved (the one table docs and reports use)."""
-    spec = spec or load_catalog()
-    out = {}
-    for name, d in spec["outcomes"].items():
-        out[name] = {**d, "kind": d.get("kind") or REDUCERS[d["reduce"]], "unit": d.get("unit") or "probability"}
-    return out
+    return _outcome_table(spec or load_catalog())
 
 
 OUTCOMES: dict[str, dict[str, Any]] = outcome_table()
