@@ -84,7 +84,7 @@ class OneReplicate(EntenteModel):
     def step(self) -> None:
         super().step()
         self.datacollector.collect(self)
-        if self.step_count >= self.config.steps:
+        if self.steps >= self.config.steps:
             self.running = False
 
 

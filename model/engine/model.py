@@ -276,6 +276,7 @@ class EntenteModel(mesa.Model):
             self.event_step[k] = np.where(applied, step, self.event_step[k])
             self.event_blocked[k] += blocked
         self._start = (self.x.copy(), self.rel.copy(), self.stance.copy(), self.griev.copy())
+        self._rel_by_target = np.ascontiguousarray(self._start[1].transpose(2, 0, 1))  # [t] -> (R, A) rel(., t)
         self._dynamics(step)
         self._begin_accumulators()
         self.agents.do("act")
@@ -303,10 +304,12 @@ class EntenteModel(mesa.Model):
         self.acc = {
             "dx": np.zeros((R, V)),
             "set": np.full((R, V), -np.inf),
-            "drel": np.zeros((R, A, A)),
+            # accumulators indexed by the acting actor first, so that each unit writes one
+            # contiguous (R, ...) block; _land turns them back into (R, A, A)
+            "drel": np.zeros((A, R, A)),  # one-sided: drel[a, r, x] changes relation(a, x) and (x, a)
             "dstance": np.zeros((R, A, S)),
-            "dgriev": np.zeros((R, A, A)),
-            "discharge": np.zeros((R, A, A)),
+            "dgriev": np.zeros((A, R, A)),  # dgriev[a, r, holder]: new grievance of holder against a
+            "discharge": np.zeros((A, R, A)),  # discharge[a, r, t]: share of a's grievance against t settled
             "esc": np.zeros(R),
             "strikes": np.zeros(R),
             "launches": {},
@@ -319,59 +322,68 @@ class EntenteModel(mesa.Model):
         """Add one unit's chosen options' effects to the step's accumulators.
 
         Reads only the start-of-step relations, stances and grievances, and only adds (or
-        takes maxima), so the order in which units act cannot change the result.
+        takes maxima), so the order in which units act cannot change the result. Works on the
+        replicates in which the unit did something (holding has no effect).
         """
         acc = self.acc
-        x0, rel0, stance0, griev0 = self._start
-        R = self.R
-        rows = np.arange(R)
-        a, c = tab.index, d.choice
-        acted = c != 0
-        if not acted.any():
+        _, rel0, stance0, griev0 = self._start
+        act = np.flatnonzero(d.choice)
+        if not len(act):
             return
+        c = d.choice[act]
+        a = tab.index
         p = self.tables.params
-        acc["dx"] += tab.world_delta[c]
+        cols = tab.delta_cols
+        if len(cols):
+            acc["dx"][act[:, None], cols[None, :]] += tab.delta_compact[c]
         ed = tab.esc_delta
-        acc["esc"] += ed[rows, c] if ed.ndim == 2 else ed[c]
-        acc["strikes"] += tab.direct[c]
+        acc["esc"][act] += ed[act, c] if ed.ndim == 2 else ed[c]
+        acc["strikes"][act] += tab.direct[c]
         launches = tab.launches[c]
         if launches.any():
             tgt_name = self.tables.actors[int(tab.target[c[launches > 0][0]])]
-            acc["launches"][tgt_name] = acc["launches"].get(tgt_name, 0.0) + launches
+            full = acc["launches"].setdefault(tgt_name, np.zeros(self.R))
+            full[act] += launches
         tgt = tab.target[c]
         has_t = tgt >= 0
         tsafe = np.where(has_t, tgt, 0)
-        # relations: with the target, and third parties' reactions; third parties blame a striker
-        # less when its target had aggrieved it first (provocation)
-        react = tab.reactions[c]
-        if react.any():
-            provoked = np.where(has_t & tab.harm[c], np.minimum(griev0[rows, tsafe, a], 1.0), 0.0)
-            react = react * (1.0 - p.world("provocation_discount") * provoked)[:, None] if np.ndim(provoked) else react
         drel = acc["drel"]
-        drel[:, a, :] += react
-        drel[:, :, a] += react
+        # third parties' reactions; they blame a striker less when its target had aggrieved it first
+        if tab.has_reactions:
+            react = tab.reactions[c]
+            harm_t = has_t & tab.harm[c]
+            if harm_t.any():
+                provoked = np.where(harm_t, np.minimum(griev0[act, tsafe, a], 1.0), 0.0)
+                disc = p.world("provocation_discount")
+                disc = disc[act] if isinstance(disc, np.ndarray) else disc
+                react = react * (1.0 - disc * provoked)[:, None]
+            drel[a] += self._rows(act, react)
         rt = tab.rel_target[c] * has_t
-        drel[rows, a, tsafe] += rt
-        drel[rows, tsafe, a] += rt
+        drel[a, act, tsafe] += rt
         # grievances: harm to those I like, help to those I dislike, stances violated
         sev = tab.severity[c] * has_t
-        act = np.flatnonzero(sev)
-        if len(act):
-            ca, ta = c[act], tsafe[act]
-            aff = rel0[act, :, ta].copy()
-            aff[np.arange(len(act)), ta] = 1.0
+        hit = np.flatnonzero(sev)
+        if len(hit):
+            rows, ca, ta = act[hit], c[hit], tsafe[hit]
+            aff = np.empty((len(hit), self.A))
+            for t in np.unique(ta):  # few targets: gather each target's column block once
+                m = ta == t
+                aff[m] = self._rel_by_target[t][rows[m]]
+                aff[m, t] = 1.0
             # only close friends are aggrieved on another's behalf (affinity squared); help to an
             # enemy aggrieves less than harm to oneself or a friend
             g = np.where(tab.harm[ca][:, None], np.maximum(aff, 0.0) ** 2, 0.0)
-            g += np.where(tab.help[ca][:, None], p.world("help_grievance") * np.maximum(-aff, 0.0) ** 2, 0.0)
-            axis = self.tables.issues.index(self.tables.roles["axis_issue"]["issue"])
-            for s in range(self.S):
+            if tab.help[ca].any():
+                hg = p.world("help_grievance")
+                hg = hg[rows][:, None] if isinstance(hg, np.ndarray) else hg
+                g += np.where(tab.help[ca][:, None], hg * np.maximum(-aff, 0.0) ** 2, 0.0)
+            for s in tab.violation_issues:
                 viol = np.maximum(-tab.align[ca, s], 0.0)
-                if s != axis and np.any(viol):
-                    g += viol[:, None] * np.maximum(stance0[act, :, s], 0.0)
-            g *= sev[act][:, None]
+                if np.any(viol):
+                    g += viol[:, None] * np.maximum(stance0[rows, :, s], 0.0)
+            g *= sev[hit][:, None]
             g[:, a] = 0.0
-            acc["dgriev"][act, a, :] += g
+            acc["dgriev"][a] += self._rows(rows, g)
         # answering a grievance settles it in proportion to the answer
         resp = tab.resp[c] * tab.harm[c] * has_t
         rr = np.flatnonzero(resp)
@@ -379,31 +391,42 @@ class EntenteModel(mesa.Model):
             # words vent little (a rung-3 warning settles 1/27 of what a rung-9 strike does)
             weight = np.minimum(resp[rr], 1.0) * np.minimum(tab.rung[c[rr]] / 9.0, 1.0) ** 3
             discharge = p.world("grievance_discharge")
-            discharge = discharge[rr] if isinstance(discharge, np.ndarray) else discharge
-            acc["discharge"][rr, tsafe[rr], a] += discharge * weight
+            discharge = discharge[act[rr]] if isinstance(discharge, np.ndarray) else discharge
+            acc["discharge"][a, act[rr], tsafe[rr]] += discharge * weight
         if tab.has_stance_effects:
             srows = np.flatnonzero(tab.stance_self_any[c])
             if len(srows):
-                acc["dstance"][srows, a, :] += tab.stance_self[c[srows]]
+                acc["dstance"][act[srows], a, :] += tab.stance_self[c[srows]]
             srows = np.flatnonzero(tab.stance_target_any[c] & has_t)
             if len(srows):
-                acc["dstance"][srows, tsafe[srows], :] += tab.stance_target[c[srows]]
+                acc["dstance"][act[srows], tsafe[srows], :] += tab.stance_target[c[srows]]
         if tab.has_sets:
             srows = np.flatnonzero(tab.set_any[c])
             if len(srows):
+                r = act[srows]
                 sm = tab.set_mask[c[srows]]
-                acc["set"][srows] = np.maximum(acc["set"][srows], np.where(sm, tab.set_value[c[srows]], -np.inf))
-        acc["ceasefire"] |= tab.ceasefire[c]
-        acc["rung"] = np.maximum(acc["rung"], tab.rung[c])
-        acc["gold"] += tab.goldstein[c]
+                acc["set"][r] = np.maximum(acc["set"][r], np.where(sm, tab.set_value[c[srows]], -np.inf))
+        if tab.ceasefire.any():
+            acc["ceasefire"][act] |= tab.ceasefire[c]
+        acc["rung"][act] = np.maximum(acc["rung"][act], tab.rung[c])
+        acc["gold"][act] += tab.goldstein[c]
+
+    def _rows(self, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Values for some replicates as a full (R, ...) array (zeros elsewhere), for slice updates.
+
+        Adding a full array to a strided slice of a 3-D accumulator is much faster than a
+        fancy-indexed scatter into it once more than a few replicates act.
+        """
+        full = np.zeros((self.R, *values.shape[1:]))
+        full[rows] = values
+        return full
 
     def _land(self) -> None:
         """Apply the accumulated effects of every unit's action to the advanced state."""
         x, vi, acc, t = self.x, self.vi, self.acc, self.tables
         dx = acc["dx"]
         for i, a, b in t.dynamics.relation:  # third parties' effects on a relation variable
-            acc["drel"][:, a, b] += dx[:, i]
-            acc["drel"][:, b, a] += dx[:, i]
+            acc["drel"][a, :, b] += dx[:, i]
             dx[:, i] = 0.0
         # an action lands, on average, in the middle of its step: what decays has decayed by half a step
         # at the step's end (midpoint quadrature), so a weekly and a daily step record the same memory
@@ -413,12 +436,16 @@ class EntenteModel(mesa.Model):
         x += dx
         has_set = np.isfinite(acc["set"])
         x[has_set] = acc["set"][has_set]
-        self.rel += acc["drel"]
+        one_sided = acc["drel"].transpose(1, 0, 2)  # (R, A, A): changes of relation(a, x)
+        self.rel += one_sided + one_sided.transpose(0, 2, 1)
         np.clip(self.rel, -1.0, 1.0, out=self.rel)
         self.stance += acc["dstance"]
         np.clip(self.stance, -1.0, 1.0, out=self.stance)
-        self.griev -= np.minimum(acc["discharge"], 1.0) * self.griev
-        self.griev += acc["dgriev"] * _per_rep(_decay(t.params.world("grievance_half_life"), self._half_step))
+        # griev[r, target, holder]; discharge[a, r, t] settles a's grievance against t = griev[r, t, a]
+        self.griev -= np.minimum(acc["discharge"].transpose(1, 2, 0), 1.0) * self.griev
+        self.griev += acc["dgriev"].transpose(1, 0, 2) * _per_rep(
+            _decay(t.params.world("grievance_half_life"), self._half_step)
+        )
         # interception: missiles launched at a defender meet its interceptor stock
         esc = acc["esc"]
         p = t.params

@@ -180,6 +180,10 @@ class UnitTable:
     unavailable: np.ndarray  # (K,) bool: event-only options and options aimed at inactive actors
     has_stance_effects: bool = False
     has_sets: bool = False
+    has_reactions: bool = False
+    delta_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # variables any option moves
+    delta_compact: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # world_delta[:, delta_cols]
+    violation_issues: list[int] = field(default_factory=list)  # issues whose violation aggrieves (not the axis)
     stance_self_any: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     stance_target_any: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     set_any: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
@@ -526,6 +530,10 @@ def _unit_table(
     tab.world_delta[:, esc_var] = 0.0  # escalation moves only through esc_delta
     tab.has_stance_effects = bool(tab.stance_self.any() or tab.stance_target.any())
     tab.has_sets = bool(tab.set_mask.any())
+    tab.has_reactions = bool(tab.reactions.any())
+    tab.delta_cols = np.flatnonzero(np.any(tab.world_delta != 0, axis=0))
+    tab.delta_compact = tab.world_delta[:, tab.delta_cols]
+    tab.violation_issues = [s for s in range(S) if s != sidx[axis_issue] and np.any(tab.align[:, s] < 0)]
     tab.stance_self_any = tab.stance_self.any(axis=1)
     tab.stance_target_any = tab.stance_target.any(axis=1)
     tab.set_any = tab.set_mask.any(axis=1)
