@@ -10,6 +10,8 @@ Usage (from the repository root)::
 
     python benchmarks/mutate.py              # every mutation, two at a time
     python benchmarks/mutate.py -k cohesion  # the mutations whose name contains "cohesion"
+    python benchmarks/mutate.py --all        # run every test per mutation and count the failures
+    python benchmarks/mutate.py --rev HEAD   # the last commit rather than the working tree
     python benchmarks/mutate.py --list
 
 The slow JSON-schema test of test_scenarios.py is deselected: no engine mutation reaches it.
@@ -18,11 +20,13 @@ The slow JSON-schema test of test_scenarios.py is deselected: no engine mutation
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -208,9 +212,12 @@ MUTATIONS = [
 ]
 
 
-def copy_repo(dest: Path) -> None:
+SNAPSHOT: Path = ROOT  # set by main(): one copy of the working tree that every run starts from
+
+
+def copy_repo(dest: Path, source: Path | None = None) -> None:
     ignore = shutil.ignore_patterns(".git", "runs", "__pycache__", "*.egg-info", ".hypothesis", ".pytest_cache")
-    shutil.copytree(ROOT, dest, ignore=ignore)
+    shutil.copytree(source or SNAPSHOT, dest, ignore=ignore)
 
 
 def apply(dest: Path, mutation: Mutation) -> str | None:
@@ -261,7 +268,7 @@ def baseline(timeout: float) -> set[str]:
     return failed
 
 
-def mutate(mutation: Mutation, known: set[str], timeout: float) -> tuple[Mutation, str, str, float]:
+def mutate(mutation: Mutation, known: set[str], timeout: float, every: bool) -> tuple[Mutation, str, str, float]:
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="entente-mutate-") as tmp:
         dest = Path(tmp) / "repo"
@@ -270,10 +277,14 @@ def mutate(mutation: Mutation, known: set[str], timeout: float) -> tuple[Mutatio
         if why:
             return mutation, "STALE", why, time.perf_counter() - t0
         # tests that already fail unmutated cannot catch anything: leave them out, stop at the first catch
-        extra = ["-x"] + [f"--deselect={t}" for t in sorted(known) if "::" in t]
+        extra = ([] if every else ["-x"]) + [f"--deselect={t}" for t in sorted(known) if "::" in t]
         failed, tail = run_tests(dest, extra, timeout)
     status = "caught" if failed else "SURVIVED"
-    detail = ", ".join(sorted(failed)) if failed else tail.splitlines()[-1] if tail else ""
+    if every and failed:
+        files = sorted({f.split("::")[0] for f in failed})
+        detail = f"{len(failed)} failing test(s) in " + ", ".join(files)
+    else:
+        detail = ", ".join(sorted(failed)) if failed else tail.splitlines()[-1] if tail else ""
     return mutation, status, detail, time.perf_counter() - t0
 
 
@@ -283,6 +294,8 @@ def main() -> int:
     ap.add_argument("-j", type=int, default=2, help="mutations run in parallel (default 2)")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per test run")
     ap.add_argument("--list", action="store_true", help="list the mutations and exit")
+    ap.add_argument("--rev", default="", help="test a git revision (e.g. HEAD) instead of the working tree")
+    ap.add_argument("--all", action="store_true", help="run every test per mutation (default: stop at the first catch)")
     args = ap.parse_args()
     chosen = [m for m in MUTATIONS if args.k in m.name]
     if args.list:
@@ -290,6 +303,17 @@ def main() -> int:
             print(f"{m.name:34s} {'(issue 10) ' if m.listed else ''}{m.doc}")
         return 0
     t0 = time.perf_counter()
+    global SNAPSHOT
+    snap = tempfile.TemporaryDirectory(prefix="entente-mutate-snapshot-")
+    SNAPSHOT = Path(snap.name) / "repo"
+    if args.rev:  # a committed state, e.g. HEAD, whatever the working tree holds
+        tar = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", "--format=tar", args.rev], capture_output=True, check=True
+        )
+        with tarfile.open(fileobj=io.BytesIO(tar.stdout)) as archive:
+            archive.extractall(SNAPSHOT, filter="data")
+    else:  # the working tree may change while the mutations run: test one state of it
+        copy_repo(SNAPSHOT, ROOT)
     known = baseline(args.timeout)
     print(f"unmutated: {len(known)} failing test(s) left out{': ' + ', '.join(sorted(known)) if known else ''}")
     if any("::" not in k for k in known):
@@ -297,10 +321,11 @@ def main() -> int:
         return 2
     rows = []
     with ThreadPoolExecutor(max_workers=max(1, args.j)) as pool:
-        for m, status, detail, secs in pool.map(lambda m: mutate(m, known, args.timeout), chosen):
+        for m, status, detail, secs in pool.map(lambda m: mutate(m, known, args.timeout, args.all), chosen):
             rows.append((m, status))
             print(f"{status:9s} {m.name:34s} {secs:6.1f}s  {'[issue 10] ' if m.listed else ''}{m.doc}")
             print(f"{'':9s} {'':34s}          {detail}", flush=True)
+    snap.cleanup()
     caught = sum(s == "caught" for _, s in rows)
     print(f"\n{caught}/{len(rows)} mutations caught in {time.perf_counter() - t0:.0f}s")
     return 0 if caught == len(rows) else 1
