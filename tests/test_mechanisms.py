@@ -67,7 +67,7 @@ ANSWERS = {
     "israel_limited_strike": ["sustained_war", "max_support_tier"],
     "israel_strikes_nuclear": ["peak_escalation", "peak_brent", "max_support_tier"],
     "jcpoa_return": ["peak_brent", "final_brent", "final_cohesion"],
-    "kazan_treaty": ["final_cohesion", "max_support_tier"],
+    "kazan_treaty": ["mean_cohesion", "max_support_tier"],
     "proxies_open_fronts": ["peak_escalation", "peak_brent", "us_war_on_iran"],
     "russia_restrains_iran": ["iran_strikes", "mean_escalation"],
     "russia_s400_transfer": ["final_gulf_stake", "max_support_tier"],

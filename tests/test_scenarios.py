@@ -73,7 +73,7 @@ DIRECTIONS = [
     ("saudi_output_surge", "mean_russia_oil_revenue", "<"),
     ("proxies_open_fronts", "mean_escalation", ">"),
     ("russia_restrains_iran", "mean_escalation", "<"),
-    ("kazan_treaty", "final_cohesion", ">"),
+    ("kazan_treaty", "mean_cohesion", ">"),  # signed in October rather than January
     ("all_out_war", "mean_support_tier", ">"),  # Russia backs Iran more in a war, within C58
     ("all_out_war", "us_war_on_iran", ">"),
 ]

@@ -187,8 +187,8 @@ class ActorAgent(mesa.Agent):
         m, tab = self.model, self.table
         R, K = m.R, len(tab.options)
         U_free = self.utilities()
-        if tab.unavailable.any():
-            U_free[:, tab.unavailable] = -np.inf
+        if tab.unchoosable.any():  # event-only actions and actions aimed at actors who left
+            U_free[:, tab.unchoosable] = -np.inf
         inv_t = 1.0 / _col(m.tables.params.world("temperature"))
         scores = U_free * inv_t + noise
         # no decision opportunity this step: the unit holds (option 0), unless an event forces it
@@ -228,13 +228,14 @@ class ActorAgent(mesa.Agent):
                 hits.append((ct.index, h))
             it = inv_t[need] if isinstance(inv_t, np.ndarray) else inv_t
             sub -= charges * it
-            infeasible |= tab.unavailable[None, :]
-            sub[infeasible] = -np.inf
+            infeasible |= tab.unavailable[None, :]  # nothing can be done to an actor who left
+            sub[infeasible | tab.event_only[None, :]] = -np.inf
             c = np.argmax(sub, axis=1)
-            feasible = ~infeasible
+            feasible = ~infeasible  # an event may take an event-only action
+            chooseable = feasible & ~tab.event_only[None, :]
             t_rows = np.flatnonzero(trembled[need])
             if len(t_rows):
-                feas_t = feasible[t_rows] & (tab.rung <= m.tables.params.world("tremble_max_rung"))[None, :]
+                feas_t = chooseable[t_rows] & (tab.rung <= m.tables.params.world("tremble_max_rung"))[None, :]
                 feas_t[:, 0] |= ~feas_t.any(axis=1)
                 n_feas = feas_t.sum(axis=1)
                 nth = np.minimum((pick_u[need][t_rows] * n_feas).astype(np.int64), n_feas - 1)

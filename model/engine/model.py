@@ -548,6 +548,11 @@ class EntenteModel(mesa.Model):
             live = (day - self.tier_day) < (window[:, None] if window.ndim else window)
             levels = np.arange(t.n_tiers)[None, :]
             x[:, i] = np.max(np.where(live, levels, 0), axis=1)
+        rel_of = {i: (a, b) for i, a, b in t.dynamics.relation}
+        for i, param in t.dynamics.upper_param:  # a bound given by a (possibly sampled) parameter
+            if i in rel_of:
+                a, b = rel_of[i]
+                self.rel[:, a, b] = self.rel[:, b, a] = np.minimum(self.rel[:, a, b], t.view[param])
         for i, a, b in t.dynamics.relation:
             x[:, i] = self.rel[:, a, b]
         for i, node in t.dynamics.derived:

@@ -177,10 +177,12 @@ class UnitTable:
     direct: np.ndarray  # (K,) bool: direct strike between two war parties
     launches: np.ndarray  # (K,) missiles launched at a defender (to be intercepted)
     ceasefire: np.ndarray  # (K,) bool: the option agrees a ceasefire
-    unavailable: np.ndarray  # (K,) bool: event-only options and options aimed at inactive actors
+    unavailable: np.ndarray  # (K,) bool: options aimed at actors who left the game
+    event_only: np.ndarray  # (K,) bool: actions only an event can trigger (a scheduled treaty)
     has_stance_effects: bool = False
     has_sets: bool = False
     has_reactions: bool = False
+    unchoosable: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     delta_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # variables any option moves
     delta_compact: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # world_delta[:, delta_cols]
     violation_issues: list[int] = field(default_factory=list)  # issues whose violation aggrieves (not the axis)
@@ -450,6 +452,7 @@ def _unit_table(
         launches=np.zeros(K),
         ceasefire=np.zeros(K, dtype=bool),
         unavailable=np.zeros(K, dtype=bool),
+        event_only=np.zeros(K, dtype=bool),
     )
     rungs = np.zeros(K)
     dee = np.zeros(K)
@@ -467,7 +470,8 @@ def _unit_table(
         tab.goldstein[k] = sc["goldstein"]
         tab.direct[k] = bool(_take(sa, "direct_strike", False)) and t in parties and a in parties
         tab.ceasefire[k] = bool(_take(sa, "ceasefire", False))
-        tab.unavailable[k] = bool(_take(sa, "event_only", False)) or (t in aidx and not active[aidx[t]])
+        tab.unavailable[k] = t in aidx and not active[aidx[t]]
+        tab.event_only[k] = bool(_take(sa, "event_only", False))
         rungs[k] = sc["kahn_rung"]
         dee[k] = float(_take(sa, "deescalatory", 0.0))
         deltas: dict[str, float] = dict(_take(sa, "effects", {}))
@@ -531,6 +535,7 @@ def _unit_table(
     tab.has_stance_effects = bool(tab.stance_self.any() or tab.stance_target.any())
     tab.has_sets = bool(tab.set_mask.any())
     tab.has_reactions = bool(tab.reactions.any())
+    tab.unchoosable = tab.unavailable | tab.event_only
     tab.delta_cols = np.flatnonzero(np.any(tab.world_delta != 0, axis=0))
     tab.delta_compact = tab.world_delta[:, tab.delta_cols]
     tab.violation_issues = [s for s in range(S) if s != sidx[axis_issue] and np.any(tab.align[:, s] < 0)]

@@ -190,6 +190,20 @@ def json_schema() -> dict[str, Any]:
                 "additionalProperties": False,
             },
         },
+        "expect": {
+            "type": "array",
+            "items": {
+                "oneOf": [
+                    {"type": "string"},
+                    {
+                        "type": "object",
+                        "properties": {"expect": {"type": "string"}, "source": {"type": "string"}},
+                        "required": ["expect"],
+                        "additionalProperties": False,
+                    },
+                ]
+            },
+        },
     }
     for key, doc in TOP_KEYS.items():
         props[key]["description"] = doc
