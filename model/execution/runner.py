@@ -122,8 +122,10 @@ def chunk_tables(result: Any) -> tuple[dict[str, np.ndarray], dict[str, np.ndarr
         out[f"sampled:{path}"] = values.astype(np.float64)
     for name, values in result.outcomes.items():
         out[name] = values
-    for k in range(len(result.events)):  # the step each event was applied (0 = never)
+    for k in range(len(result.events)):  # the step each event was applied (0 = never), and why it waited
         out[f"event:{k}"] = result.event_step[k].astype(np.int32)
+        out[f"event_blocked:{k}"] = result.event_blocked[k].astype(np.int32)
+        out[f"event_deferred:{k}"] = result.event_deferred[k].astype(np.int32)
     return ts, dec, out
 
 
