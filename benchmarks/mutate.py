@@ -102,10 +102,14 @@ MUTATIONS = [
     # --- our own
     Mutation(
         "order_dependent_relations",
-        "relation effects applied unit by unit, later units' grievances read them",
+        "relation changes applied unit by unit, later units' grievances read them",
         (
-            (MODEL, 'drel = acc["drel"]', "drel = self.rel"),
-            (MODEL, "aff = rel0[act, :, ta].copy()", "aff = self.rel[act, :, ta].copy()"),
+            (
+                MODEL,
+                "drel[a, act, tsafe] += rt",
+                "self.rel[act, a, tsafe] += rt\n        self.rel[act, tsafe, a] += rt",
+            ),
+            (MODEL, "aff[m] = self._rel_by_target[t][rows[m]]", "aff[m] = self.rel[rows[m], :, t]"),
         ),
     ),
     Mutation(
@@ -114,9 +118,10 @@ MUTATIONS = [
         (
             (
                 MODEL,
-                "x0, rel0, stance0, griev0 = self._start",
-                "x0, rel0, stance0, griev0 = self.x, self.rel, self.stance, self.griev",
+                "_, rel0, stance0, griev0 = self._start",
+                "rel0, stance0, griev0 = self.rel, self.stance, self.griev",
             ),
+            (MODEL, "aff[m] = self._rel_by_target[t][rows[m]]", "aff[m] = self.rel[rows[m], :, t]"),
         ),
     ),
     Mutation(
@@ -136,8 +141,8 @@ MUTATIONS = [
         (
             (
                 MODEL,
-                'self.griev -= np.minimum(acc["discharge"], 1.0) * self.griev',
-                'self.griev += np.minimum(acc["discharge"], 1.0) * self.griev',
+                'self.griev -= np.minimum(acc["discharge"]',
+                'self.griev += np.minimum(acc["discharge"]',
             ),
         ),
     ),

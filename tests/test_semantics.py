@@ -333,12 +333,10 @@ def _alone_equals_in_batch(cfg: Config, reps=(0, 5, 11)) -> None:
         np.testing.assert_array_equal(alone.choices[:, 0], batch.choices[:, r])
 
 
-# samplable paths the engine cannot use per replicate today (each crashes with a broadcast error)
+# samplable paths the engine cannot use per replicate today (a broadcast error)
 BROKEN = {
     "world.tremble_max_rung": "engine: agents.choose compares tab.rung (K,) with the (R,) sampled value "
     "(`tab.rung <= tremble_max_rung` then [None, :]): ValueError, shapes (2,) (12,)",
-    "world.help_grievance": "engine: model.accumulate multiplies the (R,) sampled value with the (n_act, A) "
-    "affinities without taking the acting rows: ValueError, shapes (12,) (12,10)",
 }
 SAMPLABLE = [p for p in samplable_paths(CATALOG) if p not in BROKEN]
 
