@@ -178,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             print(issue, file=sys.stderr)
         return 2
     except RunError as exc:
+        if sys.stderr.isatty():  # after a progress bar drawn with carriage returns
+            print(file=sys.stderr)
         print(f"entente: {exc}", file=sys.stderr)
         return int(getattr(exc, "exit_code", 1))
     except KeyboardInterrupt:

@@ -114,6 +114,16 @@ def test_every_module_is_in_a_layer_and_imports_only_downwards():
     assert not found, "upward or undeclared imports:\n" + "\n".join(found)
 
 
+def test_only_the_command_line_imports_the_workflows():
+    users = {
+        module_name(path)
+        for path in all_modules()
+        for target, _ in imports(path)
+        if target in ("model.workflow", "model.sensitivity") and module_name(path) != target
+    }
+    assert users <= {"model.cli"}, users
+
+
 def test_the_checker_sees_imports_inside_functions_and_relative_ones():
     src = "import numpy\ndef f():\n    from model.cli import main\n    from ..analysis import data\n    return main\n"
     found = imports_of(src, "model.engine.probe")
