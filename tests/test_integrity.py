@@ -175,6 +175,9 @@ def test_a_model_failure_names_the_replicate_with_any_worker_count(tmp_path, mon
     assert complete_chunks(err) == len(files.finished_chunks(partial))
     if workers == "1":
         assert complete_chunks(err) == 4  # chunks 0-399, then the failure
+    done = {files.chunk_name(a, b) for a, b in files.finished_chunks(partial)}
+    on_disk = {f.name for t in files.TABLES for f in (partial / t).glob("part-*")}
+    assert on_disk == done  # no file of an unfinished chunk is left behind
     assert f"resume with: entente run --resume {partial}" in err and "internal error" not in err
 
 
@@ -195,6 +198,9 @@ def test_a_full_disk_reports_the_cause_and_the_resume_command(tmp_path, monkeypa
     assert "writing the run failed: [Errno 28] No space left on device" in err
     done = complete_chunks(err)
     assert done == len(files.finished_chunks(partial)) and done <= 5
+    assert {f.name for f in (partial / "timeseries").glob("*")} == {
+        files.chunk_name(a, b) for a, b in files.finished_chunks(partial)
+    }  # the timeseries parts written before the disk filled up are gone with their chunks
     assert f"resume with: entente run --resume {partial}" in err
     monkeypatch.setattr(files, "write_table", real)
     code, out, err = main(capsys, "run", "--resume", str(partial), "--quiet", "--workers", workers)

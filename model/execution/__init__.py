@@ -18,7 +18,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -463,8 +463,23 @@ class Plan:
         return runner.plan_chunks(0, self.total, self.chunk)
 
 
+def drop_incomplete(partial: Path) -> None:
+    """Remove the files of chunks that did not finish (and temporaries), so every part on disk is complete."""
+    files.remove_temporaries(partial)
+    done = {files.chunk_name(a, b) for a, b in files.finished_chunks(partial)}
+    for table in files.TABLES:
+        for f in (partial / table).glob("part-*.parquet"):
+            if f.name not in done:
+                f.unlink(missing_ok=True)
+
+
 def state(partial: Path, plan: Plan) -> str:
-    """'3 of 20 chunks (15,000 of 100,000 replicates) are complete and kept in <folder>'."""
+    """'3 of 20 chunks (15,000 of 100,000 replicates) are complete and kept in <folder>'.
+
+    Called once every worker has stopped: the files of unfinished chunks are removed first.
+    """
+    with suppress(OSError):
+        drop_incomplete(partial)
     planned = plan.chunks()
     done = files.finished_chunks(partial)
     n = sum(1 for c in planned if c in done)
