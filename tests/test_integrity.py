@@ -427,3 +427,22 @@ def test_machine_differences_name_avx512_flags():
     diffs = execution.machine_differences(there, mine)
     assert any("AVX-512 features differ" in d and "AVX512F" in d for d in diffs)
     assert execution.machine_differences(None, here) == ["the manifest does not record the machine"]
+
+
+def test_every_shipped_scenario_rebuilds_from_its_manifest_with_the_same_digest():
+    from model.scenario import shipped
+
+    for path in shipped():
+        sc = load_scenario(path)
+        meta = json.loads(json.dumps(execution.build_manifest(sc, execution.RunOptions(), 100, 1, ["x"]), default=str))
+        assert execution.scenario_from_manifest(meta).digest == sc.digest == execution.scenario_digest(meta), path
+
+
+def test_resume_refuses_a_partial_whose_scenario_was_edited(tmp_path, capsys):
+    partial, meta, handle = make_partial(tmp_path)
+    handle.close()
+    meta["scenario"]["resolved"]["horizon"] = 3
+    meta["steps"] = 3
+    files.write_json(partial / "manifest.json", meta)
+    code, _, err = main(capsys, "run", "--resume", str(partial), "--quiet")
+    assert code == 2 and "the scenario in the manifest was edited" in err, err
