@@ -354,7 +354,8 @@ def test_bad_run_settings_exit_2_before_any_folder_exists(tmp_path, capsys, args
 
 
 def test_the_seed_is_validated_as_in_a_scenario_file(tmp_path, capsys):
-    code, _, err = main(capsys, "run", BASE, "--seed", str(2**64 - 1), "--out", str(tmp_path), "--quiet")
+    args = ["--replicates", "20", "--steps", "2", "--out", str(tmp_path), "--quiet"]
+    code, _, err = main(capsys, "run", BASE, "--seed", str(2**64 - 1), *args)
     sc = load_scenario(BASE)
     try:
         execution.apply_overrides(sc, seed=2**64 - 1)
