@@ -66,11 +66,11 @@ def _parser() -> argparse.ArgumentParser:
 
     def run_options(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--replicates", type=int, help="number of replicates (default: the scenario's)")
-        sp.add_argument("--seed", type=int, help="master seed (default: the scenario's)")
-        sp.add_argument("--steps", type=int, help="horizon in steps (default: the scenario's)")
-        sp.add_argument("--out", default="runs", help="folder under which run folders are created (default: runs)")
-        sp.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
-        sp.add_argument("--chunk-size", type=int, default=0, help="replicates per chunk (default: automatic)")
+        sp.add_argument("--seed", type=int, help="master seed, 0 <= S < 2^64 (default: the scenario's)")
+        sp.add_argument("--steps", type=int, help="horizon in steps, at most 520 (default: the scenario's)")
+        sp.add_argument("--out", help="folder under which run folders are created (default: runs)")
+        sp.add_argument("--workers", type=int, help="worker processes, 1-256 (default: all cores)")
+        sp.add_argument("--chunk-size", type=int, help="replicates per chunk, at least 1 (default: automatic)")
         sp.add_argument(
             "--executor",
             choices=["local", "dask", "dask-local"],
@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--precision", type=float, help="add replicates until every reported probability's 95%% interval is within +/-P"
     )
-    sp.add_argument("--max-replicates", type=int, default=100_000, help="ceiling for --precision (default: 100000)")
+    sp.add_argument("--max-replicates", type=int, help="ceiling for --precision (default: 100000)")
     sp.add_argument("--resume", metavar="FOLDER", help="finish an interrupted run (a .partial folder)")
 
     sp = cmd(
@@ -158,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     sp = cmd("rerun", "Run again exactly what a run folder's manifest records, into a new folder.")
     sp.add_argument("run")
     sp.add_argument("--out", help="folder for the new run (default: beside the old one)")
-    sp.add_argument("--workers", type=int, default=0)
+    sp.add_argument("--workers", type=int, help="worker processes, 1-256 (default: as recorded)")
     sp.add_argument("--quiet", action="store_true")
     return p
 
@@ -184,8 +184,10 @@ def main(argv: list[str] | None = None) -> int:
             print(issue, file=sys.stderr)
         return 2
     except RunError as exc:
+        if sys.stderr.isatty():  # after a progress bar drawn with carriage returns
+            print(file=sys.stderr)
         print(f"entente: {exc}", file=sys.stderr)
-        return 1
+        return int(getattr(exc, "exit_code", 1))
     except KeyboardInterrupt:
         print("entente: interrupted", file=sys.stderr)
         return 130
@@ -209,92 +211,123 @@ def _load(path: str):  # noqa: ANN202
     return load_scenario(path)
 
 
-def _run_opts(args: argparse.Namespace):  # noqa: ANN202
-    from model.execution import RunOptions
+def _trace(args: argparse.Namespace) -> tuple[int, ...]:
+    from model.errors import InputError
 
-    trace = (
-        tuple(int(x) for x in getattr(args, "trace", "").split(",") if x.strip()) if getattr(args, "trace", "") else ()
-    )
+    text = getattr(args, "trace", "") or ""
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise InputError.one("command line", f"--trace expects replicate numbers like 7,42, found '{text}'") from None
+
+
+def _run_opts(args: argparse.Namespace):  # noqa: ANN202
+    """The how-to-run options, validated the way the manifest's recorded values are."""
+    from model.errors import InputError, InputIssue
+    from model.execution import RunOptions, option_issues, runner
+
+    given = {
+        "workers": getattr(args, "workers", None),
+        "chunk_size": getattr(args, "chunk_size", None),
+        "max_replicates": getattr(args, "max_replicates", None),
+        "precision": getattr(args, "precision", None),
+    }
+    issues = option_issues(**given)
+    if getattr(args, "executor", "local") == "dask" and not getattr(args, "scheduler", None):
+        issues.append(
+            InputIssue("command line", None, None, "--executor", "dask needs --scheduler ADDRESS (or use dask-local)")
+        )
+    if issues:
+        raise InputError(issues)
     return RunOptions(
-        workers=args.workers,
-        chunk_size=getattr(args, "chunk_size", 0),
+        workers=given["workers"] or 0,
+        chunk_size=given["chunk_size"] or 0,
         executor=getattr(args, "executor", "local"),
         scheduler=getattr(args, "scheduler", None),
-        trace=trace,
-        precision=getattr(args, "precision", None),
-        max_replicates=getattr(args, "max_replicates", 100_000),
+        trace=_trace(args),
+        precision=given["precision"],
+        max_replicates=given["max_replicates"] or runner.DEFAULT_MAX_REPLICATES,
         quiet=args.quiet,
     )
 
 
-def _check_run_args(args: argparse.Namespace) -> None:
-    from model.errors import InputError
+def _scenario(args: argparse.Namespace, path: str, seed: int | None = None):  # noqa: ANN202
+    """A scenario file with the command line's --replicates, --seed and --steps, validated like the file."""
+    from model.execution import apply_overrides
 
-    for name in ("replicates", "steps"):
-        v = getattr(args, name, None)
-        if v is not None and v < 1:
-            raise InputError.one("command line", f"--{name} must be at least 1, found {v}")
-    if getattr(args, "seed", None) is not None and args.seed < 0:
-        raise InputError.one("command line", f"--seed must be >= 0, found {args.seed}")
-    if getattr(args, "workers", 0) < 0:
-        raise InputError.one("command line", "--workers must be >= 0")
-    p = getattr(args, "precision", None)
-    if p is not None and not 0 < p < 0.5:
-        raise InputError.one("command line", f"--precision must lie in (0, 0.5), found {p}")
-    if getattr(args, "executor", "local") == "dask" and not getattr(args, "scheduler", None):
-        raise InputError.one("command line", "--executor dask needs --scheduler ADDRESS (or use --executor dask-local)")
-    if getattr(args, "trace", ""):
-        try:
-            [int(x) for x in args.trace.split(",") if x.strip()]
-        except ValueError:
-            raise InputError.one(
-                "command line", f"--trace expects replicate numbers like 7,42, found '{args.trace}'"
-            ) from None
+    seed = args.seed if seed is None else seed
+    return apply_overrides(_load(path), args.replicates, seed, args.steps)
+
+
+def _command() -> list[str]:
+    return ["entente", *sys.argv[1:]]
+
+
+def _out(args: argparse.Namespace) -> Path:
+    return Path(args.out or "runs")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from model import workflow
     from model.errors import InputError
-    from model.execution import resume, run_scenario
+    from model.execution import check_options
 
-    _check_run_args(args)
+    opts = _run_opts(args)
     if args.resume:
-        folder = resume(Path(args.resume), _run_opts(args))
+        given = [
+            name
+            for name, v in (
+                ("SCENARIO", args.scenario),
+                ("--replicates", args.replicates),
+                ("--seed", args.seed),
+                ("--steps", args.steps),
+                ("--out", args.out),
+                ("--chunk-size", args.chunk_size),
+                ("--trace", args.trace),
+                ("--precision", args.precision),
+                ("--max-replicates", args.max_replicates),
+            )
+            if v not in (None, "")
+        ]
+        if given:
+            raise InputError.one(
+                "command line",
+                f"--resume finishes a run as it was started; it takes no {', '.join(given)}"
+                " (only --workers, --executor, --scheduler, --quiet)",
+            )
+        folder = workflow.resume(Path(args.resume), opts)
     else:
         if not args.scenario:
             raise InputError.one("command line", "entente run needs a scenario file (or --resume FOLDER)")
-        sc = _load(args.scenario).with_run_options(args.replicates, args.seed, args.steps)
-        folder = run_scenario(sc, Path(args.out), _run_opts(args), ["entente", *sys.argv[1:]])
+        sc = _scenario(args, args.scenario)
+        check_options(opts, sc.replicates)
+        folder = workflow.run_scenario(sc, _out(args), opts, _command())
     print(folder)
     print(f"summary: {folder / 'summary.md'}")
     return 0
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from model import files, workflow
     from model.analysis.compare import compare_runs
     from model.errors import InputError
-    from model.execution import run_scenario
 
-    _check_run_args(args)
-    folders: list[Path] = []
+    opts = _run_opts(args)
+    folders: list[Path | None] = []
     scenarios = []
+    names = []
     for item in args.items:
         p = Path(item)
         if p.is_dir():
-            if not (p / "manifest.json").exists():
-                raise InputError.one(item, "not a run folder (no manifest.json) and not a scenario file")
+            meta = files.verify_run(p)
             folders.append(p)
             scenarios.append(None)
+            names.append(str(meta["scenario"]["name"]))
         else:
-            scenarios.append(_load(item))
-            folders.append(None)  # type: ignore[arg-type]
-    names = []
-    for sc, f in zip(scenarios, folders, strict=True):
-        if sc is not None:
+            sc = _load(item)
+            scenarios.append(sc)
+            folders.append(None)
             names.append(sc.name)
-        else:
-            import json
-
-            names.append(json.loads((f / "manifest.json").read_text())["scenario"]["name"])
     if len(set(names)) != len(names):
         raise InputError.one("command line", f"scenario names must differ to be compared: {', '.join(names)}")
     reference = args.reference or names[0]
@@ -302,14 +335,21 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise InputError.one("command line", f"--reference '{reference}' is not among {', '.join(names)}")
     ref_sc = scenarios[names.index(reference)]
     seed = args.seed if args.seed is not None else (ref_sc.seed if ref_sc is not None else None)
+    for i, sc in enumerate(scenarios):  # every setting is checked before the first run starts
+        if sc is not None:
+            scenarios[i] = _scenario(args, args.items[i], seed)
+    from model.execution import check_options
+
+    for sc in scenarios:
+        if sc is not None:
+            check_options(opts, sc.replicates)
     for i, sc in enumerate(scenarios):
         if sc is None:
             continue
-        sc = sc.with_run_options(args.replicates, seed, args.steps)
         if not args.quiet:
             print(f"running {sc.name} ({sc.replicates} replicates)...", file=sys.stderr)
-        folders[i] = run_scenario(sc, Path(args.out), _run_opts(args), ["entente", *sys.argv[1:]])
-    report = compare_runs(folders, reference, Path(args.out))
+        folders[i] = workflow.run_scenario(sc, _out(args), opts, _command())
+    report = compare_runs([f for f in folders if f is not None], reference, _out(args))
     print(report)
     print(f"report: {report / 'report.html'}")
     return 0
@@ -439,14 +479,14 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pick(run: Path, replicate: int | None, pick: str | None, by: str) -> int:
-    from model.analysis.data import manifest, read_outcomes
+def _pick(run: Path, meta: dict, replicate: int | None, pick: str | None, by: str) -> int:
+    from model.analysis.data import read_outcomes
     from model.errors import InputError
 
-    meta = manifest(run)
+    n = meta["replicates"]
     if replicate is not None:
-        if not 0 <= replicate < meta["replicates"]:
-            raise InputError.one("command line", f"--replicate must lie in 0..{meta['replicates'] - 1}")
+        if not 0 <= replicate < n:
+            raise InputError.one("command line", f"--replicate must lie in 0..{n - 1} (the run's replicates)")
         return replicate
     if not pick:
         raise InputError.one("command line", "give --replicate K or --pick worst|median|best")
@@ -466,39 +506,41 @@ def _pick(run: Path, replicate: int | None, pick: str | None, by: str) -> int:
     return int(table["replicate"][i])
 
 
-def _run_folder(path: str) -> Path:
-    from model.errors import InputError
+def _run_folder(path: str) -> tuple[Path, dict]:
+    """A complete run folder whose files are all as the run wrote them, and its manifest (exit 2 otherwise)."""
+    from model.files import verify_run
 
-    p = Path(path)
-    if not (p / "manifest.json").exists():
-        raise InputError.one(path, "not a run folder (no manifest.json)")
-    return p
+    return Path(path), verify_run(path)
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     from model.explain.explain import explain
 
-    run = _run_folder(args.run)
-    rep = _pick(run, args.replicate, args.pick, args.by)
-    print(explain(run, rep, actor=args.actor, step=args.step))
+    run, meta = _run_folder(args.run)
+    rep = _pick(run, meta, args.replicate, args.pick, args.by)
+    print(explain(run, rep, actor=args.actor, step=args.step, meta=meta))
     return 0
 
 
 def _cmd_narrate(args: argparse.Namespace) -> int:
     from model.explain.explain import narrate_replicate
 
-    run = _run_folder(args.run)
-    rep = _pick(run, args.replicate, args.pick, args.by)
-    print(narrate_replicate(run, rep))
+    run, meta = _run_folder(args.run)
+    rep = _pick(run, meta, args.replicate, args.pick, args.by)
+    print(narrate_replicate(run, rep, meta))
     return 0
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    from model.errors import InputError
     from model.sensitivity import run_sensitivity
 
-    _check_run_args(args)
-    sc = _load(args.scenario).with_run_options(args.replicates, args.seed, args.steps)
-    folder = run_sensitivity(sc, args, Path(args.out))
+    opts = _run_opts(args)
+    if args.samples < 1:
+        raise InputError.one("command line", f"--samples must be at least 1, found {args.samples}")
+    sc = _scenario(args, args.scenario)
+    args.workers = opts.workers
+    folder = run_sensitivity(sc, args, _out(args))
     print(folder)
     return 0
 
@@ -506,20 +548,21 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
 def _cmd_discover(args: argparse.Namespace) -> int:
     from model.analysis.discover import discover
 
-    run = _run_folder(args.run)
+    run, _meta = _run_folder(args.run)
     print(discover(run, args.outcome, args.threshold))
     return 0
 
 
 def _cmd_rerun(args: argparse.Namespace) -> int:
-    from model.execution import RunOptions, rerun
+    from model import workflow
+    from model.execution import RunOptions
 
-    run = _run_folder(args.run)
-    folder = rerun(
-        run,
+    opts = _run_opts(args)
+    folder = workflow.rerun(
+        Path(args.run),
         Path(args.out) if args.out else None,
-        RunOptions(workers=args.workers, quiet=args.quiet),
-        ["entente", *sys.argv[1:]],
+        RunOptions(workers=opts.workers, quiet=args.quiet),
+        _command(),
     )
     print(folder)
     return 0

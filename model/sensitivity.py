@@ -18,7 +18,7 @@ import csv
 import io
 import time
 from argparse import Namespace
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from model.engine.outcomes import OUTCOMES
 from model.engine.tables import claim_switches
 from model.errors import InputError
 from model.execution import runner
-from model.execution.store import safe_component, utc_stamp, write_text
+from model.files import safe_component, utc_stamp, write_text
 from model.scenario import Scenario
 
 DEFAULT_OUTCOMES = [
@@ -61,13 +61,12 @@ def _map(
             out.append(_outcomes(t))
             progress.add(len(t[1]))
         return out
-    import multiprocessing as mp
-
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
-        for t, res in zip(tasks, pool.map(_outcomes, tasks), strict=True):
-            out.append(res)
-            progress.add(len(t[1]))
-    return out
+    results: dict[int, dict[str, np.ndarray]] = {}
+    with closing(runner.pool_map(_outcomes, None, [(t,) for t in tasks], workers)) as done:  # workers die with us
+        for i, res in done:
+            results[i] = res
+            progress.add(len(tasks[i][1]))
+    return [results[i] for i in range(len(tasks))]
 
 
 def switchable_claims(spec: dict[str, Any]) -> dict[str, list[str]]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from model.analysis import data, plotdata
 from model.analysis.report import fmt
-from model.execution.store import safe_component, utc_stamp, write_text
+from model.files import safe_component, utc_stamp, write_text
 
 COMPARE_METRICS = ["escalation", "brent", "russia.support_tier", "west_attention", "cohesion", "iran.strength"]
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from model.analysis import data, plotdata
 from model.explain.narrative import narrate
+from model.files import write_text
 
 
 def fmt(v: float, kind: str = "continuous") -> str:
@@ -42,8 +43,6 @@ def write_outcomes_csv(folder: Path, table: dict[str, np.ndarray]) -> None:
             else:
                 row.append(str(v))
         w.writerow(row)
-    from model.execution.store import write_text
-
     write_text(folder / "outcomes.csv", buf.getvalue())
 
 
@@ -54,8 +53,6 @@ def audit(folder: Path, meta: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def write_audit_csv(folder: Path, rows: list[dict[str, Any]]) -> None:
-    from model.execution.store import write_text
-
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(
@@ -208,8 +205,6 @@ def summary(folder: Path, meta: dict[str, Any], plot_files: list[Path], rows: li
 
 def analyse_run(folder: str | Path) -> None:
     """Write outcomes.csv, constraints.csv, plots/, summary.md and narrative.md."""
-    from model.execution.store import write_text
-
     folder = Path(folder)
     meta = data.manifest(folder)
     write_outcomes_csv(folder, data.read_outcomes(folder))

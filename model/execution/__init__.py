@@ -1,28 +1,42 @@
-"""Run a scenario into a run folder; resume or re-run one from its manifest.
+"""Run a scenario into a run folder, and rebuild a run's scenario from its manifest.
 
-The manifest records the resolved scenario (after ``extends``, levers and command-line
+This layer validates the run's settings, creates and locks the folder, simulates its chunks
+and stops cleanly. The manifest records the resolved scenario (after ``extends``, levers and command-line
 options), so ``entente rerun`` and ``entente run --resume`` rebuild exactly the same
-configuration without the original files.
+configuration without the original files. What happens after the chunks (decision traces,
+analysis, sealing the folder) is composed above this layer, in ``model.workflow``.
 """
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import hashlib
 import json
+import math
+import signal
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
 import model
+from model import files
 from model.catalog import load_catalog
 from model.engine.outcomes import OUTCOMES
-from model.errors import RunError
+from model.errors import InputError, InputIssue, RunError
 from model.execution import runner, store
-from model.scenario import Scenario, compile_document
+from model.scenario import MAX_HORIZON, MAX_REPLICATES, Scenario, compile_document
+
+MAX_WORKERS = 256
+SEED_LIMIT = 2**64  # seeds are 64-bit; the scenario file may be stricter (then its limit applies)
+COMMAND_LINE = "command line"
+OPTION_OF = {"seed": "--seed", "horizon": "--steps", "replicates": "--replicates"}
 
 
 @dataclass
@@ -40,6 +54,217 @@ class RunOptions:
     analyse: bool = True
 
 
+class RunStopped(RunError):
+    """A run stopped before it was complete; ``exit_code`` follows the cause (130 Ctrl-C, 143 SIGTERM, else 1)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# ------------------------------------------------------------------ one validation for run settings
+def _int_issue(source: str, key: str, value: Any, lo: int, hi: int | None, what: str = "") -> InputIssue | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return InputIssue(source, None, None, key, f"expected a whole number, found {value!r}")
+    if value < lo or (hi is not None and value > hi):
+        rng = f"at least {lo}" if hi is None else f"between {lo} and {hi}"
+        return InputIssue(source, None, None, key, f"must be {rng}{what}, found {value}")
+    return None
+
+
+def option_issues(
+    source: str = COMMAND_LINE,
+    *,
+    workers: Any = None,
+    chunk_size: Any = None,
+    max_replicates: Any = None,
+    precision: Any = None,
+    trace: Any = None,
+    replicates: int | None = None,
+    names: dict[str, str] | None = None,
+) -> list[InputIssue]:
+    """Every problem with how-to-run settings, from the command line or a manifest (``None`` = not given)."""
+    key = {"workers": "--workers", "chunk_size": "--chunk-size", "max_replicates": "--max-replicates",
+           "precision": "--precision", "trace": "--trace", **(names or {})}  # fmt: skip
+    out = [
+        _int_issue(source, key["workers"], workers, 1, MAX_WORKERS) if workers is not None else None,
+        _int_issue(source, key["chunk_size"], chunk_size, 1, MAX_REPLICATES) if chunk_size is not None else None,
+        _int_issue(source, key["max_replicates"], max_replicates, 1, MAX_REPLICATES)
+        if max_replicates is not None
+        else None,
+    ]
+    if precision is not None and not (
+        isinstance(precision, int | float) and not isinstance(precision, bool) and 0 < precision < 0.5
+    ):
+        out.append(InputIssue(source, None, None, key["precision"], f"must lie in (0, 0.5), found {precision!r}"))
+    if trace is not None and not isinstance(trace, list | tuple):
+        out.append(InputIssue(source, None, None, key["trace"], f"expected a list of replicates, found {trace!r}"))
+        trace = ()
+    for k in trace or ():
+        hi = None if replicates is None else replicates - 1
+        what = " (a replicate of this run)" if replicates is not None else ""
+        out.append(_int_issue(source, key["trace"], k, 0, hi, what))
+    return [i for i in out if i is not None]
+
+
+def check_options(opts: RunOptions, replicates: int | None, source: str = COMMAND_LINE) -> None:
+    """Raise InputError when a how-to-run setting is out of range (0 means automatic for workers and chunk size)."""
+    issues = option_issues(
+        source,
+        workers=opts.workers or None,
+        chunk_size=opts.chunk_size or None,
+        max_replicates=opts.max_replicates if opts.precision is not None else None,
+        precision=opts.precision,
+        trace=opts.trace,
+        replicates=replicates,
+    )
+    if opts.executor not in ("local", "dask", "dask-local"):
+        issues.append(InputIssue(source, None, None, "--executor", f"unknown executor {opts.executor!r}"))
+    if issues:
+        raise InputError(issues)
+
+
+def _step_of(event: Any, start: Any, step_days: Any) -> int | None:
+    """The step of a scheduled event (None when it is conditional or malformed: compiling reports that)."""
+    if not isinstance(event, dict) or "at" not in event:
+        return None
+    at = event["at"]
+    if isinstance(at, int) and not isinstance(at, bool):
+        return at
+    try:
+        d = dt.date.fromisoformat(str(at))
+        s = dt.date.fromisoformat(str(start))
+        return max(1, math.ceil((d - s).days / float(step_days)))
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return None
+
+
+def apply_overrides(
+    sc: Scenario,
+    replicates: int | None = None,
+    seed: int | None = None,
+    steps: int | None = None,
+    source: str = COMMAND_LINE,
+) -> Scenario:
+    """The scenario with replicates, seed or steps replaced, validated exactly as the file's own values.
+
+    The resolved document with the new values is compiled again (the same validation a scenario
+    file and a manifest go through), so whatever runs can be resumed and re-run. A shorter
+    horizon drops the scheduled events after it, in the recorded document too.
+    """
+    if replicates is None and seed is None and steps is None:
+        return sc
+    issues = [
+        i
+        for i in (
+            _int_issue(source, OPTION_OF["replicates"], replicates, 1, MAX_REPLICATES)
+            if replicates is not None
+            else None,
+            _int_issue(source, OPTION_OF["horizon"], steps, 1, MAX_HORIZON, " (the scenario format's limit)")
+            if steps is not None
+            else None,
+        )
+        if i is not None
+    ]
+    if seed is not None and not (isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < SEED_LIMIT):
+        issues.append(InputIssue(source, None, None, OPTION_OF["seed"], f"must lie in [0, 2^64), found {seed}"))
+    if issues:
+        raise InputError(issues)
+    doc = copy.deepcopy(sc.resolved)
+    levers = doc.pop("levers_chosen", {})
+    if replicates is not None:
+        doc["replicates"] = replicates
+    if seed is not None:
+        doc["seed"] = seed
+    if steps is not None:
+        doc["horizon"] = steps
+        for key in ("events", "changes"):  # what falls after the new horizon leaves the run
+            if isinstance(doc.get(key), list) and isinstance(steps, int):
+                doc[key] = [
+                    e
+                    for e in doc[key]
+                    if (k := _step_of(e, doc.get("start_date"), doc.get("step_days", 7))) is None or k <= steps
+                ]
+    try:
+        new = compile_document(doc, {}, source)
+    except InputError as exc:
+        raise InputError(
+            [
+                InputIssue(source, None, None, OPTION_OF[i.key], i.message) if i.key in OPTION_OF else i
+                for i in exc.issues
+            ]
+        ) from None
+    new.resolved["levers_chosen"] = levers
+    new.chain, new.source = list(sc.chain), sc.source
+    return new
+
+
+# ------------------------------------------------------------------ the recording machine
+def _simd() -> tuple[dict[str, bool], list[str], list[str]]:
+    try:
+        from numpy._core import _multiarray_umath as mu  # numpy >= 2
+    except ImportError:  # pragma: no cover - numpy 1.26
+        from numpy.core import _multiarray_umath as mu  # type: ignore[no-redef]
+    return (
+        dict(getattr(mu, "__cpu_features__", {})),
+        list(getattr(mu, "__cpu_baseline__", [])),
+        list(getattr(mu, "__cpu_dispatch__", [])),
+    )
+
+
+def machine() -> dict[str, Any]:
+    """What can change float results between machines: numpy, Python, platform, the SIMD code numpy uses."""
+    import platform
+
+    feats, baseline, dispatch = _simd()
+    return {
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "system": platform.system(),
+        "machine": platform.machine(),
+        "platform": platform.platform(),
+        "simd_baseline": baseline,
+        "simd_dispatch": [d for d in dispatch if feats.get(d)],  # numpy's optimised kernels in use
+        "cpu_features": sorted(k for k, v in feats.items() if v),
+    }
+
+
+def machine_differences(recorded: Any, here: dict[str, Any] | None = None) -> list[str]:
+    """How this machine differs from the recorded one, in the ways that can change float results."""
+    here = here or machine()
+    if not isinstance(recorded, dict):
+        return ["the manifest does not record the machine"]
+    out = []
+    for key, label in (("numpy", "numpy"), ("python", "Python"), ("system", "system"), ("machine", "architecture")):
+        if recorded.get(key) != here[key]:
+            out.append(f"{label} {recorded.get(key)} there, {here[key]} here")
+    for key, label, pick in (
+        ("simd_dispatch", "numpy SIMD kernels", lambda f: True),
+        ("cpu_features", "AVX-512 features", lambda f: f.startswith("AVX512")),
+    ):
+        there = {f for f in recorded.get(key) or [] if isinstance(f, str) and pick(f)}
+        mine = {f for f in here[key] if pick(f)}
+        if there != mine:
+            parts = []
+            if there - mine:
+                parts.append("missing here: " + " ".join(sorted(there - mine)))
+            if mine - there:
+                parts.append("extra here: " + " ".join(sorted(mine - there)))
+            out.append(f"{label} differ ({'; '.join(parts)})")
+    return out
+
+
+def warn_if_other_machine(meta: dict[str, Any], what: str) -> None:
+    diffs = machine_differences(meta.get("machine"))
+    if diffs:
+        sys.stderr.write(
+            f"warning: {what} on a different machine than the run was made on ({'; '.join(diffs)});"
+            " floating-point results may differ in the last digits\n"
+        )
+
+
+# ------------------------------------------------------------------ manifest
 def catalog_hash() -> str:
     blob = json.dumps(load_catalog(), sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
@@ -104,13 +329,13 @@ def dictionary(sc: Scenario) -> dict[str, Any]:
 
 def build_manifest(sc: Scenario, opts: RunOptions, chunk_size: int, workers: int, command: list[str]) -> dict[str, Any]:
     return {
-        "format": 1,
+        "format": files.FORMAT,
         "status": "running",
         "entente_version": model.__version__,
         "git_commit": store.git_commit(),
         "catalog_hash": catalog_hash(),
         "command": command,
-        "started": store.utc_now(),
+        "started": files.utc_now(),
         "finished": None,
         "scenario": {
             "name": sc.name,
@@ -132,6 +357,7 @@ def build_manifest(sc: Scenario, opts: RunOptions, chunk_size: int, workers: int
         "chunk_size": chunk_size,
         "workers": workers,
         "executor": opts.executor,
+        "machine": machine(),
         "uncertainties": [{"path": u.path, "dist": u.dist, "params": u.params} for u in sc.config.uncertainties],
         "disputed": sc.config.spec["world"].get("disputed", {}),
         "fixed_paths": sc.config.spec.get("_fixed", []),
@@ -143,176 +369,201 @@ def build_manifest(sc: Scenario, opts: RunOptions, chunk_size: int, workers: int
     }
 
 
-def scenario_from_manifest(meta: dict[str, Any]) -> Scenario:
-    """Rebuild the exact configuration a run used from its manifest."""
-    doc = json.loads(json.dumps(meta["scenario"]["resolved"]))
-    sc = compile_document(doc, {}, f"{meta['scenario']['source']} (from manifest)")
-    sc.chain = meta["scenario"].get("chain", [])
-    return sc.with_run_options(replicates=meta["replicates"], seed=meta["seed"], steps=meta["steps"])
+def scenario_digest(meta: dict[str, Any]) -> str:
+    """The digest of the scenario as the manifest records it (resolved document and levers)."""
+    sc = meta["scenario"]
+    doc = {**sc["resolved"], "levers_chosen": sc.get("levers_chosen", {})}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def run_scenario(sc: Scenario, out: Path, opts: RunOptions, command: list[str] | None = None) -> Path:
-    """Simulate a scenario into a new run folder; return the completed folder."""
+def scenario_from_manifest(meta: dict[str, Any], where: str = "manifest.json") -> Scenario:
+    """Rebuild the exact configuration a run used from its manifest, validated like a scenario file.
+
+    Refuses (InputError) a manifest whose scenario does not match its recorded digest or whose
+    run settings do not validate.
+    """
+    try:
+        scen = meta["scenario"]
+        doc = copy.deepcopy(scen["resolved"])
+        recorded = scen["digest"]
+        if not isinstance(doc, dict):
+            raise TypeError
+        actual = scenario_digest(meta)
+    except (KeyError, TypeError, ValueError):
+        raise InputError.one(where, "the manifest records no valid resolved scenario") from None
+    if actual != recorded:
+        raise InputError.one(
+            where,
+            f"the scenario in the manifest was edited: its digest is {actual}, the run recorded {recorded}",
+        )
+    sc = compile_document(doc, {}, f"{where} (scenario.resolved)")
+    sc.resolved["levers_chosen"] = copy.deepcopy(scen.get("levers_chosen", {}))
+    sc.chain = list(scen.get("chain", []) or [])
+    sc.source = str(scen.get("source", where))
+    if (meta.get("seed"), meta.get("steps")) != (sc.seed, sc.horizon):
+        raise InputError.one(where, "the manifest's seed or steps differ from its resolved scenario")
+    reps = meta.get("replicates")
+    if reps != sc.replicates:  # --precision adds replicates to a run: validated like a command-line value
+        sc = apply_overrides(sc, replicates=reps, source=where)
+    return sc
+
+
+def check_recorded_options(meta: dict[str, Any], where: str) -> None:
+    """The how-to-run values a manifest records pass the same checks as the command line's."""
+    names = {"workers": "workers", "chunk_size": "chunk_size", "max_replicates": "precision_requested.ceiling",
+             "precision": "precision_requested.target", "trace": "trace_requested"}  # fmt: skip
+    prec = meta.get("precision_requested") or {}
+    issues = option_issues(
+        where,
+        workers=meta.get("workers"),
+        chunk_size=meta.get("chunk_size"),
+        max_replicates=prec.get("ceiling") if isinstance(prec, dict) and prec else None,
+        precision=prec.get("target") if isinstance(prec, dict) and prec else None,
+        trace=meta.get("trace_requested") or (),
+        replicates=meta.get("replicates") if isinstance(meta.get("replicates"), int) else None,
+        names=names,
+    )
+    if not isinstance(prec, dict):
+        issues.append(InputIssue(where, None, None, "precision_requested", "expected a mapping"))
+    if issues:
+        raise InputError(issues)
+
+
+# ------------------------------------------------------------------ the run folder while it is written
+def start(sc: Scenario, parent: Path, opts: RunOptions, command: list[str]) -> tuple[Path, dict[str, Any], IO[bytes]]:
+    """Create and lock a new partial run folder directly under ``parent``; write its manifest."""
     workers = opts.workers or runner.default_workers()
     chunk = opts.chunk_size or runner.default_chunk_size(sc.replicates, workers)
-    out = Path(out)
+    parent = Path(parent)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        runner.check_disk(out, sc.replicates, sc.horizon, len(sc.config.spec["world"]["variables"]))
-        partial, _final = store.new_run_folder(out, sc.name, sc.digest)
-    except OSError as exc:
-        raise RunError(f"cannot create a run folder under {out}: {exc}") from None
-    meta = build_manifest(sc, opts, chunk, workers, command or sys.argv)
-    store.write_json(partial / "manifest.json", meta)
-    return _complete(partial, sc, meta, opts)
-
-
-def resume(folder: Path, opts: RunOptions) -> Path:
-    """Finish an interrupted run; the result equals a run that was never interrupted."""
-    folder = Path(folder)
-    if not (folder / "manifest.json").exists():
-        raise RunError(f"{folder} is not a run folder (no manifest.json)")
-    if not store.is_partial(folder):
-        raise RunError(f"{folder} is already complete; nothing to resume")
-    meta = store.read_manifest(folder)
-    sc = scenario_from_manifest(meta)
-    opts.trace = tuple(meta.get("trace_requested", opts.trace))
-    if meta.get("precision_requested"):
-        opts.precision = meta["precision_requested"]["target"]
-        opts.max_replicates = meta["precision_requested"]["ceiling"]
-    return _complete(folder, sc, meta, opts)
-
-
-def rerun(folder: Path, out: Path | None, opts: RunOptions, command: list[str] | None = None) -> Path:
-    """Run again exactly what a manifest records, into a new folder."""
-    meta = store.read_manifest(Path(folder))
-    if meta.get("catalog_hash") != catalog_hash():
-        sys.stderr.write("warning: the catalog has changed since this run; results may differ\n")
-    sc = scenario_from_manifest(meta)
-    opts.chunk_size = opts.chunk_size or meta.get("chunk_size", 0)
-    opts.trace = tuple(meta.get("trace_requested", ()))
-    if meta.get("precision_requested"):
-        opts.precision = meta["precision_requested"]["target"]
-        opts.max_replicates = meta["precision_requested"]["ceiling"]
-    target = Path(out) if out else Path(folder).resolve().parent.parent
-    return run_scenario(sc, target, opts, command)
-
-
-def _complete(partial: Path, sc: Scenario, meta: dict[str, Any], opts: RunOptions) -> Path:
-    workers = meta["workers"] if opts.workers == 0 else opts.workers
-    chunk = meta["chunk_size"]
-    meta["trace_requested"] = list(opts.trace)
-    if opts.precision is not None:
-        meta["precision_requested"] = {"target": opts.precision, "ceiling": opts.max_replicates}
-    store.write_json(partial / "manifest.json", meta)
-    t0 = time.perf_counter()
-    total = sc.replicates
-    progress = runner.Progress(total, quiet=opts.quiet)
-    progress.add(sum(b - a for a, b in store.finished_chunks(partial) if b <= total))
-    try:
-        runner.execute(
-            sc.config, runner.plan_chunks(0, total, chunk), partial, workers, opts.executor, opts.scheduler, progress
-        )
+        parent.mkdir(parents=True, exist_ok=True)
+        runner.check_disk(parent, sc.replicates, sc.horizon, len(sc.config.spec["world"]["variables"]))
+        partial, _final = store.new_run_folder(parent, sc.digest)
+        handle = store.lock(partial)
+        meta = build_manifest(sc, opts, chunk, workers, command)
+        meta["trace_requested"] = list(opts.trace)
         if opts.precision is not None:
-            total = _until_precise(sc, partial, meta, opts, chunk, workers, total, progress)
-    except KeyboardInterrupt:
-        done = len(store.finished_chunks(partial))
-        raise RunError(
-            f"interrupted: {done} chunk(s) are complete and kept in {partial}\n"
-            f"resume with: entente run --resume {partial}"
+            meta["precision_requested"] = {"target": opts.precision, "ceiling": opts.max_replicates}
+        files.write_json(partial / files.MANIFEST, meta)
+    except OSError as exc:
+        raise RunError(f"cannot create a run folder under {parent}: {exc}") from None
+    return partial, meta, handle
+
+
+def open_partial(folder: Path) -> tuple[dict[str, Any], IO[bytes]]:
+    """Lock an interrupted run folder for resuming; return its manifest (validated) and the lock."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError.one(str(folder), "not a run folder (no such directory)")
+    if not files.is_partial(folder):
+        if (folder / files.MANIFEST).exists():
+            raise InputError.one(str(folder), "already complete; nothing to resume")
+        raise InputError.one(str(folder), "not a run folder (no manifest.json)")
+    files.read_manifest(folder)  # a clear error before taking the lock
+    handle = store.lock(folder)
+    try:
+        if not folder.is_dir():
+            raise InputError.one(str(folder), "the run folder no longer exists (finished by another process?)")
+        meta = files.read_manifest(folder)
+        check_recorded_options(meta, str(folder / files.MANIFEST))
+    except BaseException:
+        handle.close()
+        raise
+    return meta, handle
+
+
+@dataclass
+class Plan:
+    """The chunks a run is made of (grows when --precision adds replicates)."""
+
+    total: int
+    chunk: int
+    done: set[tuple[int, int]] = field(default_factory=set)
+
+    def chunks(self) -> list[tuple[int, int]]:
+        return runner.plan_chunks(0, self.total, self.chunk)
+
+
+def drop_incomplete(partial: Path) -> None:
+    """Remove the files of chunks that did not finish (and temporaries), so every part on disk is complete."""
+    files.remove_temporaries(partial)
+    done = {files.chunk_name(a, b) for a, b in files.finished_chunks(partial)}
+    for table in files.TABLES:
+        for f in (partial / table).glob("part-*.parquet"):
+            if f.name not in done:
+                f.unlink(missing_ok=True)
+
+
+def state(partial: Path, plan: Plan) -> str:
+    """'3 of 20 chunks (15,000 of 100,000 replicates) are complete and kept in <folder>'.
+
+    Called once every worker has stopped: the files of unfinished chunks are removed first.
+    """
+    with suppress(OSError):
+        drop_incomplete(partial)
+    planned = plan.chunks()
+    done = files.finished_chunks(partial)
+    n = sum(1 for c in planned if c in done)
+    reps = sum(b - a for a, b in planned if (a, b) in done)
+    return f"{n} of {len(planned)} chunks ({reps:,} of {plan.total:,} replicates) are complete and kept in {partial}"
+
+
+@contextmanager
+def stopping_cleanly(partial: Path, plan: Plan) -> Iterator[None]:
+    """Turn Ctrl-C, SIGTERM, a full disk, a dead worker or a model failure into a message and the resume command.
+
+    Every worker has stopped when the message is written, so the count of complete chunks is final.
+    """
+    main = runner._main_thread()
+    old = signal.signal(signal.SIGTERM, runner._sigterm) if main else None
+    resume = f"resume with: entente run --resume {partial}"
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        term = isinstance(exc, runner.Terminated)
+        raise RunStopped(
+            f"interrupted ({'SIGTERM' if term else 'Ctrl-C'}): {state(partial, plan)}\n{resume}",
+            143 if term else 130,
         ) from None
     except runner.ChunkFailure as exc:
-        raise RunError(
+        raise RunStopped(
             f"replicates {exc.start}-{exc.stop - 1} failed inside the model: {exc.message}\n"
-            f"first failing replicate: {exc.replicate} (seed {exc.seed}); the other chunks are kept in {partial}\n"
-            f"reproduce it alone with: entente explain {partial} --replicate {exc.replicate}"
+            f"first failing replicate: {exc.replicate} (seed {exc.seed}); {state(partial, plan)}\n"
+            f"the failure is deterministic: fix the scenario or the model, then {resume}"
         ) from None
+    except runner.WorkerLost as exc:
+        raise RunStopped(f"{exc}; {state(partial, plan)}\n{resume}") from None
     except OSError as exc:
-        raise RunError(f"writing the run failed ({exc}); completed chunks are kept in {partial}") from None
-    meta["replicates"] = total
-    meta["seconds_simulating"] = round(time.perf_counter() - t0, 3)
-    _traces(partial, sc, meta, opts)
-    meta["status"] = "complete"
-    meta["finished"] = store.utc_now()
-    store.write_json(partial / "manifest.json", meta)
-    if opts.analyse:
-        from model.analysis.report import analyse_run
-
-        analyse_run(partial)
-    return store.finalize(partial)
+        raise RunStopped(f"writing the run failed: {exc}; {state(partial, plan)}\n{resume}") from None
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
 
 
-def _until_precise(
-    sc: Scenario,
-    folder: Path,
-    meta: dict[str, Any],
-    opts: RunOptions,
-    chunk: int,
-    workers: int,
-    total: int,
-    progress: runner.Progress,
-) -> int:
-    kinds = {k: v["kind"] for k, v in {**OUTCOMES, **sc.config.outcome_defs}.items()}
-    while True:
-        n, widths = runner.binary_halfwidths(folder, sc.outcomes, kinds)
-        worst = max(widths.values(), default=0.0)
-        met = worst < opts.precision
-        if met or total >= opts.max_replicates:
-            meta["precision"] = {
-                "target": opts.precision,
-                "ceiling": opts.max_replicates,
-                "replicates": n,
-                "achieved": worst,
-                "met": met,
-                "widths": widths,
-            }
-            return total
-        new_total = min(opts.max_replicates, total * 2)
-        progress.total = new_total
-        runner.execute(
-            sc.config,
-            runner.plan_chunks(total, new_total, chunk),
-            folder,
-            workers,
-            opts.executor,
-            opts.scheduler,
-            progress,
-        )
-        total = new_total
+def simulate_chunks(
+    sc: Scenario, partial: Path, plan: Plan, opts: RunOptions, workers: int, progress: runner.Progress, start: int = 0
+) -> None:
+    """Simulate the plan's chunks from ``start`` that are not on disk yet."""
+    runner.execute(
+        sc.config,
+        runner.plan_chunks(start, plan.total, plan.chunk),
+        partial,
+        workers,
+        opts.executor,
+        opts.scheduler,
+        progress,
+    )
 
 
-def pick_replicates(outcomes: dict[str, np.ndarray], by: str = "peak_escalation") -> dict[str, int]:
-    """The median replicate and the most extreme one by an outcome (lowest index on ties)."""
-    v = np.asarray(outcomes[by], dtype=float)
-    reps = outcomes["replicate"]
-    finite = np.where(np.isfinite(v), v, -np.inf)
-    med = float(np.nanmedian(v))
-    i_med = int(np.argmin(np.where(np.isfinite(v), np.abs(v - med), np.inf)))
-    return {
-        "median": int(reps[i_med]),
-        "most extreme": int(reps[int(np.argmax(finite))]),
-        "least extreme": int(reps[int(np.argmin(np.where(np.isfinite(v), v, np.inf)))]),
-    }
+def tidy(partial: Path, plan: Plan) -> None:
+    """Remove what is not part of the finished run: temporary files and chunk files outside the plan."""
+    files.remove_temporaries(partial)
+    keep = {files.chunk_name(a, b) for a, b in plan.chunks()}
+    for table in files.TABLES:
+        for f in (partial / table).glob("part-*.parquet"):
+            if f.name not in keep:
+                f.unlink()
 
 
-def _traces(folder: Path, sc: Scenario, meta: dict[str, Any], opts: RunOptions) -> None:
-    from model.analysis.data import read_outcomes
-    from model.explain.records import decision_records
-
-    table = read_outcomes(folder)
-    picks = pick_replicates(table)
-    traced: dict[str, Any] = {"median": picks["median"], "most extreme": picks["most extreme"]}
-    n = len(table["replicate"])
-    named = [int(k) for k in opts.trace if 0 <= int(k) < n]
-    if named:
-        traced["named"] = named
-    lines = []
-    seen = set()
-    for rep in [traced["median"], traced["most extreme"], *named]:
-        if rep in seen:
-            continue
-        seen.add(rep)
-        records, _ = decision_records(sc.config, rep)
-        lines += [json.dumps(r, separators=(",", ":")) for r in records]
-    store.write_text(folder / "decisions.jsonl", "\n".join(lines) + "\n")
-    meta["traced"] = traced
+def now() -> float:
+    return time.perf_counter()

@@ -13,15 +13,17 @@ import math
 import os
 import signal
 import sys
+import threading
 import time
-from collections.abc import Iterable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from model import files
 from model.engine import Config
 from model.execution import store
 
@@ -33,8 +35,19 @@ class ChunkFailure(Exception):
     """A chunk failed inside the model; names the first failing replicate and its seed."""
 
     def __init__(self, start: int, stop: int, replicate: int | None, seed: int | None, message: str) -> None:
-        super().__init__(message)
+        super().__init__(start, stop, replicate, seed, message)
         self.start, self.stop, self.replicate, self.seed, self.message = start, stop, replicate, seed, message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C so the run stops the same way."""
+
+
+class WorkerLost(RuntimeError):
+    """A worker process died without reporting (killed, or out of memory)."""
 
 
 @dataclass
@@ -149,15 +162,54 @@ def run_chunk(config: Config, start: int, stop: int, folder: str) -> dict[str, A
         raise ChunkFailure(start, stop, bad, seed, f"{type(exc).__name__}: {exc}") from None
     ts, dec, out = chunk_tables(result)
     base = Path(folder)
-    name = store.chunk_name(start, stop)
-    store.write_table(base / "timeseries" / name, ts)
-    store.write_table(base / "decisions" / name, dec)
-    store.write_table(base / "outcomes" / name, out)  # written last: its presence marks the chunk done
+    name = files.chunk_name(start, stop)
+    for table, columns in zip(files.TABLES, (ts, dec, out), strict=True):  # outcomes last: marks the chunk done
+        _check_parent()
+        files.write_table(base / table / name, columns)
     return {"start": start, "stop": stop, "seconds": time.perf_counter() - t0}
 
 
+# ------------------------------------------------------------------ workers die with their parent
+_PARENT: int | None = None  # set in worker processes only
+PR_SET_PDEATHSIG = 1
+
+
+def worker_init(parent: int) -> None:
+    """Initializer of every local worker: die with the parent, leave Ctrl-C and SIGTERM to it.
+
+    On Linux the kernel kills the worker when its parent dies (``prctl(PR_SET_PDEATHSIG)``); on
+    every platform a watchdog thread and a check before each write stop a worker whose parent
+    has gone, so a ``kill -9`` of ``entente`` never leaves workers writing into the folder.
+    """
+    global _PARENT
+    _PARENT = parent
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent handles it
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler was inherited by fork
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    _check_parent()
+    threading.Thread(target=_watch_parent, name="entente-parent-watch", daemon=True).start()
+
+
+def _check_parent() -> None:
+    if _PARENT is not None and os.getppid() != _PARENT:
+        os._exit(1)
+
+
+def _watch_parent() -> None:
+    while True:
+        time.sleep(0.5)
+        _check_parent()
+
+
 def _sigterm(_signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt
+    raise Terminated
 
 
 def execute(
@@ -170,7 +222,7 @@ def execute(
     progress: Progress | None = None,
 ) -> list[dict[str, Any]]:
     """Run the chunks that are not on disk yet; return their summaries."""
-    todo = [c for c in chunks if c not in store.finished_chunks(folder)]
+    todo = [c for c in chunks if c not in files.finished_chunks(folder)]
     summaries: list[dict[str, Any]] = []
     old = signal.signal(signal.SIGTERM, _sigterm) if _main_thread() else None
     try:
@@ -190,37 +242,124 @@ def execute(
 
 
 def _main_thread() -> bool:
-    import threading
-
     return threading.current_thread() is threading.main_thread()
 
 
 def _execute_pool(
     config: Config, todo: list[tuple[int, int]], folder: Path, workers: int, progress: Progress | None
 ) -> list[dict[str, Any]]:
+    """Run chunks on local worker processes.
+
+    When this returns or raises, no worker of this call is alive, so the chunks on disk are final.
+    """
+    out: list[dict[str, Any]] = []
+    tasks = [(a, b, str(folder)) for a, b in todo]
+    with closing(pool_map(run_chunk, config, tasks, workers)) as results:
+        for _, res in results:
+            out.append(res)
+            if progress:
+                progress.add(res["stop"] - res["start"])
+    return out
+
+
+def _worker_main(conn: Any, parent: int, fn: Any, shared: Any) -> None:
+    worker_init(parent)
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        i, task = msg
+        try:
+            res = fn(shared, *task) if shared is not None else fn(*task)
+            conn.send((i, True, res))
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
+            try:
+                conn.send((i, False, exc))
+            except Exception:  # noqa: BLE001 - an exception that cannot be pickled
+                conn.send((i, False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+def pool_map(fn: Any, shared: Any, tasks: list[tuple], workers: int) -> Iterator[tuple[int, Any]]:
+    """``fn(shared, *task)`` for every task on worker processes; yields (task index, result) as they finish.
+
+    A plain pool of forked processes, one pipe each and no helper threads: on any exception
+    (a task's, Ctrl-C, SIGTERM) every worker is terminated and waited for before it propagates.
+    ``shared`` is inherited by fork (not pickled per task). A worker that dies without a
+    result raises WorkerLost.
+    """
     import multiprocessing as mp
+    from multiprocessing.connection import wait as wait_any
 
     ctx = mp.get_context("fork") if sys.platform.startswith("linux") else mp.get_context("spawn")
-    out: list[dict[str, Any]] = []
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx)
+    procs: list[Any] = []
+    conns: list[Any] = []
+    busy: dict[Any, int] = {}
+    queue = list(enumerate(tasks))[::-1]
     try:
-        pending = {pool.submit(run_chunk, config, a, b, str(folder)): (a, b) for a, b in todo}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                a, b = pending.pop(fut)
-                out.append(fut.result())
-                if progress:
-                    progress.add(b - a)
-    except BaseException:
-        for fut in list(locals().get("pending", {})):
-            fut.cancel()
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in getattr(pool, "_processes", {}).values():
-            proc.terminate()
-        raise
-    pool.shutdown()
-    return out
+        for _ in range(max(1, min(workers, len(tasks)))):
+            here, there = ctx.Pipe()
+            proc = ctx.Process(target=_worker_main, args=(there, os.getpid(), fn, shared), daemon=True)
+            proc.start()
+            there.close()
+            procs.append(proc)
+            conns.append(here)
+        sentinels = {p.sentinel: c for p, c in zip(procs, conns, strict=True)}
+
+        def feed(conn: Any) -> None:
+            if queue:
+                i, task = queue.pop()
+                conn.send((i, task))
+                busy[conn] = i
+            else:
+                conn.send(None)
+
+        for conn in conns:
+            feed(conn)
+        while busy:
+            for ready in wait_any([*busy, *(s for s, c in sentinels.items() if c in busy)]):
+                conn = sentinels.get(ready, ready)
+                if conn not in busy:
+                    continue
+                if ready is not conn and not conn.poll():
+                    raise WorkerLost(
+                        f"a worker process died while working on task {busy[conn]} (killed, or out of memory?)"
+                    )
+                try:
+                    i, ok, res = conn.recv()
+                except (EOFError, OSError):
+                    raise WorkerLost(
+                        f"a worker process died while working on task {busy[conn]} (killed, or out of memory?)"
+                    ) from None
+                del busy[conn]
+                if not ok:
+                    raise res
+                feed(conn)
+                yield i, res
+    finally:
+        stop_processes(procs)
+        for conn in conns:
+            conn.close()
+
+
+def stop_processes(procs: list[Any]) -> None:
+    """Terminate worker processes and wait until they are gone (a second Ctrl-C waits too)."""
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+    try:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        deadline = time.monotonic() + 10
+        for proc in procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.kill()
+                proc.join(5)
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
 
 
 def _execute_dask(
@@ -265,18 +404,3 @@ def check_disk(folder: Path, replicates: int, steps: int, variables: int) -> Non
         raise OSError(
             f"not enough disk space in {folder}: the run needs about {need / 1e6:.0f} MB, {free / 1e6:.0f} MB free"
         )
-
-
-def binary_halfwidths(folder: Path, outcomes: list[str], kinds: dict[str, str]) -> tuple[int, dict[str, float]]:
-    """Current replicate count and Wilson half-width of every reported probability."""
-    from model.analysis.data import read_outcomes
-    from model.analysis.stats import wilson
-
-    table = read_outcomes(folder)
-    n = len(table["replicate"])
-    out = {}
-    for name in outcomes:
-        if kinds.get(name) == "binary":
-            _, low, high = wilson(float(np.sum(table[name])), n)
-            out[name] = (high - low) / 2
-    return n, out

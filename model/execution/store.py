@@ -1,9 +1,9 @@
-"""Run folders: the on-disk format that joins running and analysis.
+"""Run folders while they are written: create, lock, finish.
 
 Layout (runs/README.md documents every file and column)::
 
     runs/<scenario>/<UTC timestamp>-<hash>/
-        manifest.json        what was run, how to reproduce it, the data dictionary
+        manifest.json        what was run, how to reproduce it, the data dictionary, file digests
         outcomes.csv         one row per replicate: seed, sampled values, outcomes
         timeseries/part-*.parquet   every recorded variable, every step, every replicate
         decisions/part-*.parquet    each actor's chosen option and binding constraints per step
@@ -14,31 +14,21 @@ Layout (runs/README.md documents every file and column)::
 A run is written into ``.<name>.partial`` beside its destination and renamed into place only
 when complete, so a folder without that prefix is always complete. Chunks are written
 atomically (temporary file, then rename), so an interrupted run keeps every finished chunk.
+One process at a time works on a partial folder: it holds an exclusive lock on its ``.lock``.
+Shared file helpers (atomic writes, names, readers, digests) are in ``model.files``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 import secrets
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import IO
 
-import numpy as np
-
-PARTIAL_PREFIX = "."
-PARTIAL_SUFFIX = ".partial"
-
-
-def utc_stamp() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+from model.errors import InputError
+from model.files import LOCK, final_path, safe_component, utc_stamp
 
 
 def git_commit() -> str | None:
@@ -51,108 +41,51 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def safe_component(name: str) -> str:
-    """A folder-name component that cannot climb out of its parent."""
-    cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:80]
-    return cleaned.strip("._") or "unnamed"
-
-
-def new_run_folder(out: Path, scenario: str, digest: str) -> tuple[Path, Path]:
-    """Create the partial folder for a new run; return (partial, final) paths.
+def new_run_folder(parent: Path, digest: str) -> tuple[Path, Path]:
+    """Create the partial folder for a new run directly under ``parent``; return (partial, final).
 
     Never reuses a folder: the name carries a timestamp, the scenario hash and random
     bytes, and creation fails rather than overwrite.
     """
-    parent = out / safe_component(scenario)
     parent.mkdir(parents=True, exist_ok=True)
     if not os.access(parent, os.W_OK):
         raise PermissionError(f"cannot write to {parent}")
     for _ in range(5):
-        name = f"{utc_stamp()}-{digest[:7]}{secrets.token_hex(2)}"
+        name = f"{utc_stamp()}-{safe_component(digest)[:7]}{secrets.token_hex(2)}"
         final = parent / name
-        partial = parent / f"{PARTIAL_PREFIX}{name}{PARTIAL_SUFFIX}"
+        partial = parent / f".{name}.partial"
         if not final.exists() and not partial.exists():
             partial.mkdir()
             return partial, final
     raise FileExistsError(f"could not find a free run folder name under {parent}")
 
 
-def final_path(partial: Path) -> Path:
-    name = partial.name
-    if name.startswith(PARTIAL_PREFIX) and name.endswith(PARTIAL_SUFFIX):
-        name = name[len(PARTIAL_PREFIX) : -len(PARTIAL_SUFFIX)]
-    return partial.parent / name
+def lock(folder: Path) -> IO[bytes]:
+    """Take the folder's exclusive lock (held until the returned file is closed); exit 2 if taken."""
+    import fcntl
 
-
-def is_partial(folder: Path) -> bool:
-    return folder.name.startswith(PARTIAL_PREFIX) and folder.name.endswith(PARTIAL_SUFFIX)
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (temporary file in the same folder, then rename)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=_jsonable) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, set | frozenset):
-        return sorted(obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
-def read_manifest(folder: Path) -> dict[str, Any]:
-    return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-
-
-def chunk_name(start: int, stop: int) -> str:
-    return f"part-{start:09d}-{stop:09d}.parquet"
-
-
-def finished_chunks(folder: Path) -> set[tuple[int, int]]:
-    """Chunks whose three tables are all on disk."""
-    done = set()
-    ts = folder / "timeseries"
-    if not ts.exists():
-        return done
-    for f in ts.glob("part-*.parquet"):
-        _, a, b = f.stem.split("-")
-        if (folder / "decisions" / f.name).exists() and (folder / "outcomes" / f.name).exists():
-            done.add((int(a), int(b)))
-    return done
-
-
-def write_table(path: Path, columns: dict[str, np.ndarray]) -> None:
-    """Write a Parquet table atomically."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.table({k: pa.array(v) for k, v in columns.items()})
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
+    try:
+        fh = open(folder / LOCK, "ab")  # noqa: SIM115 - held open for the whole run
+    except FileNotFoundError:
+        raise InputError.one(
+            str(folder), "the run folder no longer exists (finished or moved by another process?)"
+        ) from None
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise InputError.one(
+            str(folder), "another entente process is working on this run folder; wait for it to finish"
+        ) from None
+    return fh
 
 
 def finalize(partial: Path) -> Path:
-    """Rename a complete partial folder into place (never over an existing folder)."""
+    """Rename a complete partial folder into place (never over an existing folder); drop its lock file."""
     final = final_path(partial)
     if final.exists():
         raise FileExistsError(f"{final} already exists; refusing to overwrite")
+    (partial / LOCK).unlink(missing_ok=True)
     os.replace(partial, final)
     return final
 

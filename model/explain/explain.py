@@ -13,47 +13,50 @@ from typing import Any
 
 import numpy as np
 
-from model.analysis import data
-from model.errors import RunError
+from model import files
+from model.errors import InputError, RunError, did_you_mean
 from model.execution import scenario_from_manifest
 from model.explain.narrative import narrate
 from model.explain.records import decision_records
 
 
-def replay(run: Path, replicate: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Decision records of one replicate, verified against the stored trajectory."""
-    meta = data.manifest(run)
-    sc = scenario_from_manifest(meta)
-    records, res = decision_records(sc.config, replicate)
-    stored = _stored_series(run, replicate, res.variables)
-    if stored is not None:
-        mine = res.series[:, 0, :].astype(np.float32)
-        if not np.array_equal(mine, stored):
-            raise RunError(
-                f"re-simulating replicate {replicate} did not reproduce the stored trajectory; was the catalog changed since the run?"
-            )
+def replay(
+    run: Path, replicate: int, meta: dict[str, Any] | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Decision records of one replicate, verified against the stored trajectory.
+
+    The run folder is verified first (complete, every file unaltered) unless the caller passes
+    the manifest it has just verified; a replicate the run did not store is refused.
+    """
+    meta = meta if meta is not None else files.verify_run(run)
+    n = meta["replicates"]
+    if isinstance(replicate, bool) or not isinstance(replicate, int | np.integer) or not 0 <= replicate < n:
+        raise InputError.one(
+            "command line", f"--replicate must lie in 0..{n - 1} (the run's replicates), found {replicate}"
+        )
+    sc = scenario_from_manifest(meta, str(run / files.MANIFEST))
+    records, res = decision_records(sc.config, int(replicate))
+    stored = files.read_replicate_series(run, int(replicate), res.variables)
+    if stored is None:
+        raise InputError.one(str(run), f"replicate {replicate} is not stored in this run")
+    mine = res.series[:, 0, :].astype(np.float32)
+    if not np.array_equal(mine, stored):
+        raise RunError(
+            f"re-simulating replicate {replicate} did not reproduce the stored trajectory; was the catalog changed since the run?"
+        )
     return records, meta
 
 
-def _stored_series(run: Path, replicate: int, variables: list[str]) -> np.ndarray | None:
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    for part in sorted((run / "timeseries").glob("part-*.parquet")):
-        _, a, b = part.stem.split("-")
-        if int(a) <= replicate < int(b):
-            t = pq.read_table(part)
-            t = t.filter(pc.equal(t.column("replicate"), replicate))
-            return np.stack([t.column(v).to_numpy() for v in variables], axis=1)
-    return None
-
-
-def explain(run: Path, replicate: int, actor: str | None = None, step: int | None = None) -> str:
+def explain(
+    run: Path,
+    replicate: int,
+    actor: str | None = None,
+    step: int | None = None,
+    meta: dict[str, Any] | None = None,
+) -> str:
     """Step-by-step decisions with alternatives, binding constraints, claim texts and sources."""
-    records, meta = replay(run, replicate)
+    records, meta = replay(run, replicate, meta)
     if actor is not None and actor not in meta["actors"]:
-        from model.errors import InputError, did_you_mean
-
         raise InputError.one("command line", f"unknown actor '{actor}'{did_you_mean(actor, list(meta['actors']))}")
     out = [
         f"Replicate {replicate} of {meta['scenario']['name']} (run {run.name}), re-simulated alone: trajectory matches the run.",
@@ -121,6 +124,6 @@ def explain(run: Path, replicate: int, actor: str | None = None, step: int | Non
     return "\n".join(out)
 
 
-def narrate_replicate(run: Path, replicate: int) -> str:
-    records, meta = replay(run, replicate)
+def narrate_replicate(run: Path, replicate: int, meta: dict[str, Any] | None = None) -> str:
+    records, meta = replay(run, replicate, meta)
     return narrate(records, meta, replicate)

@@ -1,0 +1,196 @@
+"""Workflows the commands run: simulate a scenario into a run folder, trace, analyse and seal it.
+
+This is the layer above execution, explain and analysis (only the command line imports it):
+execution simulates the chunks, explain re-simulates the traced replicates with their full
+decision records, analysis writes the tables, plots and summary, and the folder is sealed
+(every file's digest in the manifest) and renamed into place.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from model import execution, files
+from model.analysis.report import analyse_run
+from model.analysis.stats import wilson
+from model.engine.outcomes import OUTCOMES
+from model.execution import Plan, RunOptions, runner, store
+from model.explain.records import decision_records
+from model.scenario import Scenario
+
+
+def run_scenario(sc: Scenario, out: Path, opts: RunOptions, command: list[str] | None = None) -> Path:
+    """Simulate a scenario into a new folder ``<out>/<scenario>/``; return the completed folder."""
+    return _new_run(sc, Path(out) / files.safe_component(sc.name), opts, command)
+
+
+def _new_run(sc: Scenario, parent: Path, opts: RunOptions, command: list[str] | None) -> Path:
+    execution.check_options(opts, sc.replicates)
+    partial, meta, handle = execution.start(sc, parent, opts, command or ["entente", *sys.argv[1:]])
+    return _complete(partial, sc, meta, opts, handle)
+
+
+def resume(folder: Path, opts: RunOptions) -> Path:
+    """Finish an interrupted run; the result equals a run that was never interrupted."""
+    folder = Path(folder)
+    meta, handle = execution.open_partial(folder)
+    try:
+        sc = execution.scenario_from_manifest(meta, str(folder / files.MANIFEST))
+        execution.warn_if_other_machine(meta, "resuming")
+        opts.trace = tuple(meta.get("trace_requested", ()))
+        prec = meta.get("precision_requested")
+        if prec:
+            opts.precision, opts.max_replicates = prec["target"], prec["ceiling"]
+        execution.check_options(opts, sc.replicates)
+        meta.setdefault("resumed", []).append({"at": files.utc_now(), "machine": execution.machine()})
+    except BaseException:
+        handle.close()
+        raise
+    return _complete(folder, sc, meta, opts, handle)
+
+
+def read_for_rerun(folder: Path) -> dict[str, Any]:
+    """The manifest of a complete run to re-run: verified, or (older folders without digests) read as is."""
+    folder = Path(folder)
+    if files.is_partial(folder):
+        return files.verify_run(folder)  # refuses it with the resume command
+    meta = files.read_manifest(folder)
+    if "integrity" in meta or meta.get("status") != "complete":
+        return files.verify_run(folder)
+    return meta
+
+
+def rerun(folder: Path, out: Path | None, opts: RunOptions, command: list[str] | None = None) -> Path:
+    """Run again exactly what a manifest records, into a new folder beside the old one (or under ``out``)."""
+    folder = Path(folder)
+    meta = read_for_rerun(folder)
+    where = str(folder / files.MANIFEST)
+    sc = execution.scenario_from_manifest(meta, where)
+    execution.check_recorded_options(meta, where)
+    if meta.get("catalog_hash") != execution.catalog_hash():
+        sys.stderr.write("warning: the catalog has changed since this run; results may differ\n")
+    execution.warn_if_other_machine(meta, "re-running")
+    opts.chunk_size = opts.chunk_size or meta.get("chunk_size", 0)
+    opts.trace = tuple(meta.get("trace_requested", ()))
+    if meta.get("precision_requested"):
+        opts.precision = meta["precision_requested"]["target"]
+        opts.max_replicates = meta["precision_requested"]["ceiling"]
+    parent = Path(out) / files.safe_component(sc.name) if out else folder.resolve().parent
+    return _new_run(sc, parent, opts, command)
+
+
+def _complete(partial: Path, sc: Scenario, meta: dict[str, Any], opts: RunOptions, handle: IO[bytes]) -> Path:
+    try:
+        workers = opts.workers or meta["workers"]
+        plan = Plan(total=sc.replicates, chunk=meta["chunk_size"])
+        files.write_json(partial / files.MANIFEST, meta)
+        t0 = execution.now()
+        with execution.stopping_cleanly(partial, plan):
+            files.remove_temporaries(partial)
+            progress = runner.Progress(plan.total, quiet=opts.quiet)
+            progress.add(sum(b - a for a, b in files.finished_chunks(partial) if b <= plan.total))
+            execution.simulate_chunks(sc, partial, plan, opts, workers, progress)
+            if opts.precision is not None:
+                _until_precise(sc, partial, meta, opts, plan, workers, progress)
+            meta["replicates"] = plan.total
+            meta["seconds_simulating"] = round(execution.now() - t0, 3)
+            execution.tidy(partial, plan)
+            _traces(partial, sc, meta, opts)
+            files.write_json(partial / files.MANIFEST, meta)
+            if opts.analyse:
+                analyse_run(partial)
+            meta["status"] = "complete"
+            meta["finished"] = files.utc_now()
+            files.seal(partial, meta)
+            return store.finalize(partial)
+    finally:
+        handle.close()
+
+
+def binary_halfwidths(
+    folder: Path, total: int, outcomes: list[str], defs: dict[str, dict[str, Any]] | None = None
+) -> tuple[int, dict[str, float]]:
+    """Replicate count and Wilson half-width of every reported probability over replicates below ``total``."""
+    table = files.read_outcomes(folder, below=total)
+    n = len(table["replicate"])
+    out = {}
+    kinds = {**OUTCOMES, **(defs or {})}
+    for name in outcomes:
+        if kinds.get(name, {}).get("kind") == "binary":
+            _, low, high = wilson(float(np.sum(table[name])), n)
+            out[name] = (high - low) / 2
+    return n, out
+
+
+def _until_precise(
+    sc: Scenario,
+    folder: Path,
+    meta: dict[str, Any],
+    opts: RunOptions,
+    plan: Plan,
+    workers: int,
+    progress: runner.Progress,
+) -> None:
+    assert opts.precision is not None
+    while True:
+        n, widths = binary_halfwidths(folder, plan.total, sc.outcomes, sc.config.outcome_defs)
+        worst = max(widths.values(), default=0.0)
+        met = worst < opts.precision
+        if met or plan.total >= opts.max_replicates:
+            meta["precision"] = {
+                "target": opts.precision,
+                "ceiling": opts.max_replicates,
+                "replicates": n,
+                "achieved": worst,
+                "met": met,
+                "widths": widths,
+            }
+            return
+        start, plan.total = plan.total, min(opts.max_replicates, plan.total * 2)
+        progress.total = plan.total
+        execution.simulate_chunks(sc, folder, plan, opts, workers, progress, start=start)
+
+
+def pick_replicates(outcomes: dict[str, np.ndarray], by: str = "peak_escalation") -> dict[str, int]:
+    """The median replicate and the most extreme one by an outcome (lowest index on ties)."""
+    v = np.asarray(outcomes[by], dtype=float)
+    reps = outcomes["replicate"]
+    finite = np.where(np.isfinite(v), v, -np.inf)
+    med = float(np.nanmedian(v))
+    i_med = int(np.argmin(np.where(np.isfinite(v), np.abs(v - med), np.inf)))
+    return {
+        "median": int(reps[i_med]),
+        "most extreme": int(reps[int(np.argmax(finite))]),
+        "least extreme": int(reps[int(np.argmin(np.where(np.isfinite(v), v, np.inf)))]),
+    }
+
+
+def _traces(folder: Path, sc: Scenario, meta: dict[str, Any], opts: RunOptions) -> None:
+    table = files.read_outcomes(folder)
+    picks = pick_replicates(table)
+    traced: dict[str, Any] = {"median": picks["median"], "most extreme": picks["most extreme"]}
+    n = len(table["replicate"])
+    named = [int(k) for k in opts.trace if 0 <= int(k) < n]
+    if named:
+        traced["named"] = named
+    lines = []
+    seen = set()
+    for rep in [traced["median"], traced["most extreme"], *named]:
+        if rep in seen:
+            continue
+        seen.add(rep)
+        records, _ = decision_records(sc.config, rep)
+        lines += [json.dumps(r, separators=(",", ":")) for r in records]
+    files.write_text(folder / "decisions.jsonl", "\n".join(lines) + "\n")
+    meta["traced"] = traced
+
+
+def verified(folder: str | Path) -> Path:
+    """A complete, unaltered run folder given on the command line (InputError otherwise)."""
+    files.verify_run(folder)
+    return Path(folder)
