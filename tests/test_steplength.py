@@ -12,7 +12,7 @@ Tolerances, measured on 600 replicates (seed of the scenario) when this file was
 * continuous means: relative 0.10 (largest passing 5%: ``mean_support_tier``), peaks 0.20
   (a finer step sees peaks between weekly dates: ``peak_escalation`` 6.73 vs 7.68, 12%);
 * median paths at common weekly dates: escalation 0.75 index points (largest 0.50), Brent
-  2.5 USD (largest 1.19), cohesion 0.06 (largest 0.04).
+  2.5 USD (largest 1.19), cohesion 0.06 (largest 0.013).
 
 If every actor took one decision per step whatever the step (all rates 1 per day at
 ``step_days: 1``), ``calm_at_end`` falls from 0.95 to 0.24, ``mean_escalation`` rises 87%
