@@ -305,12 +305,6 @@ def test_the_activation_order_of_units_does_not_matter():
         np.testing.assert_allclose(a.series, b.series, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: the accumulators sum the units' effects in activation order, so a permuted order "
-    "changes float sums in the last bit (e.g. goldstein -35.9 vs -35.89999999999999, escalation 1 ulp); "
-    "accumulating in unit-index order (or with math.fsum) would make runs bitwise identical",
-)
 def test_the_activation_order_of_units_does_not_change_a_single_bit():
     cfg = config(steps=6, rates=None, seed=5)
     a = simulate(cfg, 64)
@@ -334,10 +328,7 @@ def _alone_equals_in_batch(cfg: Config, reps=(0, 5, 11)) -> None:
 
 
 # samplable paths the engine cannot use per replicate today (a broadcast error)
-BROKEN = {
-    "world.tremble_max_rung": "engine: agents.choose compares tab.rung (K,) with the (R,) sampled value "
-    "(`tab.rung <= tremble_max_rung` then [None, :]): ValueError, shapes (2,) (12,)",
-}
+BROKEN: dict[str, str] = {}
 SAMPLABLE = [p for p in samplable_paths(CATALOG) if p not in BROKEN]
 
 

@@ -55,19 +55,21 @@ MEANS = (
 )
 PEAKS = ("peak_escalation", "peak_brent")
 
-STRIKES = (
-    "engine: finer steps give more direct strikes. Decision opportunities are Bernoulli(rate * dt): "
-    "exactly one a week at dt = 7, Binomial(7, 1/7) a week at dt = 1, so answers come sooner and "
-    "strikes cluster (a scratch run with one opportunity every 7th day at dt = 1 brings baseline "
-    "iran_strikes from 0.15 to 0.06, vs 0.055 at dt = 7); measured "
+LATENCY = (
+    "engine: after a strike, the exchange runs faster at finer steps. Every unit decides once per "
+    "7-day cycle at any step length (periodic cycles with a random phase), but at a weekly step an "
+    "answer always comes a full step later, while at a daily step it comes at the answerer's next "
+    "cycle point (3.5 days on average), so grievances are fresher and strikes denser in time; measured "
 )
 KNOWN = {
-    ("baseline", "weeks_of_war"): STRIKES + "3.33 weeks at 7 days vs 4.33 at 1 day",
-    ("baseline", "iran_strikes"): STRIKES + "0.055 at 7 days vs 0.152 at 1 day",
-    ("israel_strikes_nuclear", "sustained_war"): STRIKES + "0.20 at 7 days vs 0.61 at 1 day",
-    ("israel_strikes_nuclear", "brent_above_90"): STRIKES + "0.027 at 7 days vs 0.168 at 1 day",
-    ("israel_strikes_nuclear", "weeks_of_war"): STRIKES + "6.8 weeks at 7 days vs 7.9 at 1 day",
-    ("israel_strikes_nuclear", "iran_strikes"): STRIKES + "2.37 at 7 days vs 3.49 at 1 day",
+    ("baseline", "weeks_of_war"): LATENCY + "2.45 weeks at 7 days vs 2.81 at 1 day",
+    ("baseline", "iran_strikes"): LATENCY + "0.113 at 7 days vs 0.148 at 1 day",
+    ("israel_strikes_nuclear", "us_war_on_iran"): LATENCY + "0.153 at 7 days vs 0.285 at 1 day",
+    ("israel_strikes_nuclear", "sustained_war"): LATENCY + "0.13 at 7 days vs 0.67 at 1 day",
+    ("israel_strikes_nuclear", "brent_above_90"): LATENCY + "0.022 at 7 days vs 0.150 at 1 day",
+    ("israel_strikes_nuclear", "weeks_of_war"): LATENCY + "5.99 weeks at 7 days vs 6.67 at 1 day",
+    ("israel_strikes_nuclear", "iran_strikes"): LATENCY + "1.87 at 7 days vs 3.54 at 1 day",
+    ("israel_strikes_nuclear", "escalation"): LATENCY + "median path 0.89 points apart in week 2",
 }
 
 
@@ -141,8 +143,7 @@ def test_means_do_not_depend_on_the_step(name, outcome):
         )
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
-@pytest.mark.parametrize("variable", list(PATH_TOL))
+@pytest.mark.parametrize(("name", "variable"), list(_cases(PATH_TOL)))
 def test_median_paths_agree_at_weekly_dates(name, variable):
     for dt, (_, p), (_, ref) in _pairs(name):
         gap = np.abs(p[variable] - ref[variable])

@@ -161,7 +161,12 @@ class ActorAgent(mesa.Agent):
         m, u, off = self.model, self.table.unit, self.model.tables.option_offset[self.table.unit]
         K = len(self.table.options)
         self.decision = self.choose(
-            m._noise[:, off : off + K], m._forced[:, u], m._tremble_u[:, u], m._pick_u[:, u], m._chance[:, u], m.detail
+            m._noise[:, off : off + K],
+            m._forced[:, u],
+            m._tremble_u[:, u],
+            m._pick_u[:, u],
+            m._opportunity[:, u],
+            m.detail,
         )
 
     def act(self) -> None:
@@ -174,7 +179,7 @@ class ActorAgent(mesa.Agent):
         forced: np.ndarray,
         tremble_u: np.ndarray,
         pick_u: np.ndarray,
-        chance: np.ndarray,
+        opportunity: np.ndarray,
         detail: bool = False,
     ) -> Decision:
         """Choose an option per replicate; record which constraints bound.
@@ -192,8 +197,7 @@ class ActorAgent(mesa.Agent):
         inv_t = 1.0 / _col(m.tables.params.world("temperature"))
         scores = U_free * inv_t + noise
         # no decision opportunity this step: the unit holds (option 0), unless an event forces it
-        p = np.asarray(tab.rate, dtype=float) * m.dt
-        idle = chance >= p
+        idle = ~opportunity
         scores[idle, 1:] = -np.inf
         free = np.argmax(scores, axis=1)
         cons = self._constraint_state()
@@ -235,7 +239,9 @@ class ActorAgent(mesa.Agent):
             chooseable = feasible & ~tab.event_only[None, :]
             t_rows = np.flatnonzero(trembled[need])
             if len(t_rows):
-                feas_t = chooseable[t_rows] & (tab.rung <= m.tables.params.world("tremble_max_rung"))[None, :]
+                cap = np.asarray(m.tables.params.world("tremble_max_rung"), dtype=float)
+                cap = cap[need][t_rows][:, None] if cap.ndim else cap
+                feas_t = chooseable[t_rows] & (tab.rung[None, :] <= cap)
                 feas_t[:, 0] |= ~feas_t.any(axis=1)
                 n_feas = feas_t.sum(axis=1)
                 nth = np.minimum((pick_u[need][t_rows] * n_feas).astype(np.int64), n_feas - 1)

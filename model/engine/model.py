@@ -265,7 +265,7 @@ class EntenteModel(mesa.Model):
         self._noise = rng.gumbel(self.keys, step, "choice", self.n_options)
         self._tremble_u = rng.uniforms(self.keys, step, "tremble", U)
         self._pick_u = rng.uniforms(self.keys, step, "tremble_pick", U)
-        self._chance = rng.uniforms(self.keys, step, "opportunity", U)
+        self._opportunity = self._opportunities(step)
         self.agents.do("decide")
         decisions = [u.decision for u in self.units]
         for k, e in enumerate(self._events):
@@ -279,7 +279,9 @@ class EntenteModel(mesa.Model):
         self._rel_by_target = np.ascontiguousarray(self._start[1].transpose(2, 0, 1))  # [t] -> (R, A) rel(., t)
         self._dynamics(step)
         self._begin_accumulators()
-        self.agents.do("act")
+        # effects are sums: add them in the catalog's unit order so that any activation order gives
+        # bitwise the same floats (decisions never depend on the order)
+        self.agents.sort(key=lambda agent: agent.table.unit).do("act")
         self._land()
         self._war()
         self._update_derived(step, decisions)
@@ -410,6 +412,27 @@ class EntenteModel(mesa.Model):
             acc["ceasefire"][act] |= tab.ceasefire[c]
         acc["rung"][act] = np.maximum(acc["rung"][act], tab.rung[c])
         acc["gold"][act] += tab.goldstein[c]
+
+    def _opportunities(self, step: int) -> np.ndarray:
+        """Which units get a decision in this step: (R, U) bool.
+
+        Each unit decides on a regular cycle of ``1 / rate`` days (a weekly cabinet, the Security
+        Council's rhythm) with a phase of its own, drawn once per replicate and unit. A step of
+        (d0, d1] contains a decision when a cycle point falls in it, so every unit decides exactly
+        once per cycle whatever the step length; a weekly step with weekly cycles decides every step.
+        """
+        t = self.tables
+        if not hasattr(self, "_phase"):
+            self._phase = rng.uniforms(self.keys, 0, "opportunity", len(t.actor_tables))
+        d0, d1 = (step - 1) * self.dt, step * self.dt
+        out = np.zeros((self.R, len(t.actor_tables)), dtype=bool)
+        for u, tab in enumerate(t.actor_tables):
+            rate = np.asarray(tab.rate, dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cycle = np.where(rate > 0, 1.0 / np.where(rate > 0, rate, 1.0), np.inf)
+                shift = self._phase[:, u] * cycle
+                out[:, u] = (rate > 0) & (np.floor((d1 - shift) / cycle) > np.floor((d0 - shift) / cycle))
+        return out
 
     def _rows(self, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Values for some replicates as a full (R, ...) array (zeros elsewhere), for slice updates.

@@ -178,7 +178,7 @@ class UnitTable:
     launches: np.ndarray  # (K,) missiles launched at a defender (to be intercepted)
     ceasefire: np.ndarray  # (K,) bool: the option agrees a ceasefire
     unavailable: np.ndarray  # (K,) bool: options aimed at actors who left the game
-    event_only: np.ndarray  # (K,) bool: actions only an event can trigger (a scheduled treaty)
+    event_only: np.ndarray  # (K,) bool: actions only an event can trigger (a signing scheduled in advance)
     has_stance_effects: bool = False
     has_sets: bool = False
     has_reactions: bool = False
@@ -470,7 +470,8 @@ def _unit_table(
         tab.goldstein[k] = sc["goldstein"]
         tab.direct[k] = bool(_take(sa, "direct_strike", False)) and t in parties and a in parties
         tab.ceasefire[k] = bool(_take(sa, "ceasefire", False))
-        tab.unavailable[k] = t in aidx and not active[aidx[t]]
+        # nothing can be done to an actor who left the game, and it does nothing itself
+        tab.unavailable[k] = (t in aidx and not active[aidx[t]]) or (not active[ai] and k > 0)
         tab.event_only[k] = bool(_take(sa, "event_only", False))
         rungs[k] = sc["kahn_rung"]
         dee[k] = float(_take(sa, "deescalatory", 0.0))
