@@ -212,7 +212,8 @@ def _merge(base: Any, over: Any, bmarks: dict, omarks: dict, path: tuple = ()) -
     if path in (("events",), ("claims",)) and isinstance(base, list) and isinstance(over, list):
         n = len(base)
         if path == ("claims",):
-            kept = [i for i, c in enumerate(over) if c not in base]
+            seen = {c for c in base if isinstance(c, str)}
+            kept = [i for i, c in enumerate(over) if (c not in seen if isinstance(c, str) else c not in base)]
             _shift_marks(omarks, path, {i: n + j for j, i in enumerate(kept)})
             return base + [over[i] for i in kept]
         _shift_marks(omarks, path, {i: n + i for i in range(len(over))})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from model import ranges
 from model.catalog import load_catalog
 from model.engine.config import DISTRIBUTIONS, numeric_paths
 from model.engine.outcomes import OUTCOMES
@@ -27,6 +28,19 @@ def _distribution() -> dict[str, Any]:
             {"type": "object", "properties": props, "required": ["dist", *fields], "additionalProperties": False}
         )
     return {"oneOf": variants}
+
+
+def _ranged(spec: dict[str, Any], path: str) -> dict[str, Any]:
+    """A number schema with the range of ``path`` from model/catalog/ranges.yaml."""
+    low, high, reason = ranges.bounds(spec, path)
+    out: dict[str, Any] = {"type": "number"}
+    if low is not None:
+        out["minimum"] = low
+    if high is not None:
+        out["maximum"] = high
+    if reason:
+        out["description"] = reason
+    return out
 
 
 def json_schema() -> dict[str, Any]:
@@ -79,12 +93,12 @@ def json_schema() -> dict[str, Any]:
         "actors": {"type": "object", "properties": {a: actor_override for a in actors}, "additionalProperties": False},
         "initial": {
             "type": "object",
-            "properties": {p.split(".", 1)[1]: NUM for p in paths if p.startswith("initial.")},
+            "properties": {p.split(".", 1)[1]: _ranged(spec, p) for p in paths if p.startswith("initial.")},
             "additionalProperties": False,
         },
         "world": {
             "type": "object",
-            "properties": {p.split(".", 1)[1]: NUM for p in paths if p.startswith("world.")},
+            "properties": {p.split(".", 1)[1]: _ranged(spec, p) for p in paths if p.startswith("world.")},
             "additionalProperties": False,
         },
         "relations": {
@@ -97,7 +111,11 @@ def json_schema() -> dict[str, Any]:
             "properties": {c: constraint_override for c in spec["constraints"]},
             "additionalProperties": False,
         },
-        "constants": {"type": "object", "properties": {p: NUM for p in paths}, "additionalProperties": False},
+        "constants": {
+            "type": "object",
+            "properties": {p: _ranged(spec, p) for p in paths},
+            "additionalProperties": False,
+        },
         "events": {"type": "array", "items": event},
     }
     props: dict[str, Any] = {
