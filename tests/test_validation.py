@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from model import expr, ranges, safeyaml
 from model.catalog import load_catalog, variable_names
 from model.cli import main
+from model.engine import simulate
 from model.engine.config import get_value, numeric_paths
 from model.scenario import load_scenario, scenarios_dir, validate
 
@@ -383,8 +384,30 @@ def test_random_values_at_every_key_path_give_located_errors(subs):
                 m = LOCATED.match(line)
                 assert m and m.group("file") == str(p), line
                 assert int(m.group("line")) >= 1 and int(m.group("col")) >= 1, line
-        else:
+        else:  # accepted: it must also run (a few steps) without producing inf or NaN
             sc = load_scenario(p)
             for path in numeric_paths(sc.config.spec):
                 v = get_value(sc.config.spec, path)
                 assert not isinstance(v, float) or math.isfinite(v), path
+            result = simulate(sc.with_run_options(steps=min(sc.horizon, 4)).config, 2)
+            assert np.isfinite(result.series).all()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(PATHS), st.one_of(st.text(max_size=12), st.sampled_from(["", "null", "1", "<<", "~"])))
+def test_random_key_names_at_every_key_path_give_located_errors(path, key):
+    parent = BASE_DOC
+    for part in path[:-1]:
+        parent = parent[part]
+    if not isinstance(parent, dict) or key in parent:
+        return
+    renamed = {(key if k == path[-1] else k): v for k, v in parent.items()}
+    doc = _set(BASE_DOC, path[:-1], renamed) if path[:-1] else renamed
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "key.yaml"
+        p.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        rc, lines = cli_validate(p)
+        assert rc in (0, 2), lines
+        for line in lines if rc == 2 else []:
+            m = LOCATED.match(line)
+            assert m and m.group("file") == str(p) and "internal error" not in line, line
