@@ -222,8 +222,8 @@ def read_regular(path: str | Path, name: str, limit: int = MAX_BYTES) -> bytes:
     """
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    except OSError as exc:
-        raise InputError.one(name, f"cannot read file: {exc.strerror or exc}", 1, 1) from None
+    except (OSError, ValueError) as exc:
+        raise InputError.one(name, f"cannot read file: {getattr(exc, 'strerror', None) or exc}", 1, 1) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):

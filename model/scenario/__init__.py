@@ -243,7 +243,10 @@ def _resolve_extends(ref: str, here: Path, root: Path) -> tuple[Path | None, Pat
 def load_document(path: str | Path) -> tuple[dict[str, Any], dict, list[str]]:
     """Load a scenario file and everything it extends, merged; with the origin of each key."""
     path = Path(path)
-    root = path.resolve().parent
+    try:
+        root = path.resolve().parent
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise InputError.one(str(path), f"cannot read file: {getattr(exc, 'strerror', None) or exc}", 1, 1) from None
     chain: list[Path] = []
     docs: list[tuple[dict[str, Any], dict]] = []
     current = path
@@ -270,12 +273,19 @@ def load_document(path: str | Path) -> tuple[dict[str, Any], dict, list[str]]:
             raise InputError.one(
                 display, f"expected a scenario name or path, found {type_name(ref)}", line, col, "extends"
             )
-        parent, root = _resolve_extends(ref, current, root)
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in ref) or len(ref) > 1024:
+            raise InputError.one(display, f"'{_short(ref)}' is not a scenario name or path", line, col, "extends")
+        try:
+            parent, root = _resolve_extends(ref, current, root)
+            found = parent is not None and parent.exists()
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise InputError.one(display, f"extends '{_short(ref)}': {reason}", line, col, "extends") from None
         if parent is None:
             raise InputError.one(
                 display, f"'{_short(ref)}' leaves the scenarios' folder tree; refused", line, col, "extends"
             )
-        if not parent.exists():
+        if not found:
             raise InputError.one(
                 display, f"extends '{_short(ref)}': no such scenario ({parent.name})", line, col, "extends"
             )
