@@ -132,8 +132,10 @@ class _Checker:
             p = p[:-1]
         return self.marks.get((), (self.file, 1, 1))
 
-    def bad(self, path: tuple, message: str) -> None:
+    def bad(self, path: tuple, message: str, col_offset: int | None = None) -> None:
         file, line, col = self.at(path)
+        if col_offset is not None and col is not None:
+            col = col + col_offset
         self.issues.append(InputIssue(file, line or 1, col or 1, dotted(path), message))
 
     def suggest(self, word: Any, options: Any) -> str:
@@ -653,6 +655,12 @@ def _set_number(ck: _Checker, spec: dict, where: tuple, path: str, value: Any, f
     if _check_number(ck, spec, where, path, value):
         set_value(spec, path, value)
         fixed[path] = where
+
+
+def _bounds(spec: dict, path: str) -> tuple[float | None, float | None]:
+    """(low, high) of a parameter path, from model/catalog/ranges.yaml (see ``ranges.check``)."""
+    low, high, _ = ranges.bounds(spec, path)
+    return low, high
 
 
 def _cross_check(
