@@ -210,9 +210,9 @@ def test_an_extends_cycle_is_reported_at_the_extends_line(tmp_path):
 def test_a_scenario_outside_the_repo_may_extend_a_shipped_chain(tmp_path):
     assert "extends: baseline" in (scenarios_dir() / "us_joins_strikes.yaml").read_text()
     p = tmp_path / "mine.yaml"
-    p.write_text("name: mine\nextends: us_joins_strikes\nhorizon: 10\n")
+    p.write_text("name: mine\nextends: us_joins_strikes\nreplicates: 10\n")
     sc = load_scenario(p)
-    assert sc.horizon == 10 and len(sc.chain) == 3
+    assert sc.replicates == 10 and len(sc.chain) == 3
 
 
 def test_a_shipped_scenario_still_cannot_reach_outside(tmp_path):
@@ -271,19 +271,19 @@ def test_cost_penalties_are_never_negative():
 @pytest.mark.parametrize(
     "text",
     [
-        "world:\n  brent_volatility: -0.1\n",
-        "constants:\n  world.brent_volatility: -0.1\n",
-        "uncertainties:\n  world.brent_volatility: {dist: uniform, low: -0.1, high: 0.1}\n",
-        "uncertainties:\n  world.brent_volatility: {dist: choice, values: [0.01, -0.1]}\n",
-        "levers:\n  l:\n    options:\n      a: {world: {brent_volatility: -0.1}}\n",
-        "levers:\n  l:\n    options:\n      a: {constants: {world.brent_volatility: -0.1}}\n",
+        "world:\n  tremble: -0.1\n",
+        "constants:\n  world.tremble: -0.1\n",
+        "uncertainties:\n  world.tremble: {dist: uniform, low: -0.1, high: 0.1}\n",
+        "uncertainties:\n  world.tremble: {dist: choice, values: [0.01, -0.1]}\n",
+        "levers:\n  l:\n    options:\n      a: {world: {tremble: -0.1}}\n",
+        "levers:\n  l:\n    options:\n      a: {constants: {world.tremble: -0.1}}\n",
     ],
 )
 def test_one_range_check_for_every_way_a_value_enters(tmp_path, text):
     p = tmp_path / "s.yaml"
     p.write_text("name: x\n" + text)
     (issue,) = validate(p)
-    assert issue.message.startswith("-0.1 is outside [0, 0.5]"), issue
+    assert issue.message.startswith("-0.1 is outside [0, 1]") and "a probability" in issue.message, issue
     assert issue.line >= 3 and issue.column > 1
 
 
