@@ -239,8 +239,9 @@ def test_every_parameter_has_a_declared_range_and_the_catalog_lies_in_it():
     support = {}
     for rule in ranges.table()[1]:
         for path in (rule.low, rule.high):
-            v = get_value(SPEC, path)
-            support[path] = (v, v)
+            if path in numeric_paths(SPEC):  # a rule on a parameter the catalog no longer has is inert
+                v = get_value(SPEC, path)
+                support[path] = (v, v)
     assert ranges.cross_check(support) == []
 
 
