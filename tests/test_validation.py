@@ -23,6 +23,7 @@ from model.catalog import load_catalog, variable_names
 from model.cli import main
 from model.engine import simulate
 from model.engine.config import get_value, numeric_paths
+from model.errors import InputError
 from model.scenario import load_scenario, scenarios_dir, validate
 
 LOCATED = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): ")
@@ -412,3 +413,40 @@ def test_random_key_names_at_every_key_path_give_located_errors(path, key):
         for line in lines if rc == 2 else []:
             m = LOCATED.match(line)
             assert m and m.group("file") == str(p) and "internal error" not in line, line
+
+
+# ------------------------------------------------------------------ run options pass the file's checks
+@pytest.mark.parametrize(
+    "kwargs,fragment",
+    [
+        ({"steps": 600}, "--steps must lie in 1..520, found 600"),
+        ({"steps": 0}, "--steps must lie in 1..520"),
+        ({"seed": 2**64}, "--seed must lie in 0..9223372036854775807"),
+        ({"seed": -1}, "--seed must lie in 0.."),
+        ({"replicates": -10}, "--replicates must lie in 1.."),
+        ({"replicates": 2.5}, "--replicates must be a whole number"),
+        ({"steps": True}, "--steps must be a whole number"),
+    ],
+)
+def test_run_options_are_checked_like_the_file(kwargs, fragment):
+    sc = load_scenario(scenarios_dir() / "baseline.yaml")
+    with pytest.raises(InputError) as info:
+        sc.with_run_options(**kwargs)
+    assert fragment in str(info.value)
+
+
+def test_a_shorter_run_records_a_document_that_compiles_to_the_same_run(tmp_path):
+    from model.scenario import compile_document
+
+    p = tmp_path / "s.yaml"
+    p.write_text(
+        "name: x\nstart_date: 2024-10-14\nevents:\n"
+        "  - {at: 2, actor: russia, action: condemn, target: israel}\n"
+        "  - {at: 2025-01-20, actor: russia, action: condemn, target: israel}\n"
+        "  - {when: escalation > 9, actor: russia, action: condemn, target: israel}\n"
+    )
+    short = load_scenario(p).with_run_options(steps=3)
+    assert [e.step for e in short.config.events] == [2, None]
+    recorded = {k: v for k, v in short.resolved.items() if k != "levers_chosen"}  # as the manifest stores it
+    again = compile_document(recorded, {}, "manifest")
+    assert again.config.events == short.config.events and again.horizon == 3

@@ -85,9 +85,33 @@ class Scenario:
         return hashlib.sha256(blob).hexdigest()[:12]
 
     def with_run_options(
-        self, replicates: int | None = None, seed: int | None = None, steps: int | None = None
+        self,
+        replicates: int | None = None,
+        seed: int | None = None,
+        steps: int | None = None,
+        origin: str = "command line",
     ) -> Scenario:
-        """A copy with command-line overrides applied (they are recorded in the resolved doc)."""
+        """A copy with run options applied (they are recorded in the resolved doc).
+
+        The options pass the same checks as the file's ``replicates``, ``seed`` and ``horizon``
+        (InputError naming ``origin`` otherwise), so whatever runs can be resumed and rerun.
+        Events scheduled after a shorter horizon are dropped from the config and the resolved
+        document alike, so that the recorded document compiles to the same run.
+        """
+        issues = []
+        for flag, value, lo, hi in (
+            ("replicates", replicates, 1, MAX_REPLICATES),
+            ("seed", seed, 0, 2**63 - 1),
+            ("steps", steps, 1, MAX_HORIZON),
+        ):
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                issues.append(InputIssue(origin, None, None, "", f"--{flag} must be a whole number, found {value!r}"))
+            elif not lo <= value <= hi:
+                issues.append(InputIssue(origin, None, None, "", f"--{flag} must lie in {lo}..{hi}, found {value}"))
+        if issues:
+            raise InputError(issues)
         s = copy.copy(self)
         s.resolved = copy.deepcopy(self.resolved)
         s.config = copy.copy(self.config)
@@ -99,7 +123,11 @@ class Scenario:
         if steps is not None:
             s.horizon = s.resolved["horizon"] = int(steps)
             s.config.steps = int(steps)
-            s.config.events = [e for e in s.config.events if e.step is None or e.step <= steps]
+            keep = [e.step is None or e.step <= steps for e in s.config.events]
+            s.config.events = [e for e, k in zip(s.config.events, keep, strict=True) if k]
+            docs = s.resolved.get("events")
+            if isinstance(docs, list) and len(docs) == len(keep):
+                s.resolved["events"] = [d for d, k in zip(docs, keep, strict=True) if k]
         return s
 
 
