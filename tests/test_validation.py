@@ -453,3 +453,14 @@ def test_a_shorter_run_records_a_document_that_compiles_to_the_same_run(tmp_path
     recorded = {k: v for k, v in short.resolved.items() if k != "levers_chosen"}  # as the manifest stores it
     again = compile_document(recorded, {}, "manifest")
     assert again.config.events == short.config.events and again.horizon == 3
+
+
+# ------------------------------------------------------------------ libyaml and pure-Python parsing agree
+@pytest.mark.skipif(safeyaml._compose is safeyaml._compose_python, reason="PyYAML without libyaml")
+def test_the_fast_parser_locates_problems_like_the_python_parser(monkeypatch):
+    corpus = sorted((Path(__file__).parent / "broken").glob("*.yaml"))
+    corpus += [scenarios_dir() / "baseline.yaml", scenarios_dir() / "us_joins_strikes.yaml"]
+    fast = {p.name: sorted(i.line for i in validate(p)) for p in corpus}
+    monkeypatch.setattr(safeyaml, "_compose", safeyaml._compose_python)
+    slow = {p.name: sorted(i.line for i in validate(p)) for p in corpus}
+    assert fast == slow

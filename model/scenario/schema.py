@@ -90,7 +90,11 @@ def json_schema() -> dict[str, Any]:
         "additionalProperties": NUM,
     }
     settings = {
-        "actors": {"type": "object", "properties": {a: actor_override for a in actors}, "additionalProperties": False},
+        "actors": {
+            "type": "object",
+            "properties": {a: {"$ref": "#/$defs/actor_override"} for a in actors},
+            "additionalProperties": False,
+        },
         "initial": {
             "type": "object",
             "properties": {p.split(".", 1)[1]: _ranged(spec, p) for p in paths if p.startswith("initial.")},
@@ -108,7 +112,7 @@ def json_schema() -> dict[str, Any]:
         },
         "constraints": {
             "type": "object",
-            "properties": {c: constraint_override for c in spec["constraints"]},
+            "properties": {c: {"$ref": "#/$defs/constraint_override"} for c in spec["constraints"]},
             "additionalProperties": False,
         },
         "constants": {
@@ -133,7 +137,7 @@ def json_schema() -> dict[str, Any]:
         **settings,
         "uncertainties": {
             "type": "object",
-            "properties": {p: _distribution() for p in paths},
+            "properties": {p: {"$ref": "#/$defs/distribution"} for p in paths},
             "additionalProperties": False,
         },
         "levers": {
@@ -173,6 +177,11 @@ def json_schema() -> dict[str, Any]:
         props[key]["description"] = doc
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": {
+            "distribution": _distribution(),
+            "actor_override": actor_override,
+            "constraint_override": constraint_override,
+        },
         "$id": "https://entente.invalid/scenario-v1.schema.json",
         "title": "entente scenario (format version 1)",
         "type": "object",
