@@ -242,8 +242,9 @@ def _compose_libyaml(text: str) -> list[yaml.Node]:
             attach(anchors[event.anchor])
         elif isinstance(event, yaml.ScalarEvent):
             tag = event.tag
-            if tag is None or tag == "!":
-                tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+            if tag is None or tag == "!":  # as PyYAML's parser: '!' resolves like a plain scalar
+                implicit = (True, False) if tag == "!" else event.implicit
+                tag = resolver.resolve(yaml.ScalarNode, event.value, implicit)
             node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
             anchor(event.anchor, node, event.start_mark)
             attach(node)
