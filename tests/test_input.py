@@ -131,10 +131,10 @@ def test_grammar_errors_point_at_the_column(text, column):
 def test_grammar_evaluates_over_replicates():
     import numpy as np
 
-    node = expr.parse("escalation >= 6 and iran.strength or not brent < 100", NAMES)
+    node = expr.parse("escalation >= 6 and us.direct_involvement or not brent < 100", NAMES)
     vals = {
         "escalation": np.array([7.0, 7.0, 1.0, 1.0]),
-        "iran.strength": np.array([1.0, 0.0, 1.0, 0.0]),
+        "us.direct_involvement": np.array([1.0, 0.0, 1.0, 0.0]),
         "brent": np.array([80.0, 80.0, 80.0, 120.0]),
     }
     assert list(expr.truth(expr.evaluate(node, vals.__getitem__))) == [True, False, False, True]
