@@ -826,10 +826,10 @@ def _check_event(
             else:
                 if start_date is None:
                     ck.bad((*where, "at"), "a dated event needs 'start_date' at the top of the scenario")
-                elif d < start_date:
-                    ck.bad((*where, "at"), f"{at} is before start_date ({start_date.isoformat()})")
+                elif (d - start_date).days <= 0:
+                    ck.bad((*where, "at"), f"{d.isoformat()} is not after start_date {start_date.isoformat()}")
                 else:
-                    step = max(1, math.ceil((d - start_date).days / step_days))
+                    step = math.ceil((d - start_date).days / step_days)
         else:
             ck.bad((*where, "at"), f"expected a step number or a date YYYY-MM-DD, found {type_name(at)}")
         if step is not None and (step < 1 or step > horizon):
