@@ -18,13 +18,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import expr, ranges, safeyaml
+from model import expr, safeyaml
 from model.catalog import load_catalog, variable_names
 from model.cli import main
 from model.engine import simulate
 from model.engine.config import get_value, numeric_paths
 from model.errors import InputError
-from model.scenario import load_scenario, scenarios_dir, validate
+from model.scenario import load_scenario, ranges, scenarios_dir, validate
 
 LOCATED = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): ")
 

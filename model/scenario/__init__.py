@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model import expr, ranges
+from model import expr
 from model.catalog import check_catalog, load_catalog, variable_names
 from model.engine.config import DISTRIBUTIONS, Config, Event, Uncertainty, get_value, numeric_paths, set_value
 from model.engine.outcomes import DEFAULT_OUTCOMES, OUTCOMES
 from model.errors import InputError, InputIssue, did_you_mean
 from model.safeyaml import Marks, dotted, load_file, type_name
+from model.scenario import ranges
 
 FORMAT_VERSION = 1
 MAX_HORIZON = 520  # ten years of weekly steps

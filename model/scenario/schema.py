@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from model import ranges
 from model.catalog import load_catalog
 from model.engine.config import DISTRIBUTIONS, numeric_paths
 from model.engine.outcomes import OUTCOMES
-from model.scenario import FORMAT_VERSION, MAX_HORIZON, MAX_REPLICATES, TOP_KEYS
+from model.scenario import FORMAT_VERSION, MAX_HORIZON, MAX_REPLICATES, TOP_KEYS, ranges
 
 NUM = {"type": "number"}
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from model.safeyaml import load_file
 
-FILE = Path(__file__).parent / "catalog" / "ranges.yaml"
+FILE = Path(__file__).parent.parent / "catalog" / "ranges.yaml"
 
 
 @dataclass(frozen=True)
