@@ -7,7 +7,15 @@ line and exits 2; nothing else that a file can trigger may escape as a traceback
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters (newlines, carriage returns, escapes) shown as escapes."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 @dataclass(frozen=True)
@@ -27,7 +35,7 @@ class InputIssue:
             if self.column is not None:
                 where += f":{self.column}"
         key = f" {self.key}:" if self.key else ""
-        return f"{where}:{key} {self.message}"
+        return one_line(f"{where}:{key} {self.message}")
 
 
 @dataclass

@@ -20,6 +20,7 @@ FUNC is one of min, max, abs. A bare name in a boolean position means "is non-ze
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -175,7 +176,11 @@ class _Parser:
         node = self.unary()
         while self.peek()[0] == "op" and self.peek()[1] in ("*", "/"):
             op = self.take()[1]
-            node = Node(op, (node, self.unary()))
+            col = self.peek()[2]
+            right = self.unary()
+            if op == "/" and _constant(right) == 0.0:
+                raise ExprError(f"division by zero at column {col}", col)
+            node = Node(op, (node, right))
         return node
 
     def unary(self) -> Node:
@@ -190,7 +195,10 @@ class _Parser:
     def atom(self) -> Node:
         kind, val, col = self.take()
         if kind == "num":
-            return Node("num", (float(val),))
+            number = float(val)
+            if not math.isfinite(number) or len(val) > 40:
+                raise ExprError(f"number at column {col} is too large", col)
+            return Node("num", (number,))
         if kind == "op" and val == "(":
             self._nest()
             node = self.or_()
@@ -229,6 +237,16 @@ class _Parser:
         if kind == "end":
             raise ExprError(f"expression ends early at column {col}; expected a value", col)
         raise ExprError(f"expected a value at column {col}, found '{val}'", col)
+
+
+def _constant(node: Node) -> float | None:
+    """The value of a literal (``0``, ``-0``, ``(0)``), or None when the node reads anything."""
+    if node.op == "num":
+        return float(node.args[0])
+    if node.op == "neg":
+        inner = _constant(node.args[0])
+        return None if inner is None else -inner
+    return None
 
 
 def parse(text: str, names: Iterable[str] | None = None, params: Iterable[str] | None = None) -> Node:

@@ -20,7 +20,7 @@ CORPUS = sorted(p for p in BROKEN.glob("*.yaml") if p.name != "not_utf8.yaml")
 
 
 def test_the_corpus_is_large_enough():
-    assert len(CORPUS) >= 40
+    assert len(CORPUS) >= 100
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.stem)
@@ -36,11 +36,13 @@ def test_broken_file_gives_its_expected_error(path: Path):
     for i in issues:
         assert i.file == str(path) or i.file.endswith(".yaml"), i
         assert i.line is not None and i.line >= 1, f"every message names a line: {i}"
+        assert i.column is not None and i.column >= 1, f"every message names a column: {i}"
 
 
 def test_non_utf8_is_a_clear_error():
     issues = validate(BROKEN / "not_utf8.yaml")
     assert len(issues) == 1 and "not valid UTF-8" in issues[0].message and issues[0].line == 1
+    assert issues[0].column == 1
 
 
 def test_oversized_file_is_refused(tmp_path):

@@ -24,6 +24,7 @@ from model.engine.config import (
     Config,
     Event,
     Uncertainty,
+    get_value,
     numeric_paths,
     samplable_paths,
     set_value,
@@ -31,6 +32,7 @@ from model.engine.config import (
 from model.engine.outcomes import DEFAULT_OUTCOMES, OUTCOMES
 from model.errors import InputError, InputIssue, did_you_mean
 from model.safeyaml import Marks, dotted, load_file, type_name
+from model.scenario import ranges
 
 FORMAT_VERSION = 1
 MAX_HORIZON = 520  # ten years of weekly steps
@@ -98,9 +100,33 @@ class Scenario:
         return hashlib.sha256(blob).hexdigest()[:12]
 
     def with_run_options(
-        self, replicates: int | None = None, seed: int | None = None, steps: int | None = None
+        self,
+        replicates: int | None = None,
+        seed: int | None = None,
+        steps: int | None = None,
+        origin: str = "command line",
     ) -> Scenario:
-        """A copy with command-line overrides applied (they are recorded in the resolved doc)."""
+        """A copy with run options applied (they are recorded in the resolved doc).
+
+        The options pass the same checks as the file's ``replicates``, ``seed`` and ``horizon``
+        (InputError naming ``origin`` otherwise), so whatever runs can be resumed and rerun.
+        Events scheduled after a shorter horizon are dropped from the config and the resolved
+        document alike, so that the recorded document compiles to the same run.
+        """
+        issues = []
+        for flag, value, lo, hi in (
+            ("replicates", replicates, 1, MAX_REPLICATES),
+            ("seed", seed, 0, 2**63 - 1),
+            ("steps", steps, 1, MAX_HORIZON),
+        ):
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                issues.append(InputIssue(origin, None, None, "", f"--{flag} must be a whole number, found {value!r}"))
+            elif not lo <= value <= hi:
+                issues.append(InputIssue(origin, None, None, "", f"--{flag} must lie in {lo}..{hi}, found {value}"))
+        if issues:
+            raise InputError(issues)
         s = copy.copy(self)
         s.resolved = copy.deepcopy(self.resolved)
         s.config = copy.copy(self.config)
@@ -127,6 +153,10 @@ class Scenario:
         return s
 
 
+MAX_SUGGESTIONS = 200  # 'did you mean' is computed for this many unknown names per file, then skipped
+SETTING_KEYS = ("constants", "constraints", "events", "actors", "initial", "world", "relations")
+
+
 class _Checker:
     """Collects located issues while walking one merged document."""
 
@@ -134,9 +164,18 @@ class _Checker:
         self.marks = marks
         self.file = default_file
         self.issues: list[InputIssue] = []
+        # a path prefix whose marks live under another prefix (events appended by a lever option)
+        self.aliases: dict[tuple, tuple] = {}
+        self.suggestions_left = MAX_SUGGESTIONS
 
     def at(self, path: tuple) -> tuple[str, int | None, int | None]:
         p = tuple(path)
+        if self.aliases:
+            for k in range(len(p), 0, -1):
+                target = self.aliases.get(p[:k])
+                if target is not None:
+                    p = (*target, *p[k:])
+                    break
         while p:
             if p in self.marks:
                 return self.marks[p]
@@ -147,13 +186,31 @@ class _Checker:
         file, line, col = self.at(path)
         if col_offset is not None and col is not None:
             col = col + col_offset
-        self.issues.append(InputIssue(file, line or 1, col, dotted(path), message))
+        self.issues.append(InputIssue(file, line or 1, col or 1, dotted(path), message))
+
+    def suggest(self, word: Any, options: Any) -> str:
+        """A 'did you mean' suffix (bounded work per file: a file of 20,000 typos stays fast)."""
+        if not isinstance(word, str) or self.suggestions_left <= 0:
+            return ""
+        self.suggestions_left -= 1
+        return did_you_mean(word, options)
 
     def expect(self, path: tuple, value: Any, kinds: tuple[type, ...], what: str) -> bool:
         ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
         if not ok:
             self.bad(path, f"expected {what}, found {type_name(value)}")
         return ok
+
+    def name(self, path: tuple, value: Any, options: Any, what: str) -> bool:
+        """``value`` is a string among ``options`` (a list, set or mapping); report it otherwise."""
+        if not isinstance(value, str):
+            article = "an" if what[0] in "aeiou" else "a"
+            self.bad(path, f"expected {article} {what} (text), found {type_name(value)}")
+            return False
+        if value not in options:
+            self.bad(path, f"unknown {what} '{_short(value)}'{self.suggest(value, list(options))}")
+            return False
+        return True
 
     def number(
         self, path: tuple, value: Any, lo: float | None = None, hi: float | None = None, integer: bool = False
@@ -165,17 +222,36 @@ class _Checker:
             self.bad(path, f"expected a finite number, found {value}")
             return False
         if lo is not None and value < lo:
-            self.bad(path, f"expected a value >= {lo}, found {value}")
+            self.bad(path, f"expected a value >= {lo}, found {_short(value)}")
             return False
         if hi is not None and value > hi:
-            self.bad(path, f"expected a value <= {hi}, found {value}")
+            self.bad(path, f"expected a value <= {hi}, found {_short(value)}")
             return False
         return True
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = str(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"
 
 
 # ------------------------------------------------------------------ loading and merging
 def _file_marks(marks: Marks, file: str) -> dict[tuple, tuple[str, int | None, int | None]]:
     return {k: (file, v[0], v[1]) for k, v in marks.items()}
+
+
+def _shift_marks(omarks: dict, path: tuple, index: dict[int, int]) -> None:
+    """Renumber the marks of list items under ``path`` (old index -> new index) in one pass."""
+    n = len(path)
+    shifted = {}
+    for k, v in omarks.items():
+        if len(k) > n and k[:n] == path and isinstance(k[n], int):
+            if k[n] in index:
+                shifted[(*path, index[k[n]], *k[n + 1 :])] = v
+        else:
+            shifted[k] = v
+    omarks.clear()
+    omarks.update(shifted)
 
 
 def _merge(base: Any, over: Any, bmarks: dict, omarks: dict, path: tuple = ()) -> Any:
@@ -187,45 +263,56 @@ def _merge(base: Any, over: Any, bmarks: dict, omarks: dict, path: tuple = ()) -
         return out
     if path in (("events",), ("claims",)) and isinstance(base, list) and isinstance(over, list):
         n = len(base)
-        for k in list(omarks):
-            if len(k) > len(path) and k[: len(path)] == path and isinstance(k[len(path)], int):
-                omarks[(*path, k[len(path)] + n, *k[len(path) + 1 :])] = omarks.pop(k)
         if path == ("claims",):
-            return base + [c for c in over if c not in base]
+            seen = {c for c in base if isinstance(c, str)}
+            kept = [i for i, c in enumerate(over) if (c not in seen if isinstance(c, str) else c not in base)]
+            _shift_marks(omarks, path, {i: n + j for j, i in enumerate(kept)})
+            return base + [over[i] for i in kept]
+        _shift_marks(omarks, path, {i: n + i for i in range(len(over))})
         return base + over
     return over
 
 
-def _resolve_extends(ref: str, here: Path, root: Path) -> Path | None:
+def _resolve_extends(ref: str, here: Path, root: Path) -> tuple[Path | None, Path]:
+    """The file ``ref`` names (None if it leaves the allowed tree) and the tree it may extend within."""
+    shipped_root = scenarios_dir().resolve()
+    if here.resolve().parent == shipped_root:
+        root = shipped_root  # a shipped scenario extends within the shipped folder
     if any(ch in ref for ch in "/\\") or ref.endswith((".yaml", ".yml")):
         cand = (here.parent / ref).resolve()
     else:
         cand = (here.parent / f"{ref}.yaml").resolve()
         if not cand.exists():
-            cand = (scenarios_dir() / f"{ref}.yaml").resolve()
-            root = scenarios_dir().resolve()
+            cand = (shipped_root / f"{ref}.yaml").resolve()
+            root = shipped_root
     try:
         cand.relative_to(root)
     except ValueError:
-        return None
-    return cand
+        return None, root
+    return cand, root
 
 
 def load_document(path: str | Path) -> tuple[dict[str, Any], dict, list[str]]:
     """Load a scenario file and everything it extends, merged; with the origin of each key."""
     path = Path(path)
-    root = path.resolve().parent
+    try:
+        root = path.resolve().parent
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise InputError.one(str(path), f"cannot read file: {getattr(exc, 'strerror', None) or exc}", 1, 1) from None
     chain: list[Path] = []
     docs: list[tuple[dict[str, Any], dict]] = []
     current = path
+    where: tuple[str, int, int] | None = None  # the 'extends:' that led to ``current``
     while True:
         resolved = current.resolve()
         display = str(current)
         if resolved in chain:
             cycle = " -> ".join(p.name for p in [*chain, resolved])
-            raise InputError.one(str(chain[-1]), f"'extends' forms a cycle: {cycle}", 1, 1, "extends")
+            file, line, col = where or (str(path), 1, 1)
+            raise InputError.one(file, f"'extends' forms a cycle: {cycle}", line, col, "extends")
         if len(chain) >= MAX_EXTENDS_DEPTH:
-            raise InputError.one(display, f"'extends' chain is deeper than {MAX_EXTENDS_DEPTH}", 1, 1, "extends")
+            file, line, col = where or (str(path), 1, 1)
+            raise InputError.one(file, f"'extends' chain is deeper than {MAX_EXTENDS_DEPTH}", line, col, "extends")
         chain.append(resolved)
         data, marks = load_file(current, display)
         fm = _file_marks(marks, display)
@@ -238,11 +325,23 @@ def load_document(path: str | Path) -> tuple[dict[str, Any], dict, list[str]]:
             raise InputError.one(
                 display, f"expected a scenario name or path, found {type_name(ref)}", line, col, "extends"
             )
-        parent = _resolve_extends(ref, current, root)
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in ref) or len(ref) > 1024:
+            raise InputError.one(display, f"'{_short(ref)}' is not a scenario name or path", line, col, "extends")
+        try:
+            parent, root = _resolve_extends(ref, current, root)
+            found = parent is not None and parent.exists()
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise InputError.one(display, f"extends '{_short(ref)}': {reason}", line, col, "extends") from None
         if parent is None:
-            raise InputError.one(display, f"'{ref}' leaves the scenarios' folder tree; refused", line, col, "extends")
-        if not parent.exists():
-            raise InputError.one(display, f"extends '{ref}': no such scenario ({parent.name})", line, col, "extends")
+            raise InputError.one(
+                display, f"'{_short(ref)}' leaves the scenarios' folder tree; refused", line, col, "extends"
+            )
+        if not found:
+            raise InputError.one(
+                display, f"extends '{_short(ref)}': no such scenario ({parent.name})", line, col, "extends"
+            )
+        where = (display, line or 1, col or 1)
         current = parent
     merged: dict[str, Any] = {}
     mmarks: dict = {}
@@ -255,22 +354,107 @@ def load_document(path: str | Path) -> tuple[dict[str, Any], dict, list[str]]:
 
 
 # ------------------------------------------------------------------ validation and compile
-def _value_of(node: Any) -> Any:
-    """Allow ``support_iran: 0.7`` as shorthand for ``support_iran: {value: 0.7}``."""
-    return node.get("value") if isinstance(node, dict) else node
+def _scalar(ck: _Checker, where: tuple, node: Any, key: str = "value") -> tuple[Any, tuple]:
+    """Allow ``support_iran: 0.7`` as shorthand for ``support_iran: {value: 0.7}``: (value, its path)."""
+    if not isinstance(node, dict):
+        return node, where
+    for k in node:
+        if k not in (key, "doc"):
+            ck.bad((*where, k), f"unknown field '{_short(k)}'; expected '{key}'")
+    if key not in node:
+        ck.bad(where, f"missing '{key}'")
+        return _MISSING, where
+    return node[key], (*where, key)
+
+
+_MISSING = object()
+
+
+def _prefix_index(marks: dict, head: str, depth: int) -> dict[tuple, list[tuple]]:
+    """Marks keys under ``(head, ...)`` grouped by their first ``depth`` parts (one pass)."""
+    out: dict[tuple, list[tuple]] = {}
+    for k in marks:
+        if len(k) > depth and k[0] == head:
+            out.setdefault(k[:depth], []).append(k)
+    return out
+
+
+def _apply_levers(ck: _Checker, doc: dict[str, Any], marks: dict) -> dict[str, str]:
+    """Merge each lever's chosen option onto the document; return the choices."""
+    chosen_all: dict[str, str] = {}
+    levers = doc.get("levers", {})
+    if not ck.expect(("levers",), levers, (dict,), "a mapping of lever names"):
+        return chosen_all
+    lever_marks = _prefix_index(marks, "levers", 5)
+    for lname, lever in levers.items():
+        lp = ("levers", lname)
+        if not ck.expect(lp, lever, (dict,), "a mapping with 'value' and 'options'"):
+            continue
+        for k in lever:
+            if k not in ("value", "options", "doc"):
+                ck.bad((*lp, k), f"unknown key '{_short(k)}'; expected value, options, doc")
+        if "doc" in lever and not isinstance(lever["doc"], str):
+            ck.bad((*lp, "doc"), f"expected text, found {type_name(lever['doc'])}")
+        if "options" not in lever:
+            ck.bad(lp, "a lever needs 'options' (a mapping of option names to settings)")
+            continue
+        options = lever["options"]
+        if not ck.expect((*lp, "options"), options, (dict,), "a mapping of option names to settings"):
+            continue
+        if not options:
+            ck.bad((*lp, "options"), "a lever needs at least one option")
+            continue
+        for oname, setting in options.items():
+            op = (*lp, "options", oname)
+            if ck.expect(op, setting, (dict,), "a mapping of settings"):
+                for k in setting:
+                    if k not in SETTING_KEYS:
+                        ck.bad((*op, k), f"a lever option may not set '{_short(k)}' (only {', '.join(SETTING_KEYS)})")
+        chosen = lever.get("value", next(iter(options)))
+        if not ck.name((*lp, "value"), chosen, options, "option"):
+            continue
+        chosen_all[lname] = chosen
+        setting = options[chosen]
+        if not isinstance(setting, dict):
+            continue
+        op = (*lp, "options", chosen)
+        for k, v in setting.items():
+            if k not in SETTING_KEYS:
+                continue
+            if k == "events":
+                if not ck.expect((*op, k), v, (list,), "a list of events"):
+                    continue
+                existing = doc.get("events", [])
+                if not isinstance(existing, list):
+                    continue  # reported with the events section
+                base = len(existing)
+                for i in range(len(v)):
+                    ck.aliases[("events", base + i)] = (*op, k, i)
+                doc["events"] = [*existing, *v]
+            elif not ck.expect((*op, k), v, (dict,), f"a mapping (as for '{k}:')"):
+                continue
+            else:
+                current = doc.get(k, {})
+                if not isinstance(current, dict):
+                    continue  # reported with that section
+                for mk in lever_marks.get((*op, k), []):
+                    marks[(k, *mk[len(op) + 1 :])] = marks[mk]
+                doc[k] = _merge(current, v, {}, {})
+    return chosen_all
 
 
 def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
     """Validate a merged scenario document and compile it; raise InputError with every issue."""
     ck = _Checker(marks, file)
     spec = load_catalog()
-    fixed: set[str] = set()
+    fixed: dict[str, tuple] = {}  # parameter path -> where the scenario set it
+    doc = dict(doc)
     for key in doc:
         if key not in TOP_KEYS:
-            ck.bad((key,), f"unknown key '{key}'{did_you_mean(key, list(TOP_KEYS))}")
+            ck.bad((key,), f"unknown key '{_short(key)}'{ck.suggest(key, list(TOP_KEYS))}")
     version = doc.get("version", FORMAT_VERSION)
-    if version != FORMAT_VERSION:
-        ck.bad(("version",), f"expected format version {FORMAT_VERSION}, found {version!r}")
+    if isinstance(version, bool) or version != FORMAT_VERSION:
+        ck.bad(("version",), f"expected format version {FORMAT_VERSION}, found {_short(repr(version))}")
     name = doc.get("name")
     if name is None:
         ck.bad((), "missing required key 'name'")
@@ -284,8 +468,7 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
     claims = doc.get("claims", [])
     if ck.expect(("claims",), claims, (list,), "a list of claim ids"):
         for i, c in enumerate(claims):
-            if c not in spec["claims"]:
-                ck.bad(("claims", i), f"unknown claim id '{c}'{did_you_mean(str(c), spec['claims'])}")
+            ck.name(("claims", i), c, spec["claims"], "claim id")
     horizon = doc.get("horizon", 26)
     if not ck.number(("horizon",), horizon, 1, MAX_HORIZON, integer=True):
         horizon = 1
@@ -304,60 +487,21 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
     start_date: dt.date | None = None
     if start is not None:
         try:
-            start_date = dt.date.fromisoformat(str(start))
+            if not isinstance(start, str) or len(start) != 10:
+                raise ValueError
+            start_date = dt.date.fromisoformat(start)
         except ValueError:
             ck.bad(("start_date",), f"expected a date YYYY-MM-DD, found {type_name(start)}")
 
     actors = list(spec["actors"])
     # --- levers: choose an option, then merge its settings like any other section
-    levers = doc.get("levers", {})
-    if ck.expect(("levers",), levers, (dict,), "a mapping of lever names"):
-        for lname, lever in levers.items():
-            lp = ("levers", lname)
-            if not ck.expect(lp, lever, (dict,), "a mapping with 'value' and 'options'"):
-                continue
-            for k in lever:
-                if k not in ("value", "options", "doc"):
-                    ck.bad((*lp, k), f"unknown key '{k}'; expected value, options, doc")
-            options = lever.get("options", {})
-            if (
-                not ck.expect((*lp, "options"), options, (dict,), "a mapping of option names to settings")
-                or not options
-            ):
-                continue
-            chosen = lever.get("value", next(iter(options)))
-            if chosen not in options:
-                ck.bad((*lp, "value"), f"unknown option '{chosen}'{did_you_mean(str(chosen), list(options))}")
-                continue
-            setting = options[chosen]
-            if not ck.expect((*lp, "options", chosen), setting, (dict,), "a mapping of settings"):
-                continue
-            for k, v in setting.items():
-                if k not in ("constants", "constraints", "events", "actors", "initial", "world", "relations"):
-                    ck.bad((*lp, "options", chosen, k), f"a lever option may not set '{k}'")
-                    continue
-                if k == "events" and isinstance(v, list):
-                    doc.setdefault("events", [])
-                    base = len(doc["events"])
-                    for i, _ in enumerate(v):
-                        src = (*lp, "options", chosen, k, i)
-                        for mk, mv in list(marks.items()):
-                            if mk[: len(src)] == src:
-                                marks[("events", base + i, *mk[len(src) :])] = mv
-                    doc["events"] = [*doc["events"], *v]
-                elif isinstance(v, dict):
-                    for mk, mv in list(marks.items()):
-                        src = (*lp, "options", chosen, k)
-                        if mk[: len(src)] == src:
-                            marks[(k, *mk[len(src) :])] = mv
-                    doc[k] = _merge(doc.get(k, {}), v, {}, {})
+    levers_chosen = _apply_levers(ck, doc, marks)
     # --- actors
     section = doc.get("actors", {})
     if ck.expect(("actors",), section, (dict,), "a mapping of actor names"):
         for a, over in section.items():
             ap = ("actors", a)
-            if a not in spec["actors"]:
-                ck.bad(ap, f"unknown actor '{a}'{did_you_mean(a, actors)}")
+            if not ck.name(ap, a, spec["actors"], "actor"):
                 continue
             if not ck.expect(ap, over, (dict,), "a mapping of actor values"):
                 continue
@@ -371,70 +515,92 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
                         tp = (*kp, term)
                         if term not in actor["interests"]:
                             ck.bad(
-                                tp, f"unknown interest '{term}' of {a}{did_you_mean(term, list(actor['interests']))}"
+                                tp, f"unknown interest '{_short(term)}' of {a}{ck.suggest(term, actor['interests'])}"
                             )
                             continue
+                        kind = actor["interests"][term].get("kind")
+                        allowed = {"peak": ("weight", "target", "width"), "above": ("weight", "threshold")}.get(
+                            kind, ("weight",)
+                        )
                         if not isinstance(tv, dict):
-                            tv = {"weight": tv}
+                            _set_number(ck, spec, tp, f"actors.{a}.interests.{term}.weight", tv, fixed)
+                            continue
                         for fk, fv in tv.items():
-                            if fk not in ("weight", "target", "width", "threshold"):
-                                ck.bad((*tp, fk), f"unknown field '{fk}'; expected weight, target, width or threshold")
-                            elif ck.number((*tp, fk), fv):
-                                actor["interests"][term][fk] = fv
-                                fixed.add(f"actors.{a}.interests.{term}.{fk}")
+                            if fk == "doc":
+                                continue
+                            if fk not in allowed:
+                                ck.bad(
+                                    (*tp, fk),
+                                    f"unknown field '{_short(fk)}' of a {kind} interest; expected {', '.join(allowed)}",
+                                )
+                                continue
+                            _set_number(ck, spec, (*tp, fk), f"actors.{a}.interests.{term}.{fk}", fv, fixed)
                 elif k == "stances":
                     if not ck.expect(kp, v, (dict,), "a mapping of issues"):
                         continue
                     for issue, sv in v.items():
                         if issue not in actor["stances"]:
                             ck.bad(
-                                (*kp, issue), f"unknown issue '{issue}'{did_you_mean(issue, list(actor['stances']))}"
+                                (*kp, issue), f"unknown issue '{_short(issue)}'{ck.suggest(issue, actor['stances'])}"
                             )
-                        elif ck.number((*kp, issue), _value_of(sv), -1, 1):
-                            actor["stances"][issue]["value"] = _value_of(sv)
+                            continue
+                        value, vp = _scalar(ck, (*kp, issue), sv)
+                        if value is not _MISSING:
+                            _set_number(ck, spec, vp, f"actors.{a}.stances.{issue}", value, fixed)
                 elif k == "response":
-                    if ck.number(kp, _value_of(v) if not isinstance(v, dict) else v.get("weight"), 0):
-                        actor["response"]["weight"] = v.get("weight") if isinstance(v, dict) else v
+                    value, vp = _scalar(ck, kp, v, "weight")
+                    if value is not _MISSING:
+                        _set_number(ck, spec, vp, f"actors.{a}.response", value, fixed)
                 elif k == "initial_grievance":
-                    if ck.expect(kp, v, (dict,), "a mapping of actors"):
-                        for b, gv in v.items():
-                            if b not in actors:
-                                ck.bad((*kp, b), f"unknown actor '{b}'{did_you_mean(b, actors)}")
-                            elif ck.number((*kp, b), _value_of(gv), 0):
-                                actor.setdefault("initial_grievance", {})[b] = {"value": _value_of(gv), "claims": []}
+                    if not ck.expect(kp, v, (dict,), "a mapping of actors"):
+                        continue
+                    for b, gv in v.items():
+                        if not ck.name((*kp, b), b, actors, "actor"):
+                            continue
+                        if b == a:
+                            ck.bad((*kp, b), f"{a} cannot hold a grievance against itself")
+                            continue
+                        value, vp = _scalar(ck, (*kp, b), gv)
+                        if value is _MISSING:
+                            continue
+                        gpath = f"actors.{a}.initial_grievance.{b}"
+                        if _check_number(ck, spec, vp, gpath, value):
+                            actor.setdefault("initial_grievance", {})[b] = {"value": value, "claims": []}
+                            fixed[gpath] = vp
                 else:
-                    ck.bad(kp, f"unknown key '{k}'; expected interests, stances, response or initial_grievance")
+                    ck.bad(kp, f"unknown key '{_short(k)}'; expected interests, stances, response or initial_grievance")
     # --- world parameters, initial values, relations
-    for sec, getter in (
-        ("world", lambda k: f"world.{k}"),
-        ("initial", lambda k: f"initial.{k}"),
-        ("relations", lambda k: f"relations.{k}"),
-    ):
+    paths = numeric_paths(spec)
+    path_set = set(paths)
+    for sec in ("world", "initial", "relations"):
         section = doc.get(sec, {})
         if not ck.expect((sec,), section, (dict,), "a mapping"):
             continue
-        valid = [p.split(".", 1)[1] for p in numeric_paths(spec) if p.startswith(f"{sec}.")]
+        valid = [p.split(".", 1)[1] for p in paths if p.startswith(f"{sec}.")]
+        valid_set = set(valid)
         for k, v in section.items():
-            if k not in valid:
+            if k not in valid_set:
                 if sec == "relations":
                     a, _, b = str(k).partition("-")
                     if a in actors and b in actors and a != b:
                         spec["relations"][k] = {"value": 0.0, "assumption": "set by scenario"}
-                        valid.append(k)
-                if k not in valid:
+                        valid_set.add(k)
+                        path_set.add(f"relations.{k}")
+                if k not in valid_set:
                     if sec == "initial" and str(k) in spec["world"]["variables"]:
-                        ck.bad((sec, k), _unknown_path(spec, f"initial.{k}", []))
+                        ck.bad((sec, k), _unknown_path(spec, f"initial.{k}", [], ck))
                     else:
-                        ck.bad((sec, k), f"unknown {sec} name '{k}'{did_you_mean(str(k), valid)}")
+                        ck.bad((sec, k), f"unknown {sec} name '{_short(k)}'{ck.suggest(k, valid)}")
                     continue
-            _set_number(ck, spec, (sec, k), getter(k), _value_of(v), fixed)
+            value, vp = _scalar(ck, (sec, k), v)
+            if value is not _MISSING:
+                _set_number(ck, spec, vp, f"{sec}.{k}", value, fixed)
     # --- constraints
     section = doc.get("constraints", {})
     if ck.expect(("constraints",), section, (dict,), "a mapping of constraint ids"):
         for cid, over in section.items():
             cp = ("constraints", cid)
-            if cid not in spec["constraints"]:
-                ck.bad(cp, f"unknown constraint '{cid}'{did_you_mean(cid, list(spec['constraints']))}")
+            if not ck.name(cp, cid, spec["constraints"], "constraint"):
                 continue
             if not ck.expect(cp, over, (dict,), "a mapping such as {lifted: true}"):
                 continue
@@ -449,25 +615,25 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
                     opts = ["lifted", *(con.get("params") or {})]
                     ck.bad(
                         (*cp, k),
-                        f"unknown field '{k}' of {cid}{did_you_mean(str(k), opts)} (expected {', '.join(opts)})",
+                        f"unknown field '{_short(k)}' of {cid}{ck.suggest(k, opts)} (expected {', '.join(opts)})",
                     )
     # --- constants: any numeric path
-    paths = numeric_paths(spec)
     section = doc.get("constants", {})
     if ck.expect(("constants",), section, (dict,), "a mapping of parameter paths to values"):
         for path, v in section.items():
-            if path not in paths:
-                ck.bad(("constants", path), _unknown_path(spec, str(path), paths))
+            if path not in path_set:
+                ck.bad(("constants", path), _unknown_path(spec, str(path), paths, ck))
                 continue
             _set_number(ck, spec, ("constants", path), path, v, fixed)
     # --- uncertainties
     uncertainties: list[Uncertainty] = []
+    sampled: dict[str, tuple] = {}
     section = doc.get("uncertainties", {})
     if ck.expect(("uncertainties",), section, (dict,), "a mapping of parameter paths to distributions"):
         for path, d in section.items():
             up = ("uncertainties", path)
-            if path not in paths:
-                ck.bad(up, _unknown_path(spec, str(path), paths))
+            if path not in path_set:
+                ck.bad(up, _unknown_path(spec, str(path), paths, ck))
                 continue
             if path not in samplable_paths(spec):
                 ck.bad(
@@ -479,6 +645,9 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
             u = _check_distribution(ck, spec, up, path, d)
             if u is not None:
                 uncertainties.append(u)
+                sampled[path] = up
+    # --- relations between parameters (floor <= ceiling), over every value a draw can take
+    _cross_check(ck, spec, fixed, sampled, uncertainties)
     # --- events
     events: list[Event] = []
     names = variable_names(spec)
@@ -523,9 +692,7 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
                 if od is not None:
                     outcome_defs[od["name"]] = od
                     outcomes.append(od["name"])
-            elif not isinstance(o, str) or o not in OUTCOMES:
-                ck.bad(("outcomes", i), f"unknown outcome '{o}'{did_you_mean(str(o), list(OUTCOMES))}")
-            else:
+            elif ck.name(("outcomes", i), o, OUTCOMES, "outcome"):
                 outcomes.append(o)
     else:
         outcomes = list(DEFAULT_OUTCOMES)
@@ -569,11 +736,7 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
     resolved.update({"name": name, "horizon": horizon, "step_days": step_days, "seed": seed, "replicates": replicates})
     resolved["outcomes"] = [outcome_defs.get(o, o) for o in outcomes]
     resolved.pop("levers", None)
-    resolved["levers_chosen"] = (
-        {k: v.get("value", next(iter(v.get("options", {"": 0})))) for k, v in levers.items()}
-        if isinstance(levers, dict)
-        else {}
-    )
+    resolved["levers_chosen"] = levers_chosen
     return Scenario(
         name=name,
         title=str(doc.get("title", name)),
@@ -625,13 +788,14 @@ def _check_expectation(
     return e
 
 
-def _unknown_path(spec: dict, path: str, paths: list[str]) -> str:
+def _unknown_path(spec: dict, path: str, paths: list[str], ck: _Checker | None = None) -> str:
     """The message for a path that is not a parameter (derived variables say what they derive from)."""
     var = spec["world"]["variables"].get(path.removeprefix("initial.")) if path.startswith("initial.") else None
     if var is not None and ("derived" in var or "tier_of" in var):
         how = var.get("derived") or f"the highest tier of {var['tier_of']}'s recent actions"
         return f"'{path}' cannot be set: {path.removeprefix('initial.')} is derived ({how}); set what it derives from"
-    return f"unknown parameter path '{path}'{did_you_mean(path, paths)}"
+    hint = ck.suggest(path, paths) if ck is not None else did_you_mean(path, paths)
+    return f"unknown parameter path '{_short(path)}'{hint}"
 
 
 def _day_step(
@@ -760,42 +924,72 @@ def _check_outcome(ck: _Checker, where: tuple, o: dict, names: set[str]) -> dict
     }
 
 
-def _set_number(ck: _Checker, spec: dict, where: tuple, path: str, value: Any, fixed: set[str]) -> None:
-    lo, hi = _bounds(spec, path)
-    if ck.number(where, value, lo, hi):
+def _check_number(ck: _Checker, spec: dict, where: tuple, path: str, value: Any) -> bool:
+    """The one range check (model/catalog/ranges.yaml) for every way a value enters a scenario."""
+    if not ck.number(where, value):
+        return False
+    problem = ranges.check(spec, path, value, name=not dotted(where).endswith(path))
+    if problem:
+        ck.bad(where, problem)
+        return False
+    return True
+
+
+def _set_number(ck: _Checker, spec: dict, where: tuple, path: str, value: Any, fixed: dict[str, tuple]) -> None:
+    if _check_number(ck, spec, where, path, value):
         set_value(spec, path, value)
-        fixed.add(path)
+        fixed[path] = where
 
 
 def _bounds(spec: dict, path: str) -> tuple[float | None, float | None]:
-    if path.startswith("initial."):
-        var = spec["world"]["variables"][path.split(".", 1)[1]]
-        return var["lower"], var["upper"]
-    if path.startswith("relations.") or ".stances." in path:
-        return -1.0, 1.0
-    if path in ("world.tremble",):
-        return 0.0, 1.0
-    if path in ("world.temperature",):
-        return 1e-6, None
-    if path.startswith("world.") and ("half_life" in path or path.endswith("step_days")):
-        return 1e-6, None
-    return None, None
+    """(low, high) of a parameter path, from model/catalog/ranges.yaml (see ``ranges.check``)."""
+    low, high, _ = ranges.bounds(spec, path)
+    return low, high
+
+
+def _cross_check(
+    ck: _Checker, spec: dict, fixed: dict[str, tuple], sampled: dict[str, tuple], uncertainties: list[Uncertainty]
+) -> None:
+    support: dict[str, tuple[float, float]] = {}
+    by_path = {u.path: u for u in uncertainties}
+    for rule in ranges.table()[1]:
+        for path in (rule.low, rule.high):
+            if path in by_path:
+                p = by_path[path].params
+                vals = p.get("values") or [p["low"], p["high"]]
+                support[path] = (min(vals), max(vals))
+            else:
+                try:
+                    v = get_value(spec, path)
+                except KeyError:
+                    continue
+                if isinstance(v, int | float):
+                    support[path] = (v, v)
+    for low, high, message in ranges.cross_check(support):
+        where = sampled.get(low) or fixed.get(low) or sampled.get(high) or fixed.get(high)
+        if where is not None:  # the catalog itself is checked by the tests
+            ck.bad(where, message)
 
 
 def _check_distribution(ck: _Checker, spec: dict, where: tuple, path: str, d: Any) -> Uncertainty | None:
     if not ck.expect(where, d, (dict,), "a distribution such as {dist: uniform, low: 0, high: 1}"):
         return None
-    dist = d.get("dist")
-    if dist not in DISTRIBUTIONS:
-        ck.bad((*where, "dist"), f"unknown distribution '{dist}'{did_you_mean(str(dist), list(DISTRIBUTIONS))}")
+    if "dist" not in d:
+        ck.bad(where, f"missing 'dist' (one of {', '.join(DISTRIBUTIONS)})")
+        return None
+    dist = d["dist"]
+    if not ck.name((*where, "dist"), dist, DISTRIBUTIONS, "distribution"):
         return None
     need = DISTRIBUTIONS[dist]
     params: dict[str, Any] = {}
     ok = True
     for k in d:
         if k not in (*need, "dist", "doc"):
-            ck.bad((*where, k), f"unknown field '{k}' for {dist}; expected {', '.join(need)}")
+            ck.bad((*where, k), f"unknown field '{_short(k)}' for {dist}; expected {', '.join(need)}")
             ok = False
+    if "doc" in d and not isinstance(d["doc"], str):
+        ck.bad((*where, "doc"), f"expected text, found {type_name(d['doc'])}")
+        ok = False
     for k in need:
         if k not in d:
             ck.bad(where, f"{dist} needs '{k}'")
@@ -803,14 +997,21 @@ def _check_distribution(ck: _Checker, spec: dict, where: tuple, path: str, d: An
             continue
         if k == "values":
             vals = d[k]
-            if not ck.expect((*where, k), vals, (list,), "a list of numbers") or not vals:
+            if not ck.expect((*where, k), vals, (list,), "a list of numbers"):
+                ok = False
+                continue
+            if not vals:
+                ck.bad((*where, k), "a choice needs at least one value")
                 ok = False
                 continue
             for i, v in enumerate(vals):
-                ok &= ck.number((*where, k, i), v)
+                ok &= _check_number(ck, spec, (*where, k, i), path, v)
             params[k] = vals
         else:
-            ok &= ck.number((*where, k), d[k])
+            good = ck.number((*where, k), d[k])
+            if good and k in ("low", "high"):
+                good = _check_number(ck, spec, (*where, k), path, d[k])
+            ok &= good
             params[k] = d[k]
     if not ok:
         return None
@@ -826,12 +1027,6 @@ def _check_distribution(ck: _Checker, spec: dict, where: tuple, path: str, d: An
     if dist == "normal" and not params["low"] <= params["mean"] <= params["high"]:
         ck.bad((*where, "mean"), "mean must lie between low and high")
         return None
-    lo_b, hi_b = _bounds(spec, path)
-    support = params.get("values") or [params["low"], params["high"]]
-    for v in support:
-        if (lo_b is not None and v < lo_b) or (hi_b is not None and v > hi_b):
-            ck.bad(where, f"values must lie within [{lo_b}, {hi_b}] for '{path}', found {v}")
-            return None
     return Uncertainty(path, dist, params)
 
 
@@ -845,81 +1040,76 @@ def _check_event(
     step_days: float,
     start_date: dt.date | None,
 ) -> Event | None:
+    """Check one event, reporting every mistake in it (not just the first)."""
     if not ck.expect(where, ev, (dict,), "an event mapping (actor, action, target, and at or when)"):
         return None
-    ok = True
+    n_issues = len(ck.issues)
     for k in ev:
         if k not in EVENT_KEYS:
-            ck.bad((*where, k), f"unknown event key '{k}'{did_you_mean(str(k), list(EVENT_KEYS))}")
-            ok = False
+            ck.bad((*where, k), f"unknown event key '{_short(k)}'{ck.suggest(k, sorted(EVENT_KEYS))}")
+    for k in ("actor", "action"):
+        if k not in ev:
+            ck.bad(where, f"an event needs '{k}'")
     actor, action, target = ev.get("actor"), ev.get("action"), ev.get("target", "none")
-    if actor not in spec["actors"]:
-        ck.bad((*where, "actor"), f"unknown actor {actor!r}{did_you_mean(str(actor), list(spec['actors']))}")
-        return None
-    if action not in spec["actions"]:
-        ck.bad((*where, "action"), f"unknown action {action!r}{did_you_mean(str(action), list(spec['actions']))}")
-        return None
-    targets = spec["actions"][action].get("takers", {}).get(actor)
-    if targets is None:
-        ck.bad((*where, "action"), f"{actor} cannot take '{action}' (see `entente actors {actor}`)")
-        return None
-    if target not in targets:
-        ck.bad((*where, "target"), f"{actor}'s '{action}' cannot target {target!r}; possible: {', '.join(targets)}")
-        return None
+    actor_ok = "actor" in ev and ck.name((*where, "actor"), actor, spec["actors"], "actor")
+    action_ok = "action" in ev and ck.name((*where, "action"), action, spec["actions"], "action")
+    target_ok = isinstance(target, str) or ck.name((*where, "target"), target, (), "target")
+    if actor_ok and action_ok and target_ok:
+        targets = spec["actions"][action].get("takers", {}).get(actor)
+        if targets is None:
+            ck.bad((*where, "action"), f"{actor} cannot take '{action}' (see `entente actors {actor}`)")
+        elif target not in targets:
+            ck.bad(
+                (*where, "target"),
+                f"{actor}'s '{action}' cannot target '{_short(target)}'; possible: {', '.join(targets)}",
+            )
     has_at, has_when = "at" in ev, "when" in ev
-    if has_at == has_when:
-        ck.bad(where, "an event needs exactly one of 'at' (a step or date) or 'when' (a condition)")
-        return None
     step = None
     when = None
-    if has_at:
+    if has_at == has_when:
+        ck.bad(where, "an event needs exactly one of 'at' (a step or date) or 'when' (a condition)")
+    elif has_at:
         at = ev["at"]
         if isinstance(at, int) and not isinstance(at, bool):
             step = at
         elif isinstance(at, str):
             try:
+                if len(at) != 10:
+                    raise ValueError
                 d = dt.date.fromisoformat(at)
             except ValueError:
                 ck.bad((*where, "at"), f"expected a step number or a date YYYY-MM-DD, found {type_name(at)}")
-                return None
-            if start_date is None:
-                ck.bad((*where, "at"), "a dated event needs 'start_date' at the top of the scenario")
-                return None
-            if (d - start_date).days <= 0:
-                ck.bad((*where, "at"), f"{d.isoformat()} is not after start_date {start_date.isoformat()}")
-                return None
-            step = math.ceil((d - start_date).days / step_days)
-            if step > horizon:  # a date beyond this run's calendar: the run ends before it
-                return None
+            else:
+                if start_date is None:
+                    ck.bad((*where, "at"), "a dated event needs 'start_date' at the top of the scenario")
+                elif (d - start_date).days <= 0:
+                    ck.bad((*where, "at"), f"{d.isoformat()} is not after start_date {start_date.isoformat()}")
+                else:
+                    step = math.ceil((d - start_date).days / step_days)
+                    if isinstance(horizon, int) and step > horizon:  # a date beyond this run's calendar
+                        return None
         else:
             ck.bad((*where, "at"), f"expected a step number or a date YYYY-MM-DD, found {type_name(at)}")
-            return None
-        if step < 1 or step > horizon:
-            ck.bad((*where, "at"), f"step {step} is outside the horizon 1..{horizon}")
-            return None
+        if step is not None and (step < 1 or step > horizon):
+            ck.bad((*where, "at"), f"step {_short(step)} is outside the horizon 1..{horizon}")
     else:
         text = ev["when"]
         if not isinstance(text, str):
             ck.bad((*where, "when"), f"expected a condition string, found {type_name(text)}")
-            return None
-        try:
-            expr.parse(text, names, set())
-        except expr.ExprError as exc:
-            _, line, col = ck.at((*where, "when"))
-            ck.issues.append(
-                InputIssue(ck.at((*where, "when"))[0], line or 1, col, dotted((*where, "when")), exc.message)
-            )
-            return None
-        when = text
+        else:
+            try:
+                expr.parse(text, names, set())
+            except expr.ExprError as exc:
+                ck.bad((*where, "when"), exc.message)
+            else:
+                when = text
     once = ev.get("once", True)
     if not isinstance(once, bool):
         ck.bad((*where, "once"), f"expected true or false, found {type_name(once)}")
-        ok = False
     label = ev.get("label", "")
     if not isinstance(label, str):
         ck.bad((*where, "label"), f"expected text, found {type_name(label)}")
-        ok = False
-    if not ok:
+    if len(ck.issues) > n_issues:
         return None
     return Event(actor=actor, action=action, target=target, step=step, when=when, once=once, label=label)
 

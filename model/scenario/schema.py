@@ -12,7 +12,7 @@ from typing import Any
 from model.catalog import load_catalog
 from model.engine.config import DISTRIBUTIONS, numeric_paths
 from model.engine.outcomes import OUTCOMES, REDUCERS
-from model.scenario import FORMAT_VERSION, MAX_HORIZON, MAX_REPLICATES, TOP_KEYS
+from model.scenario import FORMAT_VERSION, MAX_HORIZON, MAX_REPLICATES, TOP_KEYS, ranges
 
 NUM = {"type": "number"}
 
@@ -27,6 +27,19 @@ def _distribution() -> dict[str, Any]:
             {"type": "object", "properties": props, "required": ["dist", *fields], "additionalProperties": False}
         )
     return {"oneOf": variants}
+
+
+def _ranged(spec: dict[str, Any], path: str) -> dict[str, Any]:
+    """A number schema with the range of ``path`` from model/catalog/ranges.yaml."""
+    low, high, reason = ranges.bounds(spec, path)
+    out: dict[str, Any] = {"type": "number"}
+    if low is not None:
+        out["minimum"] = low
+    if high is not None:
+        out["maximum"] = high
+    if reason:
+        out["description"] = reason
+    return out
 
 
 def json_schema() -> dict[str, Any]:
@@ -76,15 +89,19 @@ def json_schema() -> dict[str, Any]:
         "additionalProperties": NUM,
     }
     settings = {
-        "actors": {"type": "object", "properties": {a: actor_override for a in actors}, "additionalProperties": False},
+        "actors": {
+            "type": "object",
+            "properties": {a: {"$ref": "#/$defs/actor_override"} for a in actors},
+            "additionalProperties": False,
+        },
         "initial": {
             "type": "object",
-            "properties": {p.split(".", 1)[1]: NUM for p in paths if p.startswith("initial.")},
+            "properties": {p.split(".", 1)[1]: _ranged(spec, p) for p in paths if p.startswith("initial.")},
             "additionalProperties": False,
         },
         "world": {
             "type": "object",
-            "properties": {p.split(".", 1)[1]: NUM for p in paths if p.startswith("world.")},
+            "properties": {p.split(".", 1)[1]: _ranged(spec, p) for p in paths if p.startswith("world.")},
             "additionalProperties": False,
         },
         "relations": {
@@ -94,10 +111,14 @@ def json_schema() -> dict[str, Any]:
         },
         "constraints": {
             "type": "object",
-            "properties": {c: constraint_override for c in spec["constraints"]},
+            "properties": {c: {"$ref": "#/$defs/constraint_override"} for c in spec["constraints"]},
             "additionalProperties": False,
         },
-        "constants": {"type": "object", "properties": {p: NUM for p in paths}, "additionalProperties": False},
+        "constants": {
+            "type": "object",
+            "properties": {p: _ranged(spec, p) for p in paths},
+            "additionalProperties": False,
+        },
         "events": {"type": "array", "items": event},
     }
     props: dict[str, Any] = {
@@ -115,7 +136,7 @@ def json_schema() -> dict[str, Any]:
         **settings,
         "uncertainties": {
             "type": "object",
-            "properties": {p: _distribution() for p in paths},
+            "properties": {p: {"$ref": "#/$defs/distribution"} for p in paths},
             "additionalProperties": False,
         },
         "levers": {
@@ -209,6 +230,11 @@ def json_schema() -> dict[str, Any]:
         props[key]["description"] = doc
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": {
+            "distribution": _distribution(),
+            "actor_override": actor_override,
+            "constraint_override": constraint_override,
+        },
         "$id": "https://entente.invalid/scenario-v1.schema.json",
         "title": "entente scenario (format version 1)",
         "type": "object",
