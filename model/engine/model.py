@@ -336,8 +336,13 @@ class EntenteModel(mesa.Model):
         a = tab.index
         p = self.tables.params
         cols = tab.delta_cols
-        if len(cols):
-            acc["dx"][act[:, None], cols[None, :]] += tab.delta_compact[c]
+        dx = acc["dx"]
+        dense = len(act) * 4 > self.R  # most replicates acted: whole-column arithmetic beats scatters
+        for j, col in enumerate(cols):  # the few variables this unit's options move
+            if dense:
+                dx[:, col] += tab.delta_compact[:, j][d.choice]
+            else:
+                dx[act, col] += tab.delta_compact[c, j]
         ed = tab.esc_delta
         acc["esc"][act] += ed[act, c] if ed.ndim == 2 else ed[c]
         acc["strikes"][act] += tab.direct[c]
