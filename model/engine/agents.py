@@ -1,8 +1,8 @@
 """Decision units: Mesa agents, one per actor and track, whose state is one value per replicate.
 
 Each ``ActorAgent`` is one actor deciding on one track (diplomacy, supply, force) for every
-replicate of the batch at once. A unit gets a decision opportunity in a step with
-probability ``rate * step_days`` (otherwise it holds). Its utility for an option is the
+replicate of the batch at once. A unit decides when one of its cycle points (every
+``1 / rate`` days, with its own phase) falls in the step; otherwise it holds. Its utility for an option is the
 change in its actor's interests that the option is predicted to cause, plus the pull of the
 actor's stances, plus its urge to answer grievances against the option's target, minus the
 penalties of cost constraints. Forbid, gate and cap constraints remove options. The choice is
