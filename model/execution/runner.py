@@ -99,7 +99,8 @@ def plan_chunks(start: int, stop: int, chunk_size: int) -> list[tuple[int, int]]
 
 
 def default_chunk_size(replicates: int, workers: int) -> int:
-    return int(max(250, min(5000, math.ceil(replicates / max(1, 4 * workers)))))
+    # at most 2,500 replicates a chunk: a chunk of 52 weekly steps then peaks near 200 MB per worker
+    return int(max(250, min(2500, math.ceil(replicates / max(1, 4 * workers)))))
 
 
 def default_workers() -> int:
