@@ -69,10 +69,11 @@ def explain(
             continue
         if step is not None and rec["step"] != step:
             continue
-        if not actor and step is None and rec["action"] == "hold" and not rec["bound"]:
-            continue
+        if rec["action"] == "hold" and not rec["bound"] and (rec.get("idle") or (not actor and step is None)):
+            continue  # a unit without a decision this step, or an uneventful hold
         s = rec["state"]
-        head = f"step {rec['step']:>3}  {rec['actor']:<10} {rec['action']}" + (
+        who = f"{rec['actor']}:{rec['track']}" if rec.get("track") else rec["actor"]
+        head = f"step {rec['step']:>3}  {who:<18} {rec['action']}" + (
             f" -> {rec['target']}" if rec["target"] != "none" else ""
         )
         head += (
