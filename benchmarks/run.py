@@ -219,10 +219,8 @@ horizon: 52
 uncertainties:
   world.temperature: {{dist: uniform, low: 0.03, high: 0.1}}
   world.escalation_half_life: {{dist: uniform, low: 14, high: 35}}
-  world.premium_half_life: {{dist: uniform, low: 3, high: 12}}
   actors.russia.interests.ties_saudi.weight: {{dist: uniform, low: 0.6, high: 1.8}}
   actors.russia.interests.iran_middling.weight: {{dist: uniform, low: 1.0, high: 3.0}}
-  actors.israel.response: {{dist: uniform, low: 1.2, high: 2.4}}
   constraints.IL_US_ADVICE.weight: {{dist: uniform, low: 1.5, high: 4.5}}
 """
 
