@@ -124,15 +124,19 @@ def constraint_audit(
 def probability_table(
     ensembles: dict[str, dict[str, np.ndarray]], names: list[str], meta: dict[str, dict[str, str]]
 ) -> list[dict[str, Any]]:
-    """Probabilities of binary and event outcomes with Wilson intervals, per scenario."""
+    """Probabilities of binary outcomes with Wilson intervals, per scenario.
+
+    Event outcomes (``weeks_to_*``) are not repeated here: whether they happened by the horizon is the
+    end point of their time-to-event curve, and for Russian arms it is ``russia_tier>=limited_arms``.
+    """
     rows = []
     for scen, out in ensembles.items():
         for name in names:
             kind = meta[name]["kind"]
-            if kind not in ("binary", "event"):
+            if kind != "binary":
                 continue
             v = np.asarray(out[name], dtype=float)
-            k = float(np.isfinite(v).sum()) if kind == "event" else float(np.sum(v))
+            k = float(np.sum(v))
             p, lo, hi = stats.wilson(k, len(v))
             rows.append({"scenario": scen, "outcome": name, "p": p, "low": lo, "high": hi})
     for scen, out in ensembles.items():
