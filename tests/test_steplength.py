@@ -56,10 +56,10 @@ MEANS = (
 PEAKS = ("peak_escalation", "peak_brent")
 
 LATENCY = (
-    "engine: after a strike, the exchange runs faster at finer steps. Every unit decides once per "
-    "7-day cycle at any step length (periodic cycles with a random phase), but at a weekly step an "
-    "answer always comes a full step later, while at a daily step it comes at the answerer's next "
-    "cycle point (3.5 days on average), so grievances are fresher and strikes denser in time; measured "
+    "engine: after a strike, the exchange runs hotter at finer steps although every unit decides "
+    "once per 7-day cycle at any step length; suspected: reaction latency (a full step at dt = 7, "
+    "3.5 days on average at dt = 1), but the gap shows at dt = 3.5 already and a 3-day information "
+    "lag made it worse, so the cause is open; measured "
 )
 KNOWN = {
     ("baseline", "weeks_of_war"): LATENCY + "2.45 weeks at 7 days vs 2.81 at 1 day",
