@@ -474,3 +474,24 @@ def test_week_and_day_in_conditions_agree_with_at(dt, at, when):
     events = [Event("russia", "condemn", "israel", step=at), Event("iran", "condemn", "israel", when=when)]
     res = simulate(config(steps=at + 2, step_days=dt, events=events), 2)
     assert (res.event_step == at).all()
+
+
+def test_an_event_stands_in_for_the_units_decision_of_its_cycle():
+    """At a daily step, a forced action on day 1 takes the place of the unit's weekly decision,
+    as it does at a weekly step: one decision per 7-day cycle either way."""
+    from model.engine.model import EntenteModel
+
+    import copy
+
+    spec = copy.deepcopy(CATALOG)
+    spec["world"]["parameters"]["step_days"]["value"] = 1.0
+    cfg = Config(spec, steps=7, seed=4, events=[Event("israel", "limited_strike", "iran", step=1)])
+    m = EntenteModel(cfg, 200)
+    u = m.tables.units.index("israel:force")
+    decisions = np.zeros(200, dtype=int)
+    for day in range(1, 8):
+        m.step()
+        forced = m.event_step[0] == day
+        decisions += forced | m._opportunity[:, u]  # on the event's day its cycle point (if any) is the event
+    assert (m.event_step[0] == 1).all()
+    assert (decisions == 1).all(), np.bincount(decisions)

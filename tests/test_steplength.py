@@ -64,11 +64,8 @@ LATENCY = (
 KNOWN = {
     ("baseline", "weeks_of_war"): LATENCY + "2.45 weeks at 7 days vs 2.81 at 1 day",
     ("baseline", "iran_strikes"): LATENCY + "0.113 at 7 days vs 0.148 at 1 day",
-    ("israel_strikes_nuclear", "us_war_on_iran"): LATENCY + "0.153 at 7 days vs 0.285 at 1 day",
-    ("israel_strikes_nuclear", "sustained_war"): LATENCY + "0.13 at 7 days vs 0.67 at 1 day",
-    ("israel_strikes_nuclear", "brent_above_90"): LATENCY + "0.022 at 7 days vs 0.150 at 1 day",
-    ("israel_strikes_nuclear", "weeks_of_war"): LATENCY + "5.99 weeks at 7 days vs 6.67 at 1 day",
-    ("israel_strikes_nuclear", "iran_strikes"): LATENCY + "1.87 at 7 days vs 3.54 at 1 day",
+    ("israel_strikes_nuclear", "sustained_war"): LATENCY + "0.13 at 7 days vs 0.62 at 1 day",
+    ("israel_strikes_nuclear", "iran_strikes"): LATENCY + "1.87 at 7 days vs 3.26 at 1 day",
     ("israel_strikes_nuclear", "escalation"): LATENCY + "median path 0.89 points apart in week 2",
 }
 

@@ -214,6 +214,8 @@ class EntenteModel(mesa.Model):
                 cand = np.broadcast_to(expr.truth(expr.evaluate(e["cond"], self.lookup)), (self.R,)).copy()
                 if ev.once:
                     cand &= ~e["fired"]
+                else:  # a standing policy is carried out at the unit's own decision times
+                    cand &= self._opportunity[:, e["unit"]]
             col = forced[:, e["unit"]]
             win = cand & (col < 0)
             self.event_deferred[k] += cand & ~win
@@ -261,11 +263,11 @@ class EntenteModel(mesa.Model):
         self._apply_changes(step)
         t = self.tables
         U = len(t.actor_tables)
+        self._opportunity = self._opportunities(step)
         self._forced, won = self._candidates(step)
         self._noise = rng.gumbel(self.keys, step, "choice", self.n_options)
         self._tremble_u = rng.uniforms(self.keys, step, "tremble", U)
         self._pick_u = rng.uniforms(self.keys, step, "tremble_pick", U)
-        self._opportunity = self._opportunities(step)
         self.agents.do("decide")
         decisions = [u.decision for u in self.units]
         for k, e in enumerate(self._events):
@@ -273,6 +275,9 @@ class EntenteModel(mesa.Model):
             applied = won[k] & d.forced
             blocked = won[k] & ~d.forced
             e["fired"] |= applied
+            # an event stands in for the unit's decision of this cycle: when the step held none of its
+            # cycle points (finer steps), the next one is skipped, as a weekly step replaces it
+            self._skip[:, e["unit"]] |= applied & ~self._opportunity[:, e["unit"]]
             self.event_step[k] = np.where(applied, step, self.event_step[k])
             self.event_blocked[k] += blocked
         self._start = (self.x.copy(), self.rel.copy(), self.stance.copy(), self.griev.copy())
@@ -437,7 +442,11 @@ class EntenteModel(mesa.Model):
                 cycle = np.where(rate > 0, 1.0 / np.where(rate > 0, rate, 1.0), np.inf)
                 shift = self._phase[:, u] * cycle
                 out[:, u] = (rate > 0) & (np.floor((d1 - shift) / cycle) > np.floor((d0 - shift) / cycle))
-        return out
+        if not hasattr(self, "_skip"):
+            self._skip = np.zeros_like(out)
+        used = out & self._skip  # a cycle point already taken by an event
+        self._skip &= ~out
+        return out & ~used
 
     def _rows(self, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Values for some replicates as a full (R, ...) array (zeros elsewhere), for slice updates.
