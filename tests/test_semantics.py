@@ -479,9 +479,9 @@ def test_week_and_day_in_conditions_agree_with_at(dt, at, when):
 def test_an_event_stands_in_for_the_units_decision_of_its_cycle():
     """At a daily step, a forced action on day 1 takes the place of the unit's weekly decision,
     as it does at a weekly step: one decision per 7-day cycle either way."""
-    from model.engine.model import EntenteModel
-
     import copy
+
+    from model.engine.model import EntenteModel
 
     spec = copy.deepcopy(CATALOG)
     spec["world"]["parameters"]["step_days"]["value"] = 1.0
