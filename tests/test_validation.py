@@ -172,10 +172,9 @@ def test_validation_time_is_linear_in_the_number_of_events(tmp_path):
     small.write_text(_lever_events(2000))
     large.write_text(_lever_events(4000))
     _timed(tmp_path / "warm.yaml") if (tmp_path / "warm.yaml").write_text("name: warm\n") else None
-    t_small = _timed(small)
-    t_large = _timed(large)
-    if t_large >= 3.0 or t_large >= 3.0 * t_small:  # one retry: a busy machine can stall one measurement
-        t_small, t_large = min(t_small, _timed(small)), min(t_large, _timed(large))
+    # best of three: a busy machine (or a garbage collection) can stall any one measurement
+    t_small = min(_timed(small) for _ in range(3))
+    t_large = min(_timed(large) for _ in range(3))
     assert t_large < 3.0, f"4,000 lever events took {t_large:.2f} s"
     assert t_large < 3.0 * t_small, f"2,000 events {t_small:.2f} s, 4,000 events {t_large:.2f} s: not linear"
 
