@@ -23,7 +23,7 @@ import mesa
 import numpy as np
 
 from model import expr
-from model.engine.tables import ActorTable
+from model.engine.tables import UnitTable
 
 if TYPE_CHECKING:
     from model.engine.model import EntenteModel
@@ -49,7 +49,7 @@ class Decision:
 class ActorAgent(mesa.Agent):
     """An actor of the articles; its stance, grievances and relations are per-replicate views."""
 
-    def __init__(self, model: EntenteModel, table: ActorTable) -> None:
+    def __init__(self, model: EntenteModel, table: UnitTable) -> None:
         super().__init__(model)
         self.name = table.name
         self.table = table

@@ -203,9 +203,6 @@ class UnitTable:
         return f"{self.name}:{self.track}"
 
 
-ActorTable = UnitTable  # the name earlier code and records use
-
-
 @dataclass
 class Dynamics:
     """The compiled dynamics of the world variables (see world.yaml's header)."""
@@ -293,7 +290,6 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray, params: P
         params = Params(config, keys, reps)
     params.spec = spec
     view = ParamView(params)
-    R = len(reps)
     variables = world_variables(spec)
     vidx = {v: i for i, v in enumerate(variables)}
     actors = list(spec["actors"])
@@ -322,11 +318,32 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray, params: P
     pair_vars = {(a, b): i for i, a, b in dynamics.relation} | {(b, a): i for i, a, b in dynamics.relation}
     n_tiers = len(spec["world"]["support_tiers"])
 
+    ctx = _Context(
+        spec=spec,
+        V=V,
+        A=A,
+        S=S,
+        vidx=vidx,
+        aidx=aidx,
+        sidx=sidx,
+        scales=scales,
+        sides=sides,
+        parties=parties,
+        patron=patron,
+        axis_issue=axis_issue,
+        defenders=defenders,
+        esc_gain=esc_gain,
+        deesc_gain=deesc_gain,
+        exponent=exponent,
+        pair_vars=pair_vars,
+        params=params,
+        active=active,
+        esc_var=esc_var,
+    )
     tables: list[UnitTable] = []
     labels: list[tuple[str, str, str]] = []
     offsets: list[int] = []
     for a in actors:
-        ai = aidx[a]
         for track in spec["world"]["tracks"]:
             opts = [(hold, "none")] + [
                 (act, t)
@@ -336,34 +353,7 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray, params: P
             ]
             if len(opts) == 1:
                 continue
-            tab = _unit_table(
-                spec,
-                len(tables),
-                a,
-                ai,
-                track,
-                opts,
-                V,
-                A,
-                S,
-                R,
-                vidx,
-                aidx,
-                sidx,
-                scales,
-                sides,
-                parties,
-                patron,
-                axis_issue,
-                defenders,
-                esc_gain,
-                deesc_gain,
-                exponent,
-                pair_vars,
-                params,
-                active,
-                esc_var,
-            )
+            tab = _unit_table(ctx, len(tables), a, track, opts)
             offsets.append(len(labels))
             labels += [(tab.label, act, t) for act, t in opts]
             _interests(tab, spec["actors"][a], a, V, vidx, aidx, params, esc_var)
@@ -391,34 +381,54 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray, params: P
     )
 
 
-def _unit_table(
-    spec,
-    unit,
-    a,
-    ai,
-    track,
-    opts,
-    V,
-    A,
-    S,
-    R,
-    vidx,
-    aidx,
-    sidx,
-    scales,
-    sides,
-    parties,
-    patron,
-    axis_issue,
-    defenders,
-    esc_gain,
-    deesc_gain,
-    exponent,
-    pair_vars,
-    params,
-    active,
-    esc_var,
-) -> UnitTable:  # noqa: ANN001 - internal helper with many plain arguments
+@dataclass
+class _Context:
+    """What every decision unit's table is compiled against (one batch, one catalog)."""
+
+    spec: Any
+    V: Any
+    A: Any
+    S: Any
+    vidx: Any
+    aidx: Any
+    sidx: Any
+    scales: Any
+    sides: Any
+    parties: Any
+    patron: Any
+    axis_issue: Any
+    defenders: Any
+    esc_gain: Any
+    deesc_gain: Any
+    exponent: Any
+    pair_vars: Any
+    params: Any
+    active: Any
+    esc_var: Any
+
+
+def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[str, str]]) -> UnitTable:
+    spec = ctx.spec
+    V = ctx.V
+    A = ctx.A
+    S = ctx.S
+    vidx = ctx.vidx
+    aidx = ctx.aidx
+    sidx = ctx.sidx
+    scales = ctx.scales
+    sides = ctx.sides
+    parties = ctx.parties
+    patron = ctx.patron
+    axis_issue = ctx.axis_issue
+    defenders = ctx.defenders
+    esc_gain = ctx.esc_gain
+    deesc_gain = ctx.deesc_gain
+    exponent = ctx.exponent
+    pair_vars = ctx.pair_vars
+    params = ctx.params
+    active = ctx.active
+    esc_var = ctx.esc_var
+    ai = aidx[a]
     K = len(opts)
     rate = params.world(spec["world"]["tracks"][track]["rate"])
     tab = UnitTable(

@@ -47,15 +47,11 @@ def json_schema() -> dict[str, Any]:
     spec = load_catalog()
     paths = numeric_paths(spec)
     actors = list(spec["actors"])
+    at = {"oneOf": [{"type": "integer", "minimum": 1, "maximum": MAX_HORIZON}, {"type": "string", "format": "date"}]}
     event = {
         "type": "object",
         "properties": {
-            "at": {
-                "oneOf": [
-                    {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON},
-                    {"type": "string", "format": "date"},
-                ]
-            },
+            "at": at,
             "when": {
                 "type": "string",
                 "description": "condition in entente's grammar, e.g. 'escalation >= 6 and us.war_on_iran'",
@@ -198,12 +194,7 @@ def json_schema() -> dict[str, Any]:
             "items": {
                 "type": "object",
                 "properties": {
-                    "at": {
-                        "oneOf": [
-                            {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON},
-                            {"type": "string", "format": "date"},
-                        ]
-                    },
+                    "at": at,
                     "set": {"type": "object"},
                     "label": {"type": "string"},
                 },
