@@ -99,3 +99,23 @@ def kaplan_meier(times: np.ndarray, horizon: float) -> tuple[np.ndarray, np.ndar
     xs.append(float(horizon))
     ys.append(ys[-1])
     return np.array(xs), np.array(ys)
+
+
+VERDICTS = ("meaningful", "detectable but small", "noise")
+
+
+def verdict(low: float, high: float, smallest: float) -> str:
+    """Classify a difference's 95% interval against the outcome's smallest meaningful difference.
+
+    Three words, shared by the compare report, sweeps and the app, so a reader meets one scale:
+    "meaningful" when the whole interval lies beyond +/- ``smallest`` (the catalog's declared
+    smallest difference an analyst would act on), "detectable but small" when it excludes zero
+    but not that threshold, and "noise" when it contains zero (or is undefined).
+    """
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "noise"
+    if low >= smallest or high <= -smallest:
+        return "meaningful"
+    if low > 0 or high < 0:
+        return "detectable but small"
+    return "noise"
