@@ -82,7 +82,7 @@ def scenario_at(name: str, step_days: float):
         ev = dict(ev)
         at = ev.get("at")
         if isinstance(at, int) and not isinstance(at, bool):
-            ev["at"] = math.ceil((at - 1) * 7 / step_days) + 1
+            ev["at"] = math.ceil(((at - 1) * 7 + 3.5) / step_days)
         events.append(ev)
     doc["events"] = events
     return compile_document(doc, marks, str(path)).config

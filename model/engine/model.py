@@ -81,7 +81,6 @@ class EntenteModel(mesa.Model):
         self.detail = detail
         p = t.params
         self.dt = float(p.world("step_days"))
-        self._half_step = self.dt / 2.0
         for tab in t.actor_tables:
             if np.any(np.asarray(tab.rate, dtype=float) * self.dt > 1.0 + 1e-9):
                 raise ValueError(
@@ -263,7 +262,11 @@ class EntenteModel(mesa.Model):
         self._apply_changes(step)
         t = self.tables
         U = len(t.actor_tables)
-        self._opportunity = self._opportunities(step)
+        d0, d1 = (step - 1) * self.dt, step * self.dt
+        self._opportunity, t_act = self._opportunities(step)
+        # the world runs on to the step's decision time, where everyone decides and acts at once
+        self._dynamics(step, t_act - d0, "noise")
+        self._update_derived(t_act)
         self._forced, won = self._candidates(step)
         self._noise = rng.gumbel(self.keys, step, "choice", self.n_options)
         self._tremble_u = rng.uniforms(self.keys, step, "tremble", U)
@@ -282,14 +285,17 @@ class EntenteModel(mesa.Model):
             self.event_blocked[k] += blocked
         self._start = (self.x.copy(), self.rel.copy(), self.stance.copy(), self.griev.copy())
         self._rel_by_target = np.ascontiguousarray(self._start[1].transpose(2, 0, 1))  # [t] -> (R, A) rel(., t)
-        self._dynamics(step)
         self._begin_accumulators()
         # effects are sums: add them in the catalog's unit order so that any activation order gives
         # bitwise the same floats (decisions never depend on the order)
         self.agents.sort(key=lambda agent: agent.table.unit).do("act")
         self._land()
-        self._war()
-        self._update_derived(step, decisions)
+        since = self._war(t_act - d0)
+        self._tier(t_act, decisions)
+        # ... and on from the decision time to the end of the step
+        self._dynamics(step, d1 - t_act, "noise_late")
+        self._ceasefire(since + (d1 - t_act))
+        self._update_derived(np.full(self.R, d1))
         i = step - 1
         self._record(step)
         for u, d in enumerate(decisions):
@@ -423,30 +429,40 @@ class EntenteModel(mesa.Model):
         acc["rung"][act] = np.maximum(acc["rung"][act], tab.rung[c])
         acc["gold"][act] += tab.goldstein[c]
 
-    def _opportunities(self, step: int) -> np.ndarray:
-        """Which units get a decision in this step: (R, U) bool.
+    def _opportunities(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        """Which units decide in this step, (R, U) bool, and the step's decision time, (R,) days.
 
-        Each unit decides on a regular cycle of ``1 / rate`` days (a weekly cabinet, the Security
-        Council's rhythm) with a phase of its own, drawn once per replicate and unit. A step of
-        (d0, d1] contains a decision when a cycle point falls in it, so every unit decides exactly
-        once per cycle whatever the step length; a weekly step with weekly cycles decides every step.
+        Every unit decides on a regular cycle of ``1 / rate`` days (a weekly cabinet, the Security
+        Council's rhythm) on a clock common to all actors: cycle points fall at
+        ``(n + decision_phase) / rate`` days. A step of (d0, d1] holds a decision when a cycle
+        point falls in it, and everyone decides on the state at that point and acts at once: a
+        weekly game of simultaneous moves whose moves happen at the same dates whatever the step
+        length (step lengths only change how finely the world between decisions is integrated and
+        recorded). A step without a cycle point has its (event) actions at its midpoint. When
+        units with different rates have cycle points at different times in one step, all act at
+        the earliest of them (exact only when no step holds two distinct cycle points).
         """
         t = self.tables
-        if not hasattr(self, "_phase"):
-            self._phase = rng.uniforms(self.keys, 0, "opportunity", len(t.actor_tables))
         d0, d1 = (step - 1) * self.dt, step * self.dt
+        phase = np.asarray(t.params.world("decision_phase"), dtype=float)
         out = np.zeros((self.R, len(t.actor_tables)), dtype=bool)
+        t_act = np.full(self.R, np.inf)
         for u, tab in enumerate(t.actor_tables):
-            rate = np.asarray(tab.rate, dtype=float)
+            rate = np.broadcast_to(np.asarray(tab.rate, dtype=float), (self.R,))
             with np.errstate(divide="ignore", invalid="ignore"):
                 cycle = np.where(rate > 0, 1.0 / np.where(rate > 0, rate, 1.0), np.inf)
-                shift = self._phase[:, u] * cycle
-                out[:, u] = (rate > 0) & (np.floor((d1 - shift) / cycle) > np.floor((d0 - shift) / cycle))
+                # a cycle point within a microsecond-scale tolerance of a step's end belongs to that step
+                n1 = np.floor((d1 + 1e-6) / cycle - phase)
+                hit = (rate > 0) & (n1 > np.floor((d0 + 1e-6) / cycle - phase))
+                point = np.where(hit, (n1 + phase) * cycle, np.inf)
+            out[:, u] = hit
+            t_act = np.minimum(t_act, point)
+        t_act = np.where(np.isfinite(t_act), np.clip(t_act, d0, d1), d0 + 0.5 * self.dt)
         if not hasattr(self, "_skip"):
             self._skip = np.zeros_like(out)
         used = out & self._skip  # a cycle point already taken by an event
         self._skip &= ~out
-        return out & ~used
+        return out & ~used, t_act
 
     def _rows(self, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Values for some replicates as a full (R, ...) array (zeros elsewhere), for slice updates.
@@ -465,11 +481,6 @@ class EntenteModel(mesa.Model):
         for i, a, b in t.dynamics.relation:  # third parties' effects on a relation variable
             acc["drel"][a, :, b] += dx[:, i]
             dx[:, i] = 0.0
-        # an action lands, on average, in the middle of its step: what decays has decayed by half a step
-        # at the step's end (midpoint quadrature), so a weekly and a daily step record the same memory
-        half = self._half_step
-        for i, hl in t.dynamics.decay:
-            dx[:, i] *= _decay(t.view[hl], half)
         x += dx
         has_set = np.isfinite(acc["set"])
         x[has_set] = acc["set"][has_set]
@@ -480,9 +491,7 @@ class EntenteModel(mesa.Model):
         np.clip(self.stance, -1.0, 1.0, out=self.stance)
         # griev[r, target, holder]; discharge[a, r, t] settles a's grievance against t = griev[r, t, a]
         self.griev -= np.minimum(acc["discharge"].transpose(1, 2, 0), 1.0) * self.griev
-        self.griev += acc["dgriev"].transpose(1, 0, 2) * _per_rep(
-            _decay(t.params.world("grievance_half_life"), self._half_step)
-        )
+        self.griev += acc["dgriev"].transpose(1, 0, 2)
         # interception: missiles launched at a defender meet its interceptor stock
         esc = acc["esc"]
         p = t.params
@@ -497,40 +506,57 @@ class EntenteModel(mesa.Model):
             shortfall = np.where(need > 0, 1.0 - used / np.where(need > 0, need, 1.0), 0.0)
             esc = esc + p.world("interceptor_shortfall_gain") * shortfall
         esc_var = t.roles["escalation"]["var"]
-        esc_hl = next((hl for i, hl in t.dynamics.decay if i == vi[esc_var]), None)
-        x[:, vi[esc_var]] += esc * (_decay(t.view[esc_hl], self._half_step) if esc_hl else 1.0)
+        x[:, vi[esc_var]] += esc
+        for i, a, b in t.dynamics.relation:  # relation variables follow their relation's new value
+            x[:, i] = self.rel[:, a, b]
         rep = t.roles["reporting"]
         x[:, vi[rep["max_rung"]]] = acc["rung"]
         x[:, vi[rep["goldstein"]]] = acc["gold"]
 
-    def _war(self) -> None:
-        """The war state: exchange of strikes, sustained war, and a ceasefire that holds."""
+    def _war(self, elapsed: np.ndarray) -> np.ndarray:
+        """The war state at the decision time: strikes land, an exchange starts or becomes a war.
+
+        Returns the days since the last direct strike at the decision time (``elapsed`` days
+        into the step); :meth:`_ceasefire` carries it to the end of the step.
+        """
         x, vi, w = self.x, self.vi, self.tables.params.world
         role = self.tables.roles["war"]
         n = self.acc["strikes"]
         struck = n > 0
-        hl = next((h for i, h in self.tables.dynamics.decay if i == vi[role["recent"]]), None)
-        recent = x[:, vi[role["recent"]]] + n * (_decay(self.tables.view[hl], self._half_step) if hl else 1.0)
+        recent = x[:, vi[role["recent"]]] + n
         x[:, vi[role["recent"]]] = recent
         x[:, vi[role["now"]]] = n
-        since = np.where(struck, 0.0, x[:, vi[role["since"]]] + self.dt)
-        x[:, vi[role["since"]]] = since
+        self._struck = struck
         agreed = np.where(struck, 0.0, np.where(self.acc["ceasefire"], 1.0, x[:, vi[role["agreed"]]]))
         x[:, vi[role["agreed"]]] = agreed
         ws = x[:, vi[role["state"]]]
-        fighting = (ws == 1) | (ws == 2)
         new = np.where(struck, np.where((ws == 2) | (recent >= w("sustained_threshold")), 2.0, 1.0), ws)
+        x[:, vi[role["state"]]] = new
+        return np.where(struck, 0.0, x[:, vi[role["since"]]] + elapsed)
+
+    def _ceasefire(self, since: np.ndarray) -> None:
+        """At the end of the step: fighting has stopped once no direct strike came for long enough."""
+        x, vi, w = self.x, self.vi, self.tables.params.world
+        role = self.tables.roles["war"]
+        x[:, vi[role["since"]]] = since
+        ws = x[:, vi[role["state"]]]
+        agreed = x[:, vi[role["agreed"]]]
+        fighting = (ws == 1) | (ws == 2)
         calm = (
-            ~struck
+            ~self._struck
             & fighting
             & ((since >= w("ceasefire_days")) | ((agreed > 0) & (since >= w("agreed_ceasefire_days"))))
         )
-        x[:, vi[role["state"]]] = np.where(calm, 3.0, new)
+        x[:, vi[role["state"]]] = np.where(calm, 3.0, ws)
 
     # ------------------------------------------------------------------ dynamics
-    def _dynamics(self, step: int) -> None:
-        """Advance the start-of-step state by dt; every new value reads the same snapshot."""
-        t, dt = self.tables, self.dt
+    def _dynamics(self, step: int, span: np.ndarray, purpose: str) -> None:
+        """Advance the state by ``span`` days (per replicate); every new value reads the same snapshot.
+
+        A step runs its dynamics in two parts, up to the decision time and after it, with
+        independent noise (``purpose``), so decisions read the state at the moment they are taken.
+        """
+        t, dt = self.tables, np.asarray(span, dtype=float)
         dyn, view = t.dynamics, t.view
         x0 = self.x.copy()
         new = self.x
@@ -542,7 +568,7 @@ class EntenteModel(mesa.Model):
         for i, rate in dyn.rate:
             new[:, i] = new[:, i] + dt * np.asarray(expr.evaluate(rate, self.lookup_snapshot(x0), view), float)
         if dyn.noise:
-            z = rng.normals(self.keys, step, "noise", len(dyn.noise))
+            z = rng.normals(self.keys, step, purpose, len(dyn.noise))
             for j, (i, sd) in enumerate(dyn.noise):
                 new[:, i] = new[:, i] + view[sd] * np.sqrt(dt) * z[:, j]
         for i, hl in dyn.upper_param:
@@ -571,16 +597,22 @@ class EntenteModel(mesa.Model):
 
         return look
 
-    def _update_derived(self, step: int, decisions: list[Decision]) -> None:
-        t, x = self.tables, self.x
-        day = step * self.dt
-        for i, actor in t.dynamics.tier:
+    def _tier(self, when: np.ndarray, decisions: list[Decision]) -> None:
+        """Record the day on which each support tier was last reached by the actions just taken."""
+        t = self.tables
+        for _, actor in t.dynamics.tier:
             for tab, d in zip(t.actor_tables, decisions, strict=False):
                 if tab.index != actor or not tab.tier.any():
                     continue
                 k = tab.tier[d.choice]
                 hit = np.flatnonzero(k > 0)
-                self.tier_day[hit, k[hit]] = day
+                self.tier_day[hit, k[hit]] = when[hit]
+
+    def _update_derived(self, day: np.ndarray) -> None:
+        """Derived variables at ``day`` (per replicate): support tier window, relation variables, expressions."""
+        t, x = self.tables, self.x
+        day = np.broadcast_to(np.asarray(day, dtype=float), (self.R,))[:, None]
+        for i, _ in t.dynamics.tier:
             window = np.asarray(t.params.world("tier_window_days"), dtype=float)
             live = (day - self.tier_day) < (window[:, None] if window.ndim else window)
             levels = np.arange(t.n_tiers)[None, :]
@@ -599,7 +631,7 @@ class EntenteModel(mesa.Model):
         """Run the configured horizon (or ``steps`` more steps)."""
         n = self.config.steps if steps is None else steps
         if self.steps == 0:
-            self._update_derived(0, [])
+            self._update_derived(np.zeros(self.R))
             self._reset_reporting()
             self._record(0)
         for _ in range(n):

@@ -2,6 +2,9 @@
 
 Each outcome reduces an expression over the steps after the start (step 0 is never a
 foregone peak or a foregone event), in calendar time: weeks are ``step * step_days / 7``.
+Durations (``weeks``) integrate over the steps by the trapezoid rule, and dates of first
+occurrence (``first_week``, ``settled_week``) are the middle of the step in which the change
+is first seen, so both measure the same time at any step length.
 Scenario files may define their own outcomes with the same fields. ``kind`` tells the
 analysis how to summarise each: ``continuous`` (median and bands), ``binary`` (a probability
 with a Wilson interval), ``tier`` (a category), or ``event`` (a week, empty if never
@@ -55,15 +58,20 @@ def reduce(values: np.ndarray, how: str, step_days: float) -> np.ndarray:
     if how == "at_end":
         return truth[-1].astype(float)
     if how == "weeks":
-        return truth.sum(axis=0) * step_days / 7.0
+        # time in the state by the trapezoid rule over the step ends (the start included): a state
+        # that changes inside a step counts half of it, so a weekly and a daily step measure the
+        # same duration (a ceasefire at day 10.5 gives 1.5 weeks at either step)
+        held = (values != 0).astype(float)
+        return (0.5 * (held[:-1] + held[1:])).sum(axis=0) * step_days / 7.0
     if how == "first_week":
+        # the middle of the step in which it first holds: decisions fall mid-step on the common clock
         first = np.argmax(truth, axis=0).astype(float)
-        return np.where(truth.any(axis=0), (first + 1) * step_days / 7.0, np.nan)
+        return np.where(truth.any(axis=0), (first + 0.5) * step_days / 7.0, np.nan)
     if how == "settled_week":
         # the first step from which the expression holds at every later step
         tail = np.flip(np.logical_and.accumulate(np.flip(truth, axis=0), axis=0), axis=0)
         first = np.argmax(tail, axis=0).astype(float)
-        return np.where(tail.any(axis=0), (first + 1) * step_days / 7.0, np.nan)
+        return np.where(tail.any(axis=0), (first + 0.5) * step_days / 7.0, np.nan)
     if T == 0:
         return np.full(values.shape[1], np.nan)
     raise ValueError(f"unknown reducer {how}")

@@ -25,6 +25,7 @@ PURPOSES = {
     "replicate": 6,
     "opportunity": 7,
     "noise": 8,
+    "noise_late": 9,
 }
 
 
