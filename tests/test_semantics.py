@@ -93,11 +93,14 @@ def test_interception_draws_the_defenders_interceptors_and_a_shortfall_escalates
     res = simulate(cfg, 3)
     barrage = float(CATALOG["actions"]["missile_barrage"]["cost"]["iran.missiles"])
     need = barrage * w("interceptors_per_missile")
-    stock = stock0 + dt * w("israel_interceptor_production")
+    # the barrage lands at the step's action time (mid-step, no decisions in this world): the
+    # interceptors on hand then are the start stock plus half a step of production
+    prod = w("israel_interceptor_production")
+    stock = stock0 + dt / 2 * prod
     used = min(stock, need)
     shortfall = 1.0 - used / need
     # Israel's interceptors pay for the interception ...
-    np.testing.assert_allclose(series(res, "israel.interceptors")[1], stock - used, rtol=1e-12)
+    np.testing.assert_allclose(series(res, "israel.interceptors")[1], stock - used + dt / 2 * prod, rtol=1e-12)
     # ... and Iran's stock pays only for the missiles it fired
     missiles = initial("iran.missiles") + dt * (w("iran_missile_production") - w("iran_supply_to_russia")) - barrage
     np.testing.assert_allclose(series(res, "iran.missiles")[1], missiles, rtol=1e-12)
@@ -135,7 +138,8 @@ def test_a_strike_restarts_the_war_and_the_lull_is_counted_in_days():
     res = simulate(config(steps=steps, step_days=dt, events=[Event("israel", "limited_strike", "iran", step=k)]), 2)
     ws = series(res, "war_state")[:, 0]
     calm = k + math.ceil(w("ceasefire_days") / dt)
-    assert series(res, "strikes_now")[k, 0] == 1 and series(res, "days_since_strike")[k, 0] == 0
+    # the strike lands mid-step: half a step has passed since it at the step's end
+    assert series(res, "strikes_now")[k, 0] == 1 and series(res, "days_since_strike")[k, 0] == dt / 2
     assert set(ws[k:calm]) <= {1.0, 2.0}, "fighting until the lull is long enough"
     assert (ws[calm:] == 3.0).all()
     # the initial lull (13 days) would have ended at day 15 without the strike: it did not
@@ -146,8 +150,9 @@ def test_a_strike_restarts_the_war_and_the_lull_is_counted_in_days():
 def test_a_strike_turns_the_exchange_into_sustained_war_at_the_threshold(side):
     dt = 7.0
     hl = w("strikes_half_life")
-    # the recent-strikes count decays a full step; the new strike lands at mid-step
-    r0 = (w("sustained_threshold") - half(dt / 2, hl)) / half(dt, hl) + side * 0.1
+    # the new strike lands at mid-step, where the count (decayed half a step) is checked against
+    # the threshold; by the step's end the count has decayed a full step and the strike half of one
+    r0 = (w("sustained_threshold") - 1.0) / half(dt / 2, hl) + side * 0.1
     res = simulate(
         config(events=[Event("israel", "limited_strike", "iran", step=1)], **{"initial.strikes_recent": r0}), 2
     )
@@ -182,13 +187,14 @@ def test_an_agreed_ceasefire_counts_after_agreed_ceasefire_days_and_a_strike_bre
 # ---------------------------------------------------------------- grievances (start-of-step reads)
 def test_a_strike_aggrieves_the_targets_friends_from_start_of_step_relations_and_settles_the_strikers_grievance():
     dt = 7.0
-    m = EntenteModel(config(events=[Event("israel", "limited_strike", "iran", step=1)]), 2)
+    frozen = {f"world.cohesion_{k}": 0.0 for k in ("threat_gain", "decay", "disappointment", "supply_gain", "deal_drag")}
+    m = EntenteModel(config(events=[Event("israel", "limited_strike", "iran", step=1)], **frozen), 2)
     m.run()
     ai = m.tables.actor_index
     ghl = w("grievance_half_life")
     sev = float(CATALOG["actions"]["limited_strike"]["severity"])
     landed = half(dt / 2, ghl)
-    # griev[r, target, holder]; Russia's tie to Iran is cohesion at the start of the step
+    # griev[r, target, holder]; Russia's tie to Iran is cohesion (held constant here) at the action time
     np.testing.assert_allclose(m.griev[:, ai["israel"], ai["russia"]], sev * initial("cohesion") ** 2 * landed)
     np.testing.assert_allclose(m.griev[:, ai["israel"], ai["iran"]], sev * landed)
     # Israel answered its grievance against Iran: a rung-9 strike settles grievance_discharge of it
@@ -209,9 +215,17 @@ def test_cohesion_falls_when_russian_support_lags_irans_asks():
     c0, esc0, tier0 = initial("cohesion"), initial("escalation"), initial("russia.support_tier")
     gap = max(0.0, w("request_base_tier") + w("request_per_escalation") * esc0 - tier0)
     assert gap > 0
-    drift = -w("cohesion_decay") * (c0 - w("cohesion_floor"))
-    np.testing.assert_allclose(series(lo, "cohesion")[1], c0 + dt * drift, rtol=1e-12)
-    np.testing.assert_allclose(series(hi, "cohesion")[1], c0 + dt * (drift - 0.01 * gap), rtol=1e-12)
+    h, esc_hl = dt / 2, w("escalation_half_life")
+
+    def drift(c: float, esc: float, disappointment: float) -> float:
+        ask = max(0.0, w("request_base_tier") + w("request_per_escalation") * esc - tier0)
+        return -w("cohesion_decay") * (c - w("cohesion_floor")) - disappointment * ask
+
+    # two Euler half-steps: to the action time (mid-step) and on to the end of the step
+    for res, dis in ((lo, 0.0), (hi, 0.01)):
+        mid = c0 + h * drift(c0, esc0, dis)
+        end = mid + h * drift(mid, esc0 * half(h, esc_hl), dis)
+        np.testing.assert_allclose(series(res, "cohesion")[1], end, rtol=1e-12)
     # the relation is the variable
     assert series(hi, "cohesion")[1, 0] < series(lo, "cohesion")[1, 0]
 
@@ -238,18 +252,21 @@ def test_an_arms_delivery_counts_for_exactly_tier_window_days(dt, s):
 
 
 # ---------------------------------------------------------------- outcomes in calendar time
-def test_outcome_weeks_are_calendar_weeks_at_the_end_of_the_step():
+def test_outcome_weeks_are_calendar_weeks_in_the_middle_of_the_step():
     dt, k = 3.5, 3
     steps = 16
     res = simulate(config(steps=steps, step_days=dt, events=[Event("iran", "missile_barrage", "israel", step=k)]), 2)
     o = res.outcomes
-    assert (o["weeks_to_iran_strike"] == k * dt / 7).all()
-    assert (o["weeks_to_direct_strike"] == k * dt / 7).all()
-    calm = k + math.ceil(w("ceasefire_days") / dt)
-    assert (o["weeks_to_lasting_calm"] == calm * dt / 7).all()
-    # war (state 1 or 2) at steps 1..calm-1: the initial lull had not run out before the strike
+    # the barrage lands in the middle of step k: that is its date
+    assert (o["weeks_to_iran_strike"] == (k - 0.5) * dt / 7).all()
+    assert (o["weeks_to_direct_strike"] == (k - 0.5) * dt / 7).all()
+    # half a step has passed since the strike at the end of step k
+    calm = k + math.ceil((w("ceasefire_days") - dt / 2) / dt)
+    assert (o["weeks_to_lasting_calm"] == (calm - 0.5) * dt / 7).all()
+    # war (state 1 or 2) at step ends 0..calm-1: the initial lull had not run out before the strike;
+    # the trapezoid rule counts the step in which calm came as half
     assert initial("days_since_strike") + (k - 1) * dt < w("ceasefire_days")
-    assert (o["weeks_of_war"] == (calm - 1) * dt / 7).all()
+    assert (o["weeks_of_war"] == (calm - 0.5) * dt / 7).all()
     assert (o["calm_at_end"] == 1.0).all() and (o["sustained_war"] == 0.0).all()
     assert np.isnan(o["weeks_to_us_war"]).all()
 
@@ -269,9 +286,11 @@ def test_first_week_and_settled_week_by_hand():
     from model.engine.outcomes import reduce
 
     v = np.array([[1, 0], [0, 0], [1, 0], [0, 1], [1, 1]], dtype=float)  # steps 0..4
-    np.testing.assert_array_equal(reduce(v, "first_week", 7.0), [2.0, 3.0])
-    np.testing.assert_array_equal(reduce(v, "settled_week", 3.5), [2.0, 1.5])
-    np.testing.assert_array_equal(reduce(v, "weeks", 7.0), [2.0, 2.0])
+    # first seen at the end of steps 2 and 3: dated to the middle of those steps
+    np.testing.assert_array_equal(reduce(v, "first_week", 7.0), [1.5, 2.5])
+    np.testing.assert_array_equal(reduce(v, "settled_week", 3.5), [1.75, 1.25])
+    # trapezoid rule over step ends 0..4: (1+0)/2 + (0+1)/2 + (1+0)/2 + (0+1)/2 and 0 + 0 + 1/2 + 1
+    np.testing.assert_array_equal(reduce(v, "weeks", 7.0), [2.0, 1.5])
     np.testing.assert_array_equal(reduce(v, "ever", 7.0), [1.0, 1.0])
     np.testing.assert_array_equal(reduce(v, "max", 7.0), [1.0, 1.0])
     np.testing.assert_array_equal(reduce(v, "change", 7.0), [0.0, 1.0])
@@ -284,13 +303,15 @@ def test_without_decision_opportunities_every_unit_holds():
     assert not res.choices.any()
 
 
-def test_a_unit_gets_an_opportunity_with_probability_rate_times_step_days():
-    rate, dt = 0.25, 2.0
-    res = simulate(config(steps=3, step_days=dt, rates=rate), 300, detail=True)
-    idle = np.array([[d.idle for d in step] for step in res.records])  # (T, U, R)
-    share = 1.0 - idle.mean()
-    n = idle.size
-    assert abs(share - rate * dt) < 4 * math.sqrt(rate * dt * (1 - rate * dt) / n)
+def test_units_decide_on_one_clock_at_the_same_dates_whatever_the_step():
+    """Cycle points at (n + phase) / rate days: rate 1/4 and phase 1/2 give days 2, 6, 10, ..."""
+    rate = 0.25
+    for dt, steps, expected in ((2.0, 6, [1, 3, 5]), (1.0, 12, [2, 6, 10]), (4.0, 3, [1, 2, 3])):
+        res = simulate(config(steps=steps, step_days=dt, rates=rate), 5, detail=True)
+        idle = np.array([[d.idle for d in step] for step in res.records])  # (T, U, R)
+        decided = np.flatnonzero(~idle.all(axis=(1, 2))) + 1
+        assert decided.tolist() == expected, dt
+        assert (~idle[np.array(expected) - 1]).all(), "every unit decides at every cycle point, in every replicate"
 
 
 # ---------------------------------------------------------------- order of activation
@@ -440,8 +461,8 @@ def test_a_blocked_event_stays_pending_and_fires_once_feasible():
     spare0 = 0.2
     cost = float(CATALOG["actions"]["transfer_shorad"]["cost"]["russia.ad_spare"])
     prod = w("russia_ad_production")
-    # the cap reads the start-of-step stock; with no Ukraine demand it grows by prod * dt a step
-    s = next(t for t in range(1, 20) if spare0 + prod * dt * (t - 1) >= cost)
+    # the cap reads the stock at the action time (mid-step); with no Ukraine demand it grows by prod a day
+    s = next(t for t in range(1, 20) if spare0 + prod * dt * (t - 0.5) >= cost)
     assert s > 1
     for ev in (
         Event("russia", "transfer_shorad", "iran", step=1),
