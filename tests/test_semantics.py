@@ -187,7 +187,9 @@ def test_an_agreed_ceasefire_counts_after_agreed_ceasefire_days_and_a_strike_bre
 # ---------------------------------------------------------------- grievances (start-of-step reads)
 def test_a_strike_aggrieves_the_targets_friends_from_start_of_step_relations_and_settles_the_strikers_grievance():
     dt = 7.0
-    frozen = {f"world.cohesion_{k}": 0.0 for k in ("threat_gain", "decay", "disappointment", "supply_gain", "deal_drag")}
+    frozen = {
+        f"world.cohesion_{k}": 0.0 for k in ("threat_gain", "decay", "disappointment", "supply_gain", "deal_drag")
+    }
     m = EntenteModel(config(events=[Event("israel", "limited_strike", "iran", step=1)], **frozen), 2)
     m.run()
     ai = m.tables.actor_index
