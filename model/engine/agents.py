@@ -10,7 +10,7 @@ a logit rule drawn with the Gumbel-max trick from replicate-keyed noise, so a re
 chooses the same way whatever batch it is in.
 
 Mesa's staged activation: the model calls ``agents.do("decide")`` (every unit reads the same
-start-of-step state) and then ``agents.do("act")`` (every unit adds its chosen option's
+state at the step's action time) and then ``agents.do("act")`` (every unit adds its chosen option's
 effects to the step's accumulators, which are sums or maxima, so the order cannot matter).
 """
 
@@ -157,7 +157,7 @@ class ActorAgent(mesa.Agent):
         return hit
 
     def decide(self) -> None:
-        """Mesa stage 1: choose this step's option in every replicate (reads start-of-step state)."""
+        """Mesa stage 1: choose this step's option in every replicate (reads the state at the action time)."""
         m, u, off = self.model, self.table.unit, self.model.tables.option_offset[self.table.unit]
         K = len(self.table.options)
         self.decision = self.choose(

@@ -1,22 +1,31 @@
 """The Mesa model: the world, its step order and its generic mechanisms, vectorised over replicates.
 
-Step order for step s, which covers the days ((s-1) dt, s dt] (docs/model.md has the equations):
+Step order for step s, which covers the days ((s-1) dt, s dt] (docs/model.md has the equations).
+Every decision unit decides on one clock common to all actors (cycle points at
+``(n + decision_phase) / rate`` days); the step's *action time* is its cycle point, or its
+midpoint when it holds none (then only events act):
 
 1. Dated changes due at s are applied (parameters, actors leaving, relations, variables).
-2. Events due at s are resolved: scheduled events from their step on until applied, and
-   conditional events whose condition holds on the start-of-step state (``day`` and ``week``
-   in a condition are the end of step s, so ``when: "week >= 3"`` and ``at: 3`` agree).
-3. Every decision unit (actor x track) decides on that same start-of-step state
-   (``agents.do("decide")``).
-4. The world's own dynamics advance the start-of-step state by ``step_days``: decays,
-   reversions, rates, noise, relation, stance and grievance drift. Each new value is
+2. The world's own dynamics advance the state from the step's start to its action time:
+   decays, reversions, rates, noise, relation, stance and grievance drift, each new value
    computed from the same snapshot, so the order of variables cannot matter.
-5. The chosen actions' effects land (``agents.do("act")`` adds them to accumulators that
-   are sums or maxima; they are read off the start-of-step relations, stances and
-   grievances): deltas, sets (the larger value wins when two units set one variable),
-   relations, grievances, stances, escalation impulses, interceptions.
-6. The war mechanism, then derived variables (support tier, relation variables,
-   expressions in file order), are updated and the state is recorded.
+3. Events due at s are resolved on that state: scheduled events from their step on until
+   applied, and conditional events whose condition holds (``day`` and ``week`` in a
+   condition are the end of step s, so ``when: "week >= 3"`` and ``at: 3`` agree).
+4. Every decision unit with a cycle point in the step decides on that same state
+   (``agents.do("decide")``); the others hold.
+5. The chosen actions' effects land at the action time (``agents.do("act")`` adds them to
+   accumulators that are sums or maxima, read off the relations, stances and grievances
+   the decisions saw): deltas, sets (the larger value wins when two units set one
+   variable), relations, grievances, stances, escalation impulses, interceptions; then the
+   war mechanism (strikes, sustained war) and the support tiers reached.
+6. The dynamics advance the state from the action time to the end of the step; a lull
+   long enough ends the fighting; derived variables (support tier window, relation
+   variables, expressions in file order) are updated and the state is recorded.
+
+Decisions and their effects therefore happen at the same dates at any step length: a
+weekly step and seven daily steps integrate the same week around the same moment of
+choice (tests/test_steplength.py).
 
 Nothing here names an actor, interest, issue or action: those arrive as roles and tables
 from the catalog (model/catalog/world.yaml ``roles``).
@@ -158,7 +167,7 @@ class EntenteModel(mesa.Model):
         self.n_options = sum(len(tab.options) for tab in tabs)
 
     def lookup(self, name: str) -> Any:
-        """Value of a name used in expressions, per replicate (start-of-step state)."""
+        """Value of a name used in expressions, per replicate (the current state)."""
         if name in self.vi:
             return self.x[:, self.vi[name]]
         step = self.steps
@@ -334,7 +343,7 @@ class EntenteModel(mesa.Model):
     def accumulate(self, tab: UnitTable, d: Decision) -> None:
         """Add one unit's chosen options' effects to the step's accumulators.
 
-        Reads only the start-of-step relations, stances and grievances, and only adds (or
+        Reads only the relations, stances and grievances the decisions saw, and only adds (or
         takes maxima), so the order in which units act cannot change the result. Works on the
         replicates in which the unit did something (holding has no effect).
         """
