@@ -78,7 +78,7 @@ MUTATIONS = [
     Mutation(
         "week_outcomes_off_by_one",
         "every *_week outcome one step late",
-        ((OUTCOMES, "(first + 1) * step_days / 7.0", "(first + 2) * step_days / 7.0"),),
+        ((OUTCOMES, "(first + 0.5) * step_days / 7.0", "(first + 1.5) * step_days / 7.0"),),
         True,
     ),
     Mutation(
@@ -113,27 +113,9 @@ MUTATIONS = [
         ),
     ),
     Mutation(
-        "effects_read_end_of_step",
-        "effects read the state after the dynamics instead of the start-of-step state",
-        (
-            (
-                MODEL,
-                "_, rel0, stance0, griev0 = self._start",
-                "rel0, stance0, griev0 = self.rel, self.stance, self.griev",
-            ),
-            (MODEL, "aff[m] = self._rel_by_target[t][rows[m]]", "aff[m] = self.rel[rows[m], :, t]"),
-        ),
-    ),
-    Mutation(
         "decision_rate_ignored",
-        "every unit decides every step (rate * step_days ignored)",
-        (
-            (
-                AGENTS,
-                "p = np.asarray(tab.rate, dtype=float) * m.dt",
-                "p = np.ones_like(np.asarray(tab.rate, dtype=float))",
-            ),
-        ),
+        "every unit decides every step (its cycle of 1 / rate days ignored)",
+        ((MODEL, "            out[:, u] = hit\n", "            out[:, u] = True\n"),),
     ),
     Mutation(
         "grievance_discharge_sign",
@@ -152,9 +134,31 @@ MUTATIONS = [
         ((OUTCOMES, "return after.max(axis=0)", "return values.max(axis=0)"),),
     ),
     Mutation(
-        "no_midpoint_landing",
-        "decaying effects land undecayed at the end of the step",
-        ((MODEL, "dx[:, i] *= _decay(t.view[hl], half)", "dx[:, i] *= 1.0"),),
+        "decide_at_step_end",
+        "decisions read, and effects land on, the end-of-step state whatever the clock says",
+        (
+            (
+                MODEL,
+                "t_act = np.where(np.isfinite(t_act), np.clip(t_act, d0, d1), d0 + 0.5 * self.dt)",
+                "t_act = np.full(self.R, d1)",
+            ),
+        ),
+    ),
+    Mutation(
+        "decide_at_step_start",
+        "decisions read the start-of-step state and effects land there (the clock's date ignored)",
+        (
+            (
+                MODEL,
+                "t_act = np.where(np.isfinite(t_act), np.clip(t_act, d0, d1), d0 + 0.5 * self.dt)",
+                "t_act = np.full(self.R, d0)",
+            ),
+        ),
+    ),
+    Mutation(
+        "durations_at_step_ends",
+        "durations counted from step ends instead of the trapezoid rule",
+        ((OUTCOMES, "return (0.5 * (held[:-1] + held[1:])).sum(axis=0)", "return held[1:].sum(axis=0)"),),
     ),
     Mutation(
         "tier_window_batch_max",
