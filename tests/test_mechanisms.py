@@ -83,3 +83,19 @@ def test_every_scenario_reports_the_outcomes_that_answer_its_question(path):
     assert sc.name in ANSWERS, f"say which outcomes answer {sc.name}'s question"
     missing = [o for o in ANSWERS[sc.name] if o not in sc.outcomes]
     assert not missing, f"{sc.name} does not report {missing}"
+
+
+def test_khameneis_caution_returns_as_a_us_strike_fades():
+    """C55: a US strike lifts Iran's restraint while it is recent, not for the rest of the run.
+
+    With the caution tied to the never-reverting war flag, Iran kept striking to the horizon
+    (calm at the horizon in 45% of replicates, 7.4 strikes); tied to recent US strikes it answers
+    and the exchange burns out.
+    """
+    res = simulate(load_scenario(scenarios_dir() / "us_joins_strikes.yaml").config, 300)
+    strikes = res.series[:, :, res.variables.index("iran.strikes")]
+    early = np.mean(strikes[8] - strikes[2] > 0)  # weeks 3-8, after the US strike of week 2
+    late = np.mean(strikes[26] - strikes[16] > 0)  # weeks 17-26
+    assert early >= 0.5, early
+    assert late <= early / 3, (early, late)
+    assert res.outcomes["calm_at_end"].mean() >= 0.8
