@@ -190,7 +190,10 @@ def test_a_strike_aggrieves_the_targets_friends_from_start_of_step_relations_and
     frozen = {
         f"world.cohesion_{k}": 0.0 for k in ("threat_gain", "decay", "disappointment", "supply_gain", "deal_drag")
     }
-    m = EntenteModel(config(events=[Event("israel", "limited_strike", "iran", step=1)], **frozen), 2)
+    # in the same step Iran holds a summit with Saudi Arabia (relation +0.05): simultaneous moves, so
+    # the strike's grievances read the relation the decisions saw, not the one the summit leaves
+    events = [Event("iran", "summit", "saudi", step=1), Event("israel", "limited_strike", "iran", step=1)]
+    m = EntenteModel(config(events=events, **frozen), 2)
     m.run()
     ai = m.tables.actor_index
     ghl = w("grievance_half_life")
@@ -199,6 +202,9 @@ def test_a_strike_aggrieves_the_targets_friends_from_start_of_step_relations_and
     # griev[r, target, holder]; Russia's tie to Iran is cohesion (held constant here) at the action time
     np.testing.assert_allclose(m.griev[:, ai["israel"], ai["russia"]], sev * initial("cohesion") ** 2 * landed)
     np.testing.assert_allclose(m.griev[:, ai["israel"], ai["iran"]], sev * landed)
+    saudi_iran = float(CATALOG["relations"]["iran-saudi"]["value"])
+    np.testing.assert_allclose(m.griev[:, ai["israel"], ai["saudi"]], sev * saudi_iran**2 * landed)
+    assert m.rel[0, ai["saudi"], ai["iran"]] > saudi_iran, "the summit did move the relation"
     # Israel answered its grievance against Iran: a rung-9 strike settles grievance_discharge of it
     weight = (
         min(float(CATALOG["actions"]["limited_strike"]["response"]), 1.0) * min(rung("limited_strike") / 9, 1.0) ** 3
@@ -318,7 +324,8 @@ def test_units_decide_on_one_clock_at_the_same_dates_whatever_the_step():
 
 # ---------------------------------------------------------------- order of activation
 def test_the_activation_order_of_units_does_not_matter():
-    cfg = config(steps=6, rates=None, seed=5)
+    # a strike on the nuclear sites starts an exchange: many harmful acts whose grievances read relations
+    cfg = config(steps=8, rates=None, seed=5, events=[Event("israel", "strike_nuclear", "iran", step=1)])
     a = simulate(cfg, 64)
     U = len(a.units)
     assert a.choices.any()

@@ -297,7 +297,7 @@ class EntenteModel(mesa.Model):
         self._begin_accumulators()
         # effects are sums: add them in the catalog's unit order so that any activation order gives
         # bitwise the same floats (decisions never depend on the order)
-        self.agents.sort(key=lambda agent: agent.table.unit).do("act")
+        self.agents.sort(key=lambda agent: agent.table.unit, ascending=True).do("act")
         self._land()
         since = self._war(t_act - d0)
         self._tier(t_act, decisions)
