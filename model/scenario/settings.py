@@ -1,0 +1,232 @@
+"""Settings given outside the file: ``--set lever=option``, ``--set path=value``, sweeps, ``overrides=``.
+
+A setting is applied to the merged scenario document *before* it is compiled, so it passes
+exactly the validation a value written in the YAML file passes (ranges, relations between
+parameters, the catalog's checks) and its errors name the flag instead of a file line:
+``--set levers.us_restraint=strong: unknown option 'strong'; did you mean 'firm'?``.
+
+* ``NAME=OPTION`` or ``levers.NAME=OPTION`` picks a lever's option (``value:`` of the lever).
+* ``PATH=NUMBER`` fixes any parameter path (docs/scenarios.md, "Parameter paths") as a
+  ``constants:`` entry would; a path the scenario samples (``uncertainties:``) is fixed
+  instead, with the other draws unchanged (draws are keyed by path: common random numbers).
+* ``constraints.<ID>.lifted=true|false`` lifts or restores a constraint.
+
+The settings are recorded in the resolved document (``resolved["settings"]``, in the manifest
+and the scenario digest), so ``entente rerun`` reproduces them and two runs with different
+settings never share a hash.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+from typing import Any
+
+from model.catalog import load_catalog
+from model.engine.config import numeric_paths
+from model.errors import InputError, InputIssue, did_you_mean
+
+SETTINGS_KEY = "settings"  # the same key model.scenario.compile_document reads (this module sits below it)
+
+Setting = str | float | int | bool
+TRUE_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+def flag_label(source: str, key: str, value: Any) -> str:
+    """How a setting is named in messages: ``--set levers.us_restraint=strong``."""
+    return f"{source} {key}={_text(value)}"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value)) if not math.isnan(value) else "nan"
+    return str(value)
+
+
+def parse_assignments(items: list[str] | None, source: str = "--set") -> dict[str, str]:
+    """``["a=b", "c.d=0.3"]`` from the command line as an ordered mapping (InputError on a malformed item)."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, eq, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not eq or not key or not value:
+            raise InputError.one(
+                f"{source} {item}", "expected NAME=VALUE (a lever and an option, or a parameter path and a number)"
+            )
+        if key in out:
+            raise InputError.one(f"{source} {item}", f"'{key}' is set twice")
+        out[key] = value
+    return out
+
+
+def _number(value: Any) -> float | int | None:
+    """The number a setting's value spells (None if it is not a finite number)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            v = float(value)
+        except ValueError:
+            return None
+        if not math.isfinite(v):
+            return None
+        return int(v) if v.is_integer() and "." not in value and "e" not in value.lower() else v
+    return None
+
+
+def _levers(doc: dict[str, Any]) -> dict[str, Any]:
+    levers = doc.get("levers")
+    return levers if isinstance(levers, dict) else {}
+
+
+def known_names(doc: dict[str, Any], spec: dict[str, Any] | None = None) -> list[str]:
+    """Every name a setting may take on this document: its levers and every parameter path."""
+    spec = spec or load_catalog()
+    names = list(_levers(doc)) + [f"levers.{n}" for n in _levers(doc)]
+    names += numeric_paths(spec)
+    names += [f"constraints.{c}.lifted" for c in spec["constraints"]]
+    return names
+
+
+def apply_settings(
+    doc: dict[str, Any],
+    marks: dict,
+    settings: dict[str, Setting],
+    source: str = "--set",
+) -> tuple[dict[str, Any], dict]:
+    """The document with ``settings`` applied (a copy) and marks that locate each at its flag.
+
+    Raises InputError (one issue per bad setting, all at once) for an unknown lever, option or
+    path, and for a value that is not a number where a number is needed; ranges and the rest
+    are checked by ``compile_document`` and reported at the flag through the returned marks.
+
+    Args:
+        doc: the merged scenario document (``load_document``), levers not yet applied.
+        marks: where each key of ``doc`` was written (file, line, column).
+        settings: ``{lever: option}``, ``{"levers.<lever>": option}``, ``{path: number}``.
+        source: how the settings are named in messages (``--set``, ``--vary``, ``overrides``).
+    """
+    doc = copy.deepcopy(doc)
+    marks = dict(marks)
+    spec = load_catalog()
+    levers = _levers(doc)
+    paths = set(numeric_paths(spec))
+    issues: list[InputIssue] = []
+    recorded: dict[str, Setting] = {}
+    for key, value in settings.items():
+        where = flag_label(source, key, value)
+
+        def bad(message: str, where: str = where) -> None:
+            issues.append(InputIssue(where, None, None, "", message))
+
+        if not isinstance(key, str) or not key:
+            bad("a setting needs a name")
+            continue
+        name = key.removeprefix("levers.")
+        if key.startswith("levers.") or (name in levers and "." not in key):
+            if name not in levers:
+                if levers:
+                    hint = did_you_mean(name, list(levers)) or f" (its levers: {', '.join(map(str, levers))})"
+                else:
+                    hint = " (the scenario declares no levers)"
+                bad(f"unknown lever '{name}'{hint}")
+                continue
+            lever = levers[name]
+            options = lever.get("options") if isinstance(lever, dict) else None
+            if not isinstance(options, dict) or not options:
+                continue  # the lever itself is malformed: compiling reports it at its line
+            chosen = next((o for o in options if str(o) == _text(value)), None)
+            if chosen is None:
+                hint = did_you_mean(_text(value), [str(o) for o in options]) or (
+                    f" (options: {', '.join(str(o) for o in options)})"
+                )
+                bad(f"unknown option '{_text(value)}' of lever '{name}'{hint}")
+                continue
+            doc["levers"][name] = {**lever, "value": chosen}
+            marks[("levers", name, "value")] = (where, None, None)
+            recorded[f"levers.{name}"] = str(chosen)
+            continue
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "constraints" and parts[2] == "lifted":
+            if parts[1] not in spec["constraints"]:
+                bad(f"unknown constraint '{parts[1]}'{did_you_mean(parts[1], list(spec['constraints']))}")
+                continue
+            flag = value if isinstance(value, bool) else TRUE_WORDS.get(str(value).lower())
+            if flag is None:
+                bad(f"expected true or false, found '{_text(value)}'")
+                continue
+            section = doc.setdefault("constraints", {})
+            if isinstance(section, dict):
+                entry = section.get(parts[1])
+                section[parts[1]] = {**(entry if isinstance(entry, dict) else {}), "lifted": flag}
+                marks[("constraints", parts[1], "lifted")] = (where, None, None)
+            recorded[key] = flag
+            continue
+        if key not in paths:
+            bad(_unknown(key, doc, spec))
+            continue
+        number = _number(value)
+        if number is None:
+            bad(f"expected a number for {key}, found '{_text(value)}'")
+            continue
+        constants = doc.setdefault("constants", {})
+        if not isinstance(constants, dict):
+            continue  # reported at the file's constants: line by compiling
+        constants[key] = number
+        marks[("constants", key)] = (where, None, None)
+        uncertain = doc.get("uncertainties")
+        if isinstance(uncertain, dict) and key in uncertain:
+            del uncertain[key]  # fixed, not sampled: the other paths keep their draws
+        recorded[key] = number
+    if issues:
+        raise InputError(issues)
+    if recorded:
+        doc[SETTINGS_KEY] = {**(doc.get(SETTINGS_KEY) or {}), **recorded}
+    return doc, marks
+
+
+def _unknown(key: str, doc: dict[str, Any], spec: dict[str, Any]) -> str:
+    names = known_names(doc, spec)
+    hint = did_you_mean(key, names)
+    if not hint and "." not in key:
+        levers = list(_levers(doc))
+        hint = f" (its levers: {', '.join(levers)})" if levers else " (the scenario declares no levers)"
+        hint += "; a parameter is set by its path, e.g. world.temperature (docs/scenarios.md)"
+    what = "lever or parameter path" if "." not in key else "parameter path"
+    return f"unknown {what} '{key}'{hint}"
+
+
+def compile_with_settings(
+    doc: dict[str, Any], marks: dict, file: str, settings: dict[str, Setting] | None, source: str = "--set"
+) -> Any:
+    """Apply ``settings`` and compile: a Scenario whose resolved document records them.
+
+    Problems with a setting's value (out of range, breaking a relation between parameters)
+    come back as ``--set path=value: message``, without the file's key path.
+    """
+    from model.scenario import compile_document
+
+    if settings:
+        doc, marks = apply_settings(doc, marks, settings, source)
+    try:
+        return compile_document(doc, marks, file)
+    except InputError as exc:
+        prefix = f"{source} "
+        raise InputError(
+            [InputIssue(i.file, None, None, "", i.message) if i.file.startswith(prefix) else i for i in exc.issues]
+        ) from None
+
+
+def load_with_settings(path: str | Path, settings: dict[str, Setting] | None = None, source: str = "--set") -> Any:
+    """Load, merge, apply ``settings`` to and compile a scenario file (InputError on any problem)."""
+    from model.scenario import load_document
+
+    doc, marks, chain = load_document(path)
+    sc = compile_with_settings(doc, marks, str(path), settings, source)
+    sc.chain = chain
+    return sc
