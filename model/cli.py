@@ -80,9 +80,20 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--scheduler", help="Dask scheduler address for --executor dask (e.g. tcp://10.0.0.5:8786)")
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    def set_option(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--set",
+            dest="settings",
+            action="append",
+            metavar="NAME=VALUE",
+            help="pick a lever's option (us_restraint=firm) or fix a parameter path (world.temperature=0.1);"
+            " repeatable; validated like the file and recorded in the manifest",
+        )
+
     sp = cmd("run", "Run a scenario as a Monte Carlo ensemble into runs/<scenario>/<timestamp>-<hash>/.")
     sp.add_argument("scenario", nargs="?", help="scenario YAML file")
     run_options(sp)
+    set_option(sp)
     sp.add_argument("--trace", default="", help="comma-separated replicates whose full decision records to keep")
     sp.add_argument(
         "--precision", type=float, help="add replicates until every reported probability's 95%% interval is within +/-P"
@@ -96,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("items", nargs="+", help="scenario files (run first) or completed run folders")
     sp.add_argument("--reference", help="scenario name the others are compared with (default: the first)")
     run_options(sp)
+    set_option(sp)
 
     sp = cmd("validate", "Check scenario files; prints every problem (file:line:col) and exits 2 on any.")
     sp.add_argument("files", nargs="+")
@@ -205,10 +217,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # ------------------------------------------------------------------ commands
-def _load(path: str):  # noqa: ANN202
-    from model.scenario import load_scenario
+def _load(path: str, args: argparse.Namespace | None = None):  # noqa: ANN202
+    """A scenario file with the command line's --set settings applied (validated like the file)."""
+    from model.scenario.settings import load_with_settings, parse_assignments
 
-    return load_scenario(path)
+    return load_with_settings(path, parse_assignments(getattr(args, "settings", None)))
 
 
 def _trace(args: argparse.Namespace) -> tuple[int, ...]:
@@ -256,7 +269,7 @@ def _scenario(args: argparse.Namespace, path: str, seed: int | None = None):  # 
     from model.execution import apply_overrides
 
     seed = args.seed if seed is None else seed
-    return apply_overrides(_load(path), args.replicates, seed, args.steps)
+    return apply_overrides(_load(path, args), args.replicates, seed, args.steps)
 
 
 def _command() -> list[str]:
@@ -286,6 +299,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 ("--trace", args.trace),
                 ("--precision", args.precision),
                 ("--max-replicates", args.max_replicates),
+                ("--set", args.settings),
             )
             if v not in (None, "")
         ]
@@ -319,12 +333,17 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     for item in args.items:
         p = Path(item)
         if p.is_dir():
+            if args.settings:
+                raise InputError.one(
+                    f"--set {args.settings[0]}",
+                    f"--set applies to scenario files; {item} is a run folder (it ran as it ran)",
+                )
             meta = files.verify_run(p)
             folders.append(p)
             scenarios.append(None)
             names.append(str(meta["scenario"]["name"]))
         else:
-            sc = _load(item)
+            sc = _load(item, args)
             scenarios.append(sc)
             folders.append(None)
             names.append(sc.name)
