@@ -23,6 +23,10 @@ EPILOG = {
     "compare": """examples:
   entente compare scenarios/baseline.yaml scenarios/israel_strikes_nuclear.yaml scenarios/us_joins_strikes.yaml
   entente compare runs/baseline/<run> runs/us_joins_strikes/<run> --reference baseline""",
+    "sweep": """examples:
+  entente sweep scenarios/us_restrains_israel.yaml --lever us_restraint
+  entente sweep scenarios/russia_gulf_priority.yaml --vary actors.russia.interests.ties_saudi.weight=0:2:9
+  entente sweep scenarios/baseline.yaml --vary constraints.IL_US_ADVICE.weight=0:3:7 --replicates 500""",
     "validate": "examples:\n  entente validate scenarios/*.yaml",
     "check": "examples:\n  entente check scenarios/history\n  entente check scenarios/history/oct2024_apr2025.yaml --replicates 2000",
     "explain": """examples:
@@ -106,6 +110,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("items", nargs="+", help="scenario files (run first) or completed run folders")
     sp.add_argument("--reference", help="scenario name the others are compared with (default: the first)")
+    run_options(sp)
+    set_option(sp)
+
+    sp = cmd(
+        "sweep",
+        "Run a scenario once per option of a lever or value of a parameter (common random numbers) and"
+        " report response curves: each outcome against the value, with 95% intervals and paired differences.",
+    )
+    sp.add_argument("scenario", help="scenario YAML file")
+    sp.add_argument("--lever", help="sweep every option of this lever (entente list shows them)")
+    sp.add_argument(
+        "--vary", action="append", metavar="PATH=LOW:HIGH:N", help="sweep N evenly spaced values of a parameter path"
+    )
     run_options(sp)
     set_option(sp)
 
@@ -371,6 +388,21 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     report = compare_runs([f for f in folders if f is not None], reference, _out(args))
     print(report)
     print(f"report: {report / 'report.html'}")
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from model import workflow
+    from model.execution import check_options
+    from model.scenario.settings import sweep_axis
+
+    opts = _run_opts(args)
+    sc = _scenario(args, args.scenario)
+    axis = sweep_axis(sc, args.lever, args.vary)
+    check_options(opts, sc.replicates)
+    folder = workflow.run_sweep(sc, axis, _out(args), opts, _command())
+    print(folder)
+    print(f"report: {folder / 'report.html'}")
     return 0
 
 

@@ -163,6 +163,7 @@ class Scenario:
 
 
 MAX_SUGGESTIONS = 200  # 'did you mean' is computed for this many unknown names per file, then skipped
+LEVER_KEYS = ("value", "options", "doc", "label")
 SETTINGS_KEY = "settings"  # written by settings.apply_settings into a document, never by a file
 SETTING_KEYS = ("constants", "constraints", "events", "actors", "initial", "world", "relations")
 
@@ -411,10 +412,14 @@ def _apply_levers(ck: _Checker, doc: dict[str, Any], marks: dict) -> dict[str, s
         if not ck.expect(lp, lever, (dict,), "a mapping with 'value' and 'options'"):
             continue
         for k in lever:
-            if k not in ("value", "options", "doc"):
-                ck.bad((*lp, k), f"unknown key '{_short(k)}'; expected value, options, doc")
-        if "doc" in lever and not isinstance(lever["doc"], str):
-            ck.bad((*lp, "doc"), f"expected text, found {type_name(lever['doc'])}")
+            if k not in ("value", "options", "doc", "label"):
+                ck.bad(
+                    (*lp, k),
+                    f"unknown key '{_short(k)}'{ck.suggest(k, LEVER_KEYS)}; expected value, options, doc, label",
+                )
+        for k in ("doc", "label"):
+            if k in lever and not isinstance(lever[k], str):
+                ck.bad((*lp, k), f"expected text, found {type_name(lever[k])}")
         if "options" not in lever:
             ck.bad(lp, "a lever needs 'options' (a mapping of option names to settings)")
             continue

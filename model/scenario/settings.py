@@ -230,3 +230,118 @@ def load_with_settings(path: str | Path, settings: dict[str, Setting] | None = N
     sc = compile_with_settings(doc, marks, str(path), settings, source)
     sc.chain = chain
     return sc
+
+
+MAX_SWEEP_VALUES = 101
+
+
+def path_label(spec: dict[str, Any], path: str) -> tuple[str, str]:
+    """A plain-English label and unit for a parameter path (for axes and reports)."""
+    from model.catalog.glossary import label
+
+    parts = path.split(".")
+    head = parts[0]
+    if head == "world" and len(parts) == 2:
+        d = spec["world"]["parameters"].get(parts[1], {})
+        return label(spec, "parameter", parts[1]), str(d.get("unit", ""))
+    if head == "initial":
+        name = path.removeprefix("initial.")
+        d = spec["world"]["variables"].get(name, {})
+        return f"{label(spec, 'variable', name)} at the start", str(d.get("unit", ""))
+    if head == "relations" and len(parts) == 2:
+        a, _, b = parts[1].partition("-")
+        return f"{label(spec, 'actor', a)}-{label(spec, 'actor', b)} relation at the start", "-1 to 1"
+    if head == "constraints" and len(parts) == 3:
+        return f"{label(spec, 'constraint', parts[1])}: {parts[2].replace('_', ' ')}", ""
+    if head == "actors" and len(parts) >= 3:
+        who = label(spec, "actor", parts[1])
+        if parts[2] == "interests" and len(parts) == 5:
+            return f"{who}: {parts[4]} of its interest in {parts[3].replace('_', ' ')}", ""
+        if parts[2] == "stances" and len(parts) == 4:
+            return f"{who}: stance on {parts[3].replace('_', ' ')}", "-1 to 1"
+        if parts[2] == "response":
+            return f"{who}: response to grievances", ""
+        if parts[2] == "initial_grievance" and len(parts) == 4:
+            return f"{who}: grievance against {label(spec, 'actor', parts[3])} at the start", ""
+    return path, ""
+
+
+def parse_vary(text: str, source: str = "--vary") -> tuple[str, list[float]]:
+    """``path=low:high:n`` as the path and n evenly spaced values from low to high (both included)."""
+    where = f"{source} {text}"
+    path, eq, spec_ = text.partition("=")
+    parts = spec_.split(":")
+    if not eq or not path.strip() or len(parts) != 3:
+        raise InputError.one(where, "expected PATH=LOW:HIGH:N, e.g. world.temperature=0.02:0.2:7")
+    low, high = _number(parts[0].strip()), _number(parts[1].strip())
+    try:
+        n = int(parts[2].strip())
+    except ValueError:
+        n = 0
+    if low is None or high is None:
+        raise InputError.one(where, "LOW and HIGH must be numbers")
+    if not 2 <= n <= MAX_SWEEP_VALUES:
+        raise InputError.one(where, f"N must be a whole number from 2 to {MAX_SWEEP_VALUES}")
+    if not low < high:
+        raise InputError.one(where, f"LOW must be below HIGH, found {low} and {high}")
+    step = (float(high) - float(low)) / (n - 1)
+    return path.strip(), [round(float(low) + i * step, 12) for i in range(n)]
+
+
+def sweep_axis(sc: Any, lever: str | None = None, vary: list[str] | None = None) -> dict[str, Any]:
+    """What a sweep varies: a lever's options or a path's values, labelled, with the scenario's own value.
+
+    Returns plain data (the sweep report sits in the analysis layer and reads it from a file):
+    ``name`` (the --set key), ``kind`` (lever or path), ``label``, ``unit``, ``values``,
+    ``reference`` (the scenario's own option or value when it is among them, else the first),
+    ``doc``. Unknown levers and paths get a did-you-mean; values are validated by compiling.
+    """
+    from model.engine.config import get_value
+
+    vary = list(vary or [])
+    if bool(lever) == bool(vary):
+        raise InputError.one("command line", "give one of --lever NAME or --vary PATH=LOW:HIGH:N")
+    if len(vary) > 1:
+        raise InputError.one(
+            f"--vary {vary[1]}",
+            "a sweep varies one thing (for a grid, run one sweep per value of the other with --set, "
+            "or use entente sensitivity --method sobol)",
+        )
+    doc = sc.document if sc.document is not None else sc.resolved
+    spec = sc.config.spec
+    if lever:
+        name = lever.removeprefix("levers.")
+        levers = _levers(doc)
+        if name not in levers:
+            hint = did_you_mean(name, list(levers)) or (
+                f" (its levers: {', '.join(map(str, levers))})" if levers else " (the scenario declares no levers)"
+            )
+            raise InputError.one(f"--lever {lever}", f"unknown lever '{name}'{hint}")
+        options = [str(o) for o in (levers[name].get("options") or {})]
+        chosen = str(sc.resolved.get("levers_chosen", {}).get(name, options[0] if options else ""))
+        return {
+            "name": f"levers.{name}",
+            "kind": "lever",
+            "label": str(levers[name].get("label") or name.replace("_", " ")),
+            "unit": "option",
+            "values": options,
+            "reference": chosen if chosen in options else options[0],
+            "doc": str(levers[name].get("doc", "")).strip().rstrip("."),
+        }
+    path, values = parse_vary(vary[0])
+    if path not in set(numeric_paths(spec)):
+        raise InputError.one(f"--vary {vary[0]}", _unknown(path, doc, spec))
+    text, unit = path_label(spec, path)
+    own = get_value(spec, path)
+    own_v = float(own) if isinstance(own, int | float) and not isinstance(own, bool) else None
+    ref = next((v for v in values if own_v is not None and abs(v - own_v) < 1e-9), values[0])
+    sampled = any(u.path == path for u in sc.config.uncertainties)
+    return {
+        "name": path,
+        "kind": "path",
+        "label": text,
+        "unit": unit,
+        "values": values,
+        "reference": ref,
+        "doc": f"the scenario's own value: {'sampled per replicate' if sampled else own_v}",
+    }
