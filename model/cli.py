@@ -449,6 +449,8 @@ def _cmd_actors(args: argparse.Namespace) -> int:
     spec = load_catalog()
     names = [args.name] if args.name else list(spec["actors"])
     for n in names:
+        if n not in spec["actors"] and n.lower() in spec["actors"]:
+            n = args.name = names[0] = n.lower()
         if n not in spec["actors"]:
             raise InputError.one("command line", f"unknown actor '{n}'{did_you_mean(n, list(spec['actors']))}")
     for n in names:
@@ -505,10 +507,16 @@ def _cmd_claims(args: argparse.Namespace) -> int:
 
     spec = load_catalog()
     refs = claim_references(spec)
+    from model.errors import did_you_mean
+
     ids = [args.id] if args.id else list(spec["claims"])
+    if args.id:  # c16, C16 and C016 name the same claim
+        digits = args.id.strip().upper().removeprefix("C")
+        ids = [f"C{int(digits):02d}" if digits.isdigit() else args.id]
     for cid in ids:
         if cid not in spec["claims"]:
-            raise InputError.one("command line", f"unknown claim '{cid}' (C01-C60)")
+            hint = "" if cid[1:].isdigit() else did_you_mean(cid, list(spec["claims"]))
+            raise InputError.one("command line", f"unknown claim '{args.id}'{hint} (C01-C60)")
         c = spec["claims"][cid]
         print(f"{cid} [{c['kind']}] {c['text']}")
         print(f"    source: {c['source']} — {spec['sources'][c['source']]}")
@@ -541,9 +549,13 @@ def _pick(run: Path, meta: dict, replicate: int | None, pick: str | None, by: st
         return replicate
     if not pick:
         raise InputError.one("command line", "give --replicate K or --pick worst|median|best")
+    from model.errors import did_you_mean
+
     table = read_outcomes(run)
     if by not in table:
-        raise InputError.one("command line", f"unknown outcome '{by}' for --by")
+        known = [k for k in table if k not in ("replicate", "seed") and not k.startswith(("sampled:", "event:"))]
+        hint = did_you_mean(by, known) or f" (this run's outcomes: {', '.join(known)})"
+        raise InputError.one(f"--by {by}", f"unknown outcome '{by}'{hint}")
     import numpy as np
 
     v = np.asarray(table[by], dtype=float)

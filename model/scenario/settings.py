@@ -222,10 +222,43 @@ def compile_with_settings(
         ) from None
 
 
+def check_exists(path: str | Path) -> None:
+    """A scenario file that does not exist gets a did-you-mean among the shipped scenarios too.
+
+    ``entente run baseline`` (a name) points at ``scenarios/baseline.yaml``; a misspelt path is
+    compared with the files beside it and with the shipped scenarios' names.
+    """
+    from model.scenario import shipped
+
+    p = Path(path)
+    try:
+        if p.exists():
+            return
+    except (OSError, ValueError):
+        return  # reported by the loader
+    ships = shipped()
+    by_stem = {q.stem: q for q in ships}
+    stem = p.name.removesuffix(".yaml").removesuffix(".yml")
+    if stem in by_stem:
+        guess = by_stem[stem]
+    else:
+        here = [q for q in p.parent.glob("*.y*ml")] if p.parent.is_dir() else []
+        names = {q.name: q for q in here} | {q.name: q for q in ships}
+        hint = did_you_mean(p.name if p.suffix else f"{p.name}.yaml", list(names))
+        guess = names[hint.split("'")[1]] if hint else None
+    if guess is not None:
+        try:
+            shown = guess.relative_to(Path.cwd())
+        except ValueError:
+            shown = guess
+        raise InputError.one(str(path), f"no such scenario file; did you mean '{shown}'?", 1, 1)
+
+
 def load_with_settings(path: str | Path, settings: dict[str, Setting] | None = None, source: str = "--set") -> Any:
     """Load, merge, apply ``settings`` to and compile a scenario file (InputError on any problem)."""
     from model.scenario import load_document
 
+    check_exists(path)
     doc, marks, chain = load_document(path)
     sc = compile_with_settings(doc, marks, str(path), settings, source)
     sc.chain = chain
