@@ -116,7 +116,7 @@ def test_simulate_overrides_need_a_scenario_not_a_config():
 def lever_means(scenario: str, lever: str, option: str) -> dict[str, float]:
     sc = execution.apply_overrides(load_scenario(SC / f"{scenario}.yaml"), steps=STEPS)
     res = simulate(sc, N, overrides={lever: option})
-    return {k: float(np.nanmean(v)) for k, v in res.outcomes.items()}
+    return {k: float(np.nanmean(v)) for k, v in res.outcomes.items() if np.isfinite(v).any()}
 
 
 def test_firmer_us_restraint_keeps_israel_off_the_nuclear_sites():

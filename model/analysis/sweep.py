@@ -48,12 +48,20 @@ CSV_COLUMNS = [
 ]
 
 
-def estimate(values: np.ndarray, kind: str) -> tuple[float, float, float, int]:
-    """Estimate with its 95% interval: a share (Wilson) for binary outcomes, else a mean (normal).
+def as_share(values: np.ndarray, kind: str) -> np.ndarray:
+    """An event outcome (weeks until something, empty if never) as 1/0: did it happen by the horizon?
 
-    Event outcomes (weeks until something) are averaged over the replicates in which it happened.
+    Sweeps compare the share in which it happened, which pairs replicate by replicate; mean
+    weeks over the replicates where it happened would compare different replicates per value.
     """
     v = np.asarray(values, dtype=float)
+    return np.isfinite(v).astype(float) if kind == "event" else v
+
+
+def estimate(values: np.ndarray, kind: str) -> tuple[float, float, float, int]:
+    """Estimate with its 95% interval: a share (Wilson) for binary and event outcomes, else a mean (normal)."""
+    v = as_share(values, kind)
+    kind = "binary" if kind == "event" else kind
     v = v[np.isfinite(v)]
     n = len(v)
     if n == 0:
@@ -69,8 +77,11 @@ def estimate(values: np.ndarray, kind: str) -> tuple[float, float, float, int]:
 
 
 def default_smallest(kind: str) -> float:
-    """The smallest meaningful difference when an outcome declares none: 5 points for a share, else 0."""
-    return 0.05 if kind == "binary" else 0.0
+    """The smallest meaningful difference when an outcome declares none: 5 points for a share, else 0.
+
+    An event outcome is compared as the share in which the event happened (:func:`as_share`).
+    """
+    return 0.05 if kind in ("binary", "event") else 0.0
 
 
 def response_rows(
@@ -107,7 +118,7 @@ def response_rows(
             else:
                 if not np.array_equal(ref["replicate"], table["replicate"]):
                     raise ValueError("the sweep's runs do not share their replicates; they cannot be paired")
-                d = paired_difference(ref[o], table[o])
+                d = paired_difference(as_share(ref[o], kind), as_share(table[o], kind))
                 d_mean, d_lo, d_hi = d.mean, d.low, d.high
                 word = verdict(d.low, d.high, smallest)
             rows.append(
@@ -115,7 +126,7 @@ def response_rows(
                     "value": value,
                     "outcome": o,
                     "label": str(info.get("label", o)),
-                    "unit": str(info.get("unit", "")) if kind != "binary" else "share",
+                    "unit": str(info.get("unit", "")) if kind not in ("binary", "event") else "share",
                     "kind": kind,
                     "estimate": est,
                     "low": lo,
@@ -143,7 +154,7 @@ def main_outcomes(rows: list[dict[str, Any]], reported: list[str], top: int = MA
         if r["verdict"] in ("meaningful", "detectable but small"):
             s = abs(r["difference"]) / (r["smallest"] or 1.0)
             s += 1e6 if r["verdict"] == "meaningful" else 0.0
-            s -= 1e9 if r["kind"] == "event" else 0.0
+            s -= 1e9 if r["kind"] == "event" else 0.0  # restates a binary outcome (X happened at all)
             score[r["outcome"]] = max(score.get(r["outcome"], -np.inf), s)
     moved = sorted(score, key=lambda o: -score[o])
     main_moved = [o for o in moved if o in MAIN_OUTCOMES and score[o] > 0]
@@ -156,7 +167,7 @@ def main_outcomes(rows: list[dict[str, Any]], reported: list[str], top: int = MA
 def _fmt(v: float, kind: str, signed: bool = False) -> str:
     if v is None or not np.isfinite(v):
         return "n/a"
-    if kind == "binary":
+    if kind in ("binary", "event"):
         return f"{v * 100:+.1f} pts" if signed else f"{v:.1%}"
     text = f"{v:+.3g}" if signed else f"{v:.3g}"
     return text
@@ -240,7 +251,7 @@ def draw_response_curves(rows: list[dict[str, Any]], panels: list[str], axis: di
         y = np.array([r["estimate"] for r in rs], dtype=float)
         lo = np.array([r["low"] for r in rs], dtype=float)
         hi = np.array([r["high"] for r in rs], dtype=float)
-        scale = 100.0 if rs[0]["kind"] == "binary" else 1.0
+        scale = 100.0 if rs[0]["kind"] in ("binary", "event") else 1.0
         if categorical:
             x = np.arange(len(rs))
             ax.errorbar(
@@ -265,8 +276,8 @@ def draw_response_curves(rows: list[dict[str, Any]], panels: list[str], axis: di
                 ax.axvline(x[ref[0]], color="#7f7f7f", lw=0.8, ls="--", label="reference")
         if rs[0]["kind"] in ("tier",):
             ax.yaxis.get_major_locator().set_params(integer=True)
-        unit = "%" if rs[0]["kind"] == "binary" else rs[0]["unit"]
-        ax.set_title(rs[0]["label"], fontsize=10)
+        unit = "%" if scale == 100.0 else rs[0]["unit"]
+        ax.set_title(rs[0]["label"] + (": happened by the horizon" if rs[0]["kind"] == "event" else ""), fontsize=10)
         ax.set_ylabel(f"{'share of replicates' if scale == 100 else 'mean'} ({unit})" if unit else "mean", fontsize=8)
         ax.set_xlabel(_axis_title(axis), fontsize=8)
         ax.tick_params(labelsize=8)
@@ -327,7 +338,7 @@ def _markdown(
         big = max(rs, key=lambda r: abs(r["difference"]))
         base = next(r for r in rows if r["outcome"] == o and r["verdict"] == "reference")
         lines.append(
-            f"- **{big['label']}**: {_fmt(base['estimate'], big['kind'])} at {ref} vs"
+            f"- **{big['label']}{' (happened by the horizon)' if big['kind'] == 'event' else ''}**: {_fmt(base['estimate'], big['kind'])} at {ref} vs"
             f" {_fmt(big['estimate'], big['kind'])} at {_value_text(big['value'])},"
             f" {_fmt(big['difference'], big['kind'], True)}"
             f" [{_fmt(big['difference_low'], big['kind'], True)}, {_fmt(big['difference_high'], big['kind'], True)}]"
@@ -353,8 +364,8 @@ def _markdown(
     for o in dict.fromkeys(r["outcome"] for r in rows):
         rs = [r for r in rows if r["outcome"] == o]
         kind = rs[0]["kind"]
-        unit = "" if kind == "binary" else f", {rs[0]['unit']}" if rs[0]["unit"] else ""
-        note = " (mean over the replicates where it happened)" if kind == "event" else ""
+        unit = "" if kind in ("binary", "event") else f", {rs[0]['unit']}" if rs[0]["unit"] else ""
+        note = ": share of replicates in which it happened by the horizon" if kind == "event" else ""
         lines += [
             f"### {rs[0]['label']} (`{o}`{unit}){note}",
             "",
