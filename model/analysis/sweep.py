@@ -274,8 +274,16 @@ def draw_response_curves(rows: list[dict[str, Any]], panels: list[str], axis: di
             ref = [i for i, r in enumerate(rs) if r["verdict"] == "reference"]
             if ref:
                 ax.axvline(x[ref[0]], color="#7f7f7f", lw=0.8, ls="--", label="reference")
-        if rs[0]["kind"] in ("tier",):
-            ax.yaxis.get_major_locator().set_params(integer=True)
+        # the axis spans at least twice the smallest meaningful difference, so a move that is
+        # statistically clear but too small to matter does not fill the panel
+        lo_y, hi_y = np.nanmin(lo * scale), np.nanmax(hi * scale)
+        need = 2.0 * float(rs[0]["smallest"]) * scale
+        if np.isfinite(lo_y) and np.isfinite(hi_y) and hi_y - lo_y < need:
+            mid = (lo_y + hi_y) / 2
+            bottom = mid - need / 2
+            if scale == 100.0:
+                bottom = min(max(bottom, 0.0), 100.0 - need)
+            ax.set_ylim(bottom, bottom + need)
         unit = "%" if scale == 100.0 else rs[0]["unit"]
         ax.set_title(rs[0]["label"] + (": happened by the horizon" if rs[0]["kind"] == "event" else ""), fontsize=10)
         ax.set_ylabel(f"{'share of replicates' if scale == 100 else 'mean'} ({unit})" if unit else "mean", fontsize=8)
@@ -285,7 +293,7 @@ def draw_response_curves(rows: list[dict[str, Any]], panels: list[str], axis: di
     handles, labels = axes.ravel()[0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
-    fig.suptitle(f"Response to {axis['label'].lower()}: estimates with 95% intervals", fontsize=11)
+    fig.suptitle(f"Response to: {axis['label']} (estimates with 95% intervals)", fontsize=11)
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
@@ -327,7 +335,7 @@ def _markdown(
     by_outcome: dict[str, list[dict[str, Any]]] = {}
     for r in moved:
         by_outcome.setdefault(r["outcome"], []).append(r)
-    ranked = [o for o in main_outcomes(rows, list(by_outcome), top=len(by_outcome)) if o in by_outcome]
+    ranked = [o for o in main_outcomes(rows, list(by_outcome), top=len(rows)) if o in by_outcome]
     if not ranked:
         lines.append(
             "No outcome moved by more than its smallest meaningful difference at any value "
