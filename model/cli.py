@@ -439,6 +439,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print(f"{sc.name}  ({p})")
         print(textwrap.indent(textwrap.fill(f"{sc.title}. {' '.join(sc.question.split())}", 96), "    "))
         print(f"    claims: {', '.join(sc.claims)}")
+        levers = (sc.document or {}).get("levers") or {}
+        for name, lever in levers.items():
+            chosen = sc.resolved.get("levers_chosen", {}).get(name)
+            opts = ", ".join(f"{o}*" if o == chosen else str(o) for o in (lever.get("options") or {}))
+            print(f"    lever {name} ({opts}; * the file's choice): --set {name}=OPTION, entente sweep --lever {name}")
     return 0
 
 
