@@ -16,7 +16,7 @@ from model.scenario import load_scenario, scenarios_dir
 from model.scenario.settings import load_with_settings, parse_vary, sweep_axis
 
 SC = scenarios_dir()
-N, STEPS = 200, 16
+N, STEPS = 150, 16
 
 
 def message(exc: pytest.ExceptionInfo) -> str:

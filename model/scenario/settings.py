@@ -376,5 +376,6 @@ def sweep_axis(sc: Any, lever: str | None = None, vary: list[str] | None = None)
         "unit": unit,
         "values": values,
         "reference": ref,
-        "doc": f"the scenario's own value: {'sampled per replicate' if sampled else own_v}",
+        "doc": "The scenario's own value: "
+        + ("sampled per replicate" if sampled else "n/a" if own_v is None else f"{own_v:g}"),
     }
