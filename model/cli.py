@@ -116,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     sp = cmd(
         "sweep",
         "Run a scenario once per option of a lever or value of a parameter (common random numbers) and"
-        " report response curves: each outcome against the value, with 95% intervals and paired differences.",
+        " report response curves: each outcome against the value, with confidence intervals and paired differences.",
     )
     sp.add_argument("scenario", help="scenario YAML file")
     sp.add_argument("--lever", help="sweep every option of this lever (entente list shows them)")

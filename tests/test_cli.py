@@ -157,6 +157,7 @@ def test_help_for_every_command_has_examples():
         "schema",
         "list",
         "rerun",
+        "sweep",
     ):
         out = entente(cmd, "--help").stdout
         assert "usage:" in out and "examples:" in out, cmd

@@ -108,3 +108,9 @@ def test_set_errors_exit_2_naming_the_flag(capsys: pytest.CaptureFixture, tmp_pa
     assert cli.main(["run", "baselin", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err  # a scenario's name alone points at the shipped file
     assert err.startswith("baselin:1:1: no such scenario file; did you mean '") and "scenarios/baseline.yaml'?" in err
+
+
+def test_top_level_help_lists_every_command(capsys: pytest.CaptureFixture):
+    """argparse %-formats subcommand help: a bare '%' in one would crash `entente --help`."""
+    assert cli.main(["--help"]) == 0
+    assert "sweep" in capsys.readouterr().out
