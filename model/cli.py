@@ -23,6 +23,10 @@ EPILOG = {
     "compare": """examples:
   entente compare scenarios/baseline.yaml scenarios/israel_strikes_nuclear.yaml scenarios/us_joins_strikes.yaml
   entente compare runs/baseline/<run> runs/us_joins_strikes/<run> --reference baseline""",
+    "sweep": """examples:
+  entente sweep scenarios/us_restrains_israel.yaml --lever us_restraint
+  entente sweep scenarios/russia_gulf_priority.yaml --vary actors.russia.interests.ties_saudi.weight=0:2:9
+  entente sweep scenarios/baseline.yaml --vary constraints.IL_US_ADVICE.weight=0:3:7 --replicates 500""",
     "validate": "examples:\n  entente validate scenarios/*.yaml",
     "check": "examples:\n  entente check scenarios/history\n  entente check scenarios/history/oct2024_apr2025.yaml --replicates 2000",
     "explain": """examples:
@@ -80,9 +84,20 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--scheduler", help="Dask scheduler address for --executor dask (e.g. tcp://10.0.0.5:8786)")
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    def set_option(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--set",
+            dest="settings",
+            action="append",
+            metavar="NAME=VALUE",
+            help="pick a lever's option (us_restraint=firm) or fix a parameter path (world.temperature=0.1);"
+            " repeatable; validated like the file and recorded in the manifest",
+        )
+
     sp = cmd("run", "Run a scenario as a Monte Carlo ensemble into runs/<scenario>/<timestamp>-<hash>/.")
     sp.add_argument("scenario", nargs="?", help="scenario YAML file")
     run_options(sp)
+    set_option(sp)
     sp.add_argument("--trace", default="", help="comma-separated replicates whose full decision records to keep")
     sp.add_argument(
         "--precision", type=float, help="add replicates until every reported probability's 95%% interval is within +/-P"
@@ -96,6 +111,20 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("items", nargs="+", help="scenario files (run first) or completed run folders")
     sp.add_argument("--reference", help="scenario name the others are compared with (default: the first)")
     run_options(sp)
+    set_option(sp)
+
+    sp = cmd(
+        "sweep",
+        "Run a scenario once per option of a lever or value of a parameter (common random numbers) and"
+        " report response curves: each outcome against the value, with confidence intervals and paired differences.",
+    )
+    sp.add_argument("scenario", help="scenario YAML file")
+    sp.add_argument("--lever", help="sweep every option of this lever (entente list shows them)")
+    sp.add_argument(
+        "--vary", action="append", metavar="PATH=LOW:HIGH:N", help="sweep N evenly spaced values of a parameter path"
+    )
+    run_options(sp)
+    set_option(sp)
 
     sp = cmd("validate", "Check scenario files; prints every problem (file:line:col) and exits 2 on any.")
     sp.add_argument("files", nargs="+")
@@ -205,10 +234,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # ------------------------------------------------------------------ commands
-def _load(path: str):  # noqa: ANN202
-    from model.scenario import load_scenario
+def _load(path: str, args: argparse.Namespace | None = None):  # noqa: ANN202
+    """A scenario file with the command line's --set settings applied (validated like the file)."""
+    from model.scenario.settings import load_with_settings, parse_assignments
 
-    return load_scenario(path)
+    return load_with_settings(path, parse_assignments(getattr(args, "settings", None)))
 
 
 def _trace(args: argparse.Namespace) -> tuple[int, ...]:
@@ -256,7 +286,7 @@ def _scenario(args: argparse.Namespace, path: str, seed: int | None = None):  # 
     from model.execution import apply_overrides
 
     seed = args.seed if seed is None else seed
-    return apply_overrides(_load(path), args.replicates, seed, args.steps)
+    return apply_overrides(_load(path, args), args.replicates, seed, args.steps)
 
 
 def _command() -> list[str]:
@@ -286,6 +316,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 ("--trace", args.trace),
                 ("--precision", args.precision),
                 ("--max-replicates", args.max_replicates),
+                ("--set", args.settings),
             )
             if v not in (None, "")
         ]
@@ -319,12 +350,17 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     for item in args.items:
         p = Path(item)
         if p.is_dir():
+            if args.settings:
+                raise InputError.one(
+                    f"--set {args.settings[0]}",
+                    f"--set applies to scenario files; {item} is a run folder (it ran as it ran)",
+                )
             meta = files.verify_run(p)
             folders.append(p)
             scenarios.append(None)
             names.append(str(meta["scenario"]["name"]))
         else:
-            sc = _load(item)
+            sc = _load(item, args)
             scenarios.append(sc)
             folders.append(None)
             names.append(sc.name)
@@ -352,6 +388,21 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     report = compare_runs([f for f in folders if f is not None], reference, _out(args))
     print(report)
     print(f"report: {report / 'report.html'}")
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from model import workflow
+    from model.execution import check_options
+    from model.scenario.settings import sweep_axis
+
+    opts = _run_opts(args)
+    sc = _scenario(args, args.scenario)
+    axis = sweep_axis(sc, args.lever, args.vary)
+    check_options(opts, sc.replicates)
+    folder = workflow.run_sweep(sc, axis, _out(args), opts, _command())
+    print(folder)
+    print(f"report: {folder / 'report.html'}")
     return 0
 
 
@@ -388,6 +439,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print(f"{sc.name}  ({p})")
         print(textwrap.indent(textwrap.fill(f"{sc.title}. {' '.join(sc.question.split())}", 96), "    "))
         print(f"    claims: {', '.join(sc.claims)}")
+        levers = (sc.document or {}).get("levers") or {}
+        for name, lever in levers.items():
+            chosen = sc.resolved.get("levers_chosen", {}).get(name)
+            opts = ", ".join(f"{o}*" if o == chosen else str(o) for o in (lever.get("options") or {}))
+            print(f"    lever {name} ({opts}; * the file's choice): --set {name}=OPTION, entente sweep --lever {name}")
     return 0
 
 
@@ -398,6 +454,8 @@ def _cmd_actors(args: argparse.Namespace) -> int:
     spec = load_catalog()
     names = [args.name] if args.name else list(spec["actors"])
     for n in names:
+        if n not in spec["actors"] and n.lower() in spec["actors"]:
+            n = args.name = names[0] = n.lower()
         if n not in spec["actors"]:
             raise InputError.one("command line", f"unknown actor '{n}'{did_you_mean(n, list(spec['actors']))}")
     for n in names:
@@ -454,10 +512,16 @@ def _cmd_claims(args: argparse.Namespace) -> int:
 
     spec = load_catalog()
     refs = claim_references(spec)
+    from model.errors import did_you_mean
+
     ids = [args.id] if args.id else list(spec["claims"])
+    if args.id:  # c16, C16 and C016 name the same claim
+        digits = args.id.strip().upper().removeprefix("C")
+        ids = [f"C{int(digits):02d}" if digits.isdigit() else args.id]
     for cid in ids:
         if cid not in spec["claims"]:
-            raise InputError.one("command line", f"unknown claim '{cid}' (C01-C60)")
+            hint = "" if cid[1:].isdigit() else did_you_mean(cid, list(spec["claims"]))
+            raise InputError.one("command line", f"unknown claim '{args.id}'{hint} (C01-C60)")
         c = spec["claims"][cid]
         print(f"{cid} [{c['kind']}] {c['text']}")
         print(f"    source: {c['source']} — {spec['sources'][c['source']]}")
@@ -490,9 +554,13 @@ def _pick(run: Path, meta: dict, replicate: int | None, pick: str | None, by: st
         return replicate
     if not pick:
         raise InputError.one("command line", "give --replicate K or --pick worst|median|best")
+    from model.errors import did_you_mean
+
     table = read_outcomes(run)
     if by not in table:
-        raise InputError.one("command line", f"unknown outcome '{by}' for --by")
+        known = [k for k in table if k not in ("replicate", "seed") and not k.startswith(("sampled:", "event:"))]
+        hint = did_you_mean(by, known) or f" (this run's outcomes: {', '.join(known)})"
+        raise InputError.one(f"--by {by}", f"unknown outcome '{by}'{hint}")
     import numpy as np
 
     v = np.asarray(table[by], dtype=float)

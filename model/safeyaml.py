@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from model.errors import InputError, InputIssue
+from model.errors import InputError, InputIssue, did_you_mean
 
 MAX_BYTES = 1_000_000
 MAX_NODES = 200_000  # nodes visited while building data; aliases count every time they are used
@@ -316,6 +316,19 @@ def load_text(text: str, file: str) -> tuple[Any, Marks]:
     return data, builder.marks
 
 
+def _nearby(path: str | Path) -> str:
+    """A 'did you mean' for a file that does not exist: the closest name in its folder (bounded work)."""
+    p = Path(path)
+    try:
+        names = [q.name for _, q in zip(range(2000), p.parent.iterdir(), strict=False)]
+    except (OSError, ValueError):
+        return ""
+    hint = did_you_mean(p.name, names)
+    if not hint:
+        return ""
+    return f"; did you mean '{p.parent / hint.split(chr(39))[1]}'?"
+
+
 def read_regular(path: str | Path, name: str, limit: int = MAX_BYTES) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes; InputError (at 1:1) otherwise.
 
@@ -326,7 +339,8 @@ def read_regular(path: str | Path, name: str, limit: int = MAX_BYTES) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except (OSError, ValueError) as exc:
-        raise InputError.one(name, f"cannot read file: {getattr(exc, 'strerror', None) or exc}", 1, 1) from None
+        hint = _nearby(path) if isinstance(exc, FileNotFoundError) else ""
+        raise InputError.one(name, f"cannot read file: {getattr(exc, 'strerror', None) or exc}{hint}", 1, 1) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):

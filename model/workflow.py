@@ -194,3 +194,36 @@ def verified(folder: str | Path) -> Path:
     """A complete, unaltered run folder given on the command line (InputError otherwise)."""
     files.verify_run(folder)
     return Path(folder)
+
+
+def run_sweep(
+    sc: Scenario,
+    axis: dict[str, Any],
+    out: Path,
+    opts: RunOptions,
+    command: list[str] | None = None,
+) -> Path:
+    """Run the scenario once per value of ``axis`` (common random numbers) and write the sweep report.
+
+    Every value is compiled first (a bad value stops the sweep before anything runs), then run
+    into its own run folder with the same master seed and replicate indices, so replicate r of
+    each run meets the same random numbers and the runs' differences are paired. The report
+    (``model.analysis.sweep``) reads those run folders, never the simulation.
+    """
+    from model.analysis.sweep import sweep_report
+
+    source = "--lever" if axis["kind"] == "lever" else "--vary"
+    scenarios = [execution.with_settings(sc, {axis["name"]: v}, source) for v in axis["values"]]
+    folders: list[Path] = []
+    for k, (value, s) in enumerate(zip(axis["values"], scenarios, strict=True), start=1):
+        if not opts.quiet:
+            sys.stderr.write(f"sweep {k}/{len(scenarios)}: {axis['name']} = {value} ({s.replicates} replicates)\n")
+        folders.append(run_scenario(s, out, opts, command))
+    if not opts.quiet:
+        sys.stderr.write("sweep: writing the report...\n")
+    return sweep_report(
+        [(v, f) for v, f in zip(axis["values"], folders, strict=True)],
+        axis,
+        Path(out),
+        command=command or ["entente", *sys.argv[1:]],
+    )

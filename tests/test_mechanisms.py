@@ -74,6 +74,9 @@ ANSWERS = {
     "saudi_output_surge": ["peak_brent", "mean_russia_oil_revenue"],
     "trump_ukraine_deal": ["mean_support_tier", "final_cohesion"],
     "us_joins_strikes": ["peak_escalation", "us_war_on_iran"],
+    "us_restrains_israel": ["nuclear_sites_struck", "peak_escalation", "us_war_on_iran"],
+    "russia_gulf_priority": ["russian_arms", "max_support_tier", "final_gulf_stake"],
+    "ukraine_deal_on_table": ["mean_support_tier", "final_cohesion"],
 }
 
 

@@ -170,21 +170,8 @@ def apply_overrides(
         issues.append(InputIssue(source, None, None, OPTION_OF["seed"], f"must lie in [0, 2^64), found {seed}"))
     if issues:
         raise InputError(issues)
-    doc = copy.deepcopy(sc.resolved)
+    doc = _with_run_values(sc.resolved, replicates, seed, steps)
     levers = doc.pop("levers_chosen", {})
-    if replicates is not None:
-        doc["replicates"] = replicates
-    if seed is not None:
-        doc["seed"] = seed
-    if steps is not None:
-        doc["horizon"] = steps
-        for key in ("events", "changes"):  # what falls after the new horizon leaves the run
-            if isinstance(doc.get(key), list) and isinstance(steps, int):
-                doc[key] = [
-                    e
-                    for e in doc[key]
-                    if (k := _step_of(e, doc.get("start_date"), doc.get("step_days", 7))) is None or k <= steps
-                ]
     try:
         new = compile_document(doc, {}, source)
     except InputError as exc:
@@ -196,7 +183,30 @@ def apply_overrides(
         ) from None
     new.resolved["levers_chosen"] = levers
     new.chain, new.source = list(sc.chain), sc.source
+    if sc.document is not None:  # settings applied later (sweeps, overrides) keep these run values
+        new.document, new.marks = _with_run_values(sc.document, replicates, seed, steps), sc.marks
     return new
+
+
+def _with_run_values(
+    document: dict[str, Any], replicates: int | None, seed: int | None, steps: int | None
+) -> dict[str, Any]:
+    """A copy of a scenario document with run values replaced; what falls after a shorter horizon leaves it."""
+    doc = copy.deepcopy(document)
+    if replicates is not None:
+        doc["replicates"] = replicates
+    if seed is not None:
+        doc["seed"] = seed
+    if steps is not None:
+        doc["horizon"] = steps
+        for key in ("events", "changes"):
+            if isinstance(doc.get(key), list) and isinstance(steps, int):
+                doc[key] = [
+                    e
+                    for e in doc[key]
+                    if (k := _step_of(e, doc.get("start_date"), doc.get("step_days", 7))) is None or k <= steps
+                ]
+    return doc
 
 
 # ------------------------------------------------------------------ the recording machine
@@ -567,3 +577,74 @@ def tidy(partial: Path, plan: Plan) -> None:
 
 def now() -> float:
     return time.perf_counter()
+
+
+def with_settings(sc: Scenario, settings: dict[str, Any] | None, source: str = "--set") -> Scenario:
+    """``sc`` with more settings (levers, parameter paths) applied, validated like the file.
+
+    The settings are applied to the scenario's document before its levers, so a lever option
+    and a parameter path are set exactly as ``entente run --set`` sets them; the run values
+    (replicates, seed, steps) already given stay.
+    """
+    from model.scenario.settings import compile_with_settings
+
+    if not settings:
+        return sc
+    if sc.document is not None:
+        doc, marks = sc.document, sc.marks
+    else:  # a scenario rebuilt from a manifest: its levers are already applied
+        doc = {k: v for k, v in sc.resolved.items() if k != "levers_chosen"}
+        marks = {}
+    new = compile_with_settings(doc, marks, sc.source, settings, source)
+    new.chain = list(sc.chain)
+    if sc.document is None:
+        new.resolved["levers_chosen"] = dict(sc.resolved.get("levers_chosen", {}))
+    return new
+
+
+def simulate(
+    scenario: Scenario | str | Path | Any,
+    replicates: int | list[int] | np.ndarray | None = None,
+    *,
+    overrides: dict[str, Any] | None = None,
+    detail: bool = False,
+) -> Any:
+    """Simulate a scenario in memory (no run folder), with optional overrides; return the engine's Result.
+
+    Args:
+        scenario: a Scenario (``model.scenario.load_scenario``), a scenario file's path, or an
+            engine ``Config`` (then without overrides).
+        replicates: a count n (replicates 0..n-1) or a list of replicate indices; default the
+            scenario's own count. Replicate r is the same draw whatever else is simulated with it.
+        overrides: ``{lever: option}`` or ``{path: value}``, the syntax of ``entente run --set``
+            (``{"us_restraint": "firm", "world.temperature": 0.1}``), validated like the file;
+            errors name the override (InputError).
+        detail: keep every decision's utilities (for a few replicates).
+
+    Example::
+
+        from model.execution import simulate
+        res = simulate("scenarios/us_restrains_israel.yaml", 500, overrides={"us_restraint": "none"})
+        res.to_frame("outcomes").mean(numeric_only=True)
+    """
+    from model.engine import Config
+    from model.engine import simulate as engine_simulate
+    from model.scenario.settings import load_with_settings
+
+    if isinstance(scenario, Config):
+        if overrides:
+            raise InputError.one(
+                "overrides",
+                "overrides need the scenario, not its Config (levers and validation live in the scenario): "
+                "pass load_scenario(path) or the path itself",
+            )
+        config, default = scenario, 1
+    else:
+        if isinstance(scenario, str | Path):
+            sc = load_with_settings(scenario, overrides, "overrides")
+        elif isinstance(scenario, Scenario):
+            sc = with_settings(scenario, overrides, "overrides")
+        else:
+            raise TypeError(f"simulate() takes a Scenario, a path or a Config, not {type(scenario).__name__}")
+        config, default = sc.config, sc.replicates
+    return engine_simulate(config, default if replicates is None else replicates, detail=detail)

@@ -8,6 +8,7 @@ exactly what happened in the ensemble.
 from __future__ import annotations
 
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,21 @@ def replay(
     The run folder is verified first (complete, every file unaltered) unless the caller passes
     the manifest it has just verified; a replicate the run did not store is refused.
     """
+    rp = _replay(run, replicate, meta)
+    return rp.records, rp.meta
+
+
+@dataclass
+class Replayed:
+    """One replicate re-simulated alone: its records, the run's manifest, the engine Result and config spec."""
+
+    records: list[dict[str, Any]]
+    meta: dict[str, Any]
+    result: Any
+    spec: dict[str, Any]
+
+
+def _replay(run: Path, replicate: int, meta: dict[str, Any] | None = None) -> Replayed:
     meta = meta if meta is not None else files.verify_run(run)
     n = meta["replicates"]
     if isinstance(replicate, bool) or not isinstance(replicate, int | np.integer) or not 0 <= replicate < n:
@@ -44,7 +60,107 @@ def replay(
         raise RunError(
             f"re-simulating replicate {replicate} did not reproduce the stored trajectory; was the catalog changed since the run?"
         )
-    return records, meta
+    return Replayed(records, meta, res, sc.config.spec)
+
+
+def _one(res: Any, name: str) -> float:
+    v = res.outcomes.get(name)
+    return float(np.asarray(v, dtype=float).ravel()[0]) if v is not None else float("nan")
+
+
+def summary_line(rp: Replayed, replicate: int) -> str:
+    """One line on how the replicate went: peak escalation, US war, Russia's highest tier, Brent's peak."""
+    res, meta = rp.result, rp.meta
+    parts = []
+    esc = _one(res, "peak_escalation")
+    if np.isfinite(esc):
+        parts.append(f"peak escalation {esc:.1f}/10")
+    war = _one(res, "us_war_on_iran")
+    if np.isfinite(war):
+        week = _one(res, "weeks_to_us_war")
+        parts.append(
+            "US at war with Iran: " + (f"yes (from week {week:g})" if war >= 0.5 and np.isfinite(week) else "yes")
+            if war >= 0.5
+            else "US at war with Iran: no"
+        )
+    nuc = _one(res, "nuclear_sites_struck")
+    if np.isfinite(nuc) and nuc >= 0.5:
+        parts.append("nuclear sites struck")
+    tier = _one(res, "max_support_tier")
+    if np.isfinite(tier):
+        names = meta.get("support_tiers") or []
+        name = names[int(tier)] if 0 <= int(tier) < len(names) else ""
+        parts.append(f"Russia's highest support tier {int(tier)}" + (f" ({name})" if name else ""))
+    brent = _one(res, "peak_brent")
+    if np.isfinite(brent):
+        parts.append(f"Brent peak ${brent:.0f}")
+    return f"Replicate {replicate}: " + "; ".join(parts) + "."
+
+
+def sampled_lines(rp: Replayed) -> list[str]:
+    """The values this replicate drew for the run's uncertain parameters (scenario uncertainties and disputed values)."""
+    meta, res = rp.meta, rp.result
+    paths = [u["path"] for u in meta.get("uncertainties", [])]
+    paths += [p for p in (meta.get("disputed") or {}) if p not in paths]
+    rows = []
+    for p in paths:
+        if p not in res.sampled:
+            continue  # fixed by the scenario (a constant or --set)
+        v = float(np.asarray(res.sampled[p]).ravel()[0])
+        d = next((u for u in meta.get("uncertainties", []) if u["path"] == p), None)
+        params = d["params"] if d else (meta.get("disputed") or {}).get(p, {})
+        if "low" in params and "high" in params:
+            rng = f" (drawn from {params['low']:g}-{params['high']:g})"
+        elif "values" in params:
+            rng = f" (drawn from {', '.join(f'{x:g}' for x in params['values'])})"
+        else:
+            rng = ""
+        rows.append(f"  {p} = {v:.4g}{rng}")
+    if not rows:
+        return []
+    return [
+        "Sampled for this replicate (gates and costs below read these values, not the catalog's defaults):",
+        *rows,
+    ]
+
+
+def _params_now(rp: Replayed, cid: str) -> str:
+    """A constraint's parameters as this replicate has them (sampled values where sampled)."""
+    con = rp.spec["constraints"].get(cid, {})
+    out = []
+    for name, node in (con.get("params") or {}).items():
+        path = f"constraints.{cid}.{name}"
+        if path in rp.result.sampled:
+            v = float(np.asarray(rp.result.sampled[path]).ravel()[0])
+            out.append(f"{name} {v:.3g} in this replicate")
+        else:
+            v = node.get("value") if isinstance(node, dict) else node
+            if isinstance(v, int | float):
+                out.append(f"{name} {v:g}")
+    return f" [{', '.join(out)}]" if out else ""
+
+
+def _pct(p: float | None) -> str:
+    """A probability as a reader takes it in: 62.0%, 0.4%, 3e-05, 0%."""
+    if p is None:
+        return "n/a"
+    if p == 0 or p >= 0.001:
+        return f"{p:.1%}" if p else "0%"
+    return f"{p:.0e}"
+
+
+def tremble_note(rp: Replayed) -> str:
+    """What a tremble is, with this run's numbers."""
+    world = rp.spec["world"]["parameters"]
+    eps = world["tremble"]["value"]
+    cap = world["tremble_max_rung"]["value"]
+    if "world.tremble" in rp.result.sampled:
+        eps = float(np.asarray(rp.result.sampled["world.tremble"]).ravel()[0])
+    return (
+        f"(tremble) marks a tremble: with probability {eps:g} per decision an actor ignores its utilities and"
+        f" picks one of its feasible options at random, up to rung {cap:g} of the ladder: a miscalculation"
+        " (C59), not a choice its interests explain."
+    )
 
 
 def explain(
@@ -55,14 +171,29 @@ def explain(
     meta: dict[str, Any] | None = None,
 ) -> str:
     """Step-by-step decisions with alternatives, binding constraints, claim texts and sources."""
-    records, meta = replay(run, replicate, meta)
+    if actor is not None and meta is not None and actor not in meta["actors"]:
+        raise InputError.one(
+            "command line", f"--actor: unknown actor '{actor}'{did_you_mean(actor, list(meta['actors']))}"
+        )
+    rp = _replay(run, replicate, meta)
+    records, meta = rp.records, rp.meta
     if actor is not None and actor not in meta["actors"]:
-        raise InputError.one("command line", f"unknown actor '{actor}'{did_you_mean(actor, list(meta['actors']))}")
+        raise InputError.one(
+            "command line", f"--actor: unknown actor '{actor}'{did_you_mean(actor, list(meta['actors']))}"
+        )
+    temps = {r.get("temperature") for r in records if r.get("temperature") is not None}
+    temp = f"{next(iter(temps)):.3g}" if len(temps) == 1 else "as sampled"
     out = [
-        f"Replicate {replicate} of {meta['scenario']['name']} (run {run.name}), re-simulated alone: trajectory matches the run.",
-        "Utilities are in the model's utility units; '(event)' marks a choice imposed by the scenario.",
+        summary_line(rp, replicate),
+        f"Run {run.name} of {meta['scenario']['name']}, re-simulated alone: the trajectory matches the run.",
         "",
+        f"Each decision is a logit draw: option j is chosen with probability exp(u_j / T) / sum_k exp(u_k / T)"
+        f" over the feasible options, at this replicate's temperature T = {temp} (utility units). p is that"
+        " probability: an alternative with a higher u than the chosen option was likelier, not forbidden."
+        " '(event)' marks a choice the scenario imposed.",
     ]
+    head_end = len(out)
+    out += ["", *sampled_lines(rp), ""]
     claims_seen: set[str] = set()
     for rec in records:
         if actor and rec["actor"] != actor:
@@ -77,7 +208,7 @@ def explain(
             f" -> {rec['target']}" if rec["target"] != "none" else ""
         )
         head += (
-            f"   u={rec['utility']}"
+            f"   u={rec['utility']}  p={_pct(rec.get('probability'))}"
             + ("  (event: " + str(rec["event"]) + ")" if rec["forced"] else "")
             + ("  (tremble)" if rec["trembled"] else "")
         )
@@ -86,17 +217,22 @@ def explain(
             f"        state: escalation {s['escalation']:.2f}, brent {s['brent']:.1f}, war state {int(s['war_state'])}, cohesion {s['cohesion']:.2f}, Russia's Gulf stake {s['russia.gulf_stake']:.2f}"
         )
         alts = ", ".join(
-            f"{a['action']}" + (f"->{a['target']}" if a["target"] != "none" else "") + f" {a['utility']}"
+            f"{a['action']}"
+            + (f"->{a['target']}" if a["target"] != "none" else "")
+            + f" u={a['utility']} p={_pct(a.get('probability'))}"
             for a in rec["alternatives"]
         )
-        out.append(f"        next best: {alts}")
+        out.append(f"        alternatives: {alts or 'none feasible'}")
         if rec["preferred"]:
             p = rec["preferred"]
             out.append(
                 f"        preferred before constraints: {p['action']}->{p['target']} (u={p['utility_unconstrained']})"
             )
         for b in rec["bound"]:
-            out.append(f"        BOUND {b['constraint']} ({b['kind']}; {', '.join(b['claims'])}): {b['text']}")
+            out.append(
+                f"        BOUND {b['constraint']} ({b['kind']}; {', '.join(b['claims'])}){_params_now(rp, b['constraint'])}:"
+                f" {b['text']}"
+            )
             claims_seen.update(b["claims"])
         for r in rec["constraints_on_top_options"]:
             if (
@@ -107,10 +243,13 @@ def explain(
                 continue
             state = "removed" if not r["feasible"] else "penalised"
             out.append(
-                f"        {state}: {r['action']}->{r['target']} (u before constraints {r['utility_unconstrained']}) by {', '.join(r['constraints'])}"
+                f"        {state}: {r['action']}->{r['target']} (u before constraints {r['utility_unconstrained']}) by"
+                f" {', '.join(c + _params_now(rp, c) for c in r['constraints'])}"
             )
             for c in r["constraints"]:
                 claims_seen.update(next(x["claims"] for x in meta["constraints"] if x["id"] == c))
+    if any("(tremble)" in line for line in out[head_end:]):
+        out.insert(head_end, tremble_note(rp))
     if claims_seen:
         out += ["", "Claims behind the constraints above:"]
         for cid in sorted(claims_seen):
@@ -126,5 +265,15 @@ def explain(
 
 
 def narrate_replicate(run: Path, replicate: int, meta: dict[str, Any] | None = None) -> str:
-    records, meta = replay(run, replicate, meta)
-    return narrate(records, meta, replicate)
+    """The replicate as a story, opened by its one-line summary and the values it drew."""
+    rp = _replay(run, replicate, meta)
+    head = [summary_line(rp, replicate), ""]
+    sampled = sampled_lines(rp)
+    if sampled:
+        head += [*sampled, ""]
+    if any(r["trembled"] for r in rp.records):
+        head += [
+            "An 'out-of-character move' is a tremble: " + tremble_note(rp).split(": ", 1)[1].replace("(C59)", "(C59)"),
+            "",
+        ]
+    return "\n".join(head) + "\n" + narrate(rp.records, rp.meta, replicate)

@@ -26,10 +26,38 @@ STATE_KEYS = (
 )
 
 
+def choice_probabilities(utility: np.ndarray, temperature: float) -> np.ndarray:
+    """The logit probability of each option: exp(U / T) over the options the actor could choose.
+
+    The engine draws its choice with the Gumbel-max trick: it picks the option with the highest
+    ``U / T + Gumbel noise`` among the feasible ones, which is exactly a draw from these
+    probabilities. ``utility`` is what the engine compared (constraint costs subtracted, -inf
+    for options a constraint removed), so an option with a higher utility than the chosen one
+    is simply a likelier option that the draw did not pick. Infeasible options get 0.
+    """
+    u = np.asarray(utility, dtype=float)
+    ok = np.isfinite(u)
+    p = np.zeros_like(u)
+    if not ok.any():
+        return p
+    z = (u[ok] - u[ok].max()) / float(temperature)
+    w = np.exp(z)
+    p[ok] = w / w.sum()
+    return p
+
+
 def decision_records(config: Config, replicate: int, top: int = 3) -> tuple[list[dict[str, Any]], Any]:
-    """Records for every step and actor of one replicate; also returns the Result."""
+    """Records for every step and actor of one replicate; also returns the Result.
+
+    Each record carries the replicate's logit temperature and the choice probability of the
+    chosen option and of its alternatives (:func:`choice_probabilities`), computed from the
+    utilities the engine compared.
+    """
     res = simulate(config, [replicate], detail=True)
     spec = config.spec
+    temperature = float(
+        np.asarray(res.sampled.get("world.temperature", spec["world"]["parameters"]["temperature"]["value"])).ravel()[0]
+    )
     cons = res.constraint_ids
     labels = {}
     for ev in config.events:
@@ -50,6 +78,11 @@ def decision_records(config: Config, replicate: int, top: int = 3) -> tuple[list
             Uf = det["utility_free"][0]
             k = int(d.choice[0])
             free = int(det["free"][0])
+            idle = bool(d.idle[0]) if d.idle is not None else False
+            P = choice_probabilities(U, temperature)
+            if idle:  # no decision opportunity this step: the unit holds
+                P = np.zeros_like(P)
+                P[0] = 1.0
             order = [j for j in np.argsort(-U, kind="stable") if np.isfinite(U[j]) and j != k][:top]
             bound_ids = [cons[i] for i in range(len(cons)) if (int(d.bound[0]) >> i) & 1]
             removed = []
@@ -71,15 +104,25 @@ def decision_records(config: Config, replicate: int, top: int = 3) -> tuple[list
                 "step": step,
                 "actor": actor,
                 "track": track,
-                "idle": bool(d.idle[0]) if d.idle is not None else False,
+                "idle": idle,
                 "action": opts[k][0],
                 "target": opts[k][1],
                 "utility": _num(U[k]),
+                "probability": round(float(P[k]), 6),
+                "temperature": round(temperature, 6),
                 "forced": forced,
                 "event": _event_label(labels, step, actor, opts[k]) if forced else None,
                 "event_blocked": bool(det["event_blocked"][0]),
                 "trembled": bool(d.trembled[0]),
-                "alternatives": [{"action": opts[j][0], "target": opts[j][1], "utility": _num(U[j])} for j in order],
+                "alternatives": [
+                    {
+                        "action": opts[j][0],
+                        "target": opts[j][1],
+                        "utility": _num(U[j]),
+                        "probability": round(float(P[j]), 6),
+                    }
+                    for j in order
+                ],
                 "preferred": None
                 if free == k
                 else {"action": opts[free][0], "target": opts[free][1], "utility_unconstrained": _num(Uf[free])},

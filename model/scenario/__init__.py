@@ -92,6 +92,15 @@ class Scenario:
     source: str
     chain: list[str] = field(default_factory=list)
     expect: list[Any] = field(default_factory=list)  # scenario.expect.Expectation
+    # the merged document before levers were applied, and where each key was written: what
+    # --set, sweeps and ``simulate(..., overrides=)`` re-apply settings to (scenario.settings)
+    document: dict[str, Any] | None = field(default=None, repr=False)
+    marks: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The --set / sweep / overrides settings this scenario was compiled with ({} if none)."""
+        return dict(self.resolved.get("settings") or {})
 
     @property
     def digest(self) -> str:
@@ -154,6 +163,8 @@ class Scenario:
 
 
 MAX_SUGGESTIONS = 200  # 'did you mean' is computed for this many unknown names per file, then skipped
+LEVER_KEYS = ("value", "options", "doc", "label")
+SETTINGS_KEY = "settings"  # written by settings.apply_settings into a document, never by a file
 SETTING_KEYS = ("constants", "constraints", "events", "actors", "initial", "world", "relations")
 
 
@@ -315,6 +326,16 @@ def load_document(path: str | Path) -> tuple[dict[str, Any], dict, list[str]]:
             raise InputError.one(file, f"'extends' chain is deeper than {MAX_EXTENDS_DEPTH}", line, col, "extends")
         chain.append(resolved)
         data, marks = load_file(current, display)
+        if SETTINGS_KEY in data:
+            line, col = marks.get((SETTINGS_KEY,), (1, 1))
+            raise InputError.one(
+                display,
+                "'settings' records command-line --set values in a run's manifest; in a file, pick a lever's "
+                "option with its 'value:' and fix a parameter under 'constants:'",
+                line,
+                col,
+                SETTINGS_KEY,
+            )
         fm = _file_marks(marks, display)
         docs.append((data, fm))
         ref = data.get("extends")
@@ -391,10 +412,14 @@ def _apply_levers(ck: _Checker, doc: dict[str, Any], marks: dict) -> dict[str, s
         if not ck.expect(lp, lever, (dict,), "a mapping with 'value' and 'options'"):
             continue
         for k in lever:
-            if k not in ("value", "options", "doc"):
-                ck.bad((*lp, k), f"unknown key '{_short(k)}'; expected value, options, doc")
-        if "doc" in lever and not isinstance(lever["doc"], str):
-            ck.bad((*lp, "doc"), f"expected text, found {type_name(lever['doc'])}")
+            if k not in ("value", "options", "doc", "label"):
+                ck.bad(
+                    (*lp, k),
+                    f"unknown key '{_short(k)}'{ck.suggest(k, LEVER_KEYS)}; expected value, options, doc, label",
+                )
+        for k in ("doc", "label"):
+            if k in lever and not isinstance(lever[k], str):
+                ck.bad((*lp, k), f"expected text, found {type_name(lever[k])}")
         if "options" not in lever:
             ck.bad(lp, "a lever needs 'options' (a mapping of option names to settings)")
             continue
@@ -448,7 +473,12 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
     ck = _Checker(marks, file)
     spec = load_catalog()
     fixed: dict[str, tuple] = {}  # parameter path -> where the scenario set it
+    original = doc
     doc = dict(doc)
+    # settings.apply_settings records what it applied (its effects are already in the document)
+    recorded_settings = doc.pop(SETTINGS_KEY, None)
+    if recorded_settings is not None and not isinstance(recorded_settings, dict):
+        ck.bad((SETTINGS_KEY,), f"expected a mapping of settings, found {type_name(recorded_settings)}")
     for key in doc:
         if key not in TOP_KEYS:
             ck.bad((key,), f"unknown key '{_short(key)}'{ck.suggest(key, list(TOP_KEYS))}")
@@ -736,6 +766,8 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
     resolved.update({"name": name, "horizon": horizon, "step_days": step_days, "seed": seed, "replicates": replicates})
     resolved["outcomes"] = [outcome_defs.get(o, o) for o in outcomes]
     resolved.pop("levers", None)
+    if recorded_settings:
+        resolved[SETTINGS_KEY] = dict(recorded_settings)
     resolved["levers_chosen"] = levers_chosen
     return Scenario(
         name=name,
@@ -752,6 +784,8 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
         resolved=resolved,
         source=file,
         expect=expectations,
+        document=original,
+        marks=marks,
     )
 
 

@@ -142,6 +142,7 @@ def json_schema() -> dict[str, Any]:
                 "properties": {
                     "value": {"type": "string"},
                     "doc": {"type": "string"},
+                    "label": {"type": "string"},
                     "options": {
                         "type": "object",
                         "additionalProperties": {
