@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("explain", ("model.explain",)),  # decision records (re-simulated) and narratives
     ("analysis", ("model.analysis",)),  # reads run folders only
     ("workflow", ("model.workflow", "model.sensitivity")),  # compose the layers below; only the cli imports them
+    ("app", ("model.app",)),  # the local web app: composes the layers below; only the cli imports it
     ("cli", ("model.cli", "model.__main__")),
 ]
 # Layers that must not be imported by a given layer although they are below it.

@@ -58,8 +58,19 @@ def explain(
     records, meta = replay(run, replicate, meta)
     if actor is not None and actor not in meta["actors"]:
         raise InputError.one("command line", f"unknown actor '{actor}'{did_you_mean(actor, list(meta['actors']))}")
+    head = f"Replicate {replicate} of {meta['scenario']['name']} (run {run.name}), re-simulated alone: trajectory matches the run."
+    return head + "\n" + describe(records, meta, actor, step)
+
+
+def describe(
+    records: list[dict[str, Any]], meta: dict[str, Any], actor: str | None = None, step: int | None = None
+) -> str:
+    """Decisions of one replicate's records, with alternatives, binding constraints and claims.
+
+    Pure (records and a run's data dictionary), so ``entente explain`` and the app show the
+    same text.
+    """
     out = [
-        f"Replicate {replicate} of {meta['scenario']['name']} (run {run.name}), re-simulated alone: trajectory matches the run.",
         "Utilities are in the model's utility units; '(event)' marks a choice imposed by the scenario.",
         "",
     ]
