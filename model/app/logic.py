@@ -305,7 +305,7 @@ def _slider(
         "low": lo,
         "high": hi,
         "step": _step(lo, hi),
-        "value": value,
+        "value": float(f"{value:.6g}"),
         "sampled": dist,  # None: a fixed parameter; text: sampled per replicate unless the slider fixes it
         "range": [rlo, rhi],
         "range_reason": reason,
