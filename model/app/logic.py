@@ -84,7 +84,9 @@ class State:
         reps = data.get("replicates", DEFAULT_REPLICATES)
         if isinstance(reps, bool) or not isinstance(reps, int) or not 2 <= reps <= MAX_REPLICATES:
             raise InputError.one(
-                SOURCE, f"replicates must be a whole number from 2 to {MAX_REPLICATES}, found {reps!r}", key="replicates"
+                SOURCE,
+                f"replicates must be a whole number from 2 to {MAX_REPLICATES}, found {reps!r}",
+                key="replicates",
             )
         out.replicates = reps
         return out
@@ -243,7 +245,12 @@ def controls(path: str) -> dict[str, Any]:
         if isinstance(lever, dict) and isinstance(lever.get("options"), dict) and lever["options"]:
             opts = [str(o) for o in lever["options"]]
             levers.append(
-                {"name": str(name), "doc": str(lever.get("doc", "")), "options": opts, "value": lever.get("value", opts[0])}
+                {
+                    "name": str(name),
+                    "doc": str(lever.get("doc", "")),
+                    "options": opts,
+                    "value": lever.get("value", opts[0]),
+                }
             )
     own = doc.get("constraints") or {}
     constraints = [
@@ -551,7 +558,9 @@ def safe_name(text: str) -> str:
     """A scenario name from what the user typed: letters, digits, _ and -, at most 80."""
     cleaned = "".join(ch if ch.isalnum() and ch.isascii() or ch in "_-" else "_" for ch in text.strip())[:80]
     if not cleaned.strip("_-"):
-        raise InputError([InputIssue(SOURCE, None, None, "name", "give the scenario a name (letters, digits, _ and -)")])
+        raise InputError(
+            [InputIssue(SOURCE, None, None, "name", "give the scenario a name (letters, digits, _ and -)")]
+        )
     return cleaned
 
 

@@ -73,7 +73,9 @@ class Session:
             note = logic.comparable(ref["scenario"], sc) if ref else None
             tiers = sc.config.spec["world"]["support_tiers"]
             charts = {
-                v: _svg(fans[v], ref["fans"].get(v) if ref and not note else None, tiers if fans[v]["integer"] else None)
+                v: _svg(
+                    fans[v], ref["fans"].get(v) if ref and not note else None, tiers if fans[v]["integer"] else None
+                )
                 for v in logic.FAN_VARIABLES
             }
             out = {
@@ -156,7 +158,11 @@ class Session:
         folder = workflow.run_scenario(
             sc, self.runs, RunOptions(workers=1, quiet=True), ["entente", "app", state.scenario]
         )
-        return {"folder": str(folder), "summary": str(folder / "summary.md"), "seconds": round(time.perf_counter() - t0, 1)}
+        return {
+            "folder": str(folder),
+            "summary": str(folder / "summary.md"),
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
 
 
 def _svg(data: dict[str, Any], reference: dict[str, Any] | None, tiers: list[str] | None) -> str:
@@ -166,9 +172,14 @@ def _svg(data: dict[str, Any], reference: dict[str, Any] | None, tiers: list[str
 
 
 def _command(state: logic.State, sc: Any) -> str:
+    import os
+
+    where = logic.resolve_scenario(state.scenario)
+    rel = os.path.relpath(where)
+    where = where if rel.startswith("..") else rel
     if not state.settings():
-        return f"entente run {state.scenario} --replicates {sc.replicates}"
-    return f"Save, then: entente run <saved file> (the settings are not in {state.scenario})"
+        return f"Reproduce: entente run {where} --replicates {sc.replicates}"
+    return f"Save, then: entente run <saved file> (the settings are not in {where})"
 
 
 ROUTES = {
