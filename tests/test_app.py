@@ -252,3 +252,20 @@ def test_cli_app_refuses_bad_input_before_serving(tmp_path):
 
     assert main(["app", "--port", "70000"]) == 2
     assert main(["app", str(tmp_path / "missing.yaml"), "--port", "0"]) == 2
+
+
+def test_run_hands_the_setting_to_the_code_entente_run_uses(tmp_path, monkeypatch):
+    from model import workflow
+
+    seen = {}
+
+    def fake_run(sc, out, opts, command):
+        seen.update(sc=sc, out=out, command=command)
+        return tmp_path / "runs" / "app_lever" / "r1"
+
+    monkeypatch.setattr(workflow, "run_scenario", fake_run)
+    session = Session(FIXTURE, tmp_path, tmp_path / "runs")
+    out = session.run({"state": {"scenario": FIXTURE, "replicates": N, "levers": {"israel_answer": "nuclear_sites"}}})
+    assert out["folder"].endswith("r1") and seen["out"] == tmp_path / "runs"
+    assert seen["sc"].replicates == N and seen["sc"].resolved["levers_chosen"] == {"israel_answer": "nuclear_sites"}
+    assert seen["command"][:2] == ["entente", "app"]
