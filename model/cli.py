@@ -166,6 +166,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("scenario", nargs="?", default="baseline", help="scenario name or file (default: baseline)")
     sp.add_argument("--port", type=int, default=8765, help="port to listen on, 0 for any free port (default 8765)")
     sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
+    sp.add_argument("--replicates", type=int, default=1000, help="replicates per ensemble at start (default 1000)")
 
     sp = cmd("rerun", "Run again exactly what a run folder's manifest records, into a new folder.")
     sp.add_argument("run")
@@ -586,4 +587,4 @@ def _cmd_app(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise InputError.one("command line", f"--port must lie in 0..65535, found {args.port}")
-    return serve(args.scenario, args.host, args.port)
+    return serve(args.scenario, args.host, args.port, replicates=args.replicates)

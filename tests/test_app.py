@@ -252,6 +252,7 @@ def test_cli_app_refuses_bad_input_before_serving(tmp_path):
 
     assert main(["app", "--port", "70000"]) == 2
     assert main(["app", str(tmp_path / "missing.yaml"), "--port", "0"]) == 2
+    assert main(["app", "--replicates", "1", "--port", "0"]) == 2
 
 
 def test_run_hands_the_setting_to_the_code_entente_run_uses(tmp_path, monkeypatch):

@@ -85,7 +85,7 @@ def test_app_in_headless_chromium(tmp_path):
     from selenium.webdriver.support.ui import Select
 
     server = subprocess.Popen(
-        [sys.executable, "-m", "model", "app", str(FIXTURE), "--port", "0"],
+        [sys.executable, "-m", "model", "app", str(FIXTURE), "--port", "0", "--replicates", "300"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -109,7 +109,7 @@ def test_app_in_headless_chromium(tmp_path):
         chart = driver.find_element(By.ID, "chart-escalation").get_attribute("innerHTML")
         numbers = driver.find_element(By.ID, "outcomes").text
         assert "<svg" in chart and "Escalation index" in chart
-        assert "Peak escalation" in numbers and "%" in numbers
+        assert "Peak escalation" in numbers and "%" in numbers and "300 replicates" in first
 
         driver.find_element(By.ID, "pin").click()
         pinned = _wait(lambda: "Reference:" in driver.find_element(By.ID, "pinned").text, what="the pin")

@@ -33,8 +33,9 @@ MAX_BODY = 1_000_000
 class Session:
     """What the page shows, computed on request; one lock, because one analyst drives it."""
 
-    def __init__(self, scenario: str, folder: Path, runs: Path) -> None:
+    def __init__(self, scenario: str, folder: Path, runs: Path, replicates: int = logic.DEFAULT_REPLICATES) -> None:
         self.scenario = logic.resolve_scenario(scenario)
+        self.replicates = replicates  # the page's initial ensemble size
         self.folder = Path(folder)  # where Save writes
         self.runs = Path(runs)  # where Run writes run folders
         self.lock = threading.Lock()
@@ -53,7 +54,7 @@ class Session:
 
     # -------------------------------------------------------------- requests
     def start(self) -> dict[str, Any]:
-        return {"scenarios": logic.scenario_choices(), "scenario": self.scenario}
+        return {"scenarios": logic.scenario_choices(), "scenario": self.scenario, "replicates": self.replicates}
 
     def controls(self, data: dict[str, Any]) -> dict[str, Any]:
         path = data.get("scenario")
@@ -282,11 +283,18 @@ def make_server(session: Session, host: str = "127.0.0.1", port: int = 8765) -> 
     return server
 
 
-def serve(scenario: str, host: str = "127.0.0.1", port: int = 8765, folder: Path | None = None) -> int:
+def serve(
+    scenario: str,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    folder: Path | None = None,
+    replicates: int = logic.DEFAULT_REPLICATES,
+) -> int:
     """Start the app, print its address, serve until Ctrl-C (then stop cleanly, exit 0)."""
     folder = Path(folder or Path.cwd())
     logic.controls(scenario)  # a bad scenario is refused before the server starts (exit 2, located)
-    session = Session(scenario, folder, folder / "runs")
+    logic.State.from_json({"scenario": scenario, "replicates": replicates})  # and a bad --replicates
+    session = Session(scenario, folder, folder / "runs", replicates)
     server = make_server(session, host, port)
     url = f"http://{host}:{server.server_address[1]}/"
     print(f"entente app: {url}  (Ctrl-C stops it)", flush=True)
