@@ -240,6 +240,10 @@ def test_server_answers_json_refuses_foreign_requests_and_never_shows_a_tracebac
         assert out["charts"]["escalation"].startswith("<svg") and "Escalation index" in out["charts"]["escalation"]
         status, body = _post(port, "/api/save", {"state": {"scenario": FIXTURE, "replicates": N}, "name": "saved"}, ok)
         assert json.loads(body)["valid"] and (tmp_path / "saved.yaml").exists()
+        (tmp_path / "mine.yaml").write_text("# my own scenario\nname: mine\n")
+        status, body = _post(port, "/api/save", {"state": {"scenario": FIXTURE, "replicates": N}, "name": "mine"}, ok)
+        assert "was not written by the app" in json.loads(body)["errors"][0]
+        assert (tmp_path / "mine.yaml").read_text().startswith("# my own scenario")
         status, body = _post(port, "/api/replicate", {"state": "nonsense"}, ok)
         assert json.loads(body)["errors"] == ["app setting: choose a scenario (a shipped one or a scenario file)"]
     finally:
@@ -270,3 +274,12 @@ def test_run_hands_the_setting_to_the_code_entente_run_uses(tmp_path, monkeypatc
     assert out["folder"].endswith("r1") and seen["out"] == tmp_path / "runs"
     assert seen["sc"].replicates == N and seen["sc"].resolved["levers_chosen"] == {"israel_answer": "nuclear_sites"}
     assert seen["command"][:2] == ["entente", "app"]
+
+
+def test_an_edited_scenario_file_is_simulated_again(tmp_path):
+    f = tmp_path / "mine.yaml"
+    f.write_text("version: 1\nname: mine\nextends: baseline\nhorizon: 4\n")
+    session = Session(str(f), tmp_path, tmp_path / "runs")
+    assert session.update({"scenario": str(f), "replicates": N})["horizon"] == 4
+    f.write_text("version: 1\nname: mine\nextends: baseline\nhorizon: 5\n")
+    assert session.update({"scenario": str(f), "replicates": N})["horizon"] == 5

@@ -34,6 +34,7 @@ from model.scenario import Scenario, compile_document, load_document, ranges, sh
 DEFAULT_REPLICATES = 1000
 MAX_REPLICATES = 20_000  # the page must stay interactive; `entente run` has no such ceiling
 SOURCE = "app setting"  # the "file" named by errors in a value the page set
+SAVED_HEADER = "# Written by `entente app`"  # Save overwrites only files that start with it
 FAN_VARIABLES = ("escalation", "brent", "russia.support_tier")
 
 # The main parameters offered as sliders on every scenario, with the span a slider covers.
@@ -535,7 +536,7 @@ def scenario_yaml(doc: dict[str, Any], state: State, name: str | None = None) ->
         out["name"] = name
     out["replicates"] = state.replicates
     head = [
-        f"# Written by `entente app` from {state.scenario}.",
+        f"{SAVED_HEADER} from {state.scenario}.",
         "# Settings chosen in the app:" if state.settings() else "# No settings changed in the app.",
         *[f"#   {k}: {v}" for k, v in state.settings().items()],
         f"# Reproduce: entente run {name or out.get('name', 'scenario')}.yaml",

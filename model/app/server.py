@@ -44,9 +44,10 @@ class Session:
 
     # -------------------------------------------------------------- helpers
     def _ensemble(self, state: logic.State) -> tuple[Any, dict[str, Any], Any]:
-        key = json.dumps(state.__dict__, sort_keys=True)
+        # keyed by what is simulated (the resolved document), so an edited scenario file is re-run
+        sc, doc = logic.build(state)
+        key = json.dumps([sc.digest, sc.replicates, sc.seed])
         if key not in self._cache:
-            sc, doc = logic.build(state)
             res = logic.run_ensemble(sc)
             self._cache = {k: v for k, v in list(self._cache.items())[-2:]}  # the last few settings
             self._cache[key] = (sc, doc, res)
@@ -143,6 +144,10 @@ class Session:
             _sc, doc, _res = self._ensemble(state)
             text = logic.scenario_yaml(doc, state, name)
             path = logic.save_path(self.folder, name)
+            if path.exists() and not path.read_text(encoding="utf-8", errors="replace").startswith(logic.SAVED_HEADER):
+                raise InputError.one(
+                    str(path), "exists and was not written by the app; choose another name (it is left as it is)", 1, 1
+                )
             write_text(path, text)
         issues = validate(path)
         return {"path": str(path), "yaml": text, "valid": not issues, "errors": [str(i) for i in issues]}
