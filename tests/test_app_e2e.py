@@ -131,7 +131,8 @@ def test_app_in_headless_chromium(tmp_path):
         box = driver.find_element(By.ID, "slider-world.temperature").find_element(By.XPATH, "../input[@type='number']")
         box.clear()
         box.send_keys("500\t")
-        err = _wait(lambda: driver.find_element(By.ID, "errors").text, what="the error")
+        # (clearing the box first shows the page's own "expected a number" line; wait for the server's)
+        err = _wait(lambda: "500" in (t := driver.find_element(By.ID, "errors").text) and t, what="the error")
         assert "app setting: constants.world.temperature: 500 is outside [0.001, 100]" in err, err
         assert "Traceback" not in driver.page_source
         box.clear()
