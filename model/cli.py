@@ -46,6 +46,10 @@ EPILOG = {
     "rerun": "examples:\n  entente rerun runs/baseline/<run>",
     "schema": "examples:\n  entente schema > scenario.schema.json",
     "list": "examples:\n  entente list",
+    "app": """examples:
+  entente app
+  entente app scenarios/us_joins_strikes.yaml --port 8800
+  entente app my_strike.yaml""",
 }
 
 
@@ -183,6 +187,15 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("run", help="run folder")
     sp.add_argument("--outcome", required=True, help='a condition on outcomes, e.g. "max_support_tier >= 4"')
     sp.add_argument("--threshold", type=float, default=0.5, help="minimum box density (default 0.5)")
+
+    sp = cmd(
+        "app",
+        "Start a local web app (offline): pull a lever, watch the ensemble move; prints its address, Ctrl-C stops it.",
+    )
+    sp.add_argument("scenario", nargs="?", default="baseline", help="scenario name or file (default: baseline)")
+    sp.add_argument("--port", type=int, default=8765, help="port to listen on, 0 for any free port (default 8765)")
+    sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
+    sp.add_argument("--replicates", type=int, default=1000, help="replicates per ensemble at start (default 1000)")
 
     sp = cmd("rerun", "Run again exactly what a run folder's manifest records, into a new folder.")
     sp.add_argument("run")
@@ -634,3 +647,12 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
     )
     print(folder)
     return 0
+
+
+def _cmd_app(args: argparse.Namespace) -> int:
+    from model.app.server import serve
+    from model.errors import InputError
+
+    if not 0 <= args.port <= 65535:
+        raise InputError.one("command line", f"--port must lie in 0..65535, found {args.port}")
+    return serve(args.scenario, args.host, args.port, replicates=args.replicates)

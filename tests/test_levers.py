@@ -92,7 +92,7 @@ def test_settings_survive_the_manifest_and_rerun():
     again = scenario_from_manifest(meta)
     assert again.digest == sc.digest
     assert again.settings == {"levers.us_restraint": "quiet", "world.tremble": 0.01}
-    assert again.config.spec["constraints"]["IL_US_ADVICE"]["params"]["weight"] == 1.0
+    assert again.config.spec["constraints"]["IL_US_ADVICE"]["params"]["weight"] == 0.6
     assert again.config.spec["world"]["parameters"]["tremble"]["value"] == 0.01
 
 

@@ -176,16 +176,29 @@ def explain(
             "command line", f"--actor: unknown actor '{actor}'{did_you_mean(actor, list(meta['actors']))}"
         )
     rp = _replay(run, replicate, meta)
-    records, meta = rp.records, rp.meta
+    meta = rp.meta
     if actor is not None and actor not in meta["actors"]:
         raise InputError.one(
             "command line", f"--actor: unknown actor '{actor}'{did_you_mean(actor, list(meta['actors']))}"
         )
+    head = [
+        summary_line(rp, replicate),
+        f"Run {run.name} of {meta['scenario']['name']}, re-simulated alone: the trajectory matches the run.",
+    ]
+    return describe(rp, actor, step, head)
+
+
+def describe(rp: Replayed, actor: str | None = None, step: int | None = None, head: list[str] | None = None) -> str:
+    """Decisions of one re-simulated replicate, with probabilities, alternatives, binding constraints and claims.
+
+    Works on a :class:`Replayed` (records, the run's data dictionary, the engine result), so
+    ``entente explain`` and the app show the same text.
+    """
+    records, meta = rp.records, rp.meta
     temps = {r.get("temperature") for r in records if r.get("temperature") is not None}
     temp = f"{next(iter(temps)):.3g}" if len(temps) == 1 else "as sampled"
     out = [
-        summary_line(rp, replicate),
-        f"Run {run.name} of {meta['scenario']['name']}, re-simulated alone: the trajectory matches the run.",
+        *(head or []),
         "",
         f"Each decision is a logit draw: option j is chosen with probability exp(u_j / T) / sum_k exp(u_k / T)"
         f" over the feasible options, at this replicate's temperature T = {temp} (utility units). p is that"

@@ -1,0 +1,65 @@
+"""Fan charts as SVG text (matplotlib, no network): the page inlines them.
+
+Drawn on the server so the page needs no plotting library (nothing from a CDN) and the
+charts look like those of the run reports. Output is deterministic (fixed hash salt, no
+date in the metadata): the same data give the same SVG, so a test can tell a change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+BAND = "#4c72b0"
+REFERENCE = "#c44e52"
+
+
+def fan_svg(data: dict[str, Any], reference: dict[str, Any] | None = None, tiers: list[str] | None = None) -> str:
+    """One fan chart: median, 50% and 90% bands; the pinned reference's median dashed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    plt.rcParams["svg.hashsalt"] = "entente"
+    plt.rcParams["svg.fonttype"] = "none"  # text as text: smaller, faster, searchable in the page
+    if data["dates"] and data["dates"][0]:
+        x: list[Any] = [dt.date.fromisoformat(d) for d in data["dates"]]
+    else:
+        x = list(data["weeks"])
+    fig, ax = plt.subplots(figsize=(6.4, 2.9), dpi=100)
+    ax.fill_between(x, data["p5"], data["p95"], color=BAND, alpha=0.18, linewidth=0, label="90% of replicates")
+    ax.fill_between(x, data["p25"], data["p75"], color=BAND, alpha=0.38, linewidth=0, label="50% of replicates")
+    ax.plot(x, data["median"], color=BAND, linewidth=2, label="median")
+    if reference is not None:
+        ax.plot(x, reference["median"], color=REFERENCE, linewidth=1.6, linestyle="--", label="reference median")
+    title = data["label"] if data["integer"] else f"{data['label']} ({data['unit']})"
+    fig.text(0.01, 0.96, title, fontsize=11, fontweight="bold", va="top")
+    left = 0.09
+    if data["integer"]:
+        top = max(3, int(max(data["p95"])) + 1)
+        ax.set_ylim(-0.2, top + 0.2)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        if tiers:
+            ax.set_yticks(range(top + 1))
+            ax.set_yticklabels([f"{i} {tiers[i]}" if i < len(tiers) else str(i) for i in range(top + 1)], fontsize=8)
+            left = 0.3
+    if isinstance(x[0], dt.date):
+        ax.xaxis.set_major_locator(mdates.MonthLocator())
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator(), show_offset=False))
+        ax.set_xlabel(f"{x[0]:%d %b %Y} to {x[-1]:%d %b %Y}", fontsize=8, color="#555")
+    else:
+        ax.set_xlabel("weeks since the start", fontsize=8, color="#555")
+    ax.set_xlim(x[0], x[-1])
+    ax.grid(alpha=0.3)
+    ax.tick_params(labelsize=8)
+    fig.subplots_adjust(left=left, right=0.98, top=0.86, bottom=0.3)
+    fig.legend(fontsize=7.5, loc="lower center", ncol=4, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg") :]
