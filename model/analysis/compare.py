@@ -294,7 +294,7 @@ def _markdown(
                 "Detectable but small: "
                 + "; ".join(
                     f"{headline_mod.outcome_label(spec, r['outcome'], r['kind'])}"
-                    f" {headline_mod.diff_text(r['diff'], r['kind'])}{' points' if headline_mod.is_probability(r['kind']) else ''}"
+                    f" {headline_mod.diff_text(r['diff'], r['kind'], r['smallest'])}{_unit_suffix(r)}"
                     for r in h.small
                 )
                 + ".",
@@ -312,7 +312,15 @@ def _markdown(
         "|---|---|---|",
     ]
     for r in diff:
-        lines.append(f"| {r['scenario']} | {_setting(spec, r)} | {_cell(r['reference'])} -> {_cell(r['value'])} |")
+        old, new = r["reference"], r["value"]
+        if r["key"].startswith("events["):
+            old = "absent" if old == "-" else "present"
+            new = "added" if new == "present" and old == "absent" else ("removed" if new == "-" else new)
+        elif r["key"].endswith(".lifted"):
+            old, new = ("lifted" if v is True else "in force" if v in (False, "-") else v for v in (old, new))
+        elif r.get("lever"):
+            old, new = ("(not set)" if v == "-" else v for v in (old, new))
+        lines.append(f"| {r['scenario']} | {_setting(spec, r)} | {_cell(old)} -> {_cell(new)} |")
     if not diff:
         lines.append("| (none) | the configurations are identical | |")
     lines += ["", "Questions asked:", ""]
@@ -333,7 +341,7 @@ def _markdown(
     for r in cmp.rows:
         if r["scenario"] == reference:
             continue
-        kind = r["kind"]
+        kind, sm = r["kind"], r["smallest"]
         pts = " pts" if headline_mod.is_probability(kind) else ""
         unit = "" if headline_mod.is_probability(kind) or not r["unit"] else f" {r['unit']}"
         verdict = {"meaningful": "**meaningful**", "detectable but small": "*detectable but small*"}.get(
@@ -341,10 +349,11 @@ def _markdown(
         )
         lines.append(
             f"| {headline_mod.outcome_label(spec, r['outcome'], kind)} (`{r['outcome']}`) | {r['scenario']}"
-            f" | {headline_mod.value_text(r['reference_value'], kind)}{unit} | {headline_mod.value_text(r['value'], kind)}{unit}"
-            f" | {headline_mod.diff_text(r['diff'], kind)}{pts}"
-            f" | [{headline_mod.interval_end(r['low'], kind)}, {headline_mod.interval_end(r['high'], kind)}]{pts}"
-            f" | {verdict} ({headline_mod.threshold_text(r['smallest'], kind, r['unit'])}) |"
+            f" | {headline_mod.value_text(r['reference_value'], kind, sm)}{unit}"
+            f" | {headline_mod.value_text(r['value'], kind, sm)}{unit}"
+            f" | {headline_mod.diff_text(r['diff'], kind, sm)}{pts}"
+            f" | [{headline_mod.interval_end(r['low'], kind, sm)}, {headline_mod.interval_end(r['high'], kind, sm)}]{pts}"
+            f" | {verdict} ({headline_mod.threshold_text(sm, kind, r['unit'])}) |"
         )
     lines += ["", "## 3. Probabilities", "", "95% Wilson intervals per scenario.", ""]
     lines += ["| outcome | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
@@ -402,20 +411,23 @@ def _markdown(
     for r in cmp.rows:
         if r["scenario"] == reference:
             continue
-        k = r["kind"]
+        k, sm = r["kind"], r["smallest"]
         pts = " pts" if headline_mod.is_probability(k) else ""
         nar = r["narrowing"]
+        paired = f"[{headline_mod.interval_end(r['low95'], k, sm)}, {headline_mod.interval_end(r['high95'], k, sm)}]"
+        unpaired = f"[{headline_mod.interval_end(r['unpaired_low'], k, sm)}, {headline_mod.interval_end(r['unpaired_high'], k, sm)}]"
+        ratio = f"{nar:.1f}x" if np.isfinite(nar) and nar < 1e6 else "n/a"
         lines.append(
-            f"| {headline_mod.outcome_label(spec, r['outcome'], k)} | {r['scenario']} | {headline_mod.diff_text(r['diff'], k)}{pts}"
-            f" | [{headline_mod.interval_end(r['low95'], k)}, {headline_mod.interval_end(r['high95'], k)}]"
-            f" | [{headline_mod.interval_end(r['unpaired_low'], k)}, {headline_mod.interval_end(r['unpaired_high'], k)}]"
-            f" | {nar:.1f}x |"
-            if np.isfinite(nar) and nar < 1e6
-            else f"| {headline_mod.outcome_label(spec, r['outcome'], k)} | {r['scenario']} | {headline_mod.diff_text(r['diff'], k)}{pts}"
-            f" | [{headline_mod.interval_end(r['low95'], k)}, {headline_mod.interval_end(r['high95'], k)}]"
-            f" | [{headline_mod.interval_end(r['unpaired_low'], k)}, {headline_mod.interval_end(r['unpaired_high'], k)}] | n/a |"
+            f"| {headline_mod.outcome_label(spec, r['outcome'], k)} | {r['scenario']}"
+            f" | {headline_mod.diff_text(r['diff'], k, sm)}{pts} | {paired} | {unpaired} | {ratio} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _unit_suffix(r: dict[str, Any]) -> str:
+    if headline_mod.is_probability(r["kind"]):
+        return " points"
+    return f" {r['unit']}" if r["unit"] else ""
 
 
 def _setting(spec: dict[str, Any], r: dict[str, Any]) -> str:
@@ -423,6 +435,12 @@ def _setting(spec: dict[str, Any], r: dict[str, Any]) -> str:
     key = r["key"]
     if r.get("lever"):
         return f"lever **{r['lever']}**"
+    m = re.match(r"^events\[(at \S+|when .+?): (\S+) (\S+) ?(\S*)\]$", key)
+    if m:
+        when, actor, action, target = m.groups()
+        when = f"at step {when[3:]}" if when[3:].isdigit() else when
+        to = f" (target: {label(spec, 'actor', target)})" if target and target != "none" else ""
+        return f"event: {label(spec, 'actor', actor)}: {label(spec, 'action', action)}{to}, {when} (`{key}`)"
     parts = key.split(".")
     what = None
     path = key.removeprefix("constants.")
@@ -440,14 +458,14 @@ def _setting(spec: dict[str, Any], r: dict[str, Any]) -> str:
 
 
 def _explain_hint(cmp: Comparison) -> str:
-    """Point at a real run folder and the outcome that moved most (not an event's week)."""
+    """Point at a real run folder and the continuous outcome that moved most (picking by a 0/1 outcome is arbitrary)."""
     for h in cmp.headlines:
         for r in h.meaningful:
-            if r["kind"] != "event":
+            if r["kind"] in ("continuous", "tier"):
                 return (
                     "To trace the largest change: `entente explain "
                     f"{cmp.runs[h.scenario]} --pick worst --by {r['outcome']}` (the replicate with the highest"
-                    f" {headline_mod.outcome_label(cmp.spec, r['outcome'], r['kind']).lower()})."
+                    f" value of {headline_mod.outcome_label(cmp.spec, r['outcome'], r['kind'])})."
                 )
     some = next(n for n in cmp.names if n != cmp.reference) if len(cmp.names) > 1 else cmp.reference
     return f"To trace a replicate: `entente explain {cmp.runs[some]} --pick worst --by peak_escalation`."

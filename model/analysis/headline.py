@@ -118,43 +118,55 @@ def effect_table(
             else:
                 d = stats.unpaired_difference(a, b, z)
                 d95 = stats.unpaired_difference(a, b)
+            clip = _clip if kind in PROBABILITY_KINDS else float
             row.update(
                 diff=d.mean,
-                low=d.low,
-                high=d.high,
-                low95=d95.low,
-                high95=d95.high,
-                unpaired_low=d95.unpaired_low,
-                unpaired_high=d95.unpaired_high,
+                low=clip(d.low),
+                high=clip(d.high),
+                low95=clip(d95.low),
+                high95=clip(d95.high),
+                unpaired_low=clip(d95.unpaired_low),
+                unpaired_high=clip(d95.unpaired_high),
                 narrowing=d95.narrowing,
                 n=d.n,
-                verdict=stats.verdict(d.low, d.high, smallest),
+                verdict=stats.verdict(clip(d.low), clip(d.high), smallest),
             )
             rows.append(row)
     return rows, z
+
+
+def _clip(v: float) -> float:
+    """A difference of two probabilities lies in [-1, 1]; the normal interval may overshoot it."""
+    return float(np.clip(v, -1.0, 1.0)) if np.isfinite(v) else float(v)
 
 
 def is_probability(kind: str) -> bool:
     return kind in PROBABILITY_KINDS
 
 
-def value_text(v: float, kind: str, unit: str = "") -> str:
-    """A level: probabilities as percentages, other outcomes with three significant digits."""
+def decimals(smallest: float) -> int:
+    """Decimals that resolve a tenth of the smallest meaningful difference (0.5 -> 2, 3 -> 1, 0.03 -> 3)."""
+    if not smallest or not np.isfinite(smallest) or smallest <= 0:
+        return 3
+    return int(max(0, 1 - np.floor(np.log10(smallest))))
+
+
+def value_text(v: float, kind: str, smallest: float = 0.0) -> str:
+    """A level: probabilities as percentages, other outcomes to the precision their threshold needs."""
     if v is None or not np.isfinite(v):
         return "n/a"
     if is_probability(kind):
         return f"{v:.1%}"
-    return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+    return f"{v:,.{decimals(smallest)}f}"
 
 
-def diff_text(v: float, kind: str, sign: bool = True) -> str:
-    """A difference: probabilities in percentage points, other outcomes in their own unit."""
+def diff_text(v: float, kind: str, smallest: float = 0.0) -> str:
+    """A signed difference: probabilities in percentage points, other outcomes in their own unit."""
     if v is None or not np.isfinite(v):
         return "n/a"
     if is_probability(kind):
-        return f"{v * 100:+.1f}" if sign else f"{v * 100:.1f}"
-    text = f"{v:+.3g}" if sign else f"{v:.3g}"
-    return text
+        return f"{v * 100:+.1f}"
+    return f"{v:+,.{decimals(smallest)}f}"
 
 
 def threshold_text(smallest: float, kind: str, unit: str) -> str:
@@ -177,20 +189,22 @@ def sentence(spec: dict[str, Any], row: dict[str, Any]) -> str:
     """One headline line, e.g. ``US at war with Iran: 31.6% vs 2.2%, +29.4 points [26.0, 32.8]``."""
     kind, unit = row["kind"], row["unit"]
     name = outcome_label(spec, row["outcome"], kind)
-    levels = f"{value_text(row['value'], kind)} vs {value_text(row['reference_value'], kind)}"
+    sm = row["smallest"]
+    levels = f"{value_text(row['value'], kind, sm)} vs {value_text(row['reference_value'], kind, sm)}"
+    interval = f"[{interval_end(row['low'], kind, sm)}, {interval_end(row['high'], kind, sm)}]"
     if is_probability(kind):
-        change = f"{diff_text(row['diff'], kind)} points [{interval_end(row['low'], kind)}, {interval_end(row['high'], kind)}]"
+        change = f"{diff_text(row['diff'], kind)} points {interval}"
     else:
         levels += f" {unit}" if unit else ""
-        change = f"{diff_text(row['diff'], kind)} [{interval_end(row['low'], kind)}, {interval_end(row['high'], kind)}]"
+        change = f"{diff_text(row['diff'], kind, sm)} {interval}"
     return f"{name}: {levels}, {change}"
 
 
-def interval_end(v: float, kind: str) -> str:
-    """An interval end: points for probabilities, three significant digits otherwise (sign only if negative)."""
+def interval_end(v: float, kind: str, smallest: float = 0.0) -> str:
+    """An interval end: points for probabilities, the outcome's precision otherwise (sign only if negative)."""
     if v is None or not np.isfinite(v):
         return "n/a"
-    return f"{v * 100:.1f}" if is_probability(kind) else f"{v:.3g}"
+    return f"{v * 100:.1f}" if is_probability(kind) else f"{v:,.{decimals(smallest)}f}"
 
 
 def _strength(row: dict[str, Any]) -> float:

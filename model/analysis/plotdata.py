@@ -383,5 +383,12 @@ def histogram_table(values: dict[str, dict[str, np.ndarray]], names: list[str]) 
 
 def shares_table(x: np.ndarray, shares: np.ndarray, labels: list[str]) -> dict[str, list[Any]]:
     """Stacked shares (steps x categories) as columns: x, then one column per category."""
-    xs = [str(t) if np.issubdtype(np.asarray(x).dtype, np.datetime64) else float(t) for t in x]
+    xs = [_x_text(t) for t in x]
     return {"x": xs, **{lab: [float(v) for v in shares[:, i]] for i, lab in enumerate(labels)}}
+
+
+def _x_text(t: Any) -> Any:
+    """A time-axis value for CSV: the calendar date (YYYY-MM-DD) or the week as a number."""
+    if isinstance(t, np.datetime64):
+        return str(t.astype("datetime64[D]"))
+    return float(t)

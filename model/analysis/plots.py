@@ -82,9 +82,7 @@ def _grid(n: int, cols: int, width: float, height: float, share: bool = False) -
     """A grid of n panels, unused ones hidden; returns the figure and the panels in order."""
     cols = min(cols, n)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(width * cols, height * rows), squeeze=False, sharex=share, sharey=share
-    )
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False, sharey=share)
     for ax in axes.ravel()[n:]:
         ax.axis("off")
     return fig, axes.ravel()[:n]
@@ -167,11 +165,11 @@ def fan_chart(
     single = len(names) == 1
     if len(names) >= 4 and reference in series:
         fig, axes = _grid(len(others), 2, 5.0, 3.2, share=True)
-        for ax, n in zip(axes, others):
+        for i, (ax, n) in enumerate(zip(axes, others)):
             _fan_panel(ax, {reference: series[reference], n: series[n]}, colours, reference, False)
             ax.set_title(n, fontsize=10, color=colours[n])
             ax.grid(alpha=0.3)
-            _time_axis(ax, series[n]["x"], xlabel)
+            _time_axis(ax, series[n]["x"], xlabel if i >= len(others) - 2 else "")
             ax.set_ylabel(ylabel, fontsize=8)
             if discrete:
                 _integer_ticks(ax)
