@@ -341,9 +341,7 @@ def fan_table(series: dict[str, dict[str, np.ndarray]]) -> dict[str, list[Any]]:
     for name, d in series.items():
         for i in range(len(d["x"])):
             cols["scenario"].append(name)
-            cols["x"].append(
-                str(d["x"][i]) if np.issubdtype(np.asarray(d["x"]).dtype, np.datetime64) else float(d["x"][i])
-            )
+            cols["x"].append(_x_text(d["x"][i]))
             for k in ("p5", "p25", "median", "p75", "p95"):
                 cols[k].append(float(d[k][i]))
     return cols

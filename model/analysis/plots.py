@@ -90,7 +90,8 @@ def _grid(n: int, cols: int, width: float, height: float, share: bool = False) -
 
 def _time_axis(ax: plt.Axes, x: np.ndarray, xlabel: str) -> None:
     """Dates on the axis when x holds dates (concise month labels), else plain weeks."""
-    if np.issubdtype(np.asarray(x).dtype, np.datetime64):
+    x = np.asarray(x)
+    if np.issubdtype(x.dtype, np.datetime64) and len(x) > 1 and x[-1] > x[0]:
         import matplotlib.dates as mdates
 
         loc = mdates.AutoDateLocator(minticks=4, maxticks=8)
@@ -217,7 +218,8 @@ def stacked_shares(
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     ax.stackplot(x, shares.T, labels=labels, colors=colours[: shares.shape[1]], edgecolor="white", linewidth=0.3)
     ax.set_ylim(0, 1)
-    ax.set_xlim(x[0], x[-1])
+    if len(x) > 1 and x[-1] > x[0]:
+        ax.set_xlim(x[0], x[-1])
     ax.set_title(title)
     _time_axis(ax, x, xlabel)
     ax.set_ylabel("share of replicates")
