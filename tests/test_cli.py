@@ -207,7 +207,7 @@ def test_compare_baseline_with_us_strikes_finds_higher_escalation(tmp_path):
     head = md.split("## 1. What was changed")[0]
     assert "**Bonferroni correction** over all" in head and "(smallest meaningful ±5 points)" in head
     first = next(line for line in head.splitlines() if line.startswith("1. "))
-    assert first.startswith("1. US at war with Iran: 100.0% vs") and "meaningful" in first
+    assert first.startswith("1. US at war with Iran: 100.0% (in every replicate) vs") and "meaningful" in first
     assert _verdicts(md, "us_joins_strikes")["peak_escalation"] == "meaningful"
     assert "events[at 2: usa direct_intervention iran]" in md and "absent -> added" in md
     assert "common random numbers" in md and "## Appendix: unpaired intervals" in md

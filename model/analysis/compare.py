@@ -283,6 +283,15 @@ def _markdown(
     ]
     for h in cmp.headlines:
         lines += [f"### {h.scenario}: {titles.get(h.scenario, '')}", ""]
+        mine = [r for r in diff if r["scenario"] == h.scenario]
+        if mine:
+            shown = "; ".join(_setting(spec, r, short=True) for r in mine[:3])
+            more = f"; and {len(mine) - 3} more (section 1)" if len(mine) > 3 else ""
+            lines += [
+                f"*What this scenario sets:* {shown}{more}. An outcome the scenario imposes appears below too,"
+                " marked *in every replicate*.",
+                "",
+            ]
         if h.meaningful:
             for i, r in enumerate(h.meaningful, 1):
                 lines.append(f"{i}. {_scenario_line(spec, r)}")
@@ -300,7 +309,8 @@ def _markdown(
                 + ".",
             ]
         if h.noise:
-            lines += ["", f"No detectable change (noise): {len(h.noise)} outcome(s)."]
+            unmoved = ", ".join(headline_mod.outcome_label(spec, r["outcome"], r["kind"]) for r in h.noise)
+            lines += ["", f"No detectable change (noise): {unmoved}."]
         lines.append("")
     lines += [
         "## 1. What was changed",
@@ -430,9 +440,22 @@ def _unit_suffix(r: dict[str, Any]) -> str:
     return f" {r['unit']}" if r["unit"] else ""
 
 
-def _setting(spec: dict[str, Any], r: dict[str, Any]) -> str:
-    """A changed setting: a lever by its name, otherwise the label of what the path sets, then the path."""
+def _setting(spec: dict[str, Any], r: dict[str, Any], short: bool = False) -> str:
+    """A changed setting: a lever by its name, otherwise the label of what the path sets, then the path.
+
+    ``short`` gives the headline's form: without the path, with the new value.
+    """
     key = r["key"]
+    if short:
+        full = _setting(spec, r)
+        text = full.rsplit(" (`", 1)[0] if full.endswith("`)") else full
+        if r.get("lever"):
+            return f"lever {r['lever']} = {r['value']}"
+        if key.startswith("events["):
+            return text.removeprefix("event: ")
+        if key.endswith(".lifted"):
+            return f"{text}: {'lifted' if r['value'] is True else 'in force'}"
+        return f"{text} {_cell(r['reference'])} -> {_cell(r['value'])}"
     if r.get("lever"):
         return f"lever **{r['lever']}**"
     m = re.match(r"^events\[(at \S+|when .+?): (\S+) (\S+) ?(\S*)\]$", key)

@@ -164,9 +164,8 @@ def diff_text(v: float, kind: str, smallest: float = 0.0) -> str:
     """A signed difference: probabilities in percentage points, other outcomes in their own unit."""
     if v is None or not np.isfinite(v):
         return "n/a"
-    if is_probability(kind):
-        return f"{v * 100:+.1f}"
-    return f"{v:+,.{decimals(smallest)}f}"
+    text = f"{v * 100:+.1f}" if is_probability(kind) else f"{v:+,.{decimals(smallest)}f}"
+    return "+" + text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # no "-0.00"
 
 
 def threshold_text(smallest: float, kind: str, unit: str) -> str:
@@ -194,6 +193,8 @@ def sentence(spec: dict[str, Any], row: dict[str, Any]) -> str:
     interval = f"[{interval_end(row['low'], kind, sm)}, {interval_end(row['high'], kind, sm)}]"
     if is_probability(kind):
         change = f"{diff_text(row['diff'], kind)} points {interval}"
+        if row["value"] == 1.0:
+            levels = f"{value_text(1.0, kind)} (in every replicate) vs {value_text(row['reference_value'], kind)}"
     else:
         levels += f" {unit}" if unit else ""
         change = f"{diff_text(row['diff'], kind, sm)} {interval}"
@@ -204,7 +205,8 @@ def interval_end(v: float, kind: str, smallest: float = 0.0) -> str:
     """An interval end: points for probabilities, the outcome's precision otherwise (sign only if negative)."""
     if v is None or not np.isfinite(v):
         return "n/a"
-    return f"{v * 100:.1f}" if is_probability(kind) else f"{v:,.{decimals(smallest)}f}"
+    text = f"{v * 100:.1f}" if is_probability(kind) else f"{v:,.{decimals(smallest)}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # no "-0.00"
 
 
 def _strength(row: dict[str, Any]) -> float:
