@@ -451,6 +451,8 @@ def _cmd_actors(args: argparse.Namespace) -> int:
             for cid, c in cons:
                 acts = ", ".join(c["actions"])
                 print(f"    {cid:26s} {c['kind']:6s} on {acts}  [{', '.join(c['claims'])}]")
+                if c.get("label"):
+                    print(f"      ({c['label']})")
                 print(f"      {c['text']}")
                 if "condition" in c:
                     print(f"      condition: {c['condition']}  params: {c.get('params', {})}")

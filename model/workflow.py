@@ -77,6 +77,7 @@ def rerun(folder: Path, out: Path | None, opts: RunOptions, command: list[str] |
     execution.warn_if_other_machine(meta, "re-running")
     opts.chunk_size = opts.chunk_size or meta.get("chunk_size", 0)
     opts.trace = tuple(meta.get("trace_requested", ()))
+    opts.plot_format = meta.get("plot_format", opts.plot_format)
     if meta.get("precision_requested"):
         opts.precision = meta["precision_requested"]["target"]
         opts.max_replicates = meta["precision_requested"]["ceiling"]

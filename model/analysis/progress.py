@@ -31,11 +31,12 @@ class Phase:
         """The phase is over: the final count and the time it took."""
         if self.quiet:
             return
+        took = time.monotonic() - self.t0
+        if took < 1.0 and not self.tty:  # a phase shorter than a second needs no line in a log
+            return
         head = "\r" if self.tty else ""
         pad = " " * 30 if self.tty else ""
-        sys.stderr.write(
-            f"{head}{self.what}: {self.done}/{self.total} done in {time.monotonic() - self.t0:.1f} s{pad}\n"
-        )
+        sys.stderr.write(f"{head}{self.what}: {self.done}/{self.total} done in {took:.1f} s{pad}\n")
         sys.stderr.flush()
 
     def _draw(self, item: str = "") -> None:

@@ -56,12 +56,15 @@ def audit(folder: Path, meta: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def write_audit_csv(folder: Path, rows: list[dict[str, Any]]) -> None:
+    """constraints.csv: the audit table with each constraint's plain-English label beside its id."""
+    spec = load_catalog()
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(
         [
             "actor",
             "constraint",
+            "label",
             "kind",
             "claims",
             "share_of_replicates",
@@ -75,6 +78,7 @@ def write_audit_csv(folder: Path, rows: list[dict[str, Any]]) -> None:
             [
                 r["actor"],
                 r["constraint"],
+                label(spec, "constraint", r["constraint"]),
                 r["kind"],
                 " ".join(r["claims"]),
                 f"{r['share_of_replicates']:.4f}",
@@ -95,7 +99,7 @@ def audit_sentences(rows: list[dict[str, Any]], meta: dict[str, Any], top: int =
             continue
         actor = meta["actors"].get(r["actor"], {}).get("label", r["actor"])
         out.append(
-            f"{actor}: {labelled(spec, 'constraint', r['constraint'])} ({r['kind']}; {', '.join(r['claims'])}) bound in {r['share_of_replicates']:.0%} of replicates,"
+            f"{actor}: {label(spec, 'constraint', r['constraint'])} ({r['constraint']}, {r['kind']}; {', '.join(r['claims'])}) bound in {r['share_of_replicates']:.0%} of replicates,"
             f" first in week {r['median_first_week']:.0f} (median), {r['mean_steps_bound']:.1f} steps on average: {r['text']}"
         )
     return out
@@ -210,7 +214,7 @@ def summary(folder: Path, meta: dict[str, Any], plot_files: list[Path], rows: li
     lines = [
         f"# {sc['title']}",
         "",
-        f"**Scenario** `{sc['name']}` (hash {sc['digest']}), {n} replicates, {meta['steps']} steps of {meta['step_days']:g} days"
+        f"**Scenario** `{sc['name']}` (hash {sc['digest']}), {n:,} replicates, {meta['steps']} steps of {meta['step_days']:g} days"
         + (f" from {meta['start_date']}" if meta.get("start_date") else "")
         + f", master seed {meta['seed']}.",
         "",
