@@ -13,6 +13,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams["svg.hashsalt"] = "entente"  # SVG element ids the same on every run (reproducible files)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -44,7 +45,7 @@ def scenario_colours(names: list[str], reference: str | None = None) -> dict[str
 def save(fig: plt.Figure, path: Path, table: dict[str, list[Any]] | None = None) -> Path:
     """Write the figure (format from the suffix: png, svg or pdf) and, given, its data as CSV beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"Software": None} if path.suffix != ".pdf" else {"Creator": None, "Producer": None}
+    meta = {"Software": None} if path.suffix != ".pdf" else {"Creator": None, "Producer": None, "CreationDate": None}
     if path.suffix == ".svg":
         meta = {"Creator": None, "Date": None}
     fig.savefig(path, dpi=110, bbox_inches="tight", metadata=meta)
