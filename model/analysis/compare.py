@@ -110,6 +110,7 @@ def compare_folders(
     pairing = headline_mod.align(ensembles, {n: m["seed"] for n, m in zip(names, metas, strict=True)})
     meta_o = {**spec["outcomes"], **ref_meta["outcomes"]}
     reported = list(dict.fromkeys(o for m in metas for o in m["reported_outcomes"]))
+    reported = [o for o in reported if all(o in e for e in ensembles.values())]  # comparable: in every run
     olabel = {o: label(spec, "outcome", o) for o in meta_o}
     clabel = {c: label(spec, "constraint", c) for c in spec["constraints"]}
     files: list[tuple[str, Path]] = []
@@ -237,6 +238,13 @@ def _replicates_sentence(cmp: Comparison, metas: list[dict[str, Any]]) -> str:
     if ref_meta.get("start_date"):
         text += f" from {ref_meta['start_date']}"
     text += "."
+    spans = {n: (m["steps"] * m["step_days"], m.get("start_date")) for n, m in zip(cmp.names, metas, strict=True)}
+    if len(set(spans.values())) > 1:
+        text += (
+            " **Warning:** the runs cover different periods ("
+            + ", ".join(f"{n} {d:g} days from {start or 'the start'}" for n, (d, start) in spans.items())
+            + "): their outcomes are not measured over the same horizon."
+        )
     if cmp.pairing.paired:
         k = len(cmp.pairing.common)
         text += (
