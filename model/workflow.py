@@ -250,6 +250,7 @@ def compare(
     plot_format: str = "png",
     quiet: bool = True,
     workers: int = 0,
+    figures: bool = True,
 ) -> Any:
     """Compare scenarios from Python, as ``entente compare`` does; returns the comparison.
 
@@ -257,7 +258,8 @@ def compare(
     Scenarios run with the reference's seed (common random numbers) unless a matching run is
     found under ``out`` and ``fresh`` is false. The result has ``folder`` (the report),
     ``headlines``, ``rows`` and ``to_frame()`` (a tidy pandas frame: one row per outcome and
-    scenario with levels, difference, simultaneous interval and verdict)::
+    scenario with levels, difference, simultaneous interval and verdict). ``figures=False`` skips
+    the plots (the slowest part) for a quick look::
 
         from model.workflow import compare
         cmp = compare(["scenarios/baseline.yaml", "scenarios/us_joins_strikes.yaml"], replicates=500)
@@ -294,7 +296,7 @@ def compare(
         opts,
         fresh,
     )
-    return compare_folders(folders, reference, Path(out), plot_format, quiet, reused)
+    return compare_folders(folders, reference, Path(out), plot_format, quiet, reused, figures)
 
 
 def prepare_runs(

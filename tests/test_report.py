@@ -217,7 +217,8 @@ def test_compare_from_python_reuses_runs_and_gives_a_frame(tmp_path):
     assert set(frame.verdict.dropna()) <= {"", "meaningful", "detectable but small", "noise"}
     # unequal replicate counts are paired on the ids the runs share, and the report says so
     more = run_scenario(apply_overrides(base, 60, None, 3), tmp_path / "more", quick)
-    mixed = compare([more, made[1]], out=tmp_path, workers=1)
+    mixed = compare([more, made[1]], out=tmp_path, workers=1, figures=False)
     assert mixed.pairing.paired and len(mixed.pairing.common) == 40
     text = (mixed.folder / "report.md").read_text()
     assert "replicates: baseline 60, us_joins_strikes 40" in text and "Paired on the 40 replicates" in text
+    assert "No figures were drawn" in text and not (mixed.folder / "plots").exists()

@@ -93,10 +93,12 @@ def compare_folders(
     fmt: str = "png",
     quiet: bool = False,
     reused: set[Path] | None = None,
+    figures: bool = True,
 ) -> Comparison:
-    """Compare complete run folders: headline, tables, plots (``fmt``: png, svg or pdf) with their CSVs."""
-    from model.analysis import plots
+    """Compare complete run folders: headline, tables, plots (``fmt``: png, svg or pdf) with their CSVs.
 
+    ``figures=False`` writes the report without plots (a quick look from a notebook, or a test).
+    """
     metas = [data.manifest(f) for f in folders]
     names = [m["scenario"]["name"] for m in metas]
     reference = reference or names[0]
@@ -105,12 +107,64 @@ def compare_folders(
     folder = out / "compare" / f"{utc_stamp()}-{safe_component('-'.join(names))[:60]}"
     folder.mkdir(parents=True, exist_ok=False)
     pdir = folder / "plots"
-    colours = plots.scenario_colours(names, reference)
     ensembles = {n: data.read_outcomes(f) for n, f in zip(names, folders, strict=True)}
     pairing = headline_mod.align(ensembles, {n: m["seed"] for n, m in zip(names, metas, strict=True)})
     meta_o = {**spec["outcomes"], **ref_meta["outcomes"]}
     reported = list(dict.fromkeys(o for m in metas for o in m["reported_outcomes"]))
     reported = [o for o in reported if all(o in e for e in ensembles.values())]  # comparable: in every run
+    olabel = {o: label(spec, "outcome", o) for o in meta_o}
+    files: list[tuple[str, Path]] = []
+    prob_rows = plotdata.probability_table(ensembles, reported, meta_o)
+    plabel = {**olabel, "russia_tier>=limited_arms": "Russian arms for Iran (tier 4+)",
+              "russia_tier>=advanced_arms": "Advanced Russian arms (tier 5+)"}  # fmt: skip
+    from model.analysis.report import audit
+
+    audits = {n: audit(f, m) for n, f, m in zip(names, folders, metas, strict=True)}
+    if figures:
+        files = _figures(
+            folders, names, metas, reference, spec, ensembles, reported, meta_o, prob_rows, plabel, audits, fmt, quiet,
+            pdir,
+        )  # fmt: skip
+    # 6. tables and words
+    report_phase = Phase("comparison report", 2, quiet)
+    rows, z = headline_mod.effect_table(pairing, reference, reported, meta_o)
+    heads = headline_mod.headline(rows, reference)
+    levers = {n: m["scenario"].get("levers_chosen", {}) for n, m in zip(names, metas, strict=True)}
+    diff = plotdata.config_diff(
+        {n: m["scenario"]["resolved"] for n, m in zip(names, metas, strict=True)}, reference, spec, levers
+    )
+    runs = dict(zip(names, folders, strict=True))
+    cmp = Comparison(folder, reference, names, runs, rows, pairing, z, heads, spec)
+    md = _markdown(cmp, metas, diff, prob_rows, plabel, audits, files, reused or set())
+    write_text(folder / "report.md", md)
+    report_phase.step("report.md")
+    write_text(folder / "report.html", _html(md, folder))
+    report_phase.step("report.html")
+    report_phase.close()
+    return cmp
+
+
+def _figures(
+    folders: list[Path],
+    names: list[str],
+    metas: list[dict[str, Any]],
+    reference: str,
+    spec: dict[str, Any],
+    ensembles: dict[str, dict[str, np.ndarray]],
+    reported: list[str],
+    meta_o: dict[str, Any],
+    prob_rows: list[dict[str, Any]],
+    plabel: dict[str, str],
+    audits: dict[str, list[dict[str, Any]]],
+    fmt: str,
+    quiet: bool,
+    pdir: Path,
+) -> list[tuple[str, Path]]:
+    """Draw every comparison figure into plots/ with its CSV; return (title, file) in report order."""
+    from model.analysis import plots
+
+    ref_meta = metas[names.index(reference)]
+    colours = plots.scenario_colours(names, reference)
     olabel = {o: label(spec, "outcome", o) for o in meta_o}
     clabel = {c: label(spec, "constraint", c) for c in spec["constraints"]}
     files: list[tuple[str, Path]] = []
@@ -134,9 +188,6 @@ def compare_folders(
         files.append((f"Time path: {vl}", plots.save(fig, pdir / f"timeseries_{v}.{fmt}", plotdata.fan_table(fans))))
         phase.step(v)
     # 2. probabilities
-    prob_rows = plotdata.probability_table(ensembles, reported, meta_o)
-    plabel = {**olabel, "russia_tier>=limited_arms": "Russian arms for Iran (tier 4+)",
-              "russia_tier>=advanced_arms": "Advanced Russian arms (tier 5+)"}  # fmt: skip
     fig = plots.probability_chart(
         prob_rows, names, colours, "Outcome probabilities by scenario (95% Wilson intervals)", reference, plabel
     )
@@ -165,9 +216,6 @@ def compare_folders(
         files.append(("Time to event", plots.save(fig, pdir / f"time_to_event.{fmt}", plotdata.survival_table(curves))))
     phase.step("time to event")
     # 5. constraint audit per scenario
-    from model.analysis.report import audit
-
-    audits = {n: audit(f, m) for n, f, m in zip(names, folders, metas, strict=True)}
     fig = plots.audit_comparison(
         audits, names, colours, "Constraint audit: share of replicates in which each constraint bound",
         reference=reference, labels=clabel,
@@ -182,23 +230,7 @@ def compare_folders(
     files.append(("Constraint audit", plots.save(fig, pdir / f"constraint_audit.{fmt}", atable)))
     phase.step("constraint audit")
     phase.close()
-    # 6. tables and words
-    report_phase = Phase("comparison report", 2, quiet)
-    rows, z = headline_mod.effect_table(pairing, reference, reported, meta_o)
-    heads = headline_mod.headline(rows, reference)
-    levers = {n: m["scenario"].get("levers_chosen", {}) for n, m in zip(names, metas, strict=True)}
-    diff = plotdata.config_diff(
-        {n: m["scenario"]["resolved"] for n, m in zip(names, metas, strict=True)}, reference, spec, levers
-    )
-    runs = dict(zip(names, folders, strict=True))
-    cmp = Comparison(folder, reference, names, runs, rows, pairing, z, heads, spec)
-    md = _markdown(cmp, metas, diff, prob_rows, plabel, audits, files, reused or set())
-    write_text(folder / "report.md", md)
-    report_phase.step("report.md")
-    write_text(folder / "report.html", _html(md, folder))
-    report_phase.step("report.html")
-    report_phase.close()
-    return cmp
+    return files
 
 
 def _scenario_line(spec: dict[str, Any], r: dict[str, Any]) -> str:
@@ -405,6 +437,8 @@ def _markdown(
         " the CSV file of the same name in `plots/`.",
         "",
     ]
+    if not files:
+        lines += ["(No figures were drawn for this comparison.)", ""]
     for title, p in files:
         if p.suffix == ".pdf":
             lines += [f"### {title}", "", f"[{title} (PDF)](plots/{p.name})", ""]
