@@ -98,7 +98,6 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--format",
         choices=["png", "svg", "pdf"],
-        default="png",
         help="figure format (default png; CSV data beside each)",
     )
 
@@ -113,7 +112,6 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--format",
         choices=["png", "svg", "pdf"],
-        default="png",
         help="figure format (default png; CSV data beside each)",
     )
     run_options(sp)
@@ -308,6 +306,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 ("--trace", args.trace),
                 ("--precision", args.precision),
                 ("--max-replicates", args.max_replicates),
+                ("--format", args.format),
             )
             if v not in (None, "")
         ]

@@ -89,6 +89,7 @@ def _complete(partial: Path, sc: Scenario, meta: dict[str, Any], opts: RunOption
     try:
         workers = opts.workers or meta["workers"]
         plan = Plan(total=sc.replicates, chunk=meta["chunk_size"])
+        meta.setdefault("plot_format", opts.plot_format)  # recorded first, so a resumed run keeps it
         files.write_json(partial / files.MANIFEST, meta)
         t0 = execution.now()
         with execution.stopping_cleanly(partial, plan):
@@ -104,8 +105,6 @@ def _complete(partial: Path, sc: Scenario, meta: dict[str, Any], opts: RunOption
             _traces(partial, sc, meta, opts)
             files.write_json(partial / files.MANIFEST, meta)
             if opts.analyse:
-                meta.setdefault("plot_format", opts.plot_format)  # a resumed run keeps the format it started with
-                files.write_json(partial / files.MANIFEST, meta)
                 analyse_run(partial, meta["plot_format"], opts.quiet)
             meta["status"] = "complete"
             meta["finished"] = files.utc_now()

@@ -170,39 +170,6 @@ def probability_table(
     return rows
 
 
-def paired_table(
-    ensembles: dict[str, dict[str, np.ndarray]], reference: str, names: list[str], meta: dict[str, dict[str, str]]
-) -> list[dict[str, Any]]:
-    """Each outcome per scenario, and its paired difference from the reference."""
-    ref = ensembles[reference]
-    rows = []
-    for name in names:
-        kind = meta[name]["kind"]
-        for scen, out in ensembles.items():
-            a = np.asarray(ref[name], dtype=float)
-            b = np.asarray(out[name], dtype=float)
-            if kind == "event":  # compare the probability that the event happened
-                a, b = np.isfinite(a).astype(float), np.isfinite(b).astype(float)
-            d = stats.paired_difference(a, b)
-            rows.append(
-                {
-                    "outcome": name,
-                    "kind": kind,
-                    "scenario": scen,
-                    "value": float(np.nanmean(b)),
-                    "diff": d.mean,
-                    "low": d.low,
-                    "high": d.high,
-                    "unpaired_low": d.unpaired_low,
-                    "unpaired_high": d.unpaired_high,
-                    "distinguishable": d.distinguishable if scen != reference else False,
-                    "narrowing": d.narrowing,
-                    "n": d.n,
-                }
-            )
-    return rows
-
-
 def km_curves(
     ensembles: dict[str, dict[str, np.ndarray]], name: str, horizon_weeks: float
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
