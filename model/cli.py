@@ -19,10 +19,16 @@ EPILOG = {
   entente run scenarios/baseline.yaml
   entente run scenarios/us_joins_strikes.yaml --replicates 5000 --workers 2 --trace 7,42
   entente run scenarios/baseline.yaml --precision 0.01 --max-replicates 50000
+  entente run scenarios/baseline.yaml --format pdf
   entente run --resume runs/baseline/.20241014T120000Z-abc1234.partial""",
     "compare": """examples:
   entente compare scenarios/baseline.yaml scenarios/israel_strikes_nuclear.yaml scenarios/us_joins_strikes.yaml
-  entente compare runs/baseline/<run> runs/us_joins_strikes/<run> --reference baseline""",
+  entente compare runs/baseline/<run> runs/us_joins_strikes/<run> --reference baseline
+  entente compare scenarios/baseline.yaml my_strike.yaml --replicates 2000 --format svg
+
+A scenario file whose run already exists under --out (same scenario hash, seed and replicate
+count, complete and unaltered) is reused; --fresh runs it again. Run folders with the same seed
+are paired on the replicates they share.""",
     "sweep": """examples:
   entente sweep scenarios/us_restrains_israel.yaml --lever us_restraint
   entente sweep scenarios/russia_gulf_priority.yaml --vary actors.russia.interests.ties_saudi.weight=0:2:9
@@ -108,12 +114,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--max-replicates", type=int, help="ceiling for --precision (default: 100000)")
     sp.add_argument("--resume", metavar="FOLDER", help="finish an interrupted run (a .partial folder)")
+    sp.add_argument(
+        "--format",
+        choices=["png", "svg", "pdf"],
+        help="figure format (default png; CSV data beside each)",
+    )
 
     sp = cmd(
         "compare", "Run (or read) several scenarios and compare them with paired, common-random-number statistics."
     )
     sp.add_argument("items", nargs="+", help="scenario files (run first) or completed run folders")
     sp.add_argument("--reference", help="scenario name the others are compared with (default: the first)")
+    sp.add_argument(
+        "--fresh", action="store_true", help="run every scenario file again even if a matching run exists under --out"
+    )
+    sp.add_argument(
+        "--format",
+        choices=["png", "svg", "pdf"],
+        help="figure format (default png; CSV data beside each)",
+    )
     run_options(sp)
     set_option(sp)
 
@@ -291,6 +310,7 @@ def _run_opts(args: argparse.Namespace):  # noqa: ANN202
         precision=given["precision"],
         max_replicates=given["max_replicates"] or runner.DEFAULT_MAX_REPLICATES,
         quiet=args.quiet,
+        plot_format=getattr(args, "format", "png") or "png",
     )
 
 
@@ -330,6 +350,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 ("--precision", args.precision),
                 ("--max-replicates", args.max_replicates),
                 ("--set", args.settings),
+                ("--format", args.format),
             )
             if v not in (None, "")
         ]
@@ -353,12 +374,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from model import files, workflow
-    from model.analysis.compare import compare_runs
+    from model.analysis.compare import compare_folders
     from model.errors import InputError
 
     opts = _run_opts(args)
-    folders: list[Path | None] = []
-    scenarios = []
+    items: list = []
     names = []
     for item in args.items:
         p = Path(item)
@@ -369,38 +389,34 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                     f"--set applies to scenario files; {item} is a run folder (it ran as it ran)",
                 )
             meta = files.verify_run(p)
-            folders.append(p)
-            scenarios.append(None)
+            items.append(p)
             names.append(str(meta["scenario"]["name"]))
         else:
             sc = _load(item, args)
-            scenarios.append(sc)
-            folders.append(None)
+            items.append(sc)
             names.append(sc.name)
     if len(set(names)) != len(names):
         raise InputError.one("command line", f"scenario names must differ to be compared: {', '.join(names)}")
     reference = args.reference or names[0]
     if reference not in names:
         raise InputError.one("command line", f"--reference '{reference}' is not among {', '.join(names)}")
-    ref_sc = scenarios[names.index(reference)]
-    seed = args.seed if args.seed is not None else (ref_sc.seed if ref_sc is not None else None)
-    for i, sc in enumerate(scenarios):  # every setting is checked before the first run starts
-        if sc is not None:
-            scenarios[i] = _scenario(args, args.items[i], seed)
+    ref = items[names.index(reference)]
+    seed = args.seed
+    if seed is None:
+        seed = files.read_manifest(ref)["seed"] if isinstance(ref, Path) else ref.seed
+    for i, it in enumerate(items):  # every setting is checked before the first run starts
+        if not isinstance(it, Path):
+            items[i] = _scenario(args, args.items[i], seed)
     from model.execution import check_options
 
-    for sc in scenarios:
-        if sc is not None:
-            check_options(opts, sc.replicates)
-    for i, sc in enumerate(scenarios):
-        if sc is None:
-            continue
-        if not args.quiet:
-            print(f"running {sc.name} ({sc.replicates} replicates)...", file=sys.stderr)
-        folders[i] = workflow.run_scenario(sc, _out(args), opts, _command())
-    report = compare_runs([f for f in folders if f is not None], reference, _out(args))
-    print(report)
-    print(f"report: {report / 'report.html'}")
+    for it in items:
+        if not isinstance(it, Path):
+            check_options(opts, it.replicates)
+    folders, reused = workflow.prepare_runs(items, _out(args), opts, args.fresh, _command())
+    cmp = compare_folders(folders, reference, _out(args), opts.plot_format, args.quiet, reused)
+    print(cmp.folder)
+    print(f"report: {cmp.folder / 'report.html'}")
+    print(cmp.summary())
     return 0
 
 
@@ -505,6 +521,8 @@ def _cmd_actors(args: argparse.Namespace) -> int:
             for cid, c in cons:
                 acts = ", ".join(c["actions"])
                 print(f"    {cid:26s} {c['kind']:6s} on {acts}  [{', '.join(c['claims'])}]")
+                if c.get("label"):
+                    print(f"      ({c['label']})")
                 print(f"      {c['text']}")
                 if "condition" in c:
                     print(f"      condition: {c['condition']}  params: {c.get('params', {})}")
@@ -521,22 +539,14 @@ def _cmd_actors(args: argparse.Namespace) -> int:
 
 def _cmd_claims(args: argparse.Namespace) -> int:
     from model.catalog import claim_references, load_catalog
-    from model.errors import InputError
 
     spec = load_catalog()
     refs = claim_references(spec)
-    from model.errors import did_you_mean
-
-    ids = [args.id] if args.id else list(spec["claims"])
-    if args.id:  # c16, C16 and C016 name the same claim
-        digits = args.id.strip().upper().removeprefix("C")
-        ids = [f"C{int(digits):02d}" if digits.isdigit() else args.id]
+    ids = [_claim_id(args.id, list(spec["claims"]))] if args.id else list(spec["claims"])
     for cid in ids:
-        if cid not in spec["claims"]:
-            hint = "" if cid[1:].isdigit() else did_you_mean(cid, list(spec["claims"]))
-            raise InputError.one("command line", f"unknown claim '{args.id}'{hint} (C01-C60)")
         c = spec["claims"][cid]
-        print(f"{cid} [{c['kind']}] {c['text']}")
+        print(f"{cid} {c.get('title', '')} [{c['kind']}]")
+        print(f"    {c['text']}")
         print(f"    source: {c['source']} — {spec['sources'][c['source']]}")
         if cid in spec["not_modelled"]:
             print(f"    not modelled: {spec['not_modelled'][cid]}")
@@ -545,6 +555,22 @@ def _cmd_claims(args: argparse.Namespace) -> int:
             shown = where if args.id else where[:4]
             print(f"    used in ({len(where)}): {', '.join(shown)}{' ...' if len(where) > len(shown) else ''}")
     return 0
+
+
+def _claim_id(given: str, ids: list[str]) -> str:
+    """A claim id in any case and with or without its leading zero: c16, C16, c5 -> C05."""
+    from model.errors import InputError, did_you_mean
+
+    text = given.strip().upper()
+    if text.startswith("C") and text[1:].isdigit():
+        text = f"C{int(text[1:]):02d}"
+    elif text.isdigit():
+        text = f"C{int(text):02d}"
+    if text not in ids:
+        raise InputError.one(
+            "command line", f"unknown claim '{given}' (claims are {ids[0]}-{ids[-1]}){did_you_mean(text, ids)}"
+        )
+    return text
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:

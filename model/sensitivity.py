@@ -280,6 +280,9 @@ def run_sensitivity(sc: Scenario, args: Namespace, out: Path) -> Path:
     t0 = time.perf_counter()
     lines = [f"# Sensitivity of `{sc.name}` ({kind})", ""]
     if args.claims:
+        from model.catalog.glossary import label
+
+        spec = sc.config.spec
         replicates = args.replicates or min(sc.replicates, 500)
         rows = claims_sensitivity(sc, outcomes, replicates, workers, quiet=args.quiet)
         buf = io.StringIO()
@@ -307,22 +310,42 @@ def run_sensitivity(sc: Scenario, args: Namespace, out: Path) -> Path:
         ]
         for o in outcomes:
             sub = sorted([r for r in rows if r["outcome"] == o], key=lambda r: -abs(r["effect"]))[:15]
-            data = [{**r, "label": f"{r['claim']} ({len(r['parts'])} parts)"} for r in sub]
+            # "settings" are the catalog values a claim drives (its parameter paths), all switched off together
+            data = [
+                {**r, "label": f"{r['claim']} {label(spec, 'claim', r['claim'])} ({len(r['parts'])} settings off)"}
+                for r in sub
+            ]
             unit = OUTCOMES[o]["unit"]
+            ol = label(spec, "outcome", o)
             fig = plots.tornado(
-                data, f"{sc.name}: effect of switching each claim off on {o}", f"change in {o} ({unit})"
+                data, f"{sc.name}: effect of switching each claim off on {ol}", f"change in {ol} ({unit})"
             )
-            plots.save(fig, folder / "plots" / f"tornado_{o}.png")
+            plots.save(
+                fig,
+                folder / "plots" / f"tornado_{o}.png",
+                {
+                    "claim": [r["claim"] for r in sub],
+                    "title": [label(spec, "claim", r["claim"]) for r in sub],
+                    "effect": [r["effect"] for r in sub],
+                    "low": [r["low"] for r in sub],
+                    "high": [r["high"] for r in sub],
+                    "settings_switched_off": [" ".join(r["parts"]) for r in sub],
+                },
+            )
             lines += [
-                f"## {o}",
+                f"## {ol} (`{o}`)",
                 "",
                 f"![tornado](plots/tornado_{o}.png)",
                 "",
-                "| claim | effect | 95% interval | real? |",
+                "Each bar switches one claim off: every catalog setting the claim drives (the count in brackets,"
+                " listed in claims.csv) is set to its claim-free value at once.",
+                "",
+                "| claim | effect | 95% interval | distinguishable from zero? |",
                 "|---|---|---|---|",
             ]
             lines += [
-                f"| {r['claim']} | {r['effect']:+.4g} | [{r['low']:+.4g}, {r['high']:+.4g}] | {'yes' if r['distinguishable'] else 'no'} |"
+                f"| {r['claim']} {label(spec, 'claim', r['claim'])} | {r['effect']:+.4g} | [{r['low']:+.4g}, {r['high']:+.4g}]"
+                f" | {'yes' if r['distinguishable'] else 'no'} |"
                 for r in sub
             ]
             lines.append("")

@@ -77,6 +77,7 @@ def rerun(folder: Path, out: Path | None, opts: RunOptions, command: list[str] |
     execution.warn_if_other_machine(meta, "re-running")
     opts.chunk_size = opts.chunk_size or meta.get("chunk_size", 0)
     opts.trace = tuple(meta.get("trace_requested", ()))
+    opts.plot_format = meta.get("plot_format", opts.plot_format)
     if meta.get("precision_requested"):
         opts.precision = meta["precision_requested"]["target"]
         opts.max_replicates = meta["precision_requested"]["ceiling"]
@@ -88,6 +89,7 @@ def _complete(partial: Path, sc: Scenario, meta: dict[str, Any], opts: RunOption
     try:
         workers = opts.workers or meta["workers"]
         plan = Plan(total=sc.replicates, chunk=meta["chunk_size"])
+        meta.setdefault("plot_format", opts.plot_format)  # recorded first, so a resumed run keeps it
         files.write_json(partial / files.MANIFEST, meta)
         t0 = execution.now()
         with execution.stopping_cleanly(partial, plan):
@@ -103,7 +105,7 @@ def _complete(partial: Path, sc: Scenario, meta: dict[str, Any], opts: RunOption
             _traces(partial, sc, meta, opts)
             files.write_json(partial / files.MANIFEST, meta)
             if opts.analyse:
-                analyse_run(partial)
+                analyse_run(partial, meta["plot_format"], opts.quiet)
             meta["status"] = "complete"
             meta["finished"] = files.utc_now()
             files.seal(partial, meta)
@@ -227,3 +229,126 @@ def run_sweep(
         Path(out),
         command=command or ["entente", *sys.argv[1:]],
     )
+
+
+def find_reusable(sc: Scenario, out: Path) -> Path | None:
+    """The newest complete, unaltered run of exactly this configuration under ``out``, if any.
+
+    A run matches when its resolved scenario has the same hash (which covers the seed, the
+    replicate count and the horizon), it was not grown by ``--precision``, and it was made by the
+    same catalog, entente version and (when both are known) git commit, so its numbers are the
+    ones a new run would produce. Folders that fail verification are skipped, not reused.
+    """
+    from model.errors import InputError
+
+    parent = Path(out) / files.safe_component(sc.name)
+    if not parent.is_dir():
+        return None
+    here = {"catalog_hash": execution.catalog_hash(), "git_commit": store.git_commit()}
+    import model
+
+    for folder in sorted((p for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True):
+        try:
+            meta = files.read_manifest(folder)
+        except (InputError, OSError, ValueError):
+            continue
+        if (
+            meta.get("status") != "complete"
+            or meta.get("scenario", {}).get("digest") != sc.digest
+            or meta.get("seed") != sc.seed
+            or meta.get("replicates") != sc.replicates
+            or meta.get("precision_requested")
+            or meta.get("catalog_hash") != here["catalog_hash"]
+            or meta.get("entente_version") != model.__version__
+            or (meta.get("git_commit") and here["git_commit"] and meta["git_commit"] != here["git_commit"])
+        ):
+            continue
+        try:
+            files.verify_run(folder)
+        except InputError:
+            continue
+        return folder
+    return None
+
+
+def compare(
+    scenarios: list[Any],
+    reference: str | None = None,
+    out: str | Path = "runs",
+    replicates: int | None = None,
+    seed: int | None = None,
+    steps: int | None = None,
+    fresh: bool = False,
+    plot_format: str = "png",
+    quiet: bool = True,
+    workers: int = 0,
+    figures: bool = True,
+) -> Any:
+    """Compare scenarios from Python, as ``entente compare`` does; returns the comparison.
+
+    ``scenarios`` are scenario files, loaded :class:`Scenario` objects or complete run folders.
+    Scenarios run with the reference's seed (common random numbers) unless a matching run is
+    found under ``out`` and ``fresh`` is false. The result has ``folder`` (the report),
+    ``headlines``, ``rows`` and ``to_frame()`` (a tidy pandas frame: one row per outcome and
+    scenario with levels, difference, simultaneous interval and verdict). ``figures=False`` skips
+    the plots (the slowest part) for a quick look::
+
+        from model.workflow import compare
+        cmp = compare(["scenarios/baseline.yaml", "scenarios/us_joins_strikes.yaml"], replicates=500)
+        print(cmp.summary())
+        cmp.to_frame().query("verdict == 'meaningful'")
+    """
+    from model.analysis.compare import compare_folders
+    from model.errors import InputError
+    from model.execution import apply_overrides
+    from model.scenario import load_scenario
+
+    items: list[Any] = []
+    for s in scenarios:
+        if isinstance(s, Scenario):
+            items.append(s)
+        elif Path(s).is_dir():
+            files.verify_run(s)
+            items.append(Path(s))
+        else:
+            items.append(load_scenario(s))
+    names = [files.read_manifest(i)["scenario"]["name"] if isinstance(i, Path) else i.name for i in items]
+    if len(set(names)) != len(names):
+        raise InputError.one("compare", f"scenario names must differ to be compared: {', '.join(names)}")
+    reference = reference or names[0]
+    if reference not in names:
+        raise InputError.one("compare", f"reference '{reference}' is not among {', '.join(names)}")
+    ref = items[names.index(reference)]
+    if seed is None:
+        seed = ref.seed if isinstance(ref, Scenario) else files.read_manifest(ref)["seed"]
+    opts = RunOptions(workers=workers, quiet=quiet, plot_format=plot_format)
+    folders, reused = prepare_runs(
+        [apply_overrides(i, replicates, seed, steps) if isinstance(i, Scenario) else i for i in items],
+        Path(out),
+        opts,
+        fresh,
+    )
+    return compare_folders(folders, reference, Path(out), plot_format, quiet, reused, figures)
+
+
+def prepare_runs(
+    items: list[Any], out: Path, opts: RunOptions, fresh: bool, command: list[str] | None = None
+) -> tuple[list[Path], set[Path]]:
+    """Run folders for a comparison: folders as given, scenarios reused when a matching run exists, else run."""
+    folders: list[Path] = []
+    reused: set[Path] = set()
+    for item in items:
+        if isinstance(item, Path):
+            folders.append(item)
+            continue
+        found = None if fresh else find_reusable(item, out)
+        if found is not None:
+            if not opts.quiet:
+                sys.stderr.write(f"reusing {found} (same scenario hash, seed and replicates; --fresh runs again)\n")
+            folders.append(found)
+            reused.add(found)
+            continue
+        if not opts.quiet:
+            sys.stderr.write(f"running {item.name} ({item.replicates} replicates)...\n")
+        folders.append(run_scenario(item, out, opts, command))
+    return folders, reused

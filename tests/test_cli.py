@@ -168,6 +168,17 @@ def _compare(tmp_path: Path, *scenarios: str) -> Path:
     return Path(p.stdout.splitlines()[0])
 
 
+def _verdicts(md: str, scenario: str) -> dict[str, str]:
+    """Outcome id -> verdict word from section 2 of a comparison report."""
+    table = md.split("## 2. Every outcome against the reference")[1].split("## 3.")[0]
+    out = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 7 and cells[1] == scenario:
+            out[cells[0].split("`")[1]] = cells[6].split(" (")[0].strip("*")
+    return out
+
+
 def test_compare_with_itself_finds_no_difference(tmp_path):
     twin = tmp_path / "twin.yaml"
     twin.write_text(
@@ -177,33 +188,37 @@ def test_compare_with_itself_finds_no_difference(tmp_path):
     )
     report = _compare(tmp_path, BASE, str(twin))
     md = (report / "report.md").read_text()
-    verdicts = [
-        line.rsplit("|", 2)[-2].strip()
-        for line in md.splitlines()
-        if line.startswith("| ") and "twin" in line.split("|")[2]
-    ]
-    assert verdicts and all(v == "*noise*" for v in verdicts)
+    verdicts = _verdicts(md, "twin")
+    assert verdicts and set(verdicts.values()) == {"noise"}
+    assert "No outcome moved meaningfully." in md.split("## 1.")[0]
     assert "the configurations are identical" in md
     html = (report / "report.html").read_text()
     assert "data:image/png;base64," in html and "<table>" in html
 
 
 def test_compare_baseline_with_us_strikes_finds_higher_escalation(tmp_path):
-    report = _compare(tmp_path, BASE, str(scenarios_dir() / "us_joins_strikes.yaml"))
+    p = entente(
+        "compare", BASE, str(scenarios_dir() / "us_joins_strikes.yaml"), "--replicates", "300", "--steps", "8",
+        "--out", str(tmp_path), "--quiet", "--format", "svg",
+    )  # fmt: skip
+    report = Path(p.stdout.splitlines()[0])
+    assert "Headline (against baseline" in p.stdout and "US at war with Iran:" in p.stdout
     md = (report / "report.md").read_text()
-    row = next(line for line in md.splitlines() if line.startswith("| peak_escalation | us_joins_strikes"))
-    cells = [c.strip() for c in row.strip("|").split("|")]
-    low = float(cells[4].strip("[]").split(",")[0])
-    assert low > 0 and cells[-1] == "**real**"
-    assert md.index("## 1. What was changed") < md.index("## 2. What changed as a result")
-    assert "events[at 2: usa direct_intervention iran]" in md
-    assert "common random numbers" in md and "narrower than unpaired" in md
-    assert {p.name for p in (report / "plots").glob("*.png")} >= {
-        "probabilities.png",
-        "time_to_event.png",
-        "distributions.png",
-        "timeseries_escalation.png",
-    }
+    assert md.index("## Headline") < md.index("## 1. What was changed") < md.index("## 2. Every outcome")
+    head = md.split("## 1. What was changed")[0]
+    assert "**Bonferroni correction** over all" in head and "(smallest meaningful ±5 points)" in head
+    first = next(line for line in head.splitlines() if line.startswith("1. "))
+    assert first.startswith("1. US at war with Iran: 100.0% (in every replicate) vs") and "meaningful" in first
+    assert _verdicts(md, "us_joins_strikes")["peak_escalation"] == "meaningful"
+    assert "events[at 2: usa direct_intervention iran]" in md and "absent -> added" in md
+    assert "common random numbers" in md and "## Appendix: unpaired intervals" in md
+    runs = [line for line in md.split("## Runs used")[1].splitlines() if line.startswith("- **")]
+    assert len(runs) == 2 and all(str(tmp_path) in line and "run for this comparison" in line for line in runs)
+    assert f"entente explain {tmp_path}" in md
+    plots = {q.name for q in (report / "plots").iterdir()}
+    for name in ("probabilities", "time_to_event", "distributions", "timeseries_escalation"):
+        assert {f"{name}.svg", f"{name}.csv"} <= plots, name
+    assert "data:image/svg+xml;base64," in (report / "report.html").read_text()
 
 
 def test_explain_reproduces_and_names_claims(tmp_path):
@@ -324,8 +339,12 @@ def test_discover_finds_the_box_that_drives_an_outcome(tmp_path):
     folder = run_folder(entente("run", str(sc), "--replicates", "1000", "--out", str(tmp_path), "--quiet"))
     out = entente("discover", str(folder), "--outcome", "peak_brent > 115").stdout
     assert "coverage" in out and "density" in out
-    line = next(x for x in out.splitlines() if x.strip().startswith("initial.brent_fundamental:"))
+    assert "WARNING" not in out  # the box reaches the density threshold: a finding
+    line = next(x for x in out.splitlines() if "(initial.brent_fundamental):" in x)
+    assert line.strip().startswith("Brent fundamentals level")  # the label first, the path second
     low = float(line.split("[")[1].split(",")[0])
     assert low > 100, line
+    weak = entente("discover", str(folder), "--outcome", "peak_escalation > 4.6", "--threshold", "0.9").stdout
+    assert "WARNING: no box reaches the density threshold of 90%" in weak and "Box (below the threshold)" in weak
     bad = entente("discover", str(folder), "--outcome", "peak_brent >", check=False)
     assert bad.returncode == 2

@@ -13,7 +13,23 @@ import numpy as np
 
 from model import expr
 from model.analysis import data
+from model.catalog import load_catalog
+from model.catalog.glossary import label
 from model.errors import InputError
+
+
+def _name(spec: dict, path: str) -> str:
+    """A sampled path with its plain-English label first (``world.x``, ``constraints.ID.param``, ``initial.v``)."""
+    head, _, rest = path.partition(".")
+    what = None
+    if head == "world":
+        what = label(spec, "parameter", rest)
+    elif head == "initial":
+        what = label(spec, "variable", rest)
+    elif head == "constraints":
+        cid, _, param = rest.partition(".")
+        what = f"{label(spec, 'constraint', cid)}: {param}"
+    return f"{what} ({path})" if what else path
 
 
 def cases(table: dict[str, np.ndarray], condition: str) -> np.ndarray:
@@ -51,17 +67,27 @@ def discover(run: Path, condition: str, threshold: float = 0.5) -> str:
         return head + f"\nNo box reaches a density above {threshold:.0%}."
     traj = box.peeling_trajectory
     last = traj.iloc[-1]
-    lines = [
-        head,
-        f"Box: coverage {last['coverage']:.1%} (share of all cases inside the box), density {last['density']:.1%}"
+    weak = float(last["density"]) < threshold
+    lines = [head]
+    if weak:
+        lines.append(
+            f"WARNING: no box reaches the density threshold of {threshold:.0%}. The box below (density"
+            f" {last['density']:.1%}) is the best PRIM found; it is shown for orientation, not as a finding:"
+            " inside it the outcome is still less likely than the threshold you asked for."
+        )
+    lines += [
+        f"Box{' (below the threshold)' if weak else ''}: coverage {last['coverage']:.1%} (share of all cases inside the box), density {last['density']:.1%}"
         f" (share of the box that are cases), mass {last['mass']:.1%} of replicates.",
         "Restricted uncertainties (the box):",
     ]
     limits = box.limits
+    spec = load_catalog()
     for name, row in limits.iterrows():
         lo, hi = float(row["min"]), float(row["max"])
         full_lo, full_hi = float(x[name].min()), float(x[name].max())
-        lines.append(f"  {name}: [{lo:.4g}, {hi:.4g}]   (sampled range [{full_lo:.4g}, {full_hi:.4g}])")
+        lines.append(
+            f"  {_name(spec, str(name))}: [{lo:.4g}, {hi:.4g}]   (sampled range [{full_lo:.4g}, {full_hi:.4g}])"
+        )
     lines.append("Peeling trajectory (coverage vs density trade-off):")
     step = max(1, len(traj) // 8)
     for _, r in traj.iloc[::step].iterrows():

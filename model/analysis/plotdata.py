@@ -32,11 +32,33 @@ def weeks(n_steps: int, step_days: float) -> np.ndarray:
     return np.arange(n_steps) * step_days / 7.0
 
 
-def fan(matrix: np.ndarray, step_days: float) -> dict[str, np.ndarray]:
-    """Median with 50% and 90% bands across replicates, per step."""
+def dates(week_values: np.ndarray, start_date: str | None) -> np.ndarray:
+    """Calendar dates of week offsets from ``start_date`` (datetime64[s]); the weeks unchanged without one."""
+    w = np.asarray(week_values, dtype=float)
+    if not start_date:
+        return w
+    start = np.datetime64(str(start_date), "s")
+    return start + np.rint(w * 7 * 86400).astype("timedelta64[s]")
+
+
+def time_label(start_date: str | None) -> str:
+    """The time axis's label: dates when the scenario has a start date, else weeks."""
+    return "date" if start_date else "week since start"
+
+
+DISCRETE_UNITS = ("tier 0-7", "0/1")
+
+
+def is_discrete(name: str, unit: str) -> bool:
+    """Whole-number scales (support tier, war state, 0/1 flags) get integer ticks."""
+    return unit in DISCRETE_UNITS or name in ("war_state", "max_support_tier") or unit.startswith("0 none")
+
+
+def fan(matrix: np.ndarray, step_days: float, start_date: str | None = None) -> dict[str, np.ndarray]:
+    """Median with 50% and 90% bands across replicates, per step (x in dates when ``start_date`` is set)."""
     b = stats.bands(matrix)
     return {
-        "x": weeks(matrix.shape[0], step_days),
+        "x": dates(weeks(matrix.shape[0], step_days), start_date),
         "median": b[0.5],
         "p25": b[0.25],
         "p75": b[0.75],
@@ -148,47 +170,70 @@ def probability_table(
     return rows
 
 
-def paired_table(
-    ensembles: dict[str, dict[str, np.ndarray]], reference: str, names: list[str], meta: dict[str, dict[str, str]]
-) -> list[dict[str, Any]]:
-    """Each outcome per scenario, and its paired difference from the reference."""
-    ref = ensembles[reference]
-    rows = []
-    for name in names:
-        kind = meta[name]["kind"]
-        for scen, out in ensembles.items():
-            a = np.asarray(ref[name], dtype=float)
-            b = np.asarray(out[name], dtype=float)
-            if kind == "event":  # compare the probability that the event happened
-                a, b = np.isfinite(a).astype(float), np.isfinite(b).astype(float)
-            d = stats.paired_difference(a, b)
-            rows.append(
-                {
-                    "outcome": name,
-                    "kind": kind,
-                    "scenario": scen,
-                    "value": float(np.nanmean(b)),
-                    "diff": d.mean,
-                    "low": d.low,
-                    "high": d.high,
-                    "unpaired_low": d.unpaired_low,
-                    "unpaired_high": d.unpaired_high,
-                    "distinguishable": d.distinguishable if scen != reference else False,
-                    "narrowing": d.narrowing,
-                    "n": d.n,
-                }
-            )
-    return rows
-
-
 def km_curves(
     ensembles: dict[str, dict[str, np.ndarray]], name: str, horizon_weeks: float
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return {scen: stats.kaplan_meier(out[name], horizon_weeks) for scen, out in ensembles.items()}
 
 
-def config_diff(resolved: dict[str, dict[str, Any]], reference: str) -> list[dict[str, Any]]:
-    """What differs between resolved scenarios, key by key, relative to the reference."""
+def catalog_value(spec: dict[str, Any] | None, key: str) -> Any:
+    """The catalog's own value of a scenario setting (what applies when a scenario leaves it out).
+
+    ``relations.a-b``, ``world.<parameter>``, ``initial.<variable>``, ``constraints.<ID>.<param>``
+    (``lifted`` is false), ``actors.<a>.response``, ``actors.<a>.stances.<issue>``,
+    ``actors.<a>.interests.<name>.<field>``, and ``constants.<path>`` (the path's value). A
+    disputed value reads ``sampled (<distribution> low-high)``. None when the path is unknown.
+    """
+    if spec is None:
+        return None
+    if key.startswith("constants."):
+        key = key.removeprefix("constants.")
+    disputed = spec.get("world", {}).get("disputed", {})
+    if key in disputed:
+        d = disputed[key]
+        if "low" in d and "high" in d:
+            return f"sampled ({d['dist']} {d['low']:g}-{d['high']:g})"
+        return f"sampled ({d['dist']})"
+    parts = key.split(".")
+    try:
+        if parts[0] == "relations":
+            a, b = parts[1].split("-", 1)
+            rel = spec["relations"].get(f"{a}-{b}") or spec["relations"].get(f"{b}-{a}")
+            return rel["value"] if rel else 0.0
+        if parts[0] == "world":
+            return spec["world"]["parameters"][parts[1]]["value"]
+        if parts[0] == "initial":
+            return spec["world"]["variables"][".".join(parts[1:])]["initial"]
+        if parts[0] == "constraints":
+            con = spec["constraints"][parts[1]]
+            return bool(con.get("lifted", False)) if parts[2] == "lifted" else con["params"][parts[2]]
+        if parts[0] == "actors":
+            actor = spec["actors"][parts[1]]
+            if parts[2] == "response":
+                return actor["response"]["weight"]
+            if parts[2] == "stances":
+                return actor["stances"][parts[3]]["value"]
+            if parts[2] == "interests":
+                return actor["interests"][parts[3]][parts[4] if len(parts) > 4 else "weight"]
+            if parts[2] == "active":
+                return actor.get("active", True)
+    except (KeyError, IndexError, ValueError, TypeError):
+        return None
+    return None
+
+
+def config_diff(
+    resolved: dict[str, dict[str, Any]],
+    reference: str,
+    spec: dict[str, Any] | None = None,
+    levers: dict[str, dict[str, str]] | None = None,
+) -> list[dict[str, Any]]:
+    """What differs between resolved scenarios, key by key, relative to the reference.
+
+    A setting the reference leaves at the catalog's value shows that value (``spec``), so the
+    reader sees old -> new; lever choices (``levers``: scenario -> {lever: option}) come first as
+    ``lever <name>`` with the option chosen, before the settings they imply.
+    """
     skip = {"name", "title", "question", "claims", "outcomes", "replicates"}
 
     def flat(doc: Any, prefix: str = "") -> dict[str, Any]:
@@ -207,17 +252,47 @@ def config_diff(resolved: dict[str, dict[str, Any]], reference: str) -> list[dic
         return out
 
     ref = flat(resolved[reference])
+    levers = levers or {}
     rows = []
+
+    def old(key: str) -> Any:
+        if key in ref:
+            return ref[key]
+        if key.startswith("events["):
+            return "-"
+        return _or_dash(catalog_value(spec, key))
+
     for scen, doc in resolved.items():
         if scen == reference:
             continue
+        mine, theirs = levers.get(scen, {}), levers.get(reference, {})
+        for lever in sorted(set(mine) | set(theirs)):
+            if mine.get(lever) != theirs.get(lever):
+                rows.append(
+                    {
+                        "scenario": scen,
+                        "key": f"lever {lever}",
+                        "reference": theirs.get(lever, "-"),
+                        "value": mine.get(lever, "-"),
+                        "lever": lever,
+                    }
+                )
         other = flat(doc)
         for key in sorted(set(ref) | set(other)):
             if ref.get(key) != other.get(key):
                 rows.append(
-                    {"scenario": scen, "key": key, "reference": ref.get(key, "-"), "value": other.get(key, "-")}
+                    {
+                        "scenario": scen,
+                        "key": key,
+                        "reference": old(key),
+                        "value": other[key] if key in other else _or_dash(catalog_value(spec, key)),
+                    }
                 )
     return rows
+
+
+def _or_dash(v: Any) -> Any:
+    return "-" if v is None else v
 
 
 def _event_key(ev: Any) -> str:
@@ -225,3 +300,60 @@ def _event_key(ev: Any) -> str:
         return str(ev)
     when = f"at {ev['at']}" if "at" in ev else f"when {ev.get('when')}"
     return f"{when}: {ev.get('actor')} {ev.get('action')} {ev.get('target', '')}".strip()
+
+
+def fan_table(series: dict[str, dict[str, np.ndarray]]) -> dict[str, list[Any]]:
+    """The data behind a fan chart as tidy columns (scenario, x, quantiles) for its CSV."""
+    cols: dict[str, list[Any]] = {k: [] for k in ("scenario", "x", "p5", "p25", "median", "p75", "p95")}
+    for name, d in series.items():
+        for i in range(len(d["x"])):
+            cols["scenario"].append(name)
+            cols["x"].append(_x_text(d["x"][i]))
+            for k in ("p5", "p25", "median", "p75", "p95"):
+                cols[k].append(float(d[k][i]))
+    return cols
+
+
+def rows_table(rows: list[dict[str, Any]], keys: list[str]) -> dict[str, list[Any]]:
+    """Selected keys of a list of row dicts as columns (for a figure's CSV)."""
+    return {k: [r.get(k) if not isinstance(r.get(k), list) else " ".join(map(str, r[k])) for r in rows] for k in keys}
+
+
+def survival_table(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]) -> dict[str, list[Any]]:
+    """Kaplan-Meier step points per event and scenario, as columns (weeks since start)."""
+    cols: dict[str, list[Any]] = {"event": [], "scenario": [], "week": [], "share_not_yet": []}
+    for event, by in curves.items():
+        for scen, (xs, ys) in by.items():
+            for x, y in zip(xs, ys, strict=True):
+                cols["event"].append(event)
+                cols["scenario"].append(scen)
+                cols["week"].append(float(x))
+                cols["share_not_yet"].append(float(y))
+    return cols
+
+
+def histogram_table(values: dict[str, dict[str, np.ndarray]], names: list[str]) -> dict[str, list[Any]]:
+    """The replicate values behind distribution panels: one row per scenario, outcome and replicate."""
+    cols: dict[str, list[Any]] = {"scenario": [], "outcome": [], "replicate": [], "value": []}
+    for scen, table in values.items():
+        for name in names:
+            v = np.asarray(table[name], dtype=float)
+            reps = table.get("replicate", np.arange(len(v)))
+            cols["scenario"] += [scen] * len(v)
+            cols["outcome"] += [name] * len(v)
+            cols["replicate"] += [int(r) for r in reps]
+            cols["value"] += [float(x) if np.isfinite(x) else float("nan") for x in v]
+    return cols
+
+
+def shares_table(x: np.ndarray, shares: np.ndarray, labels: list[str]) -> dict[str, list[Any]]:
+    """Stacked shares (steps x categories) as columns: x, then one column per category."""
+    xs = [_x_text(t) for t in x]
+    return {"x": xs, **{lab: [float(v) for v in shares[:, i]] for i, lab in enumerate(labels)}}
+
+
+def _x_text(t: Any) -> Any:
+    """A time-axis value for CSV: the calendar date (YYYY-MM-DD) or the week as a number."""
+    if isinstance(t, np.datetime64):
+        return str(t.astype("datetime64[D]"))
+    return float(t)

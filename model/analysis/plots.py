@@ -13,6 +13,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams["svg.hashsalt"] = "entente"  # SVG element ids the same on every run (reproducible files)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -23,70 +24,225 @@ TIER_COLOURS = ["#f0f0f0", "#c6dbef", "#9ecae1", "#6baed6", "#fdae6b", "#e6550d"
 LADDER_COLOURS = ["#f0f0f0", "#c7e9c0", "#fdd49e", "#fc8d59", "#7f0000"]
 
 
-def scenario_colours(names: list[str]) -> dict[str, str]:
-    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
+REFERENCE_COLOUR = "black"
+REFERENCE_LINE: dict[str, Any] = {"color": REFERENCE_COLOUR, "linestyle": "--", "linewidth": 2.0, "zorder": 10}
+FORMATS = ("png", "svg", "pdf")
 
 
-def save(fig: plt.Figure, path: Path) -> Path:
+def scenario_colours(names: list[str], reference: str | None = None) -> dict[str, str]:
+    """One colour per scenario in order; the reference is always black (and drawn dashed, on top)."""
+    out: dict[str, str] = {}
+    i = 0
+    for n in names:
+        if n == reference:
+            out[n] = REFERENCE_COLOUR
+        else:
+            out[n] = PALETTE[i % len(PALETTE)]
+            i += 1
+    return out
+
+
+def save(fig: plt.Figure, path: Path, table: dict[str, list[Any]] | None = None) -> Path:
+    """Write the figure (format from the suffix: png, svg or pdf) and, given, its data as CSV beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    meta = {"Software": None} if path.suffix != ".pdf" else {"Creator": None, "Producer": None, "CreationDate": None}
+    if path.suffix == ".svg":
+        meta = {"Creator": None, "Date": None}
+    fig.savefig(path, dpi=110, bbox_inches="tight", metadata=meta)
     plt.close(fig)
+    if table is not None:
+        write_csv(path.with_suffix(".csv"), table)
     return path
 
 
-def _grid(n: int, cols: int, width: float, height: float) -> tuple[plt.Figure, np.ndarray]:
+def write_csv(path: Path, table: dict[str, list[Any]]) -> None:
+    """Columns of equal length as a CSV file (floats to 6 significant digits, NaN empty)."""
+    import csv
+    import io
+
+    from model.files import write_text
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    cols = list(table)
+    w.writerow(cols)
+    n = len(table[cols[0]]) if cols else 0
+    for i in range(n):
+        row = []
+        for c in cols:
+            v = table[c][i]
+            if isinstance(v, float | np.floating):
+                row.append("" if not np.isfinite(v) else f"{float(v):.6g}")
+            else:
+                row.append("" if v is None else str(v))
+        w.writerow(row)
+    write_text(path, buf.getvalue())
+
+
+def _grid(n: int, cols: int, width: float, height: float, share: bool = False) -> tuple[plt.Figure, np.ndarray]:
     """A grid of n panels, unused ones hidden; returns the figure and the panels in order."""
     cols = min(cols, n)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False, sharey=share)
     for ax in axes.ravel()[n:]:
         ax.axis("off")
     return fig, axes.ravel()[:n]
 
 
-def fan_chart(series: dict[str, dict[str, np.ndarray]], title: str, ylabel: str, colours: dict[str, str]) -> plt.Figure:
-    """Median lines with 50% (dark) and 90% (light) bands; one colour per scenario."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    multi = len(series) > 1
+def _time_axis(ax: plt.Axes, x: np.ndarray, xlabel: str) -> None:
+    """Dates on the axis when x holds dates (concise month labels), else plain weeks."""
+    x = np.asarray(x)
+    if np.issubdtype(x.dtype, np.datetime64) and len(x) > 1 and x[-1] > x[0]:
+        import matplotlib.dates as mdates
+
+        loc = mdates.AutoDateLocator(minticks=4, maxticks=8)
+        ax.xaxis.set_major_locator(loc)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+    ax.set_xlabel(xlabel)
+
+
+def _integer_ticks(ax: plt.Axes, axis: str = "y") -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(integer=True))
+
+
+def _fan_panel(
+    ax: plt.Axes,
+    series: dict[str, dict[str, np.ndarray]],
+    colours: dict[str, str],
+    reference: str | None,
+    bands50: bool,
+) -> None:
     for name, d in series.items():
         c = colours[name]
-        ax.fill_between(
-            d["x"], d["p5"], d["p95"], color=c, alpha=0.12 if multi else 0.18, linewidth=0, label=f"{name}: 90% band"
+        if name == reference:
+            ax.plot(d["x"], d["p5"], color=REFERENCE_COLOUR, linestyle=":", linewidth=1.0, zorder=9)
+            ax.plot(d["x"], d["p95"], color=REFERENCE_COLOUR, linestyle=":", linewidth=1.0, zorder=9)
+            ax.plot(d["x"], d["median"], **REFERENCE_LINE)
+            continue
+        ax.fill_between(d["x"], d["p5"], d["p95"], color=c, alpha=0.15, linewidth=0)
+        if bands50:
+            ax.fill_between(d["x"], d["p25"], d["p75"], color=c, alpha=0.3, linewidth=0)
+        ax.plot(d["x"], d["median"], color=c, linewidth=2)
+
+
+def _legend_handles(names: list[str], colours: dict[str, str], reference: str | None, bands50: bool) -> list[Any]:
+    """One legend entry per scenario (line and band together), and one for the reference."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles: list[Any] = []
+    for n in names:
+        if n == reference:
+            handles.append(
+                Line2D([], [], **{**REFERENCE_LINE, "zorder": 1}, label=f"{n} (reference): median, dotted 90% band")
+            )
+        else:
+            handles.append((Patch(color=colours[n], alpha=0.25), Line2D([], [], color=colours[n], linewidth=2)))
+    labels = [
+        f"{n} (reference): median, dotted 90% band" if n == reference else f"{n}: median and 90% band" for n in names
+    ]
+    if bands50:
+        labels = [lab.replace("90% band", "50% and 90% bands") for lab in labels]
+    return list(zip(handles, labels, strict=True))
+
+
+def fan_chart(
+    series: dict[str, dict[str, np.ndarray]],
+    title: str,
+    ylabel: str,
+    colours: dict[str, str],
+    reference: str | None = None,
+    discrete: bool = False,
+    xlabel: str = "week since start",
+) -> plt.Figure:
+    """Median lines with 90% bands, one colour per scenario; the reference black, dashed, on top.
+
+    One scenario also gets its 50% band. With four or more scenarios the bands would merge, so
+    each other scenario gets its own panel (small multiples, shared axes), each with the reference.
+    """
+    names = list(series)
+    others = [n for n in names if n != reference]
+    single = len(names) == 1
+    if len(names) >= 4 and reference in series:
+        fig, axes = _grid(len(others), 2, 5.0, 3.2, share=True)
+        for i, (ax, n) in enumerate(zip(axes, others)):
+            _fan_panel(ax, {reference: series[reference], n: series[n]}, colours, reference, False)
+            ax.set_title(n, fontsize=10, color=colours[n])
+            ax.grid(alpha=0.3)
+            _time_axis(ax, series[n]["x"], xlabel if i >= len(others) - 2 else "")
+            ax.set_ylabel(ylabel, fontsize=8)
+            if discrete:
+                _integer_ticks(ax)
+        pairs = _legend_handles([reference, *others], colours, reference, False)
+        fig.legend(
+            [h for h, _ in pairs],
+            [lab for _, lab in pairs],
+            fontsize=8,
+            loc="lower center",
+            ncol=2,
+            bbox_to_anchor=(0.5, -0.02 - 0.03 * (len(pairs) // 2)),
         )
-        if not multi:
-            ax.fill_between(d["x"], d["p25"], d["p75"], color=c, alpha=0.3, linewidth=0, label="50% band")
-        ax.plot(d["x"], d["median"], color=c, linewidth=2, label=f"{name}: median" if multi else "median")
+        fig.suptitle(title)
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
+        return fig
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    _fan_panel(ax, series, colours, reference, single)
     ax.set_title(title)
-    ax.set_xlabel("week since start")
+    _time_axis(ax, series[names[0]]["x"], xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    if multi:
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="scenario")
-    else:
-        ax.legend(fontsize=8, loc="best")
+    if discrete:
+        _integer_ticks(ax)
+    pairs = _legend_handles(names, colours, reference, single)
+    if single:
+        pairs = [(h, lab.split(": ", 1)[1] if ": " in lab else lab) for h, lab in pairs]
+    ax.legend(
+        [h for h, _ in pairs],
+        [lab for _, lab in pairs],
+        fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0) if not single else None,
+    )
     return fig
 
 
-def stacked_shares(x: np.ndarray, shares: np.ndarray, labels: list[str], colours: list[str], title: str) -> plt.Figure:
+def stacked_shares(
+    x: np.ndarray,
+    shares: np.ndarray,
+    labels: list[str],
+    colours: list[str],
+    title: str,
+    xlabel: str = "week since start",
+) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     ax.stackplot(x, shares.T, labels=labels, colors=colours[: shares.shape[1]], edgecolor="white", linewidth=0.3)
     ax.set_ylim(0, 1)
-    ax.set_xlim(x[0], x[-1])
+    if len(x) > 1 and x[-1] > x[0]:
+        ax.set_xlim(x[0], x[-1])
     ax.set_title(title)
-    ax.set_xlabel("week since start")
+    _time_axis(ax, x, xlabel)
     ax.set_ylabel("share of replicates")
     handles, labs = ax.get_legend_handles_labels()
     ax.legend(handles[::-1], labs[::-1], fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return fig
 
 
-def tier_chart(x: np.ndarray, shares: np.ndarray, tier_names: list[str], title: str) -> plt.Figure:
+def tier_chart(
+    x: np.ndarray, shares: np.ndarray, tier_names: list[str], title: str, xlabel: str = "week since start"
+) -> plt.Figure:
     labels = [f"{i} {n}" for i, n in enumerate(tier_names)]
-    return stacked_shares(x, shares, labels, TIER_COLOURS, title)
+    return stacked_shares(x, shares, labels, TIER_COLOURS, title, xlabel)
 
 
-def ladder_chart(x: np.ndarray, shares: np.ndarray, title: str) -> plt.Figure:
-    return stacked_shares(x, shares, [g[0] for g in LADDER_GROUPS], LADDER_COLOURS, title)
+def ladder_chart(x: np.ndarray, shares: np.ndarray, title: str, xlabel: str = "week since start") -> plt.Figure:
+    return stacked_shares(x, shares, [g[0] for g in LADDER_GROUPS], LADDER_COLOURS, title, xlabel)
+
+
+def _order(names: list[str], reference: str | None) -> list[str]:
+    """Draw order: the others first, the reference last (on top)."""
+    return [n for n in names if n != reference] + ([reference] if reference in names else [])
 
 
 def outcome_distributions(
@@ -95,35 +251,55 @@ def outcome_distributions(
     units: dict[str, str],
     colours: dict[str, str],
     title: str,
+    reference: str | None = None,
+    labels: dict[str, str] | None = None,
 ) -> plt.Figure:
-    """One panel per continuous outcome: a histogram per scenario (step outlines)."""
+    """One panel per continuous outcome: a histogram per scenario (step outlines); the reference dashed black."""
+    labels = labels or {}
     fig, axes = _grid(len(names), 3, 4.2, 3.2)
     for ax, name in zip(axes, names):
         allv = np.concatenate([np.asarray(v[name], float) for v in values.values()])
         allv = allv[np.isfinite(allv)]
         lo, hi = (float(allv.min()), float(allv.max())) if len(allv) else (0.0, 1.0)
-        if len(allv) and np.allclose(allv, np.round(allv)) and hi - lo <= 60:
-            bins = np.arange(lo - 0.5, hi + 1.5)  # whole-number outcomes: one bin per value
-        else:
-            bins = np.linspace(lo, hi if hi > lo else lo + 1, 31)
-        for scen, v in values.items():
-            x = np.asarray(v[name], float)
+        whole = bool(len(allv) and np.allclose(allv, np.round(allv)) and hi - lo <= 60)
+        # whole-number outcomes: one bin per value
+        bins = np.arange(lo - 0.5, hi + 1.5) if whole else np.linspace(lo, hi if hi > lo else lo + 1, 31)
+        for scen in _order(list(values), reference):
+            x = np.asarray(values[scen][name], float)
             x = x[np.isfinite(x)]
-            ax.hist(x, bins=bins, histtype="step", linewidth=1.8, color=colours[scen], label=scen, density=False)
-        ax.set_title(name, fontsize=10)
+            style = {**REFERENCE_LINE} if scen == reference else {"color": colours[scen], "linewidth": 1.8}
+            ax.hist(x, bins=bins, histtype="step", label=scen, density=False, **style)
+        ax.set_title(labels.get(name, name), fontsize=10)
         ax.set_xlabel(units.get(name, ""))
         ax.set_ylabel("replicates")
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+        if whole:
+            _integer_ticks(ax, "x")
+    handles, labs = axes[0].get_legend_handles_labels()
+    order = [labs.index(n) for n in values if n in labs]
+    fig.legend(
+        [handles[i] for i in order],
+        [labs[i] + (" (reference)" if labs[i] == reference else "") for i in order],
+        fontsize=8,
+        loc="lower center",
+        ncol=min(4, len(order)),
+        bbox_to_anchor=(0.5, -0.04),
+    )
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig
 
 
 def probability_chart(
-    rows: list[dict[str, Any]], scenarios: list[str], colours: dict[str, str], title: str
+    rows: list[dict[str, Any]],
+    scenarios: list[str],
+    colours: dict[str, str],
+    title: str,
+    reference: str | None = None,
+    labels: dict[str, str] | None = None,
 ) -> plt.Figure:
     """Horizontal dot-and-whisker chart: probability with 95% Wilson interval per scenario."""
+    labels = labels or {}
     outcomes = list(dict.fromkeys(r["outcome"] for r in rows))
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(outcomes) * max(1, len(scenarios)) ** 0.5 + 1.5))
     k = len(scenarios)
@@ -133,42 +309,77 @@ def probability_chart(
         p = [sub[o]["p"] for o in outcomes]
         lo = [max(0.0, sub[o]["p"] - sub[o]["low"]) for o in outcomes]
         hi = [max(0.0, sub[o]["high"] - sub[o]["p"]) for o in outcomes]
-        ax.errorbar(p, ys, xerr=[lo, hi], fmt="o", color=colours[scen], label=scen, capsize=2, markersize=4)
+        ref = scen == reference
+        ax.errorbar(
+            p,
+            ys,
+            xerr=[lo, hi],
+            fmt="s" if ref else "o",
+            color=colours[scen],
+            capsize=2,
+            markersize=5 if ref else 4,
+            label=f"{scen} (reference)" if ref else scen,
+            zorder=10 if ref else 3,
+        )
     ax.set_yticks(range(len(outcomes)))
-    ax.set_yticklabels(outcomes, fontsize=8)
+    ax.set_yticklabels([labels.get(o, o) for o in outcomes], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(-0.02, 1.02)
     ax.set_xlabel("probability over the horizon (95% Wilson interval)")
     ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="scenario")
+    if k > 1:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="scenario")
     return fig
 
 
 def survival_chart(
-    curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], colours: dict[str, str], title: str
+    curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]],
+    colours: dict[str, str],
+    title: str,
+    reference: str | None = None,
+    start_date: str | None = None,
+    labels: dict[str, str] | None = None,
 ) -> plt.Figure:
     """Kaplan-Meier style curves: share of replicates in which the event has not yet happened."""
+    from model.analysis.plotdata import dates, time_label
+
+    labels = labels or {}
     fig, axes = _grid(len(curves), 2, 5.2, 3.4)
     for ax, (event, by_scen) in zip(axes, curves.items()):
-        for scen, (xs, ys) in by_scen.items():
-            ax.step(xs, ys, where="post", color=colours[scen], label=scen, linewidth=1.8)
+        for scen in _order(list(by_scen), reference):
+            xs, ys = by_scen[scen]
+            style = {**REFERENCE_LINE} if scen == reference else {"color": colours[scen], "linewidth": 1.8}
+            ax.step(dates(xs, start_date), ys, where="post", label=scen, **style)
         ax.set_ylim(-0.02, 1.02)
-        ax.set_title(event.replace("_week", "").replace("_", " "), fontsize=10)
-        ax.set_xlabel("week since start")
+        ax.set_title(labels.get(event, event.replace("_week", "").replace("_", " ")), fontsize=10)
+        _time_axis(ax, dates(next(iter(by_scen.values()))[0], start_date), time_label(start_date))
         ax.set_ylabel("share not yet happened")
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    handles, labs = axes[0].get_legend_handles_labels()
+    names = list(next(iter(curves.values())))
+    order = [labs.index(n) for n in names if n in labs]
+    fig.legend(
+        [handles[i] for i in order],
+        [labs[i] + (" (reference)" if labs[i] == reference else "") for i in order],
+        fontsize=8,
+        loc="lower center",
+        ncol=min(4, len(order)),
+        bbox_to_anchor=(0.5, -0.04),
+    )
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig
 
 
-def audit_chart(rows: list[dict[str, Any]], title: str, top: int = 12) -> plt.Figure:
+def audit_chart(
+    rows: list[dict[str, Any]], title: str, top: int = 12, labels: dict[str, str] | None = None
+) -> plt.Figure:
     """Share of replicates in which each constraint bound at least once."""
+    labels = labels or {}
     rows = [r for r in rows if r["share_of_replicates"] > 0][:top] or rows[:1]
     fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(rows) + 1.4))
-    labels = [f"{r['actor']}: {r['constraint']} ({', '.join(r['claims'][:3])})" for r in rows]
+    ticks = [f"{labels.get(r['constraint'], r['constraint'])} ({', '.join(r['claims'][:3])})" for r in rows]
     vals = [r["share_of_replicates"] for r in rows]
     ax.barh(range(len(rows)), vals, color="#6a4c93", label="bound at least once")
     for i, r in enumerate(rows):
@@ -180,7 +391,7 @@ def audit_chart(rows: list[dict[str, Any]], title: str, top: int = 12) -> plt.Fi
             fontsize=7,
         )
     ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels(labels, fontsize=7)
+    ax.set_yticklabels(ticks, fontsize=7)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.3)
     ax.set_xlabel("share of replicates in which the constraint bound")
@@ -191,23 +402,38 @@ def audit_chart(rows: list[dict[str, Any]], title: str, top: int = 12) -> plt.Fi
 
 
 def audit_comparison(
-    audits: dict[str, list[dict[str, Any]]], scenarios: list[str], colours: dict[str, str], title: str, top: int = 10
+    audits: dict[str, list[dict[str, Any]]],
+    scenarios: list[str],
+    colours: dict[str, str],
+    title: str,
+    top: int = 10,
+    reference: str | None = None,
+    labels: dict[str, str] | None = None,
 ) -> plt.Figure:
     """Grouped bars: for the constraints that bind most, the share of replicates per scenario."""
+    labels = labels or {}
     share: dict[str, dict[str, float]] = {}
     for scen, rows in audits.items():
         for r in rows:
-            share.setdefault(f"{r['actor']}: {r['constraint']} ({', '.join(r['claims'][:2])})", {})[scen] = r[
-                "share_of_replicates"
-            ]
-    labels = sorted(share, key=lambda k: -max(share[k].values()))[:top]
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(labels) + 1.6))
+            key = f"{labels.get(r['constraint'], r['constraint'])} ({', '.join(r['claims'][:2])})"
+            share.setdefault(key, {})[scen] = r["share_of_replicates"]
+    keys = sorted(share, key=lambda k: -max(share[k].values()))[:top]
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(keys) + 1.6))
     k = len(scenarios)
     for j, scen in enumerate(scenarios):
-        ys = [i + (j - (k - 1) / 2) * 0.8 / k for i in range(len(labels))]
-        ax.barh(ys, [share[lab].get(scen, 0.0) for lab in labels], height=0.8 / k, color=colours[scen], label=scen)
-    ax.set_yticks(range(len(labels)))
-    ax.set_yticklabels(labels, fontsize=7)
+        ys = [i + (j - (k - 1) / 2) * 0.8 / k for i in range(len(keys))]
+        ref = scen == reference
+        ax.barh(
+            ys,
+            [share[lab].get(scen, 0.0) for lab in keys],
+            height=0.8 / k,
+            color="white" if ref else colours[scen],
+            edgecolor=REFERENCE_COLOUR if ref else colours[scen],
+            hatch="///" if ref else None,
+            label=f"{scen} (reference)" if ref else scen,
+        )
+    ax.set_yticks(range(len(keys)))
+    ax.set_yticklabels(keys, fontsize=7)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of replicates in which the constraint bound at least once")

@@ -14,6 +14,9 @@ from typing import Any
 import numpy as np
 
 from model.analysis import data, plotdata
+from model.analysis.progress import Phase
+from model.catalog import load_catalog
+from model.catalog.glossary import label, labelled
 from model.explain.narrative import narrate
 from model.files import write_text
 
@@ -53,12 +56,15 @@ def audit(folder: Path, meta: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def write_audit_csv(folder: Path, rows: list[dict[str, Any]]) -> None:
+    """constraints.csv: the audit table with each constraint's plain-English label beside its id."""
+    spec = load_catalog()
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(
         [
             "actor",
             "constraint",
+            "label",
             "kind",
             "claims",
             "share_of_replicates",
@@ -72,6 +78,7 @@ def write_audit_csv(folder: Path, rows: list[dict[str, Any]]) -> None:
             [
                 r["actor"],
                 r["constraint"],
+                label(spec, "constraint", r["constraint"]),
                 r["kind"],
                 " ".join(r["claims"]),
                 f"{r['share_of_replicates']:.4f}",
@@ -84,76 +91,130 @@ def write_audit_csv(folder: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def audit_sentences(rows: list[dict[str, Any]], meta: dict[str, Any], top: int = 6) -> list[str]:
+    """The constraints that bound most, in sentences (label first, identifier second)."""
+    spec = glossary_spec(meta)
     out = []
     for r in rows[:top]:
         if r["share_of_replicates"] <= 0:
             continue
-        label = meta["actors"].get(r["actor"], {}).get("label", r["actor"])
+        actor = meta["actors"].get(r["actor"], {}).get("label", r["actor"])
         out.append(
-            f"{label}'s {r['constraint']} ({r['kind']}; {', '.join(r['claims'])}) bound in {r['share_of_replicates']:.0%} of replicates,"
+            f"{actor}: {label(spec, 'constraint', r['constraint'])} ({r['constraint']}, {r['kind']}; {', '.join(r['claims'])}) bound in {r['share_of_replicates']:.0%} of replicates,"
             f" first in week {r['median_first_week']:.0f} (median), {r['mean_steps_bound']:.1f} steps on average: {r['text']}"
         )
     return out
 
 
-def make_plots(folder: Path, meta: dict[str, Any]) -> list[Path]:
+def make_plots(folder: Path, meta: dict[str, Any], fmt: str = "png", quiet: bool = True) -> list[Path]:
+    """Every figure of a run (``fmt``: png, svg or pdf), each with its data as CSV beside it."""
     from model.analysis import plots
 
     out = []
     name = meta["scenario"]["name"]
+    spec = glossary_spec(meta)
+    start_date = meta.get("start_date")
+    xlabel = plotdata.time_label(start_date)
     variables = [v for v in plotdata.TIME_METRICS if v in meta["variables"]]
+    phase = Phase("plots", len(variables) + 5, quiet)
     series = data.read_series(folder, [*variables, "max_rung"])
     colours = plots.scenario_colours([name])
     pdir = folder / "plots"
     for v in variables:
-        fan = plotdata.fan(series[v], meta["step_days"])
-        fig = plots.fan_chart({name: fan}, f"{v} — {name}", f"{v} ({meta['variables'][v]['unit']})", colours)
-        out.append(plots.save(fig, pdir / f"timeseries_{v}.png"))
-    x = plotdata.weeks(series["russia.support_tier"].shape[0], meta["step_days"])
+        fan = {name: plotdata.fan(series[v], meta["step_days"], start_date)}
+        unit = meta["variables"][v]["unit"]
+        vl = label(spec, "variable", v)
+        fig = plots.fan_chart(
+            fan, f"{vl} — {name}", f"{vl} ({unit})", colours, discrete=plotdata.is_discrete(v, unit), xlabel=xlabel
+        )
+        out.append(plots.save(fig, pdir / f"timeseries_{v}.{fmt}", plotdata.fan_table(fan)))
+        phase.step(v)
+    x = plotdata.dates(plotdata.weeks(series["russia.support_tier"].shape[0], meta["step_days"]), start_date)
     shares = plotdata.category_shares(series["russia.support_tier"], len(meta["support_tiers"]))
+    tier_labels = [f"{i} {n}" for i, n in enumerate(meta["support_tiers"])]
     out.append(
         plots.save(
-            plots.tier_chart(x, shares, meta["support_tiers"], f"Russia's support tier for Iran — {name}"),
-            pdir / "support_tiers.png",
+            plots.tier_chart(x, shares, meta["support_tiers"], f"Russia's support tier for Iran — {name}", xlabel),
+            pdir / f"support_tiers.{fmt}",
+            plotdata.shares_table(x, shares, tier_labels),
         )
     )
+    phase.step("support tiers")
     ladder = plotdata.ladder_occupancy(series["max_rung"][1:])
     out.append(
         plots.save(
-            plots.ladder_chart(x[1:], ladder, f"Escalation ladder occupancy (highest rung of the week) — {name}"),
-            pdir / "ladder.png",
+            plots.ladder_chart(
+                x[1:], ladder, f"Escalation ladder occupancy (highest rung of the week) — {name}", xlabel
+            ),
+            pdir / f"ladder.{fmt}",
+            plotdata.shares_table(x[1:], ladder, [g[0] for g in plotdata.LADDER_GROUPS]),
         )
     )
+    phase.step("ladder")
     table = data.read_outcomes(folder)
     reported = meta["reported_outcomes"]
     omet = meta["outcomes"]
+    olabel = {o: label(spec, "outcome", o) for o in omet}
     cont = [o for o in reported if omet[o]["kind"] in ("continuous", "tier")]
     if cont:
         fig = plots.outcome_distributions(
-            {name: table}, cont, {o: omet[o]["unit"] for o in cont}, colours, f"Outcome distributions — {name}"
+            {name: table}, cont, {o: omet[o]["unit"] for o in cont}, colours, f"Outcome distributions — {name}",
+            labels=olabel,
+        )  # fmt: skip
+        out.append(
+            plots.save(fig, pdir / f"outcome_distributions.{fmt}", plotdata.histogram_table({name: table}, cont))
         )
-        out.append(plots.save(fig, pdir / "outcome_distributions.png"))
+    phase.step("distributions")
     probs = plotdata.probability_table({name: table}, reported, omet)
     if probs:
         out.append(
             plots.save(
-                plots.probability_chart(probs, [name], colours, f"Outcome probabilities — {name}"),
-                pdir / "probabilities.png",
+                plots.probability_chart(probs, [name], colours, f"Outcome probabilities — {name}", labels=olabel),
+                pdir / f"probabilities.{fmt}",
+                plotdata.rows_table(probs, ["scenario", "outcome", "p", "low", "high"]),
             )
         )
+    phase.step("probabilities")
     rows = audit(folder, meta)
-    out.append(plots.save(plots.audit_chart(rows, f"Constraint audit — {name}"), pdir / "constraint_audit.png"))
+    clabel = {r["constraint"]: label(spec, "constraint", r["constraint"]) for r in rows}
+    out.append(
+        plots.save(
+            plots.audit_chart(rows, f"Constraint audit — {name}", labels=clabel),
+            pdir / f"constraint_audit.{fmt}",
+            plotdata.rows_table(
+                rows,
+                [
+                    "actor",
+                    "constraint",
+                    "kind",
+                    "claims",
+                    "share_of_replicates",
+                    "mean_steps_bound",
+                    "median_first_week",
+                ],
+            ),
+        )
+    )
+    phase.step("constraint audit")
+    phase.close()
     return out
+
+
+def glossary_spec(meta: dict[str, Any]) -> dict[str, Any]:
+    """The catalog, with the run's own outcome definitions added, for glossary labels."""
+    spec = dict(load_catalog())
+    spec["outcomes"] = {**spec["outcomes"], **meta.get("outcomes", {})}
+    return spec
 
 
 def summary(folder: Path, meta: dict[str, Any], plot_files: list[Path], rows: list[dict[str, Any]]) -> str:
     table = data.read_outcomes(folder)
+    spec = glossary_spec(meta)
     sc = meta["scenario"]
     n = len(table["replicate"])
     lines = [
         f"# {sc['title']}",
         "",
-        f"**Scenario** `{sc['name']}` (hash {sc['digest']}), {n} replicates, {meta['steps']} steps of {meta['step_days']:g} days"
+        f"**Scenario** `{sc['name']}` (hash {sc['digest']}), {n:,} replicates, {meta['steps']} steps of {meta['step_days']:g} days"
         + (f" from {meta['start_date']}" if meta.get("start_date") else "")
         + f", master seed {meta['seed']}.",
         "",
@@ -183,14 +244,16 @@ def summary(folder: Path, meta: dict[str, Any], plot_files: list[Path], rows: li
             est += f" (median week {r['median_week']:.0f})" if np.isfinite(r.get("median_week", np.nan)) else ""
         unit = "probability" if kind in ("binary", "event") else r["unit"]
         rng = f"{fmt(r['low'], kind)} – {fmt(r['high'], kind)}"
-        label = f"{r['outcome']} (happened by the horizon)" if kind == "event" else r["outcome"]
-        lines.append(f"| {label} | {est} | {rng} | {unit} |")
+        name = labelled(spec, "outcome", r["outcome"])
+        name = f"{name}: happened by the horizon" if kind == "event" else name
+        lines.append(f"| {name} | {est} | {rng} | {unit} |")
     lines += ["", "## Constraint audit", ""]
     sents = audit_sentences(rows, meta)
     lines += [f"- {s}" for s in sents] or ["- No constraint bound in any replicate."]
     lines += ["", "Full table: [constraints.csv](constraints.csv).", "", "## Plots", ""]
     for p in plot_files:
-        lines += [f"![{p.stem}](plots/{p.name})", ""]
+        lines += [f"[{p.stem} (PDF)](plots/{p.name})" if p.suffix == ".pdf" else f"![{p.stem}](plots/{p.name})", ""]
+    lines += ["The data behind each plot is in the CSV file of the same name in `plots/`.", ""]
     lines += [
         "## Files",
         "",
@@ -203,14 +266,14 @@ def summary(folder: Path, meta: dict[str, Any], plot_files: list[Path], rows: li
     return "\n".join(lines)
 
 
-def analyse_run(folder: str | Path) -> None:
-    """Write outcomes.csv, constraints.csv, plots/, summary.md and narrative.md."""
+def analyse_run(folder: str | Path, fmt: str = "png", quiet: bool = True) -> None:
+    """Write outcomes.csv, constraints.csv, plots/ (``fmt`` figures and their CSVs), summary.md and narrative.md."""
     folder = Path(folder)
     meta = data.manifest(folder)
     write_outcomes_csv(folder, data.read_outcomes(folder))
     rows = audit(folder, meta)
     write_audit_csv(folder, rows)
-    files = make_plots(folder, meta)
+    files = make_plots(folder, meta, fmt, quiet)
     write_text(folder / "summary.md", summary(folder, meta, files, rows))
     records = data.read_jsonl(folder / "decisions.jsonl")
     if records:

@@ -50,12 +50,12 @@ def tables(spec: dict[str, Any]) -> str:
         "Provenance: *article* names the claims that give a value its direction or size, *calibrated*",
         "the history band it was tuned to (scenarios/history, `entente check`), *assumption* why it exists.",
         "",
-        "| path | value | unit | meaning | provenance |",
-        "|---|---|---|---|---|",
+        "| path | label | value | unit | meaning | provenance |",
+        "|---|---|---|---|---|---|",
     ]
     for name, p in spec["world"]["parameters"].items():
         out.append(
-            f"| `world.{name}` | {p['value']} | {_esc(p.get('unit', ''))} | {_esc(p.get('doc', ''))} | {_esc(provenance(p))} |"
+            f"| `world.{name}` | {_esc(p.get('label', ''))} | {p['value']} | {_esc(p.get('unit', ''))} | {_esc(p.get('doc', ''))} | {_esc(provenance(p))} |"
         )
     out += [
         "",
@@ -133,31 +133,33 @@ def tables(spec: dict[str, Any]) -> str:
         "",
         "### Actors: stances and responses",
         "",
-        "| actor | response | " + " | ".join(spec["world"]["issues"]) + " |",
-        "|---|---|" + "---|" * len(spec["world"]["issues"]),
+        "| actor | label | response | " + " | ".join(spec["world"]["issues"]) + " |",
+        "|---|---|---|" + "---|" * len(spec["world"]["issues"]),
     ]
     for a, actor in spec["actors"].items():
         cells = [f"{actor['stances'][i]['value']:+.2f}" for i in spec["world"]["issues"]]
-        out.append(f"| {a} | {actor['response']['weight']} | " + " | ".join(cells) + " |")
+        out.append(
+            f"| {a} | {_esc(actor.get('label', ''))} | {actor['response']['weight']} | " + " | ".join(cells) + " |"
+        )
     out += [
         "",
         "### Actions and escalation scales",
         "",
-        "| action | CAMEO | Goldstein | Kahn rung | takers | claims / assumption |",
-        "|---|---|---|---|---|---|",
+        "| action | label | CAMEO | Goldstein | Kahn rung | takers | claims / assumption |",
+        "|---|---|---|---|---|---|---|",
     ]
     for act, sa in spec["actions"].items():
         sc = spec["scales"][act]
         takers = ", ".join(sa.get("takers", {}))
         out.append(
-            f"| `{act}` | {sc['cameo']} {_esc(sc['cameo_label'])} | {sc['goldstein']:+.1f} | {sc['kahn_rung']} {_esc(sc['kahn_label'])} | {takers} | {_esc(_cite(sa))} |"
+            f"| `{act}` | {_esc(sa.get('label', ''))} | {sc['cameo']} {_esc(sc['cameo_label'])} | {sc['goldstein']:+.1f} | {sc['kahn_rung']} {_esc(sc['kahn_label'])} | {takers} | {_esc(_cite(sa))} |"
         )
     out += [
         "",
         "### Constraints",
         "",
-        "| id | kind | actor | actions | rule | claims | sentence |",
-        "|---|---|---|---|---|---|---|",
+        "| id | label | kind | actor | actions | rule | claims | sentence |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for cid, c in spec["constraints"].items():
         rule = c.get("condition") or c.get("penalty") or c.get("stock") or "never"
@@ -168,8 +170,12 @@ def tables(spec: dict[str, Any]) -> str:
             else ", ".join(f"{k}×{v}" for k, v in c["actions"].items())
         )
         out.append(
-            f"| `{cid}` | {c['kind']} | {c['actor']} | {acts} | `{_esc(rule)}`{params} | {', '.join(c['claims'])} | {_esc(c['text'])} |"
+            f"| `{cid}` | {_esc(c.get('label', ''))} | {c['kind']} | {c['actor']} | {acts} | `{_esc(rule)}`{params} | {', '.join(c['claims'])} | {_esc(c['text'])} |"
         )
+    out += ["", "### Claims (short titles; `entente claims ID` prints the full text and where it is used)", ""]
+    out += ["| claim | title | kind | text |", "|---|---|---|---|"]
+    for cid, c in spec["claims"].items():
+        out.append(f"| {cid} | {_esc(c.get('title', ''))} | {c['kind']} | {_esc(c['text'])} |")
     out += ["", "### Claims not modelled", "", "| claim | reason |", "|---|---|"]
     for cid, reason in spec["not_modelled"].items():
         out.append(f"| {cid} | {_esc(reason)} |")

@@ -52,6 +52,7 @@ class RunOptions:
     max_replicates: int = runner.DEFAULT_MAX_REPLICATES
     quiet: bool = False
     analyse: bool = True
+    plot_format: str = "png"  # png, svg or pdf (figures; their data is always CSV beside them)
 
 
 class RunStopped(RunError):

@@ -8,6 +8,7 @@ the engine, so analysis can call it on any run folder.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 MAJOR = ("israel", "iran", "usa", "russia")
@@ -21,6 +22,20 @@ def _label(meta: dict[str, Any], actor: str) -> str:
 def _phrase(meta: dict[str, Any], action: str, target: str) -> str:
     tmpl = meta["actions"].get(action, {}).get("narrate") or action.replace("_", " ")
     return tmpl.replace("{target}", _label(meta, target) if target != "none" else "")
+
+
+@functools.lru_cache(maxsize=1)
+def _constraint_labels() -> dict[str, str]:
+    from model.catalog import load_catalog
+    from model.catalog.glossary import label
+
+    spec = load_catalog()
+    return {cid: label(spec, "constraint", cid) for cid in spec["constraints"]}
+
+
+def _constraint(cid: str) -> str:
+    """The constraint's plain-English label from the catalog glossary (the id when it has none)."""
+    return _constraint_labels().get(cid, cid)
 
 
 def _claims(cons: list[dict[str, Any]]) -> str:
@@ -60,7 +75,7 @@ def sentence(rec: dict[str, Any], meta: dict[str, Any]) -> str:
         text += "; a scheduled action was blocked by its constraints"
     pref = rec.get("preferred")
     if pref and rec["bound"]:
-        names = ", ".join(f"{c['constraint']} ({c['kind']})" for c in rec["bound"])
+        names = ", ".join(f"'{_constraint(c['constraint'])}' ({c['constraint']}, {c['kind']})" for c in rec["bound"])
         text += f"; it would have {_phrase(meta, pref['action'], pref['target'])}, but {names} stopped it ({_claims(rec['bound'])})"
     return text + "."
 
