@@ -246,7 +246,20 @@ def run_tests(dest: Path, extra: list[str], timeout: float) -> tuple[set[str], s
     # --runxfail: known engine bugs (strict xfails) fail in the unmutated run and are left out, so a
     # mutation that merely hides one of them is not counted as caught; the plugin turns off shrinking
     (dest / "_mutate_plugin.py").write_text(PLUGIN)
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "_mutate_plugin", "--runxfail", "-rfE"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-n",
+        "0",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "_mutate_plugin",
+        "--runxfail",
+        "-rfE",
+    ]
     cmd += TESTS
     cmd += [f"--deselect={d}" for d in DESELECT] + extra
     try:
