@@ -191,6 +191,16 @@ class ActorAgent(mesa.Agent):
         """
         m, tab = self.model, self.table
         R, K = m.R, len(tab.options)
+        if not detail and not opportunity.any() and not (forced >= 0).any():
+            # no cycle point and no event in any replicate (most steps of a fine step): everyone holds
+            none = np.zeros(R, dtype=bool)
+            return Decision(
+                choice=np.zeros(R, dtype=np.int64),
+                bound=np.zeros(R, dtype=np.int64),
+                forced=none,
+                trembled=none,
+                idle=~none,
+            )
         U_free = self.utilities()
         if tab.unchoosable.any():  # event-only actions and actions aimed at actors who left
             U_free[:, tab.unchoosable] = -np.inf

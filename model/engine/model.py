@@ -277,9 +277,13 @@ class EntenteModel(mesa.Model):
         self._dynamics(step, t_act - d0, "noise")
         self._update_derived(t_act)
         self._forced, won = self._candidates(step)
-        self._noise = rng.gumbel(self.keys, step, "choice", self.n_options)
-        self._tremble_u = rng.uniforms(self.keys, step, "tremble", U)
-        self._pick_u = rng.uniforms(self.keys, step, "tremble_pick", U)
+        if self._opportunity.any() or (self._forced >= 0).any() or self.detail:
+            self._noise = rng.gumbel(self.keys, step, "choice", self.n_options)
+            self._tremble_u = rng.uniforms(self.keys, step, "tremble", U)
+            self._pick_u = rng.uniforms(self.keys, step, "tremble_pick", U)
+        else:  # nobody decides in this step (a fine step between cycle points): no draws are read
+            self._noise = np.zeros((self.R, self.n_options), dtype=np.float32)
+            self._tremble_u = self._pick_u = np.ones((self.R, U))
         self.agents.do("decide")
         decisions = [u.decision for u in self.units]
         for k, e in enumerate(self._events):
