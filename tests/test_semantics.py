@@ -161,7 +161,7 @@ def test_a_strike_turns_the_exchange_into_sustained_war_at_the_threshold(side):
     assert (series(res, "war_state")[1] == (2.0 if side > 0 else 1.0)).all()
 
 
-def test_an_agreed_ceasefire_counts_after_agreed_ceasefire_days_and_a_strike_breaks_it():
+def test_an_agreed_ceasefire_waits_for_a_lull_ends_the_fighting_and_a_strike_breaks_it():
     dt = 1.0
     broken = 12
     events = [
@@ -173,13 +173,18 @@ def test_an_agreed_ceasefire_counts_after_agreed_ceasefire_days_and_a_strike_bre
     res = simulate(config(steps=steps, step_days=dt, events=events), 2)
     ws = series(res, "war_state")[:, 0]
     agreed = series(res, "ceasefire_agreed")[:, 0]
-    assert (res.event_step[:, 0] == [1, 3, broken]).all()
-    calm = 1 + math.ceil(w("agreed_ceasefire_days") / dt)  # days since the strike reach the agreed lull
-    assert calm < 1 + w("ceasefire_days") / dt
-    assert set(ws[1:calm]) <= {1.0, 2.0}
-    assert (ws[calm:broken] == 3.0).all()
-    assert agreed[3] == 1.0 and agreed[broken] == 0.0, "a strike breaks the agreement"
-    again = broken + math.ceil(w("ceasefire_days") / dt)  # no agreement now: the full lull
+    # the strike lands at day 0.5; the ceasefire gate wants agreed_ceasefire_days without a strike at the
+    # action time (mid-step, day s - 0.5): blocked from step 3 until step 8, then applied
+    lull = w("agreed_ceasefire_days")
+    first = next(s for s in range(3, steps) if (s - 0.5) - 0.5 >= lull)
+    assert first == 8
+    assert (res.event_step[:, 0] == [1, first, broken]).all()
+    assert (res.event_blocked[1] == first - 3).all()
+    # an agreement after the lull ends the fighting at once; without one it takes ceasefire_days
+    assert set(ws[1:first]) <= {1.0, 2.0}
+    assert (ws[first:broken] == 3.0).all()
+    assert agreed[first] == 1.0 and agreed[broken] == 0.0, "a strike breaks the agreement"
+    again = broken + math.ceil((w("ceasefire_days") - dt / 2) / dt)  # no agreement now: the full lull
     assert set(ws[broken:again]) <= {1.0, 2.0}
     assert (ws[again:] == 3.0).all()
 

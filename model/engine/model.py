@@ -275,6 +275,8 @@ class EntenteModel(mesa.Model):
         self._opportunity, t_act = self._opportunities(step)
         # the world runs on to the step's decision time, where everyone decides and acts at once
         self._dynamics(step, t_act - d0, "noise")
+        since = self.vi[t.roles["war"]["since"]]
+        self.x[:, since] += t_act - d0  # a clock: decisions read the days since the last strike at their time
         self._update_derived(t_act)
         self._forced, won = self._candidates(step)
         if self._opportunity.any() or (self._forced >= 0).any() or self.detail:
@@ -303,7 +305,7 @@ class EntenteModel(mesa.Model):
         # bitwise the same floats (decisions never depend on the order)
         self.agents.sort(key=lambda agent: agent.table.unit, ascending=True).do("act")
         self._land()
-        since = self._war(t_act - d0)
+        since = self._war()
         self._tier(t_act, decisions)
         # ... and on from the decision time to the end of the step
         self._dynamics(step, d1 - t_act, "noise_late")
@@ -526,11 +528,11 @@ class EntenteModel(mesa.Model):
         x[:, vi[rep["max_rung"]]] = acc["rung"]
         x[:, vi[rep["goldstein"]]] = acc["gold"]
 
-    def _war(self, elapsed: np.ndarray) -> np.ndarray:
+    def _war(self) -> np.ndarray:
         """The war state at the decision time: strikes land, an exchange starts or becomes a war.
 
-        Returns the days since the last direct strike at the decision time (``elapsed`` days
-        into the step); :meth:`_ceasefire` carries it to the end of the step.
+        Returns the days since the last direct strike at the decision time; :meth:`_ceasefire`
+        carries it to the end of the step.
         """
         x, vi, w = self.x, self.vi, self.tables.params.world
         role = self.tables.roles["war"]
@@ -545,7 +547,7 @@ class EntenteModel(mesa.Model):
         ws = x[:, vi[role["state"]]]
         new = np.where(struck, np.where((ws == 2) | (recent >= w("sustained_threshold")), 2.0, 1.0), ws)
         x[:, vi[role["state"]]] = new
-        return np.where(struck, 0.0, x[:, vi[role["since"]]] + elapsed)
+        return np.where(struck, 0.0, x[:, vi[role["since"]]])
 
     def _ceasefire(self, since: np.ndarray) -> None:
         """At the end of the step: fighting has stopped once no direct strike came for long enough."""
