@@ -84,7 +84,7 @@ MUTATIONS = [
     Mutation(
         "tier_window_5_weeks",
         "a tier window of 5 weeks instead of 4 (tier_window_days 35)",
-        ((WORLD, "tier_window_days: {value: 28,", "tier_window_days: {value: 35,"),),
+        ((WORLD, 'support tier", value: 28,', 'support tier", value: 35,'),),
         True,
     ),
     Mutation(
