@@ -222,3 +222,16 @@ def test_compare_from_python_reuses_runs_and_gives_a_frame(tmp_path):
     text = (mixed.folder / "report.md").read_text()
     assert "replicates: baseline 60, us_joins_strikes 40" in text and "Paired on the 40 replicates" in text
     assert "No figures were drawn" in text and not (mixed.folder / "plots").exists()
+
+
+def test_discrete_scales_are_named_on_the_axis():
+    from model.analysis.plotdata import level_names
+
+    meta = {
+        "variables": {"russia.support_tier": {"unit": "tier 0-7"}, "brent": {"unit": "USD/bbl"}},
+        "support_tiers": ["none", "rhetoric", "diplomatic cover"],
+        "war_states": ["none", "exchange of strikes"],
+    }
+    assert level_names("russia.support_tier", meta) == ["none", "rhetoric", "diplomatic cover"]
+    assert level_names("war_state", meta) == ["none", "exchange of strikes"]
+    assert level_names("brent", meta) is None

@@ -183,7 +183,7 @@ def _figures(
         vl = label(spec, "variable", v)
         fig = plots.fan_chart(
             fans, f"{vl}: median and 90% band by scenario", f"{vl} ({unit})", colours, reference,
-            plotdata.is_discrete(v, unit), xlabel,
+            plotdata.is_discrete(v, unit), xlabel, plotdata.level_names(v, ref_meta),
         )  # fmt: skip
         files.append((f"Time path: {vl}", plots.save(fig, pdir / f"timeseries_{v}.{fmt}", plotdata.fan_table(fans))))
         phase.step(v)

@@ -49,6 +49,16 @@ def time_label(start_date: str | None) -> str:
 DISCRETE_UNITS = ("tier 0-7", "0/1")
 
 
+def level_names(name: str, meta: dict[str, Any]) -> list[str] | None:
+    """The names of a discrete scale's levels, from the run's data dictionary (support tiers, war states)."""
+    unit = str(meta.get("variables", {}).get(name, {}).get("unit", ""))
+    if unit == "tier 0-7" and meta.get("support_tiers"):
+        return list(meta["support_tiers"])
+    if name == "war_state" and meta.get("war_states"):
+        return list(meta["war_states"])
+    return None
+
+
 def is_discrete(name: str, unit: str) -> bool:
     """Whole-number scales (support tier, war state, 0/1 flags) get integer ticks."""
     return unit in DISCRETE_UNITS or name in ("war_state", "max_support_tier") or unit.startswith("0 none")

@@ -107,6 +107,14 @@ def _integer_ticks(ax: plt.Axes, axis: str = "y") -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(integer=True))
 
 
+def _level_ticks(ax: plt.Axes, levels: list[str]) -> None:
+    """A discrete scale's levels named on the axis ("3 intelligence and technology"), not bare numbers."""
+    lo, hi = ax.get_ylim()
+    ks = [k for k in range(len(levels)) if lo - 0.5 <= k <= hi + 0.5]
+    ax.set_yticks(ks)
+    ax.set_yticklabels([f"{k} {levels[k]}" for k in ks], fontsize=7)
+
+
 def _fan_panel(
     ax: plt.Axes,
     series: dict[str, dict[str, np.ndarray]],
@@ -156,8 +164,11 @@ def fan_chart(
     reference: str | None = None,
     discrete: bool = False,
     xlabel: str = "week since start",
+    levels: list[str] | None = None,
 ) -> plt.Figure:
     """Median lines with 90% bands, one colour per scenario; the reference black, dashed, on top.
+
+    ``levels`` names the values of a discrete scale (Russia's support tiers) on the y axis.
 
     One scenario also gets its 50% band. With four or more scenarios the bands would merge, so
     each other scenario gets its own panel (small multiples, shared axes), each with the reference.
@@ -175,6 +186,8 @@ def fan_chart(
             ax.set_ylabel(ylabel, fontsize=8)
             if discrete:
                 _integer_ticks(ax)
+            if levels:
+                _level_ticks(ax, levels)
         pairs = _legend_handles([reference, *others], colours, reference, False)
         fig.legend(
             [h for h, _ in pairs],
@@ -195,6 +208,8 @@ def fan_chart(
     ax.grid(alpha=0.3)
     if discrete:
         _integer_ticks(ax)
+    if levels:
+        _level_ticks(ax, levels)
     pairs = _legend_handles(names, colours, reference, single)
     if single:
         pairs = [(h, lab.split(": ", 1)[1] if ": " in lab else lab) for h, lab in pairs]

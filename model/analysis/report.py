@@ -124,7 +124,13 @@ def make_plots(folder: Path, meta: dict[str, Any], fmt: str = "png", quiet: bool
         unit = meta["variables"][v]["unit"]
         vl = label(spec, "variable", v)
         fig = plots.fan_chart(
-            fan, f"{vl} — {name}", f"{vl} ({unit})", colours, discrete=plotdata.is_discrete(v, unit), xlabel=xlabel
+            fan,
+            f"{vl} — {name}",
+            f"{vl} ({unit})",
+            colours,
+            discrete=plotdata.is_discrete(v, unit),
+            xlabel=xlabel,
+            levels=plotdata.level_names(v, meta),
         )
         out.append(plots.save(fig, pdir / f"timeseries_{v}.{fmt}", plotdata.fan_table(fan)))
         phase.step(v)
