@@ -86,10 +86,24 @@ def finished_chunks(folder: Path) -> set[tuple[int, int]]:
 
 # ------------------------------------------------------------------ atomic writes
 def write_text(path: Path, text: str) -> None:
-    """Write text atomically (temporary file in the same folder, then rename)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Write text atomically (a new temporary file in the same folder, then rename).
+
+    The temporary file is created exclusively with a random name (never an existing file or a
+    link someone placed there), and a link at ``path`` itself is refused rather than followed.
+    """
+    import tempfile
+
+    path = Path(path)
+    if path.is_symlink():
+        raise OSError(f"{path} is a symbolic link; not writing through it")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -245,6 +245,17 @@ def test_server_answers_json_refuses_foreign_requests_and_never_shows_a_tracebac
         assert (tmp_path / "mine.yaml").read_text().startswith("# my own scenario")
         status, body = _post(port, "/api/replicate", {"state": "nonsense"}, ok)
         assert json.loads(body)["errors"] == ["app setting: choose a scenario (a shipped one or a scenario file)"]
+        # a request cannot make the app read another file (its content would reach the error message)
+        secret = tmp_path.parent / "secret.yaml"
+        secret.write_text("root:x:0:0\n")
+        for path in ("/etc/passwd", str(secret), "../../etc/passwd"):
+            for route, data in (
+                ("/api/update", {"scenario": path, "replicates": N}),
+                ("/api/controls", {"scenario": path}),
+            ):
+                status, body = _post(port, route, data, ok)
+                errors = json.loads(body)["errors"]
+                assert "the app opens shipped scenarios" in errors[0] and b"root:" not in body, (route, path)
     finally:
         server.shutdown()
         server.server_close()

@@ -15,6 +15,7 @@ file name into the folder the app was started in.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import threading
 import time
@@ -43,6 +44,35 @@ class Session:
         self.reference: dict[str, Any] | None = None
 
     # -------------------------------------------------------------- helpers
+    def allowed(self, text: str) -> str:
+        """A scenario a request may open, checked before it is read.
+
+        A shipped one, the one the app started with, or a YAML file under the folder it started
+        in or the folder of its scenario. Anything else (``/etc/passwd``, ``../..``) is refused,
+        so no other file's content reaches an error message.
+        """
+        for shipped in logic.scenario_choices():
+            if text in (shipped["name"], shipped["path"]):
+                return text
+        if text == self.scenario:
+            return text
+        try:
+            real = Path(text).resolve()
+        except (OSError, RuntimeError, ValueError):
+            real = None
+        roots = {Path.cwd().resolve(), Path(self.scenario).resolve().parent, self.folder.resolve()}
+        if real is not None and real.suffix in (".yaml", ".yml") and any(real.is_relative_to(r) for r in roots):
+            return text
+        raise InputError.one(
+            logic.SOURCE,
+            f"scenario: the app opens shipped scenarios and .yaml files under {Path.cwd()}; not this path",
+        )
+
+    def _state(self, data: Any) -> logic.State:
+        state = logic.State.from_json(data)
+        self.allowed(state.scenario)
+        return state
+
     def _ensemble(self, state: logic.State) -> tuple[Any, dict[str, Any], Any]:
         # keyed by what is simulated (the resolved document), so an edited scenario file is re-run
         sc, doc = logic.build(state)
@@ -61,12 +91,12 @@ class Session:
         path = data.get("scenario")
         if not isinstance(path, str) or not path.strip():
             raise InputError.one(logic.SOURCE, "choose a scenario (a shipped one or a scenario file)")
-        return logic.controls(path.strip())
+        return logic.controls(self.allowed(path.strip()))
 
     def update(self, data: dict[str, Any]) -> dict[str, Any]:
         """Re-run the ensemble for the page's setting; everything the page draws."""
         t0 = time.perf_counter()
-        state = logic.State.from_json(data)
+        state = self._state(data)
         with self.lock:
             sc, _doc, res = self._ensemble(state)
             t_sim = time.perf_counter() - t0
@@ -105,7 +135,7 @@ class Session:
 
     def pin(self, data: dict[str, Any]) -> dict[str, Any]:
         """Pin the page's current setting as the reference for paired differences."""
-        state = logic.State.from_json(data)
+        state = self._state(data)
         with self.lock:
             sc, _doc, res = self._ensemble(state)
             changed = ", ".join(f"{k}={v}" for k, v in state.settings().items()) or "as in the file"
@@ -124,7 +154,7 @@ class Session:
 
     def replicate(self, data: dict[str, Any]) -> dict[str, Any]:
         """One replicate's narrative and decisions: picked worst/median/best by an outcome, or by number."""
-        state = logic.State.from_json(data.get("state"))
+        state = self._state(data.get("state"))
         how = data.get("pick", "median")
         if isinstance(how, str) and how.strip().isdigit():
             how = int(how.strip())
@@ -138,7 +168,7 @@ class Session:
         from model.files import write_text
         from model.scenario import validate
 
-        state = logic.State.from_json(data.get("state"))
+        state = self._state(data.get("state"))
         name = logic.safe_name(str(data.get("name") or ""))
         with self.lock:
             _sc, doc, _res = self._ensemble(state)
@@ -157,7 +187,7 @@ class Session:
         from model import workflow
         from model.execution import RunOptions
 
-        state = logic.State.from_json(data.get("state"))
+        state = self._state(data.get("state"))
         with self.lock:
             sc, _doc, _res = self._ensemble(state)
         t0 = time.perf_counter()
@@ -303,10 +333,30 @@ def serve(
     server = make_server(session, host, port)
     url = f"http://{host}:{server.server_address[1]}/"
     print(f"entente app: {url}  (Ctrl-C stops it)", flush=True)
+
+    def _terminate(signum: int, frame: Any) -> None:
+        raise _Stop(128 + signum)
+
+    # a shell that starts the app in the background ignores SIGINT for it: take Ctrl-C back, and stop
+    # on SIGTERM the same clean way (exit 143, like `entente run`)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminate)
+    code = 0
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         print("\nentente app: stopped", file=sys.stderr)
+    except _Stop as stop:
+        code = stop.code
+        print("\nentente app: stopped (SIGTERM)", file=sys.stderr)
     finally:
         server.server_close()
-    return 0
+    return code
+
+
+class _Stop(Exception):
+    """SIGTERM: leave serve_forever through its cleanup."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
