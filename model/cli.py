@@ -603,6 +603,12 @@ def _pick(run: Path, meta: dict, replicate: int | None, pick: str | None, by: st
     import numpy as np
 
     v = np.asarray(table[by], dtype=float)
+    if not np.isfinite(v).any():
+        raise InputError.one(
+            f"--by {by}",
+            f"no replicate has a value for '{by}' (an event outcome is empty where the event never happened);"
+            " pick by another outcome",
+        )
     if pick == "worst":
         i = int(np.nanargmax(v))
     elif pick == "best":

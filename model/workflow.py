@@ -253,8 +253,10 @@ def find_reusable(sc: Scenario, out: Path) -> Path | None:
         except (InputError, OSError, ValueError):
             continue
         if (
-            meta.get("status") != "complete"
-            or meta.get("scenario", {}).get("digest") != sc.digest
+            not isinstance(meta, dict)
+            or meta.get("status") != "complete"
+            or not isinstance(meta.get("scenario"), dict)
+            or meta["scenario"].get("digest") != sc.digest
             or meta.get("seed") != sc.seed
             or meta.get("replicates") != sc.replicates
             or meta.get("precision_requested")

@@ -475,3 +475,13 @@ def test_the_fast_parser_locates_problems_like_the_python_parser(monkeypatch):
     monkeypatch.setattr(safeyaml, "_compose", safeyaml._compose_python)
     slow = {p.name: sorted(i.line for i in validate(p)) for p in corpus}
     assert fast == slow
+
+
+def test_the_clock_is_set_at_the_top_level_not_as_a_parameter(tmp_path):
+    """world.step_days as a constant would bypass the checks on the top-level key (a 30-day step
+    with weekly decisions validated and then failed inside the model)."""
+    p = tmp_path / "clock.yaml"
+    p.write_text("version: 1\nname: clock\nconstants:\n  world.step_days: 30\n")
+    (issue,) = validate(p)
+    assert (issue.line, issue.col, issue.key) == (4, 3, "constants.world.step_days")
+    assert "top-level `step_days:`" in issue.message

@@ -107,7 +107,8 @@ def response_rows(
     for o in outcomes:
         info = meta_outcomes.get(o, {})
         kind = str(info.get("kind", "continuous"))
-        smallest = float(info.get("smallest", default_smallest(kind)))
+        declared = info.get("smallest")  # scenario-defined outcomes may declare none (null)
+        smallest = float(declared) if declared is not None else default_smallest(kind)
         for i, (value, table) in enumerate(zip(values, ensembles, strict=True)):
             if o not in table:
                 continue

@@ -970,6 +970,11 @@ def _check_number(ck: _Checker, spec: dict, where: tuple, path: str, value: Any)
 
 
 def _set_number(ck: _Checker, spec: dict, where: tuple, path: str, value: Any, fixed: dict[str, tuple]) -> None:
+    if path == "world.step_days":
+        # the clock: its checks (no longer than the shortest decision cycle, events and dates mapped
+        # to steps) hang on the top-level key, so a parameter override would bypass them
+        ck.bad(where, "step_days is the clock, not a world parameter: set the scenario's top-level `step_days:`")
+        return
     if _check_number(ck, spec, where, path, value):
         set_value(spec, path, value)
         fixed[path] = where
