@@ -483,5 +483,5 @@ def test_the_clock_is_set_at_the_top_level_not_as_a_parameter(tmp_path):
     p = tmp_path / "clock.yaml"
     p.write_text("version: 1\nname: clock\nconstants:\n  world.step_days: 30\n")
     (issue,) = validate(p)
-    assert (issue.line, issue.col, issue.key) == (4, 3, "constants.world.step_days")
+    assert (issue.line, issue.column, issue.key) == (4, 3, "constants.world.step_days")
     assert "top-level `step_days:`" in issue.message
