@@ -51,8 +51,14 @@ def write_outcomes_csv(folder: Path, table: dict[str, np.ndarray]) -> None:
 
 def audit(folder: Path, meta: dict[str, Any]) -> list[dict[str, Any]]:
     actors = sorted({c["actor"] for c in meta["constraints"]})
-    dec = data.read_decisions(folder, [f"{a}.bound" for a in actors])
-    return plotdata.constraint_audit({a: dec[f"{a}.bound"] for a in actors}, meta["constraints"], meta["step_days"])
+    # one actor's (steps, replicates) bitmasks at a time: all ten at once held 1.2 GB at 100,000 replicates
+    by_id: dict[str, dict[str, Any]] = {}
+    for a in actors:
+        bits = data.read_decisions(folder, [f"{a}.bound"])[f"{a}.bound"]
+        for row in plotdata.constraint_audit({a: bits}, meta["constraints"], meta["step_days"]):
+            by_id[row["constraint"]] = row
+        del bits
+    return [by_id[c["id"]] for c in meta["constraints"] if c["id"] in by_id]
 
 
 def write_audit_csv(folder: Path, rows: list[dict[str, Any]]) -> None:
@@ -116,11 +122,14 @@ def make_plots(folder: Path, meta: dict[str, Any], fmt: str = "png", quiet: bool
     xlabel = plotdata.time_label(start_date)
     variables = [v for v in plotdata.TIME_METRICS if v in meta["variables"]]
     phase = Phase("plots", len(variables) + 5, quiet)
-    series = data.read_series(folder, [*variables, "max_rung"])
+    # one variable at a time: a 100,000-replicate run holds one (steps, replicates) matrix, not ten
+    series = data.read_series(folder, ["russia.support_tier", "max_rung"])
     colours = plots.scenario_colours([name])
     pdir = folder / "plots"
     for v in variables:
-        fan = {name: plotdata.fan(series[v], meta["step_days"], start_date)}
+        matrix = series[v] if v in series else data.read_series(folder, [v])[v]
+        fan = {name: plotdata.fan(matrix, meta["step_days"], start_date)}
+        del matrix
         unit = meta["variables"][v]["unit"]
         vl = label(spec, "variable", v)
         fig = plots.fan_chart(
