@@ -224,8 +224,23 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _own_ctrl_c() -> None:
+    """Take Ctrl-C back when the program was started with SIGINT ignored.
+
+    A shell starts background jobs (``entente run ... &``), and some test runners their children,
+    with SIGINT ignored; the program would then run on through Ctrl-C sent to its process group
+    instead of stopping cleanly with its resume command (exit 130).
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``entente`` program."""
+    as_program = argv is None  # not called from Python (tests, notebooks): the process is ours
     argv = sys.argv[1:] if argv is None else argv
     parser = _parser()
     try:
@@ -235,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 0
+    if as_program:
+        _own_ctrl_c()
     from model.errors import InputError, RunError
 
     handler: Callable[[argparse.Namespace], int] = globals()[f"_cmd_{args.command}"]
