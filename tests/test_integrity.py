@@ -72,6 +72,13 @@ def wait_for_parts(out: Path, n: int, proc: subprocess.Popen, limit: float = 120
 SLOW = ["run", BASE, "--replicates", "6000", "--steps", "4", "--chunk-size", "75", "--quiet"]
 
 
+def _replicates(args: list[str], n: int) -> list[str]:
+    """The command line ``args`` with another --replicates."""
+    out = list(args)
+    out[out.index("--replicates") + 1] = str(n)
+    return out
+
+
 # ------------------------------------------------------------------ A. interrupts, with any worker count
 def test_sigterm_with_two_workers_stops_cleanly_and_resumes_identically(tmp_path):
     out = tmp_path / "x"
@@ -103,7 +110,9 @@ def test_sigterm_with_two_workers_stops_cleanly_and_resumes_identically(tmp_path
 def test_ctrl_c_to_the_process_group_with_two_workers(tmp_path):
     out = tmp_path / "x"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "model", *SLOW, "--workers", "2", "--out", str(out)],
+        # ten times SLOW's replicates: on a busy machine (CI, parallel test workers) 6,000 could finish
+        # between the first chunk's file appearing and the signal; nothing waits for the rest
+        [sys.executable, "-m", "model", *_replicates(SLOW, 60000), "--workers", "2", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
