@@ -77,7 +77,11 @@ def test_explain_opens_with_a_summary_and_the_sampled_values(small_run: Path, ca
     first = out.splitlines()[0]
     assert first.startswith("Replicate 2: peak escalation ") and "US at war with Iran: " in first
     assert "Russia's highest support tier" in first and "Brent peak $" in first
-    assert "Sampled for this replicate" in out and "constraints.RU_S400_GATE.threshold = " in out
+    assert (
+        "Sampled for this replicate" in out
+        and "[constraints.RU_S400_GATE.threshold]" in out
+        and "S-400s only below a Gulf-stake threshold: threshold: " in out
+    )
     assert "exp(u_j / T)" in out and " p=" in out
     assert "(tremble)" not in out or "with probability" in out
 

@@ -97,6 +97,22 @@ def summary_line(rp: Replayed, replicate: int) -> str:
     return f"Replicate {replicate}: " + "; ".join(parts) + "."
 
 
+def _act(rp: Replayed, action: str, target: str) -> str:
+    """An option as a reader says it: the action's label (identifier) and the target's name."""
+    from model.catalog.glossary import label
+
+    text = f"{label(rp.spec, 'action', action)} ({action})"
+    if target != "none":
+        text += f" -> {label(rp.spec, 'actor', target)}"
+    return text
+
+
+def _con(rp: Replayed, cid: str) -> str:
+    from model.catalog.glossary import labelled
+
+    return labelled(rp.spec, "constraint", cid)
+
+
 def sampled_lines(rp: Replayed) -> list[str]:
     """The values this replicate drew for the run's uncertain parameters (scenario uncertainties and disputed values)."""
     meta, res = rp.meta, rp.result
@@ -115,7 +131,10 @@ def sampled_lines(rp: Replayed) -> list[str]:
             rng = f" (drawn from {', '.join(f'{x:g}' for x in params['values'])})"
         else:
             rng = ""
-        rows.append(f"  {p} = {v:.4g}{rng}")
+        from model.scenario.settings import path_label
+
+        name, unit = path_label(rp.spec, p)
+        rows.append(f"  {name}: {v:.4g}{' ' + unit if unit else ''}{rng}  [{p}]")
     if not rows:
         return []
     return [
@@ -217,9 +236,7 @@ def describe(rp: Replayed, actor: str | None = None, step: int | None = None, he
             continue  # a unit without a decision this step, or an uneventful hold
         s = rec["state"]
         who = f"{rec['actor']}:{rec['track']}" if rec.get("track") else rec["actor"]
-        head = f"step {rec['step']:>3}  {who:<18} {rec['action']}" + (
-            f" -> {rec['target']}" if rec["target"] != "none" else ""
-        )
+        head = f"step {rec['step']:>3}  {who:<18} {_act(rp, rec['action'], rec['target'])}"
         head += (
             f"   u={rec['utility']}  p={_pct(rec.get('probability'))}"
             + ("  (event: " + str(rec["event"]) + ")" if rec["forced"] else "")
@@ -230,20 +247,19 @@ def describe(rp: Replayed, actor: str | None = None, step: int | None = None, he
             f"        state: escalation {s['escalation']:.2f}, brent {s['brent']:.1f}, war state {int(s['war_state'])}, cohesion {s['cohesion']:.2f}, Russia's Gulf stake {s['russia.gulf_stake']:.2f}"
         )
         alts = ", ".join(
-            f"{a['action']}"
-            + (f"->{a['target']}" if a["target"] != "none" else "")
-            + f" u={a['utility']} p={_pct(a.get('probability'))}"
+            f"{_act(rp, a['action'], a['target'])} u={a['utility']} p={_pct(a.get('probability'))}"
             for a in rec["alternatives"]
         )
         out.append(f"        alternatives: {alts or 'none feasible'}")
         if rec["preferred"]:
             p = rec["preferred"]
             out.append(
-                f"        preferred before constraints: {p['action']}->{p['target']} (u={p['utility_unconstrained']})"
+                f"        preferred before constraints: {_act(rp, p['action'], p['target'])}"
+                f" (u={p['utility_unconstrained']})"
             )
         for b in rec["bound"]:
             out.append(
-                f"        BOUND {b['constraint']} ({b['kind']}; {', '.join(b['claims'])}){_params_now(rp, b['constraint'])}:"
+                f"        BOUND {_con(rp, b['constraint'])} ({b['kind']}; {', '.join(b['claims'])}){_params_now(rp, b['constraint'])}:"
                 f" {b['text']}"
             )
             claims_seen.update(b["claims"])
@@ -256,8 +272,9 @@ def describe(rp: Replayed, actor: str | None = None, step: int | None = None, he
                 continue
             state = "removed" if not r["feasible"] else "penalised"
             out.append(
-                f"        {state}: {r['action']}->{r['target']} (u before constraints {r['utility_unconstrained']}) by"
-                f" {', '.join(c + _params_now(rp, c) for c in r['constraints'])}"
+                f"        {state}: {_act(rp, r['action'], r['target'])} (u before constraints"
+                f" {r['utility_unconstrained']}) by"
+                f" {', '.join(_con(rp, c) + _params_now(rp, c) for c in r['constraints'])}"
             )
             for c in r["constraints"]:
                 claims_seen.update(next(x["claims"] for x in meta["constraints"] if x["id"] == c))
