@@ -249,7 +249,7 @@ def summary(folder: Path, meta: dict[str, Any], plot_files: list[Path], rows: li
     lines += [
         "## Key outcomes",
         "",
-        "| outcome | estimate | 95% interval (probabilities) or 5-95% range | unit |",
+        "| outcome | estimate (probability, or median of the replicates) | 95% interval (probabilities) or 5-95% range of the replicates | unit |",
         "|---|---|---|---|",
     ]
     for r in plotdata.outcome_rows(table, meta["reported_outcomes"], meta["outcomes"]):
