@@ -200,3 +200,12 @@ def test_sweep_writes_one_run_per_value_and_a_report(tmp_path: Path):
     assert header.startswith("value,outcome,label,unit,kind,estimate,low,high")
     assert (folder / "response_curves.png").stat().st_size > 1000
     assert (folder / "report.html").read_text().count("data:image/png;base64") == 1
+
+
+def test_simulate_refuses_replicate_counts_it_cannot_mean():
+    from model.errors import InputError
+
+    for bad in (-1, 0, True, [-1], [1.5], [], "3", [2, 2]):
+        with pytest.raises(InputError):
+            simulate(SC / "baseline.yaml", bad)
+    assert list(simulate(SC / "baseline.yaml", [0, 5]).replicates) == [0, 5]

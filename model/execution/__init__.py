@@ -648,4 +648,37 @@ def simulate(
         else:
             raise TypeError(f"simulate() takes a Scenario, a path or a Config, not {type(scenario).__name__}")
         config, default = sc.config, sc.replicates
-    return engine_simulate(config, default if replicates is None else replicates, detail=detail)
+    reps = default if replicates is None else replicates
+    _check_replicates(reps)
+    return engine_simulate(config, reps, detail=detail)
+
+
+MAX_IN_MEMORY = 1_000_000  # replicates simulate() holds at once; entente run streams larger ensembles to disk
+
+
+def _check_replicates(reps: Any) -> None:
+    """A positive count, or a non-empty list of distinct non-negative integer indices (InputError otherwise)."""
+    where = "replicates"
+    if isinstance(reps, bool):
+        raise InputError.one(where, f"expected a count or a list of replicate indices, found {reps!r}")
+    if isinstance(reps, int | np.integer):
+        if not 1 <= int(reps) <= MAX_IN_MEMORY:
+            raise InputError.one(
+                where, f"a count must lie in 1..{MAX_IN_MEMORY:,} (entente run streams more), found {reps}"
+            )
+        return
+    try:
+        arr = np.asarray(reps)
+    except (TypeError, ValueError):
+        arr = np.asarray([], dtype=float)
+    if (
+        arr.ndim != 1
+        or len(arr) == 0
+        or len(arr) > MAX_IN_MEMORY
+        or arr.dtype.kind not in "iu"
+        or (arr < 0).any()
+        or len(np.unique(arr)) != len(arr)
+    ):
+        raise InputError.one(
+            where, f"expected a count or a non-empty list of distinct replicate indices >= 0, found {reps!r:.60}"
+        )
