@@ -138,7 +138,7 @@ def compare_folders(
     md = _markdown(cmp, metas, diff, prob_rows, plabel, audits, files, reused or set())
     write_text(folder / "report.md", md)
     report_phase.step("report.md")
-    write_text(folder / "report.html", _html(md, folder))
+    write_text(folder / "report.html", html_page(md, folder))
     report_phase.step("report.html")
     report_phase.close()
     return cmp
@@ -541,8 +541,8 @@ def _cell(v: Any) -> str:
     return (s if len(s) < 80 else s[:77] + "...").replace("|", "\\|")
 
 
-def _html(md: str, folder: Path) -> str:
-    """A self-contained HTML page (plots embedded as base64) from the markdown report."""
+def html_page(md: str, folder: Path, title: str = "entente comparison") -> str:
+    """A self-contained HTML page (plots embedded as base64) from a markdown report (compare, sweep)."""
     body: list[str] = []
     in_table = False
     for line in md.splitlines():
@@ -588,7 +588,7 @@ def _html(md: str, folder: Path) -> str:
         "table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 7px;text-align:left}"
         "th{background:#f3f3f3}img{max-width:100%;margin:0.5em 0}code{background:#f3f3f3;padding:0 3px}"
     )
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>entente comparison</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n"
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n"
 
 
 def _inline(text: str) -> str:

@@ -115,6 +115,23 @@ def _level_ticks(ax: plt.Axes, levels: list[str]) -> None:
     ax.set_yticklabels([f"{k} {levels[k]}" for k in ks], fontsize=7)
 
 
+def _finish_panels(fig: plt.Figure, ax: plt.Axes, names: list[str], reference: str | None, title: str) -> plt.Figure:
+    """One legend below a grid of panels (scenarios in ``names`` order, the reference marked) and the title."""
+    handles, labs = ax.get_legend_handles_labels()
+    order = [labs.index(n) for n in names if n in labs]
+    fig.legend(
+        [handles[i] for i in order],
+        [labs[i] + (" (reference)" if labs[i] == reference else "") for i in order],
+        fontsize=8,
+        loc="lower center",
+        ncol=min(4, len(order)),
+        bbox_to_anchor=(0.5, -0.04),
+    )
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
 def _fan_panel(
     ax: plt.Axes,
     series: dict[str, dict[str, np.ndarray]],
@@ -290,19 +307,7 @@ def outcome_distributions(
         ax.grid(alpha=0.3)
         if whole:
             _integer_ticks(ax, "x")
-    handles, labs = axes[0].get_legend_handles_labels()
-    order = [labs.index(n) for n in values if n in labs]
-    fig.legend(
-        [handles[i] for i in order],
-        [labs[i] + (" (reference)" if labs[i] == reference else "") for i in order],
-        fontsize=8,
-        loc="lower center",
-        ncol=min(4, len(order)),
-        bbox_to_anchor=(0.5, -0.04),
-    )
-    fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return _finish_panels(fig, axes[0], list(values), reference, title)
 
 
 def probability_chart(
@@ -371,20 +376,7 @@ def survival_chart(
         _time_axis(ax, dates(next(iter(by_scen.values()))[0], start_date), time_label(start_date))
         ax.set_ylabel("share not yet happened")
         ax.grid(alpha=0.3)
-    handles, labs = axes[0].get_legend_handles_labels()
-    names = list(next(iter(curves.values())))
-    order = [labs.index(n) for n in names if n in labs]
-    fig.legend(
-        [handles[i] for i in order],
-        [labs[i] + (" (reference)" if labs[i] == reference else "") for i in order],
-        fontsize=8,
-        loc="lower center",
-        ncol=min(4, len(order)),
-        bbox_to_anchor=(0.5, -0.04),
-    )
-    fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return _finish_panels(fig, axes[0], list(next(iter(curves.values()))), reference, title)
 
 
 def audit_chart(

@@ -13,18 +13,16 @@ simulation) and writes ``runs/sweep/<stamp>-<scenario>-<parameter>/``: ``report.
 
 from __future__ import annotations
 
-import base64
 import csv
-import html
 import io
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from model.analysis import data
+from model.analysis.compare import html_page
 from model.analysis.stats import Z95, paired_difference, verdict, wilson
 from model.files import safe_component, utc_stamp, write_text
 
@@ -212,7 +210,7 @@ def sweep_report(points: list[tuple[Any, Path]], axis: dict[str, Any], out: Path
     write_text(folder / "sweep.json", json.dumps(info, indent=2, default=str) + "\n")
     md = _markdown(info, meta, rows, panels, folders, values)
     write_text(folder / "report.md", md)
-    write_text(folder / "report.html", _html(md, folder))
+    write_text(folder / "report.html", html_page(md, folder, "entente sweep"))
     return folder
 
 
@@ -404,56 +402,3 @@ def _markdown(
         "",
     ]
     return "\n".join(lines)
-
-
-def _html(md: str, folder: Path) -> str:
-    """A self-contained page from the markdown (tables, headings, bullets, the plot embedded)."""
-    body: list[str] = []
-    in_table = False
-    for line in md.splitlines():
-        if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if set("".join(cells)) <= set("-: "):
-                continue
-            tag = "td" if in_table else "th"
-            if not in_table:
-                body.append("<table>")
-                in_table = True
-            body.append("<tr>" + "".join(f"<{tag}>{_inline(c)}</{tag}>" for c in cells) + "</tr>")
-            continue
-        if in_table:
-            body.append("</table>")
-            in_table = False
-        if line.startswith("!["):
-            alt, src = line[2:].split("](", 1)
-            png = base64.b64encode((folder / src.rstrip(")")).read_bytes()).decode()
-            body.append(f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png}">')
-        elif line.startswith("### "):
-            body.append(f"<h3>{_inline(line[4:])}</h3>")
-        elif line.startswith("## "):
-            body.append(f"<h2>{_inline(line[3:])}</h2>")
-        elif line.startswith("# "):
-            body.append(f"<h1>{_inline(line[2:])}</h1>")
-        elif line.startswith("- "):
-            body.append(f"<p>&bull; {_inline(line[2:])}</p>")
-        elif line.strip():
-            body.append(f"<p>{_inline(line)}</p>")
-    if in_table:
-        body.append("</table>")
-    style = (
-        "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
-        "table{border-collapse:collapse;font-size:13px;margin:0.5em 0 1.2em}"
-        "td,th{border:1px solid #ccc;padding:3px 7px;text-align:left}th{background:#f3f3f3}"
-        "img{max-width:100%;margin:0.5em 0}code{background:#f3f3f3;padding:0 3px}"
-    )
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>entente sweep</title>"
-        f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
-    )
-
-
-def _inline(text: str) -> str:
-    t = html.escape(text, quote=False)
-    t = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", t)
-    t = re.sub(r"`(.+?)`", r"<code>\1</code>", t)
-    return re.sub(r"(?<!\w)\*(.+?)\*(?!\w)", r"<i>\1</i>", t)
