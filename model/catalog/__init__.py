@@ -20,7 +20,7 @@ from model.safeyaml import Marks, load_file
 
 HERE = Path(__file__).parent
 FILES = ("claims.yaml", "world.yaml", "actors.yaml", "actions.yaml", "constraints.yaml", "outcomes.yaml")
-INTEREST_KINDS = ("linear", "peak", "above")
+INTEREST_KINDS = ("linear", "peak", "above", "below")
 CONSTRAINT_KINDS = ("forbid", "gate", "cap", "cost")
 # outcome reducers and the kind of summary each gives (continuous, binary, event)
 OUTCOME_REDUCERS = {
@@ -216,8 +216,8 @@ def check_catalog(spec: dict[str, Any], file: str = "catalog") -> list[InputIssu
                 bad(f"{tkey}.var", f"unknown world variable '{var}'{did_you_mean(var, variables)}")
             if it.get("kind") == "peak" and not it.get("width", 0) > 0:
                 bad(f"{tkey}.width", "a peak interest needs a positive width")
-            if it.get("kind") == "above" and not isinstance(it.get("threshold"), int | float):
-                bad(f"{tkey}.threshold", "an 'above' interest needs a numeric threshold")
+            if it.get("kind") in ("above", "below") and not isinstance(it.get("threshold"), int | float):
+                bad(f"{tkey}.threshold", f"an '{it.get('kind')}' interest needs a numeric threshold")
     for pair, rel in spec["relations"].items():
         check_claims(f"relations.{pair}", rel)
         parts = pair.split("-")

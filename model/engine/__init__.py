@@ -75,8 +75,11 @@ class Result:
     event_blocked: np.ndarray | None = None  # (E, R) steps a constraint blocked it
     extra_names: list[str] = field(default_factory=list)  # non-variable names scenario outcomes read
     extra: np.ndarray | None = None  # (T+1, R, len(extra_names))
-    records: list[list[Any]] = field(default_factory=list)  # detail mode: per step, per unit Decision
+    records: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # detail mode: per moment {step, day, decisions (per unit)}
     outcomes: dict[str, np.ndarray] = field(default_factory=dict)
+    event_day: np.ndarray | None = None  # (E, R) day at which each event was applied, NaN = never
     mark_days: np.ndarray | None = None  # (M,) days at which the state was also recorded (Config.marks)
     mark_series: np.ndarray | None = None  # (M, R, V) the state at each mark
     mark_extra: np.ndarray | None = None  # (M, R, len(extra_names))
@@ -121,6 +124,7 @@ def simulate(
     """
     m = EntenteModel(config, replicates, detail=detail, order=order)
     m.run()
+    m.release()
     t = m.tables
     res = Result(
         replicates=m.replicates,
@@ -143,6 +147,7 @@ def simulate(
         },
         events=[e["event"].label or f"{e['event'].actor} {e['event'].action} {e['event'].target}" for e in m._events],
         event_step=m.event_step,
+        event_day=m.event_day,
         event_deferred=m.event_deferred,
         event_blocked=m.event_blocked,
         extra_names=m.extra_names,

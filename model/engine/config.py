@@ -147,9 +147,11 @@ def numeric_paths(spec: dict[str, Any]) -> list[str]:
         out.append(f"actors.{a}.response")
         out += [f"actors.{a}.stances.{s}" for s in actor["stances"]]
         for term, it in actor["interests"].items():
-            fields = {"peak": ("weight", "target", "width"), "above": ("weight", "threshold")}.get(
-                it["kind"], ("weight",)
-            )
+            fields = {
+                "peak": ("weight", "target", "width"),
+                "above": ("weight", "threshold"),
+                "below": ("weight", "threshold"),
+            }.get(it["kind"], ("weight",))
             out += [f"actors.{a}.interests.{term}.{f}" for f in fields]
         out += [f"actors.{a}.initial_grievance.{b}" for b in actor.get("initial_grievance", {})]
     return out

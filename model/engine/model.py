@@ -1,49 +1,39 @@
-"""The Mesa model: the world, its step order and its generic mechanisms, vectorised over replicates.
+"""The Mesa model: the world, its calendar of moments and its generic mechanisms, vectorised over replicates.
 
-Step order for step s, which covers the days ((s-1) dt, s dt] (docs/model.md has the equations).
-Every decision unit decides on one clock common to all actors (cycle points at
-``(n + decision_phase) / rate`` days); the step's *action time* is its cycle point, or its
-midpoint when it holds none (then only events act):
+A step covers the days ((s-1)·dt, s·dt] (model/engine/calendar.py). Inside it the model runs through
+its **moments** in calendar order, integrating the world's own dynamics from one moment to the next:
 
-1. Dated changes due at s are applied (parameters, actors leaving, relations, variables).
-2. The world's own dynamics advance the state from the step's start to its action time:
-   decays, reversions, rates, noise, relation, stance and grievance drift, each new value
-   computed from the same snapshot, so the order of variables cannot matter.
-3. Events due at s are resolved on that state: scheduled events from their step on until
-   applied, and conditional events whose condition holds (``day`` and ``week`` in a
-   condition are the end of step s, so ``when: "week >= 3"`` and ``at: 3`` agree).
-4. Every decision unit with a cycle point in the step decides on that same state
-   (``agents.do("decide")``); the others hold.
-5. The chosen actions' effects land at the action time (``agents.do("act")`` adds them to
-   accumulators that are sums or maxima, read off the relations, stances and grievances
-   the decisions saw): deltas, sets (the larger value wins when two units set one
-   variable), relations, grievances, stances, escalation impulses, interceptions; then the
-   war mechanism (strikes, sustained war) and the support tiers reached.
-6. The dynamics advance the state from the action time to the end of the step; a lull
-   long enough ends the fighting; derived variables (support tier window, relation
-   variables, expressions in file order) are updated and the state is recorded.
+* the decision clock's cycle points (every unit decides on a regular cycle common to all actors);
+* dated events and dated changes, on their own dates;
+* decisions that a strike **opened**: a strike on an actor (or on a close friend of it) gives the
+  actors it concerns a decision ``reaction_days`` later, so an answer can come within days;
+* deliveries that arrive (an order placed earlier, after its lead time);
+* thresholds on ``day`` in the conditions of pending events (``when: "day >= 152"`` fires on day 152).
 
-Decisions and their effects therefore happen at the same dates at any step length: a
-weekly step and seven daily steps integrate the same week around the same moment of
-choice (tests/test_steplength.py).
+At a moment: dated changes apply, deliveries land, the derived variables are brought up to date,
+events and due units are resolved in one decision pass (model/engine/core.py), the chosen options'
+effects land (sums over units, so the order of units cannot matter), the fronts count their strikes,
+and openings and orders are scheduled. Everything happens at the same calendar time whatever the step
+length; the step only sets how often the state is recorded (tests/test_steplength.py).
 
-Nothing here names an actor, interest, issue or action: those arrive as roles and tables
-from the catalog (model/catalog/world.yaml ``roles``).
+Nothing here names an actor, interest, issue or action: those arrive as roles, fronts and tables from
+the catalog (model/catalog/world.yaml).
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import mesa
 import numpy as np
 
 from model import expr
-from model.engine import rng
-from model.engine.agents import ActorAgent, Decision
-from model.engine.config import Config, set_value
+from model.engine import core, rng
+from model.engine.calendar import EPS, Calendar, cycle_of, cycle_points
+from model.engine.config import Config
 from model.engine.tables import Params, UnitTable, compile_tables
 
 LN2 = float(np.log(2.0))
@@ -58,16 +48,49 @@ def _per_rep(v: Any) -> Any:
     return v[:, None, None] if np.ndim(v) == 1 else v
 
 
+@dataclass
+class Front:
+    """A front: two sides whose strikes on each other it counts, with its war state variables."""
+
+    name: str
+    sides: tuple[set[int], set[int]]
+    state: int
+    recent: int
+    now: int
+    since: int
+    agreed: int
+    heat: int = -1
+
+
+class ActorAgent(mesa.Agent):
+    """A decision unit (an actor on one track) as a Mesa agent: a view on the batch's state.
+
+    Decisions are taken for every due unit at once, on the global option table (core.Decider), so
+    no agent acts before another; ``decision`` holds the unit's latest decision for inspection.
+    """
+
+    def __init__(self, model: EntenteModel, table: UnitTable) -> None:
+        super().__init__(model)
+        self.name = table.name
+        self.table = table
+        self.decision: core.Decision | None = None
+        i = table.index
+        self.stance = model.stance[:, i, :]
+        self.grievance = model.griev[:, :, i]
+        self.relations = model.rel[:, i, :]
+
+
 class EntenteModel(mesa.Model):
     """A batch of replicates of one configuration; a single replicate is a batch of one.
 
     Args:
         config: the resolved configuration (catalog after overrides, events, uncertainties).
         replicates: replicate indices to simulate, or a count (indices 0..n-1).
-        detail: keep full decision records (utilities, feasibility, constraint hits) per step;
+        detail: keep full decision records (utilities, feasibility, constraint hits) per moment;
             meant for a few replicates (explain), not for ensembles.
-        order: the order in which decision units are activated (a permutation of their
-            indices); results do not depend on it, and a test checks that.
+        order: the order in which the decision units are registered with Mesa (a permutation of
+            their indices). Decisions are one simultaneous pass and effects are sums in catalog
+            order, so results do not depend on it (a test checks that).
     """
 
     def __init__(
@@ -79,6 +102,8 @@ class EntenteModel(mesa.Model):
         order: Sequence[int] | None = None,
     ) -> None:
         super().__init__(rng=int(config.seed) % 2**32)
+        if config.policy not in ("model", "inert", "hawk"):
+            raise ValueError(f"policy must be 'model', 'inert' or 'hawk', not {config.policy!r}")
         self.config = config
         reps = np.arange(replicates) if isinstance(replicates, int) else np.asarray(replicates, dtype=np.int64)
         self.replicates = reps
@@ -90,12 +115,20 @@ class EntenteModel(mesa.Model):
         self.detail = detail
         p = t.params
         self.dt = float(p.world("step_days"))
+        self.cal = Calendar(self.dt, int(config.steps), None)
+        self.phase = float(np.asarray(p.world("decision_phase")).ravel()[0])
         for tab in t.actor_tables:
-            if np.any(np.asarray(tab.rate, dtype=float) * self.dt > 1.0 + 1e-9):
+            rate = np.asarray(tab.rate, dtype=float)
+            if rate.ndim:
+                raise ValueError(f"the decision rate of {tab.label} is one value per batch (it sets the calendar)")
+            if rate * self.dt > 1.0 + 1e-9:
                 raise ValueError(
                     f"step_days {self.dt:g} is longer than the mean interval between {tab.label} decisions "
-                    f"(1 / rate = {1.0 / float(np.max(tab.rate)):.3g} days); use a shorter step"
+                    f"(1 / rate = {1.0 / float(rate):.3g} days); use a shorter step"
                 )
+        self.fronts = self._compile_fronts()
+        self.opt = core.build(t, [f.sides for f in self.fronts])
+        self.decider = core.Decider(self, self.opt)
 
         R, A, S = self.R, self.A, self.S
         self.x = np.zeros((R, self.V))
@@ -121,21 +154,21 @@ class EntenteModel(mesa.Model):
         for a, actor in config.spec["actors"].items():
             for b in actor.get("initial_grievance", {}):
                 self.griev[:, ai[b], ai[a]] = p.get(f"actors.{a}.initial_grievance.{b}")
-        # support tiers: the day each tier was last reached (support is reversible, C58)
         self.tier_day = np.full((R, t.n_tiers), -np.inf)
         for i, _ in t.dynamics.tier:
             k0 = self.x[:, i].astype(np.int64)
             self.tier_day[np.arange(R), np.clip(k0, 0, t.n_tiers - 1)] = 0.0
+        U = self.opt.U
+        self.open_day = np.full((R, U), np.inf)  # decisions opened by strikes
+        self.skip_cycle = np.full((R, U), -(10**9), dtype=np.int64)  # cycle taken by an event
+        self.arrive = np.full((R, len(self.opt.pipelines)), np.inf)  # pending deliveries
+        self.offer_day = np.full((R, len(self.fronts), 2), -np.inf)  # ceasefire offers per front and side
+        self.counts = np.zeros((R, self.opt.N), dtype=np.int32)
+        self.day = 0.0
 
         self._build_agents(order)
         self._events = self._compile_events(config)
-        self._changes = sorted(config.changes, key=lambda c: c.step)
-        self._reset_reporting()
-
-        if config.policy not in ("model", "inert", "hawk"):
-            raise ValueError(f"policy must be 'model', 'inert' or 'hawk', not {config.policy!r}")
-        # choice counters (count.<actor>.<action>[.<target>]): cumulative choices per global option
-        self.counts = np.zeros((self.R, self.n_options))
+        self._changes = sorted(config.changes, key=lambda c: getattr(c, "day", None) or c.step * self.dt)
         self._count_cols = self._count_columns()
         T = config.steps
         self.extra_names = sorted(
@@ -143,44 +176,72 @@ class EntenteModel(mesa.Model):
         )
         self.series = np.zeros((T + 1, R, self.V))
         self.extra = np.zeros((T + 1, R, len(self.extra_names)))
-        self._record(0)
-        U = len(t.actor_tables)
+        self.mark_days = np.asarray(sorted(float(m) for m in config.marks), dtype=float)
+        self.mark_series = np.zeros((len(self.mark_days), R, self.V))
+        self.mark_extra = np.zeros((len(self.mark_days), R, len(self.extra_names)))
+        self._next_mark = 0
         self.choices = np.zeros((T, R, U), dtype=np.int16)
         self.bound = np.zeros((T, R, U), dtype=np.int64)
         self.forced = np.zeros((T, R, U), dtype=bool)
+        self._rung_rec = np.full((R, U), -1, dtype=np.int64)
         self.event_step = np.zeros((len(self._events), R), dtype=np.int32)  # step applied, 0 = never
-        self.event_deferred = np.zeros((len(self._events), R), dtype=np.int32)  # steps it lost to another event
-        self.event_blocked = np.zeros((len(self._events), R), dtype=np.int32)  # steps a constraint blocked it
-        self.records: list[list[Decision]] = []
-        self.mark_days = np.asarray(sorted(float(m) for m in config.marks), dtype=float)
-        self.mark_series = np.zeros((len(self.mark_days), self.R, self.V))
-        self.mark_extra = np.zeros((len(self.mark_days), self.R, len(self.extra_names)))
+        self.event_day = np.full((len(self._events), R), np.nan)  # day applied
+        self.event_deferred = np.zeros((len(self._events), R), dtype=np.int32)  # moments lost to another event
+        self.event_blocked = np.zeros((len(self._events), R), dtype=np.int32)  # moments a constraint blocked it
+        self.records: list[dict[str, Any]] = []
+        self._reset_reporting()
+        self._started = False
 
     # ------------------------------------------------------------------ set-up
+    def _compile_fronts(self) -> list[Front]:
+        t, spec = self.tables, self.config.spec
+        out = []
+        for name, f in spec["world"].get("fronts", {}).items():
+            v = f["vars"]
+            out.append(
+                Front(
+                    name,
+                    ({t.actor_index[a] for a in f["sides"][0]}, {t.actor_index[a] for a in f["sides"][1]}),
+                    self.vi[v["state"]],
+                    self.vi[v["recent"]],
+                    self.vi[v["now"]],
+                    self.vi[v["since"]],
+                    self.vi[v["agreed"]],
+                    self.vi[v["heat"]] if v.get("heat") else -1,
+                )
+            )
+        return out
+
     def _reset_reporting(self) -> None:
         rep = self.tables.roles["reporting"]
         for key in ("max_rung", "goldstein"):
             self.x[:, self.vi[rep[key]]] = 0.0
+        for f in self.fronts:
+            self.x[:, f.now] = 0.0
 
     def _build_agents(self, order: Sequence[int] | None) -> None:
-        for agent in list(getattr(self, "units", [])):
-            agent.remove()
         tabs = self.tables.actor_tables
         idx = list(order) if order is not None else list(range(len(tabs)))
         if sorted(idx) != list(range(len(tabs))):
             raise ValueError("order must be a permutation of the decision units")
-        self._order = idx
         made = {i: ActorAgent(self, tabs[i]) for i in idx}
         self.units: list[ActorAgent] = [made[i] for i in range(len(tabs))]
-        self.n_options = sum(len(tab.options) for tab in tabs)
+        self.n_options = self.opt.N
+
+    def release(self) -> None:
+        """Deregister the agents (Mesa 3.3 keeps every model its agents were created in)."""
+        for agent in list(self.units):
+            agent.remove()
+        self.units = []
 
     def _count_columns(self) -> dict[str, np.ndarray]:
-        """Global option columns behind each choice counter name."""
+        """Global option columns behind each choice counter name (count.<actor>.<action>[.<target>])."""
         cols: dict[str, list[int]] = {}
+        hold = self.tables.roles["hold"]["action"]
         for g, (unit, act, tgt) in enumerate(self.tables.option_labels):
-            actor = unit.split(":")[0]
-            if act == self.tables.roles["hold"]["action"]:
+            if act == hold:
                 continue
+            actor = unit.split(":")[0]
             cols.setdefault(f"count.{actor}.{act}", []).append(g)
             if tgt != "none":
                 cols.setdefault(f"count.{actor}.{act}.{tgt}", []).append(g)
@@ -190,21 +251,30 @@ class EntenteModel(mesa.Model):
         """Value of a name used in expressions, per replicate (the current state)."""
         if name in self.vi:
             return self.x[:, self.vi[name]]
+        if name == "day":
+            return float(self.day)
+        if name == "week":
+            return float(self.day / 7.0)
+        if name == "step":
+            return float(self.day / self.dt)
         if name.startswith("count."):
             cols = self._count_cols.get(name)
-            return self.counts[:, cols].sum(axis=1) if cols is not None else np.zeros(self.R)
-        step = self.steps
-        if name == "step":
-            return float(step)
-        if name == "week":
-            return float(step * self.dt / 7.0)
-        if name == "day":
-            return float(step * self.dt)
+            return self.counts[:, cols].sum(axis=1).astype(float) if cols is not None else np.zeros(self.R)
         kind, a, b = name.split(".")
         ai = self.tables.actor_index
         if kind == "relation":
             return self.rel[:, ai[a], ai[b]]
         return self.stance[:, ai[a], self.tables.issues.index(b)]
+
+    def row_lookup(self, rows: Any) -> Any:
+        """A lookup restricted to some replicates."""
+        if isinstance(rows, slice):
+            return self.lookup
+
+        def look(name: str) -> Any:
+            return core.take_rows(self.lookup(name), rows)
+
+        return look
 
     def _compile_events(self, config: Config) -> list[dict[str, Any]]:
         out = []
@@ -216,37 +286,225 @@ class EntenteModel(mesa.Model):
             if unit is None:
                 raise ValueError(f"event: {ev.actor} cannot take {ev.action} against {ev.target}")
             cond = expr.parse(ev.when, self.tables.names) if ev.when else None
+            day = getattr(ev, "day", None)
+            if day is None and ev.step is not None:
+                # an event at a step acts at its unit's first cycle point in that step (the step's midpoint if none)
+                d0, d1 = self.cal.bounds(int(ev.step))
+                pts = cycle_points(d0, d1, float(unit.rate), self.phase)
+                day = pts[0] if pts else d0 + 0.5 * self.dt
             out.append(
                 {
                     "event": ev,
                     "unit": unit.unit,
                     "option": unit.options.index((ev.action, ev.target)),
                     "cond": cond,
+                    "day": day,
+                    "thresholds": _day_thresholds(cond) if cond is not None else [],
                     "fired": np.zeros(self.R, dtype=bool),
                 }
             )
         return out
 
-    def _candidates(self, step: int) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Which event each unit is asked to take this step; the first listed event wins a unit.
+    # ------------------------------------------------------------------ dated changes
+    def _apply_change(self, ch: Any) -> None:
+        """A dated change of the world: parameters (set, or shift/scale a sampled value), variables, relations, actors."""
+        t = self.tables
+        params: Params = t.params
+        structural = False
+        for path, value in ch.values.items():
+            op = "set"
+            if isinstance(value, dict):  # {shift: d} or {scale: f}: move a (possibly sampled) value, keep its spread
+                op, value = next(iter(value.items()))
+            head = path.split(".")[0]
+            if head == "variables":
+                i = self.vi[path.split(".", 1)[1]]
+                self.x[:, i] = _combine(op, self.x[:, i], value)
+            elif head == "relations":
+                a, b = path.split(".", 1)[1].split("-")
+                i, j = t.actor_index[a], t.actor_index[b]
+                new = _combine(op, self.rel[:, i, j], value)
+                self.rel[:, i, j] = self.rel[:, j, i] = new
+                self.rel0[:, i, j] = self.rel0[:, j, i] = new
+            elif head == "actors" and path.endswith(".active"):
+                self.config.spec["actors"][path.split(".")[1]]["active"] = bool(value)
+                structural = True
+            elif head == "axis":
+                self.config.spec["axis"]["sides"][path.split(".")[1]] = value
+                structural = True
+            else:
+                params.values[path] = _combine(op, params.get(path), value)
+                structural = True
+        if structural:
+            self._recompile()
 
-        Returns the forced option per (replicate, unit) and, per event, where it is the
-        winning candidate. An event that loses (another event holds its unit) or is blocked
-        by a constraint stays pending: an event is consumed only when it is applied.
+    def _recompile(self) -> None:
+        """Rebuild the option tables after a structural change; sampled values and the state carry over."""
+        spec = copy.deepcopy(self.config.spec)
+        self.config = copy.copy(self.config)
+        self.config.spec = spec
+        self.tables = compile_tables(self.config, self.keys, self.replicates, params=self.tables.params)
+        self.opt = core.build(self.tables, [f.sides for f in self.fronts])
+        self.decider = core.Decider(self, self.opt)
+        for e in self._events:  # option indices are unchanged: tables keep their option lists
+            e["cond"] = expr.parse(e["event"].when, self.tables.names) if e["event"].when else None
+
+    # ------------------------------------------------------------------ the step
+    def step(self) -> None:
+        """Advance every replicate by one step: its moments in calendar order (module docstring).
+
+        A replicate is integrated only at its own moments (the common ones: cycle points, dated
+        events, changes and marks; and its own: decisions its strikes opened, deliveries it ordered),
+        so its trajectory never depends on what the other replicates of the batch did.
         """
-        U = len(self.tables.actor_tables)
-        forced = np.full((self.R, U), -1, dtype=np.int64)
+        if not self._started:
+            self._start()
+        s = self.steps  # Mesa increments it before calling step()
+        d0, d1 = self.cal.bounds(s)
+        self._reset_reporting()
+        self._rung_rec[:] = -1
+        tau = d0
+        cycles = self._cycles(d0, d1)
+        while True:
+            nxt = self._next_moment(tau, d1, cycles)
+            if nxt is None:
+                break
+            day, common = nxt
+            if common:
+                rows: Any = slice(None)
+            else:
+                own = (np.abs(self.open_day - day) < EPS).any(axis=1) | (np.abs(self.arrive - day) < EPS).any(axis=1)
+                rows = np.flatnonzero(own)
+            self._advance(rows, day)
+            self._moment(s, day, cycles.get(day, []) if common else [], rows)
+            tau = day
+        self._advance(slice(None), d1)
+        self.day = d1
+        self._update_derived()
+        self._record(s)
+
+    def _start(self) -> None:
+        self._started = True
+        self.day = 0.0
+        self.clock = np.zeros(self.R)
+        self._update_derived()
+        self._reset_reporting()
+        self._record(0)
+
+    def _cycles(self, d0: float, d1: float) -> dict[float, list[int]]:
+        """The units whose cycle point falls at each day of (d0, d1]."""
+        out: dict[float, list[int]] = {}
+        for u, tab in enumerate(self.opt.units):
+            for day in cycle_points(d0, d1, float(tab.rate), self.phase):
+                key = min((k for k in out if abs(k - day) < EPS), default=day)
+                out.setdefault(key, []).append(u)
+        return out
+
+    def _next_moment(self, tau: float, d1: float, cycles: dict[float, list[int]]) -> tuple[float, bool] | None:
+        """The next moment after tau in the step, and whether it is common to every replicate."""
+        common = [d for d in cycles]
+        for e in self._events:
+            if e["day"] is not None and not e["fired"].all():
+                common.append(max(e["day"], 0.0))
+            common += e["thresholds"]
+        common += [float(getattr(c, "day", None) or c.step * self.dt) for c in self._changes]
+        if self._next_mark < len(self.mark_days):
+            common.append(float(self.mark_days[self._next_mark]) + 1.0)
+        common = [c for c in common if tau + EPS < c <= d1 + EPS]
+        own = []
+        for arr in (self.open_day, self.arrive):
+            if arr.size and np.isfinite(arr).any():
+                later = arr[(arr > tau + EPS) & (arr <= d1 + EPS)]
+                if later.size:
+                    own.append(float(later.min()))
+        if not common and not own:
+            return None
+        c = min(common) if common else np.inf
+        o = min(own) if own else np.inf
+        if c <= o + EPS:
+            return c, True
+        return o, False
+
+    def _advance(self, rows: Any, t1: float) -> None:
+        """Integrate the world's own dynamics of some replicates from their own clocks to day t1."""
+        span = t1 - self.clock[rows]
+        if np.all(span <= EPS):
+            self.day = t1
+            return
+        span = np.maximum(span, 0.0)
+        if isinstance(rows, slice) and np.ptp(span) < EPS:
+            span = float(span[0])
+        self._dynamics(rows, t1, span)
+        w = self.tables.params.world
+        for f in self.fronts:
+            since = self.x[rows, f.since] + span
+            self.x[rows, f.since] = since
+            ws = self.x[rows, f.state]
+            fighting = (ws == 1) | (ws == 2)
+            self.x[rows, f.state] = np.where(fighting & (since >= core.take_rows(w("ceasefire_days"), rows)), 3.0, ws)
+        self.clock[rows] = t1
+        self.day = t1
+
+    def _moment(self, s: int, day: float, cycle_units: list[int], rows: Any) -> None:
+        """Everything that happens at one moment of step s, in the replicates ``rows`` (module docstring)."""
+        self.day = day
+        common = isinstance(rows, slice)
+        if common:
+            while self._next_mark < len(self.mark_days) and self.mark_days[self._next_mark] + 1.0 <= day + EPS:
+                self._update_derived()
+                self._snapshot_mark(self._next_mark)
+                self._next_mark += 1
+            for ch in [c for c in self._changes if abs(float(getattr(c, "day", None) or c.step * self.dt) - day) < EPS]:
+                self._apply_change(ch)
+        self._deliveries(day)
+        self._update_derived()
+        t, R, U = self.opt, self.R, self.opt.U
+        active = np.zeros(R, dtype=bool)
+        active[rows] = True
+        due = np.zeros((R, U), dtype=bool)
+        for u in cycle_units:
+            n = cycle_of(day, float(t.units[u].rate), self.phase)
+            due[:, u] = self.skip_cycle[:, u] != n
+        opened = self.open_day <= day + EPS
+        if opened.any():
+            opened &= active[:, None]
+            due |= opened
+            self.open_day[opened] = np.inf
+        forced, won = self._candidates(day, due, active)
+        any_row = (due | (forced >= 0)).any(axis=1)
+        if not any_row.any() and not self.detail:
+            return
+        sel: Any = slice(None) if any_row.all() or (self.detail and common) else np.flatnonzero(any_row)
+        n = R if isinstance(sel, slice) else len(sel)
+        c = self.decider.decide(sel, n, due[sel], forced[sel], day, self.config.policy, self.detail)
+        self._event_bookkeeping(s, day, c, won, sel)
+        self._apply(c, day)
+        self._record_choices(s, c)
+        if self.detail:
+            self.records.append({"step": s, "day": day, "decisions": core.unit_decisions(self.opt, c)})
+        self._update_derived()
+
+    # ------------------------------------------------------------------ events
+    def _candidates(self, day: float, due: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Which event each unit is asked to take at this moment; the first listed event wins a unit.
+
+        Only replicates for which this is one of their own moments (``active``) are asked, so an
+        event never fires at a moment another replicate of the batch brought.
+        """
+        forced = np.full((self.R, self.opt.U), -1, dtype=np.int64)
         won = []
         for k, e in enumerate(self._events):
             ev = e["event"]
-            if ev.step is not None:
-                cand = np.full(self.R, ev.step <= step) & ~e["fired"]
+            if e["day"] is not None and e["cond"] is None:
+                cand = np.full(self.R, e["day"] <= day + EPS) & ~e["fired"] & active
             else:
                 cand = np.broadcast_to(expr.truth(expr.evaluate(e["cond"], self.lookup)), (self.R,)).copy()
+                if e["day"] is not None:
+                    cand &= e["day"] <= day + EPS
                 if ev.once:
                     cand &= ~e["fired"]
                 else:  # a standing policy is carried out at the unit's own decision times
-                    cand &= self._opportunity[:, e["unit"]]
+                    cand &= due[:, e["unit"]]
+                cand &= active
             col = forced[:, e["unit"]]
             win = cand & (col < 0)
             self.event_deferred[k] += cand & ~win
@@ -254,417 +512,347 @@ class EntenteModel(mesa.Model):
             won.append(win)
         return forced, won
 
-    def _apply_changes(self, step: int) -> None:
-        due = [c for c in self._changes if c.step == step]
-        if not due:
-            return
-        spec = copy.deepcopy(self.config.spec)
-        params: Params = self.tables.params
-        for ch in due:
-            for path, value in ch.values.items():
-                head = path.split(".")[0]
-                if head == "variables":
-                    self.x[:, self.vi[path.split(".", 1)[1]]] = value
-                elif head == "relations":
-                    a, b = path.split(".", 1)[1].split("-")
-                    i, j = self.tables.actor_index[a], self.tables.actor_index[b]
-                    self.rel[:, i, j] = self.rel[:, j, i] = value
-                    self.rel0[:, i, j] = self.rel0[:, j, i] = value
-                elif head == "actors" and path.endswith(".active"):
-                    spec["actors"][path.split(".")[1]]["active"] = bool(value)
-                elif head == "axis":
-                    spec["axis"]["sides"][path.split(".")[1]] = value
-                else:
-                    set_value(spec, path, value)
-                    params.values[path] = float(value)
-        self.config = copy.copy(self.config)
-        self.config.spec = spec
-        decisions = [u.decision for u in self.units]
-        self.tables = compile_tables(self.config, self.keys, self.replicates, params=params)
-        self._build_agents(self._order)
-        for u, d in zip(self.units, decisions, strict=True):
-            u.decision = d
-        for e in self._events:  # option indices are unchanged: tables keep their option lists
-            e["cond"] = expr.parse(e["event"].when, self.tables.names) if e["event"].when else None
-
-    # ------------------------------------------------------------------ step
-    def step(self) -> None:
-        """Advance every replicate by one step (step order in the module docstring)."""
-        step = self.steps  # Mesa increments it before calling step()
-        self._apply_changes(step)
-        t = self.tables
-        U = len(t.actor_tables)
-        d0, d1 = (step - 1) * self.dt, step * self.dt
-        self._opportunity, t_act = self._opportunities(step)
-        # the world runs on to the step's decision time, where everyone decides and acts at once
-        self._dynamics(step, t_act - d0, "noise")
-        since = self.vi[t.roles["war"]["since"]]
-        self.x[:, since] += t_act - d0  # a clock: decisions read the days since the last strike at their time
-        self._update_derived(t_act)
-        self._forced, won = self._candidates(step)
-        if self._opportunity.any() or (self._forced >= 0).any() or self.detail:
-            self._noise = rng.gumbel(self.keys, step, "choice", self.n_options)
-            self._tremble_u = rng.uniforms(self.keys, step, "tremble", U)
-            self._pick_u = rng.uniforms(self.keys, step, "tremble_pick", U)
-        else:  # nobody decides in this step (a fine step between cycle points): no draws are read
-            self._noise = np.zeros((self.R, self.n_options), dtype=np.float32)
-            self._tremble_u = self._pick_u = np.ones((self.R, U))
-        self.agents.do("decide")
-        decisions = [u.decision for u in self.units]
+    def _event_bookkeeping(self, s: int, day: float, c: core.Choice, won: list[np.ndarray], rows: Any) -> None:
         for k, e in enumerate(self._events):
-            d = decisions[e["unit"]]
-            applied = won[k] & d.forced
-            blocked = won[k] & ~d.forced
-            e["fired"] |= applied
-            # an event stands in for the unit's decision of this cycle: when the step held none of its
-            # cycle points (finer steps), the next one is skipped, as a weekly step replaces it
-            self._skip[:, e["unit"]] |= applied & ~self._opportunity[:, e["unit"]]
-            self.event_step[k] = np.where(applied, step, self.event_step[k])
-            self.event_blocked[k] += blocked
-        self._start = (self.x.copy(), self.rel.copy(), self.stance.copy(), self.griev.copy())
-        self._rel_by_target = np.ascontiguousarray(self._start[1].transpose(2, 0, 1))  # [t] -> (R, A) rel(., t)
-        self._begin_accumulators()
-        # effects are sums: add them in the catalog's unit order so that any activation order gives
-        # bitwise the same floats (decisions never depend on the order)
-        self.agents.sort(key=lambda agent: agent.table.unit, ascending=True).do("act")
-        self._land()
-        since = self._war()
-        self._tier(t_act, decisions)
-        # ... and on from the decision time to the end of the step
-        self._dynamics(step, d1 - t_act, "noise_late")
-        self._ceasefire(since + (d1 - t_act))
-        self._update_derived(np.full(self.R, d1))
-        i = step - 1
-        off = t.option_offset
-        for u, d in enumerate(decisions):
-            acted = np.flatnonzero(d.choice > 0)
-            self.counts[acted, off[u] + d.choice[acted]] += 1.0
-        self._record(step)
-        for k in np.flatnonzero((self.mark_days > d0 + 1e-9) & (self.mark_days <= d1 + 1e-9)):
-            self.mark_series[k] = self.x
-            for j, name in enumerate(self.extra_names):
-                self.mark_extra[k, :, j] = self.lookup(name)
-        for u, d in enumerate(decisions):
-            self.choices[i, :, u] = d.choice
-            self.bound[i, :, u] = d.bound
-            self.forced[i, :, u] = d.forced
-        if self.detail:
-            self.records.append(decisions)
+            u = e["unit"]
+            w = won[k][rows]
+            applied = w & c.forced[:, u]
+            blocked = w & ~c.forced[:, u]
+            r_app = c.rows[applied]
+            e["fired"][r_app] = True
+            self.event_step[k, r_app] = s
+            self.event_day[k, r_app] = day
+            self.event_blocked[k, c.rows[blocked]] += 1
+            # an event stands in for the unit's decision of the cycle it falls in
+            n = cycle_of(day, float(self.opt.units[u].rate), self.phase)
+            self.skip_cycle[r_app, u] = n
+
+    # ------------------------------------------------------------------ effects
+    def _apply(self, c: core.Choice, day: float) -> None:
+        """Land the chosen options' effects in the replicates that decided.
+
+        Effects are sums over units, gathered unit by unit in catalog order (never a matrix product
+        whose summation order depends on the batch size), so a replicate gets bit for bit the same
+        floats alone as in a batch of any size.
+        """
+        t, w = self.opt, self.tables.params.world
+        rows, g = c.rows, c.g
+        n = len(rows)
+        acted = g != t.hold[None, :]
+        if not acted.any():
+            return
+        units = np.flatnonzero(acted.any(axis=0))
+        ri, ui = np.nonzero(acted)
+        np.add.at(self.counts, (rows[ri], g[ri, ui]), 1)
+        x0 = self.x[rows]
+        rel0 = self.rel[rows]
+        griev0 = self.griev[rows]
+        stance0 = self.stance[rows]
+        x = x0.copy()
+        moved = t.moved
+        wd = t.world_delta_moved
+        esc = np.zeros(n)
+        gold = np.zeros(n)
+        rung = np.zeros(n)
+        tier = np.zeros(n, dtype=np.int64)
+        esc2 = t.esc_delta[rows] if t.esc_delta.ndim == 2 else None
+        lev_any = t.leverage.any()
+        for u in units:
+            gu = g[:, u]
+            d = wd[gu]
+            if lev_any:
+                lv = t.leverage[gu]
+                if lv.any():
+                    f = np.where(lv, np.maximum(rel0[np.arange(n), t.unit_actor[u], t.tsafe[gu]], 0.0) ** 2, 1.0)
+                    d = d * f[:, None]
+            x[:, moved] += d
+            esc += esc2[np.arange(n), gu] if esc2 is not None else t.esc_delta[gu]
+            gold += t.goldstein[gu]
+            rung = np.maximum(rung, t.rung[gu])
+            tier = np.maximum(tier, t.tier[gu])
+        for j, _cols, vals in t.set_vars:  # sets: the larger value wins when two units set one variable
+            v = np.full(n, -np.inf)
+            for u in units:
+                gu = g[:, u]
+                pos = t.set_pos[j][gu]
+                v = np.where(pos >= 0, np.maximum(v, vals[np.maximum(pos, 0)]), v)
+            has = np.isfinite(v)
+            x[has, j] = v[has]
+        # relations, stances, grievances and discharges, one unit (one actor) at a time: each replicate
+        # appears once per unit, so the scatters below never collide
+        drel = np.zeros((n, self.A, self.A))
+        dst = np.zeros((n, self.A, self.S))
+        dgr = np.zeros((n, self.A, self.A))  # dgr[r, a, holder]: new grievance of holder against a
+        dis = np.zeros((n, self.A, self.A))  # dis[r, holder, target]: share of holder's grievance settled
+        disc_p = core.take_rows(w("provocation_discount"), rows)
+        hg = core.take_rows(w("help_grievance"), rows)
+        discharge = core.take_rows(w("grievance_discharge"), rows)
+        exp3 = float(np.asarray(w("answer_settle_exponent")).ravel()[0])
+        for u in units:
+            sel = acted[:, u]
+            r = np.flatnonzero(sel)
+            o = g[r, u]
+            a = int(t.unit_actor[u])
+            tt, ht = t.tsafe[o], t.has_t[o]
+            drel[r, a, tt] += t.rel_target[o] * ht
+            react = t.reactions[o]
+            if react.any():
+                harm_t = ht & t.harm[o]
+                provoked = np.where(harm_t, np.minimum(griev0[r, tt, a], 1.0), 0.0)
+                dp = disc_p[r] if np.ndim(disc_p) else disc_p
+                drel[r, a, :] += react * (1.0 - dp * provoked)[:, None]
+            sev = t.severity[o] * ht
+            if sev.any():
+                aff = np.maximum(rel0[r, :, tt], 0.0) ** 2  # (k, A): each holder's affinity with the target
+                aff[np.arange(len(r)), tt] = 1.0
+                gg = np.where(t.harm[o][:, None], aff, 0.0)
+                if t.help[o].any():
+                    hh = hg[r][:, None] if np.ndim(hg) else hg
+                    enemy = np.maximum(-rel0[r, :, tt], 0.0) ** 2
+                    gg = gg + np.where(t.help[o][:, None], hh * enemy, 0.0)
+                for si in t.violation_issues:
+                    viol = np.maximum(-t.align[o, si], 0.0)
+                    if viol.any():
+                        gg = gg + viol[:, None] * np.maximum(stance0[r, :, si], 0.0)
+                gg *= sev[:, None]
+                gg[:, a] = 0.0
+                dgr[r, a, :] += gg
+            resp = t.resp[o] * t.harm[o] * ht
+            if resp.any():
+                dd = discharge[r] if np.ndim(discharge) else discharge
+                weight = np.minimum(resp, 1.0) * np.minimum(t.rung[o] / 9.0, 1.0) ** exp3
+                dis[r, a, tt] += dd * weight
+            ss = t.stance_self[o]
+            if ss.any():
+                dst[r, a, :] += ss
+            stt = t.stance_target[o]
+            if stt.any():
+                dst[r, tt, :] += stt * ht[:, None]
+        self.x[rows] = x
+        # relation variables (cohesion) receive third parties' effects through their relation
+        for i, a, b in self.tables.dynamics.relation:
+            drel[:, a, b] += x[:, i] - x0[:, i]
+            self.x[rows, i] = x0[:, i]
+        rel = rel0 + drel + drel.transpose(0, 2, 1)
+        np.clip(rel, -1.0, 1.0, out=rel)
+        self.rel[rows] = rel
+        self.stance[rows] = np.clip(stance0 + dst, -1.0, 1.0)
+        gr = griev0 - np.minimum(dis.transpose(0, 2, 1), 1.0) * griev0
+        gr += dgr
+        self.griev[rows] = gr
+        # interception: missiles launched at a defender meet its interceptor stock
+        vi = self.vi
+        for defender, stock_var in self.tables.roles.get("interception", {}).get("defenders", {}).items():
+            d_i = self.tables.actor_index[defender]
+            need = np.zeros(n)
+            for u in units:
+                gu = g[:, u]
+                need += np.where(t.target[gu] == d_i, t.launches[gu], 0.0)
+            if not np.any(need > 0):
+                continue
+            need = need * core.take_rows(w("interceptors_per_missile"), rows)
+            stock = self.x[rows, vi[stock_var]]
+            used = np.minimum(stock, need)
+            self.x[rows, vi[stock_var]] = stock - used
+            short = np.where(need > 0, 1.0 - used / np.where(need > 0, need, 1.0), 0.0)
+            esc = esc + core.take_rows(w("interceptor_shortfall_gain"), rows) * short
+        self.x[rows, vi[self.tables.roles["escalation"]["var"]]] += esc
+        for i, a, b in self.tables.dynamics.relation:  # relation variables follow their relation's new value
+            self.x[rows, i] = self.rel[rows, a, b]
+        rep = self.tables.roles["reporting"]
+        self.x[rows, vi[rep["max_rung"]]] = np.maximum(self.x[rows, vi[rep["max_rung"]]], rung)
+        self.x[rows, vi[rep["goldstein"]]] += gold
+        self._fronts(g, units, rows, day)
+        self._openings(g, units, rows, rel0, day)
+        self._orders(g, units, rows, day)
+        hit = np.flatnonzero(tier > 0)
+        self.tier_day[rows[hit], tier[hit]] = day
+
+    def _fronts(self, g: np.ndarray, units: np.ndarray, rows: np.ndarray, day: float) -> None:
+        """Strikes land on their fronts: an exchange starts, becomes a sustained war, or breaks a ceasefire."""
+        t, w = self.opt, self.tables.params.world
+        thr = core.take_rows(w("sustained_threshold"), rows)
+        offer_window = w("ceasefire_offer_days")
+        x = self.x
+        gs = g[:, units]
+        fr = t.front[gs]
+        for k, f in enumerate(self.fronts):
+            on = fr == k
+            if not on.any():
+                continue
+            n_str = (on & t.strike[gs]).sum(axis=1).astype(float)
+            struck = n_str > 0
+            if struck.any():
+                r = rows[struck]
+                recent = x[r, f.recent] + n_str[struck]
+                x[r, f.recent] = recent
+                x[r, f.now] += n_str[struck]
+                x[r, f.since] = 0.0
+                x[r, f.agreed] = 0.0
+                ws = x[r, f.state]
+                th = thr[struck] if np.ndim(thr) else thr
+                x[r, f.state] = np.where((ws == 2) | (recent >= th), 2.0, 1.0)
+                self.offer_day[r, k, :] = -np.inf
+                if f.heat >= 0 and t.esc_delta.ndim == 1:
+                    x[r, f.heat] += np.where(on & t.strike[gs], t.esc_delta[gs], 0.0).sum(axis=1)[struck]
+            offer = on & t.ceasefire[gs]
+            if offer.any():
+                sides = t.side[gs]
+                for sd in (0, 1):
+                    made = (offer & (sides == sd)).any(axis=1)
+                    self.offer_day[rows[made], k, sd] = day
+                ow = offer_window[rows][:, None] if np.ndim(offer_window) else offer_window
+                both = np.all(self.offer_day[rows, k, :] >= day - ow - EPS, axis=1)
+                fighting = (x[rows, f.state] == 1) | (x[rows, f.state] == 2)
+                r = rows[both & fighting & ~struck]
+                x[r, f.agreed] = 1.0
+                x[r, f.state] = 3.0
+                self.offer_day[r, k, :] = -np.inf
+
+    def _openings(self, g: np.ndarray, units: np.ndarray, rows: np.ndarray, rel0: np.ndarray, day: float) -> None:
+        """A strike that ``opens`` gives its target and the target's close friends a decision ``reaction_days`` later."""
+        t, w = self.opt, self.tables.params.world
+        gs = g[:, units]
+        op = t.opens[gs]
+        if not op.any():
+            return
+        n = len(rows)
+        struck = np.zeros((n, self.A), dtype=bool)
+        rr, cc = np.nonzero(op)
+        struck[rr, t.target[gs[rr, cc]]] = True
+        thr = w("reaction_affinity")
+        near = rel0 >= (thr[rows][:, None, None] if np.ndim(thr) else thr)  # near[r, b, t]
+        idx = np.arange(self.A)
+        near[:, idx, idx] = True
+        concerned = (near & struck[:, None, :]).any(axis=2)
+        concerned &= self.tables.active[None, :]
+        when = day + float(w("reaction_days"))
+        for u in range(t.U):
+            cu = concerned[:, t.unit_actor[u]]
+            if cu.any():
+                r = rows[cu]
+                self.open_day[r, u] = np.minimum(self.open_day[r, u], when)
+
+    def _orders(self, g: np.ndarray, units: np.ndarray, rows: np.ndarray, day: float) -> None:
+        """An order schedules its delivery after the lead time (the tier records what arrives)."""
+        if not len(self.opt.pipelines):
+            return
+        dl = self.opt.delivery[g[:, units]]
+        for p, pl in enumerate(self.opt.pipelines):
+            made = (dl == p).any(axis=1)
+            if not made.any():
+                continue
+            r = rows[made]
+            lead = core.take_rows(self.tables.params.world(pl["after"]), r)
+            pending = np.isfinite(self.arrive[r, p])
+            self.arrive[r, p] = np.where(pending, self.arrive[r, p], day + lead)
+
+    def _deliveries(self, day: float) -> None:
+        if not len(self.opt.pipelines):
+            return
+        for p, pl in enumerate(self.opt.pipelines):
+            due = self.arrive[:, p] <= day + EPS
+            if not due.any():
+                continue
+            r = np.flatnonzero(due)
+            self.x[r] += pl["delta"][None, :]
+            if pl["tier"] > 0:
+                self.tier_day[r, pl["tier"]] = day
+            self.arrive[r, p] = np.inf
+
+    # ------------------------------------------------------------------ records
+    def _record_choices(self, s: int, c: core.Choice) -> None:
+        """The step's record per unit: its highest-rung choice of the step (forced and bound accumulate)."""
+        i = s - 1
+        rows = c.rows
+        rung = self.opt.rung[c.g]
+        rung = np.where(c.due, rung, -1)
+        better = rung >= self._rung_rec[rows]
+        rec = self.choices[i, rows]
+        self.choices[i, rows] = np.where(better & c.due, c.local, rec)
+        self._rung_rec[rows] = np.where(better, rung, self._rung_rec[rows])
+        self.forced[i, rows] |= c.forced
+        self.bound[i, rows] |= c.bound
 
     def _record(self, step: int) -> None:
         np.clip(self.x, self.tables.lower, self.tables.upper, out=self.x)
         self.series[step] = self.x
         for j, name in enumerate(self.extra_names):
             self.extra[step, :, j] = self.lookup(name)
+        while self._next_mark < len(self.mark_days) and self.mark_days[self._next_mark] + 1.0 <= self.day + EPS:
+            self._snapshot_mark(self._next_mark)
+            self._next_mark += 1
 
-    # ------------------------------------------------------------------ effects
-    def _begin_accumulators(self) -> None:
-        R, A, S, V = self.R, self.A, self.S, self.V
-        self.acc = {
-            "dx": np.zeros((R, V)),
-            "set": np.full((R, V), -np.inf),
-            # accumulators indexed by the acting actor first, so that each unit writes one
-            # contiguous (R, ...) block; _land turns them back into (R, A, A)
-            "drel": np.zeros((A, R, A)),  # one-sided: drel[a, r, x] changes relation(a, x) and (x, a)
-            "dstance": np.zeros((R, A, S)),
-            "dgriev": np.zeros((A, R, A)),  # dgriev[a, r, holder]: new grievance of holder against a
-            "discharge": np.zeros((A, R, A)),  # discharge[a, r, t]: share of a's grievance against t settled
-            "esc": np.zeros(R),
-            "strikes": np.zeros(R),
-            "launches": {},
-            "ceasefire": np.zeros(R, dtype=bool),
-            "rung": np.zeros(R, dtype=np.int64),
-            "gold": np.zeros(R),
-        }
-
-    def accumulate(self, tab: UnitTable, d: Decision) -> None:
-        """Add one unit's chosen options' effects to the step's accumulators.
-
-        Reads only the relations, stances and grievances the decisions saw, and only adds (or
-        takes maxima), so the order in which units act cannot change the result. Works on the
-        replicates in which the unit did something (holding has no effect).
-        """
-        acc = self.acc
-        _, rel0, stance0, griev0 = self._start
-        act = np.flatnonzero(d.choice)
-        if not len(act):
-            return
-        c = d.choice[act]
-        a = tab.index
-        p = self.tables.params
-        cols = tab.delta_cols
-        dx = acc["dx"]
-        dense = len(act) * 4 > self.R  # most replicates acted: whole-column arithmetic beats scatters
-        for j, col in enumerate(cols):  # the few variables this unit's options move
-            if dense:
-                dx[:, col] += tab.delta_compact[:, j][d.choice]
-            else:
-                dx[act, col] += tab.delta_compact[c, j]
-        ed = tab.esc_delta
-        acc["esc"][act] += ed[act, c] if ed.ndim == 2 else ed[c]
-        acc["strikes"][act] += tab.direct[c]
-        launches = tab.launches[c]
-        if launches.any():
-            tgt_name = self.tables.actors[int(tab.target[c[launches > 0][0]])]
-            full = acc["launches"].setdefault(tgt_name, np.zeros(self.R))
-            full[act] += launches
-        tgt = tab.target[c]
-        has_t = tgt >= 0
-        tsafe = np.where(has_t, tgt, 0)
-        drel = acc["drel"]
-        # third parties' reactions; they blame a striker less when its target had aggrieved it first
-        if tab.has_reactions:
-            react = tab.reactions[c]
-            harm_t = has_t & tab.harm[c]
-            if harm_t.any():
-                provoked = np.where(harm_t, np.minimum(griev0[act, tsafe, a], 1.0), 0.0)
-                disc = p.world("provocation_discount")
-                disc = disc[act] if isinstance(disc, np.ndarray) else disc
-                react = react * (1.0 - disc * provoked)[:, None]
-            drel[a] += self._rows(act, react)
-        rt = tab.rel_target[c] * has_t
-        drel[a, act, tsafe] += rt
-        # grievances: harm to those I like, help to those I dislike, stances violated
-        sev = tab.severity[c] * has_t
-        hit = np.flatnonzero(sev)
-        if len(hit):
-            rows, ca, ta = act[hit], c[hit], tsafe[hit]
-            aff = np.empty((len(hit), self.A))
-            for t in np.unique(ta):  # few targets: gather each target's column block once
-                m = ta == t
-                aff[m] = self._rel_by_target[t][rows[m]]
-                aff[m, t] = 1.0
-            # only close friends are aggrieved on another's behalf (affinity squared); help to an
-            # enemy aggrieves less than harm to oneself or a friend
-            g = np.where(tab.harm[ca][:, None], np.maximum(aff, 0.0) ** 2, 0.0)
-            if tab.help[ca].any():
-                hg = p.world("help_grievance")
-                hg = hg[rows][:, None] if isinstance(hg, np.ndarray) else hg
-                g += np.where(tab.help[ca][:, None], hg * np.maximum(-aff, 0.0) ** 2, 0.0)
-            for s in tab.violation_issues:
-                viol = np.maximum(-tab.align[ca, s], 0.0)
-                if np.any(viol):
-                    g += viol[:, None] * np.maximum(stance0[rows, :, s], 0.0)
-            g *= sev[hit][:, None]
-            g[:, a] = 0.0
-            acc["dgriev"][a] += self._rows(rows, g)
-        # answering a grievance settles it in proportion to the answer
-        resp = tab.resp[c] * tab.harm[c] * has_t
-        rr = np.flatnonzero(resp)
-        if len(rr):
-            # words vent little (a rung-3 warning settles 1/27 of what a rung-9 strike does)
-            weight = np.minimum(resp[rr], 1.0) * np.minimum(tab.rung[c[rr]] / 9.0, 1.0) ** 3
-            discharge = p.world("grievance_discharge")
-            discharge = discharge[act[rr]] if isinstance(discharge, np.ndarray) else discharge
-            acc["discharge"][a, act[rr], tsafe[rr]] += discharge * weight
-        if tab.has_stance_effects:
-            srows = np.flatnonzero(tab.stance_self_any[c])
-            if len(srows):
-                acc["dstance"][act[srows], a, :] += tab.stance_self[c[srows]]
-            srows = np.flatnonzero(tab.stance_target_any[c] & has_t)
-            if len(srows):
-                acc["dstance"][act[srows], tsafe[srows], :] += tab.stance_target[c[srows]]
-        if tab.has_sets:
-            srows = np.flatnonzero(tab.set_any[c])
-            if len(srows):
-                r = act[srows]
-                sm = tab.set_mask[c[srows]]
-                acc["set"][r] = np.maximum(acc["set"][r], np.where(sm, tab.set_value[c[srows]], -np.inf))
-        if tab.ceasefire.any():
-            acc["ceasefire"][act] |= tab.ceasefire[c]
-        acc["rung"][act] = np.maximum(acc["rung"][act], tab.rung[c])
-        acc["gold"][act] += tab.goldstein[c]
-
-    def _opportunities(self, step: int) -> tuple[np.ndarray, np.ndarray]:
-        """Which units decide in this step, (R, U) bool, and the step's decision time, (R,) days.
-
-        Every unit decides on a regular cycle of ``1 / rate`` days (a weekly cabinet, the Security
-        Council's rhythm) on a clock common to all actors: cycle points fall at
-        ``(n + decision_phase) / rate`` days. A step of (d0, d1] holds a decision when a cycle
-        point falls in it, and everyone decides on the state at that point and acts at once: a
-        weekly game of simultaneous moves whose moves happen at the same dates whatever the step
-        length (step lengths only change how finely the world between decisions is integrated and
-        recorded). A step without a cycle point has its (event) actions at its midpoint. When
-        units with different rates have cycle points at different times in one step, all act at
-        the earliest of them (exact only when no step holds two distinct cycle points).
-        """
-        t = self.tables
-        d0, d1 = (step - 1) * self.dt, step * self.dt
-        phase = np.asarray(t.params.world("decision_phase"), dtype=float)
-        out = np.zeros((self.R, len(t.actor_tables)), dtype=bool)
-        t_act = np.full(self.R, np.inf)
-        for u, tab in enumerate(t.actor_tables):
-            rate = np.broadcast_to(np.asarray(tab.rate, dtype=float), (self.R,))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                cycle = np.where(rate > 0, 1.0 / np.where(rate > 0, rate, 1.0), np.inf)
-                # a cycle point within a microsecond-scale tolerance of a step's end belongs to that step
-                n1 = np.floor((d1 + 1e-6) / cycle - phase)
-                hit = (rate > 0) & (n1 > np.floor((d0 + 1e-6) / cycle - phase))
-                point = np.where(hit, (n1 + phase) * cycle, np.inf)
-            out[:, u] = hit
-            t_act = np.minimum(t_act, point)
-        t_act = np.where(np.isfinite(t_act), np.clip(t_act, d0, d1), d0 + 0.5 * self.dt)
-        if not hasattr(self, "_skip"):
-            self._skip = np.zeros_like(out)
-        used = out & self._skip  # a cycle point already taken by an event
-        self._skip &= ~out
-        return out & ~used, t_act
-
-    def _rows(self, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Values for some replicates as a full (R, ...) array (zeros elsewhere), for slice updates.
-
-        Adding a full array to a strided slice of a 3-D accumulator is much faster than a
-        fancy-indexed scatter into it once more than a few replicates act.
-        """
-        full = np.zeros((self.R, *values.shape[1:]))
-        full[rows] = values
-        return full
-
-    def _land(self) -> None:
-        """Apply the accumulated effects of every unit's action to the advanced state."""
-        x, vi, acc, t = self.x, self.vi, self.acc, self.tables
-        dx = acc["dx"]
-        for i, a, b in t.dynamics.relation:  # third parties' effects on a relation variable
-            acc["drel"][a, :, b] += dx[:, i]
-            dx[:, i] = 0.0
-        x += dx
-        has_set = np.isfinite(acc["set"])
-        x[has_set] = acc["set"][has_set]
-        one_sided = acc["drel"].transpose(1, 0, 2)  # (R, A, A): changes of relation(a, x)
-        self.rel += one_sided + one_sided.transpose(0, 2, 1)
-        np.clip(self.rel, -1.0, 1.0, out=self.rel)
-        self.stance += acc["dstance"]
-        np.clip(self.stance, -1.0, 1.0, out=self.stance)
-        # griev[r, target, holder]; discharge[a, r, t] settles a's grievance against t = griev[r, t, a]
-        self.griev -= np.minimum(acc["discharge"].transpose(1, 2, 0), 1.0) * self.griev
-        self.griev += acc["dgriev"].transpose(1, 0, 2)
-        # interception: missiles launched at a defender meet its interceptor stock
-        esc = acc["esc"]
-        p = t.params
-        for defender, stock_var in t.roles.get("interception", {}).get("defenders", {}).items():
-            launches = acc["launches"].get(defender)
-            if launches is None:
-                continue
-            need = launches * p.world("interceptors_per_missile")
-            stock = x[:, vi[stock_var]]
-            used = np.minimum(stock, need)
-            x[:, vi[stock_var]] = stock - used
-            shortfall = np.where(need > 0, 1.0 - used / np.where(need > 0, need, 1.0), 0.0)
-            esc = esc + p.world("interceptor_shortfall_gain") * shortfall
-        esc_var = t.roles["escalation"]["var"]
-        x[:, vi[esc_var]] += esc
-        for i, a, b in t.dynamics.relation:  # relation variables follow their relation's new value
-            x[:, i] = self.rel[:, a, b]
-        rep = t.roles["reporting"]
-        x[:, vi[rep["max_rung"]]] = acc["rung"]
-        x[:, vi[rep["goldstein"]]] = acc["gold"]
-
-    def _war(self) -> np.ndarray:
-        """The war state at the decision time: strikes land, an exchange starts or becomes a war.
-
-        Returns the days since the last direct strike at the decision time; :meth:`_ceasefire`
-        carries it to the end of the step.
-        """
-        x, vi, w = self.x, self.vi, self.tables.params.world
-        role = self.tables.roles["war"]
-        n = self.acc["strikes"]
-        struck = n > 0
-        recent = x[:, vi[role["recent"]]] + n
-        x[:, vi[role["recent"]]] = recent
-        x[:, vi[role["now"]]] = n
-        self._struck = struck
-        agreed = np.where(struck, 0.0, np.where(self.acc["ceasefire"], 1.0, x[:, vi[role["agreed"]]]))
-        x[:, vi[role["agreed"]]] = agreed
-        ws = x[:, vi[role["state"]]]
-        new = np.where(struck, np.where((ws == 2) | (recent >= w("sustained_threshold")), 2.0, 1.0), ws)
-        x[:, vi[role["state"]]] = new
-        return np.where(struck, 0.0, x[:, vi[role["since"]]])
-
-    def _ceasefire(self, since: np.ndarray) -> None:
-        """At the end of the step: fighting has stopped once no direct strike came for long enough."""
-        x, vi, w = self.x, self.vi, self.tables.params.world
-        role = self.tables.roles["war"]
-        x[:, vi[role["since"]]] = since
-        ws = x[:, vi[role["state"]]]
-        agreed = x[:, vi[role["agreed"]]]
-        fighting = (ws == 1) | (ws == 2)
-        calm = (
-            ~self._struck
-            & fighting
-            & ((since >= w("ceasefire_days")) | ((agreed > 0) & (since >= w("agreed_ceasefire_days"))))
-        )
-        x[:, vi[role["state"]]] = np.where(calm, 3.0, ws)
+    def _snapshot_mark(self, k: int) -> None:
+        x = np.clip(self.x, self.tables.lower, self.tables.upper)
+        self.mark_series[k] = x
+        for j, name in enumerate(self.extra_names):
+            self.mark_extra[k, :, j] = self.lookup(name)
 
     # ------------------------------------------------------------------ dynamics
-    def _dynamics(self, step: int, span: np.ndarray, purpose: str) -> None:
-        """Advance the state by ``span`` days (per replicate); every new value reads the same snapshot.
+    def _dynamics(self, rows: Any, t1: float, span: Any) -> None:
+        """Advance some replicates by ``span`` days (scalar or per replicate); every new value reads one snapshot.
 
-        A step runs its dynamics in two parts, up to the decision time and after it, with
-        independent noise (``purpose``), so decisions read the state at the moment they are taken.
+        The noise over a span is a normal draw keyed by the replicate and the span's end day, scaled by
+        sqrt(span), so its distribution does not depend on how the days are cut into steps and moments.
         """
-        t, dt = self.tables, np.asarray(span, dtype=float)
-        dyn, view = t.dynamics, t.view
-        x0 = self.x.copy()
-        new = self.x
+        t = self.tables
+        dyn = t.dynamics
+        view = core.RowView(t.view, rows)
+        dt = span if np.ndim(span) == 0 else np.asarray(span, dtype=float)
+        x0 = self.x[rows].copy()
+        new = x0.copy()
         for i, hl in dyn.decay:
             new[:, i] = x0[:, i] * _decay(view[hl], dt)
+        look = self.lookup_snapshot(x0, rows)
         for i, target, rate in dyn.revert:
             theta = 1.0 - np.exp(-np.asarray(view[rate], dtype=float) * dt)
-            new[:, i] = new[:, i] + theta * (expr.evaluate(target, self.lookup_snapshot(x0), view) - x0[:, i])
+            new[:, i] = new[:, i] + theta * (expr.evaluate(target, look, view) - x0[:, i])
         for i, rate in dyn.rate:
-            new[:, i] = new[:, i] + dt * np.asarray(expr.evaluate(rate, self.lookup_snapshot(x0), view), float)
+            new[:, i] = new[:, i] + dt * np.asarray(expr.evaluate(rate, look, view), float)
         if dyn.noise:
-            z = rng.normals(self.keys, step, purpose, len(dyn.noise))
+            z = rng.normals(self.keys[rows], int(round(t1 * 1024.0)), "noise", len(dyn.noise))
             for j, (i, sd) in enumerate(dyn.noise):
                 new[:, i] = new[:, i] + view[sd] * np.sqrt(dt) * z[:, j]
         for i, hl in dyn.upper_param:
             new[:, i] = np.minimum(new[:, i], view[hl])
-        # relation variables drive their relation (e.g. cohesion, the patron-client relation)
+        rel = self.rel[rows]
         for i, a, b in dyn.relation:
-            self.rel[:, a, b] = self.rel[:, b, a] = np.clip(new[:, i], -1.0, 1.0)
-        w = t.params.world
-        keep = [(a, b, self.rel[:, a, b].copy()) for _, a, b in dyn.relation]
-        self.rel += _per_rep(1.0 - np.exp(-np.asarray(w("relation_reversion"), float) * dt)) * (self.rel0 - self.rel)
-        for a, b, v in keep:  # relation variables have dynamics of their own
-            self.rel[:, a, b] = self.rel[:, b, a] = v
-        self.stance += _per_rep(1.0 - np.exp(-np.asarray(w("stance_reversion"), float) * dt)) * (
-            self.stance0 - self.stance
-        )
-        self.griev *= _per_rep(_decay(w("grievance_half_life"), dt))
+            rel[:, a, b] = rel[:, b, a] = np.clip(new[:, i], -1.0, 1.0)
+        w = view.__getitem__
+        keep = [(a, b, rel[:, a, b].copy()) for _, a, b in dyn.relation]
+        rel += _per_rep(1.0 - np.exp(-np.asarray(w("relation_reversion"), float) * dt)) * (self.rel0[rows] - rel)
+        for a, b, v in keep:
+            rel[:, a, b] = rel[:, b, a] = v
+        self.rel[rows] = rel
+        st = self.stance[rows]
+        st += _per_rep(1.0 - np.exp(-np.asarray(w("stance_reversion"), float) * dt)) * (self.stance0[rows] - st)
+        self.stance[rows] = st
+        self.griev[rows] = self.griev[rows] * _per_rep(_decay(w("grievance_half_life"), dt))
+        self.x[rows] = new
 
-    def lookup_snapshot(self, x0: np.ndarray) -> Any:
-        """A lookup that reads world variables from a snapshot (relations and stances as they stand)."""
+    def lookup_snapshot(self, x0: np.ndarray, rows: Any = None) -> Any:
+        """A lookup that reads world variables from a snapshot of some replicates (relations and stances as they stand)."""
         vi = self.vi
+        other = self.row_lookup(slice(None) if rows is None else rows)
 
         def look(name: str) -> Any:
             if name in vi:
                 return x0[:, vi[name]]
-            return self.lookup(name)
+            return other(name)
 
         return look
 
-    def _tier(self, when: np.ndarray, decisions: list[Decision]) -> None:
-        """Record the day on which each support tier was last reached by the actions just taken."""
-        t = self.tables
-        for _, actor in t.dynamics.tier:
-            for tab, d in zip(t.actor_tables, decisions, strict=False):
-                if tab.index != actor or not tab.tier.any():
-                    continue
-                k = tab.tier[d.choice]
-                hit = np.flatnonzero(k > 0)
-                self.tier_day[hit, k[hit]] = when[hit]
-
-    def _update_derived(self, day: np.ndarray) -> None:
-        """Derived variables at ``day`` (per replicate): support tier window, relation variables, expressions."""
+    def _update_derived(self) -> None:
+        """Derived variables at the current day: support tier window, relation variables, expressions."""
         t, x = self.tables, self.x
-        day = np.broadcast_to(np.asarray(day, dtype=float), (self.R,))[:, None]
         for i, _ in t.dynamics.tier:
             window = np.asarray(t.params.world("tier_window_days"), dtype=float)
-            live = (day - self.tier_day) < (window[:, None] if window.ndim else window)
+            live = (self.day - self.tier_day) < (window[:, None] if window.ndim else window)
             levels = np.arange(t.n_tiers)[None, :]
             x[:, i] = np.max(np.where(live, levels, 0), axis=1)
         rel_of = {i: (a, b) for i, a, b in t.dynamics.relation}
-        for i, param in t.dynamics.upper_param:  # a bound given by a (possibly sampled) parameter
+        for i, param in t.dynamics.upper_param:
             if i in rel_of:
                 a, b = rel_of[i]
                 self.rel[:, a, b] = self.rel[:, b, a] = np.minimum(self.rel[:, a, b], t.view[param])
@@ -676,9 +864,41 @@ class EntenteModel(mesa.Model):
     def run(self, steps: int | None = None) -> None:
         """Run the configured horizon (or ``steps`` more steps)."""
         n = self.config.steps if steps is None else steps
-        if self.steps == 0:
-            self._update_derived(np.zeros(self.R))
-            self._reset_reporting()
-            self._record(0)
+        if not self._started:
+            self._start()
         for _ in range(n):
-            self.step()
+            self.step()  # Mesa's wrapped step: it advances ``self.steps`` and calls ours
+
+
+def _combine(op: str, old: Any, value: Any) -> Any:
+    """A dated change's new value: set it, shift it or scale it (keeping a sampled value's spread)."""
+    if op == "shift":
+        return np.asarray(old, dtype=float) + float(value)
+    if op == "scale":
+        return np.asarray(old, dtype=float) * float(value)
+    return float(value) if not isinstance(value, bool) else value
+
+
+def _day_thresholds(node: expr.Node) -> list[float]:
+    """Days at which a condition on ``day`` or ``week`` can start to hold (``day >= 152`` gives 152)."""
+    out: list[float] = []
+
+    def walk(n: expr.Node) -> None:
+        if n.op in (">=", ">", "<=", "<", "==") and len(n.args) == 2:
+            a, b = n.args
+            for name_node, num_node in ((a, b), (b, a)):
+                if (
+                    isinstance(name_node, expr.Node)
+                    and name_node.op == "name"
+                    and name_node.args[0] in ("day", "week")
+                    and isinstance(num_node, expr.Node)
+                    and num_node.op == "num"
+                ):
+                    v = float(num_node.args[0]) * (7.0 if name_node.args[0] == "week" else 1.0)
+                    out.append(v + (EPS * 10 if n.op in (">", "<") else 0.0))
+        for a in n.args:
+            if isinstance(a, expr.Node):
+                walk(a)
+
+    walk(node)
+    return out

@@ -71,3 +71,23 @@ def normals(keys: np.ndarray, step: int, purpose: str, n: int) -> np.ndarray:
     """Independent standard normal draws, n per replicate, shape (len(keys), n) (Box-Muller)."""
     u = uniforms(keys, step, purpose, 2 * n)
     return np.sqrt(-2.0 * np.log(u[:, :n])) * np.cos(2.0 * np.pi * u[:, n:])
+
+
+@np.errstate(over="ignore")
+def _bits_ids(keys: np.ndarray, key: int, purpose: str, ids: np.ndarray) -> np.ndarray:
+    """64 random bits per (replicate, id): like ``_bits`` but indexed by stable label ids, not positions."""
+    salt = _mix(np.array([np.uint64(key % 2**64) * _M2 + np.uint64(PURPOSES[purpose]) * _GOLDEN], dtype=np.uint64))
+    return _mix((keys[:, None] ^ salt) + _mix(np.asarray(ids, dtype=np.uint64) * _GOLDEN)[None, :])
+
+
+def gumbel_ids(keys: np.ndarray, key: int, purpose: str, ids: np.ndarray) -> np.ndarray:
+    """Standard Gumbel draws (float32) for each replicate and label id: shape (len(keys), len(ids))."""
+    u = ((_bits_ids(keys, key, purpose, ids) >> np.uint64(41)).astype(np.float32) + np.float32(0.5)) * np.float32(
+        2.0**-23
+    )
+    return -np.log(-np.log(u))
+
+
+def uniforms_ids(keys: np.ndarray, key: int, purpose: str, ids: np.ndarray) -> np.ndarray:
+    """Uniform draws in (0, 1) for each replicate and label id: shape (len(keys), len(ids))."""
+    return ((_bits_ids(keys, key, purpose, ids) >> _S11).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)

@@ -179,6 +179,12 @@ class UnitTable:
     ceasefire: np.ndarray  # (K,) bool: the option agrees a ceasefire
     unavailable: np.ndarray  # (K,) bool: options aimed at actors who left the game
     event_only: np.ndarray  # (K,) bool: actions only an event can trigger (a signing scheduled in advance)
+    strike: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (K,) a kinetic attack (fronts)
+    opens: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (K,) opens a decision for those hit
+    leverage: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (K,) effects scale with affinity²
+    expect_mask: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))  # (K, V) predicted moves
+    expect_value: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (K, V) value each is expected to reach
+    delivery: list[dict[str, Any] | None] = field(default_factory=list)  # per option: delayed effects, or None
     has_stance_effects: bool = False
     has_sets: bool = False
     has_reactions: bool = False
@@ -194,6 +200,7 @@ class UnitTable:
     linear: dict[int, Value] = field(default_factory=dict)  # feature -> summed linear weight
     peaks: list[tuple[int, Value, Value, Value]] = field(default_factory=list)  # (f, weight, target, width)
     hinges: list[tuple[int, Value, Value]] = field(default_factory=list)  # (f, weight, threshold)
+    floors: list[tuple[int, Value, Value]] = field(default_factory=list)  # (f, weight, floor): costly below it
     response_weight: Value = 0.0
     damped_by: int = -1
     constraints: list[ConstraintTable] = field(default_factory=list)
@@ -463,7 +470,14 @@ def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[s
         ceasefire=np.zeros(K, dtype=bool),
         unavailable=np.zeros(K, dtype=bool),
         event_only=np.zeros(K, dtype=bool),
+        strike=np.zeros(K, dtype=bool),
+        opens=np.zeros(K, dtype=bool),
+        leverage=np.zeros(K, dtype=bool),
+        expect_mask=np.zeros((K, V), dtype=bool),
+        expect_value=np.zeros((K, V)),
+        delivery=[None] * K,
     )
+    client = spec["world"]["roles"].get("client", {}).get("actor")
     rungs = np.zeros(K)
     dee = np.zeros(K)
     for k, (act, t) in enumerate(opts):
@@ -479,6 +493,23 @@ def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[s
         tab.rung[k] = sc["kahn_rung"]
         tab.goldstein[k] = sc["goldstein"]
         tab.direct[k] = bool(_take(sa, "direct_strike", False)) and t in parties and a in parties
+        tab.strike[k] = bool(_take(sa, "strike", False)) or bool(_take(sa, "direct_strike", False))
+        tab.leverage[k] = bool(_take(sa, "leverage", False))
+        tab.opens[k] = bool(_take(sa, "opens", False)) and t in aidx
+        for var, val in (_take(sa, "expects", {}) or {}).items():
+            var = var.replace("{self}", a)
+            tab.expect_mask[k, vidx[var]] = True
+            tab.expect_value[k, vidx[var]] = float(val)
+        dlv = _take(sa, "delivery", None)
+        if dlv:
+            deltas_d: dict[str, float] = dict(dlv.get("effects", {}) or {})
+            for var, d in ((dlv.get("by_target", {}) or {}).get(t, {}) or {}).items():
+                deltas_d[var] = deltas_d.get(var, 0.0) + d
+            vec = np.zeros(V)
+            for var, d in deltas_d.items():
+                vec[vidx[var]] += d
+            tier_d = int(dlv.get("tier", 0)) if (a == patron and t == client) else 0
+            tab.delivery[k] = {"after": dlv["after"], "delta": vec, "tier": tier_d, "action": act}
         tab.ceasefire[k] = bool(_take(sa, "ceasefire", False))
         # nothing can be done to an actor who left the game, and it does nothing itself
         tab.unavailable[k] = (t in aidx and not active[aidx[t]]) or (not active[ai] and k > 0)
@@ -533,7 +564,13 @@ def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[s
             tab.stance_self[k, sidx[issue]] += d
         for issue, d in (st.get("target") or {}).items():
             tab.stance_target[k, sidx[issue]] += d
-        if a == patron and tab.align[k, sidx[axis_issue]] > 0:
+        # the patron's support tier for its client: help given to the client itself, or harm done to the
+        # client's adversaries (arms for Syria or for the proxies are not arms for Iran)
+        if (
+            a == patron
+            and tab.align[k, sidx[axis_issue]] > 0
+            and (t == client or (pol == "harm" and sides.get(t, 0) < 0))
+        ):
             tab.tier[k] = int(_take(sa, "tier", 0))
     # escalation impulse: gain * (rung/10)^exponent, per replicate when any factor is sampled
     imp = (rungs / 10.0)[None, :] ** np.atleast_1d(np.asarray(exponent, dtype=float))[:, None]
@@ -574,6 +611,8 @@ def _interests(
             tab.linear[f] = tab.linear.get(f, 0.0) + w
         elif it["kind"] == "above":
             tab.hinges.append((f, w, params.get(f"actors.{a}.interests.{term}.threshold")))
+        elif it["kind"] == "below":
+            tab.floors.append((f, w, params.get(f"actors.{a}.interests.{term}.threshold")))
         else:
             tab.peaks.append(
                 (
@@ -586,7 +625,9 @@ def _interests(
     tab.response_weight = params.get(f"actors.{a}.response")
     damp = actor["response"].get("damped_by")
     tab.damped_by = vidx[damp] if damp else -1
-    interest_features = set(tab.linear) | {p[0] for p in tab.peaks} | {h[0] for h in tab.hinges}
+    interest_features = (
+        set(tab.linear) | {p[0] for p in tab.peaks} | {h[0] for h in tab.hinges} | {h[0] for h in tab.floors}
+    )
     for f in sorted(interest_features):
         if f == esc_var:
             col = tab.esc_delta
@@ -598,6 +639,8 @@ def _interests(
             tab.feature_cols.append((f, col))
         if f < V and tab.set_mask[:, f].any():
             tab.set_cols.append((f, tab.set_mask[:, f], tab.set_value[:, f]))
+        if f < V and tab.expect_mask[:, f].any():
+            tab.set_cols.append((f, tab.expect_mask[:, f], tab.expect_value[:, f]))
 
 
 def _constraints(

@@ -66,10 +66,13 @@ def decision_records(config: Config, replicate: int, top: int = 3) -> tuple[list
         else:
             labels.setdefault(("when", ev.actor, ev.action, ev.target), ev.label or f"conditional event ({ev.when})")
     records: list[dict[str, Any]] = []
-    for t, decisions in enumerate(res.records):
-        step = t + 1
+    for moment in res.records:
+        step, day, decisions = moment["step"], moment["day"], moment["decisions"]
+        t = step - 1
         state = {k: round(float(res.series[t, 0, res.variables.index(k)]), 4) for k in STATE_KEYS}
         for a, d in enumerate(decisions):
+            if d.idle is not None and bool(d.idle[0]) and not bool(d.forced[0]):
+                continue  # the unit did not decide at this moment
             actor = res.actors[res.unit_actor[a]]
             track = res.units[a].split(":", 1)[1]
             opts = res.options[a]
@@ -102,6 +105,7 @@ def decision_records(config: Config, replicate: int, top: int = 3) -> tuple[list
             rec = {
                 "replicate": int(replicate),
                 "step": step,
+                "day": round(float(day), 3),
                 "actor": actor,
                 "track": track,
                 "idle": idle,

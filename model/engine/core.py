@@ -1,0 +1,645 @@
+"""The decision core: one global option table, one utility pass, one gather and one scatter of effects.
+
+Every decision unit's options (an actor on a track: ``hold`` plus its catalogue actions times their
+targets) are the rows of one table of N options. At a moment, the units due to decide are decided
+together, for the replicates in which any of them is due:
+
+1. **One utility pass** over (replicates x options): the static part (effort and the linear interests
+   of constant effects, computed once per batch and after a dated change), the state-dependent
+   interests (peaks, hinges, floors, sets and expected moves), the stance term, the proportionate
+   answer to grievances, minus the constraint costs.
+2. **Feasibility** from the forbid, gate and cap constraints and from who is still in the game.
+3. **Choice** per unit: the logit rule drawn with the Gumbel-max trick on replicate-keyed noise (an
+   argmax over each unit's block of the table), a tremble (C59), or the option an event forces.
+4. **Effects** (:class:`Effects`): the chosen options as a one-hot matrix (replicates x options)
+   multiplied into effect tables (world deltas, relation and stance changes, grievances, discharges,
+   strikes per front, interceptions, ceasefire offers, openings): sums, so no unit acts "before" another.
+
+The noise of an option is keyed by its label (actor, track, action, target) and the day, never by its
+position in the table, so listing actors or actions in another order changes no draw.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from model import expr
+from model.engine import rng
+from model.engine.tables import Tables, UnitTable
+
+NEG = -np.inf
+
+
+def label_id(text: str) -> int:
+    """A stable 64-bit id of a label (two CRC32s), for keying random draws by name, not position."""
+    b = text.encode()
+    return (zlib.crc32(b) << 32) | zlib.crc32(b[::-1] + b"#")
+
+
+def take_rows(v: Any, rows: Any) -> Any:
+    """A per-replicate (R, ...) value restricted to some replicates; scalars pass through."""
+    return v[rows] if isinstance(v, np.ndarray) and v.ndim >= 1 else v
+
+
+def col(v: Any) -> Any:
+    """A per-replicate (n,) value as a column for (n, K) arithmetic; scalars pass through."""
+    return v[:, None] if isinstance(v, np.ndarray) and v.ndim == 1 else v
+
+
+class RowView:
+    """A parameter view restricted to some replicates (sampled values are (R,) arrays)."""
+
+    def __init__(self, view: Any, rows: Any) -> None:
+        self.view, self.rows = view, rows
+
+    def __getitem__(self, key: str) -> Any:
+        return take_rows(self.view[key], self.rows)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
+@dataclass
+class GConstraint:
+    """A constraint as it applies to the global option table."""
+
+    cid: str
+    index: int  # bit in the binding mask
+    kind: str
+    cols: np.ndarray  # global option indices it touches
+    factor: np.ndarray  # (len(cols),) cost multiplier
+    lifted: Any
+    condition: expr.Node | None
+    penalty: expr.Node | None
+    params: Any
+    stock: int = -1
+    cost: np.ndarray | None = None  # (len(cols),) stock consumed by each option (caps)
+
+
+@dataclass
+class Term:
+    """A state-dependent utility term: one actor's interest on one feature, over one unit's options."""
+
+    cols: slice  # the unit's global options
+    feature: int  # < V: world variable; >= V: relation with actor (feature - V)
+    kind: str  # peak, above, below, linear (linear only for state-dependent deltas: sets and expected moves)
+    weight: Any
+    a: Any = 0.0  # peak target or hinge threshold
+    b: Any = 1.0  # peak width
+    delta: np.ndarray | None = None  # (K,) or (R, K): a constant predicted change
+    mask: np.ndarray | None = None  # (K,) options that set the feature (delta = value - x)
+    value: np.ndarray | None = None
+
+
+@dataclass
+class OptionTable:
+    """Every decision unit's options as rows of one table (built from the per-unit tables)."""
+
+    units: list[UnitTable]
+    N: int
+    U: int
+    A: int
+    V: int
+    S: int
+    offset: np.ndarray  # (U,) first global option of each unit
+    size: np.ndarray  # (U,) options per unit
+    Kmax: int
+    unit_of: np.ndarray  # (N,)
+    actor_of: np.ndarray  # (N,)
+    unit_actor: np.ndarray  # (U,)
+    target: np.ndarray  # (N,) actor index or -1
+    tsafe: np.ndarray  # (N,) target or 0
+    has_t: np.ndarray  # (N,) bool
+    hold: np.ndarray  # (U,) global index of each unit's hold
+    pad: np.ndarray  # (N,) position in the (U * Kmax) padded block
+    ids: np.ndarray  # (N,) uint64 label ids (random draws)
+    unit_ids: np.ndarray  # (U,) uint64 label ids
+    rung: np.ndarray
+    effort: np.ndarray
+    front: np.ndarray  # (N,) front of a strike or a ceasefire offer, -1 otherwise
+    side: np.ndarray  # (N,) the acting side (0 or 1) on that front
+    strike: np.ndarray  # (N,) bool
+    opens: np.ndarray  # (N,) bool: a strike that opens a decision for those it concerns
+    world_delta: np.ndarray  # (N, V)
+    moved: np.ndarray  # variables any option moves
+    world_delta_moved: np.ndarray  # (N, len(moved)) world_delta[:, moved]
+    set_vars: list[tuple[int, np.ndarray, np.ndarray]]  # (var, options that set it, values)
+    set_pos: dict[int, np.ndarray]  # var -> (N,) position of each option in its set list, -1 if it does not set it
+    esc_delta: np.ndarray  # (N,) or (R, N)
+    align: np.ndarray  # (N, S)
+    stance_self: np.ndarray
+    stance_target: np.ndarray
+    severity: np.ndarray
+    harm: np.ndarray
+    help: np.ndarray
+    resp: np.ndarray
+    answers: np.ndarray
+    rel_target: np.ndarray
+    reactions: np.ndarray  # (N, A)
+    leverage: np.ndarray  # (N,) bool
+    tier: np.ndarray
+    goldstein: np.ndarray
+    launches: np.ndarray
+    ceasefire: np.ndarray  # (N,) bool
+    unchoosable: np.ndarray
+    unavailable: np.ndarray
+    event_only: np.ndarray
+    delivery: np.ndarray  # (N,) pipeline index or -1
+    pipelines: list[dict[str, Any]]
+    constraints: list[GConstraint] = field(default_factory=list)
+    terms: list[Term] = field(default_factory=list)
+    static: Any = None  # (N,) or (R, N)
+    resp_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    response_weight: list[Any] = field(default_factory=list)  # per actor
+    damped_by: np.ndarray | None = None  # (A,) variable index or -1
+    violation_issues: list[int] = field(default_factory=list)
+    align_issues: list[int] = field(default_factory=list)
+
+    def unit_cols(self, u: int) -> slice:
+        return slice(int(self.offset[u]), int(self.offset[u] + self.size[u]))
+
+
+def build(tables: Tables, fronts: list[tuple[set[int], set[int]]]) -> OptionTable:
+    """Concatenate the per-unit tables into the global option table.
+
+    ``fronts`` lists each front's two sides as sets of actor indices: a strike (or a ceasefire offer)
+    by an actor of one side aimed at an actor of the other belongs to that front.
+    """
+    units = tables.actor_tables
+    U, A, V, S = len(units), len(tables.actors), len(tables.variables), len(tables.issues)
+    sizes = np.array([len(t.options) for t in units], dtype=np.int64)
+    offset = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    N = int(sizes.sum())
+    Kmax = int(sizes.max()) if U else 1
+
+    def cat(name: str) -> np.ndarray:
+        return np.concatenate([np.asarray(getattr(t, name)) for t in units])
+
+    unit_of = np.repeat(np.arange(U), sizes)
+    actor_of = np.repeat(np.array([t.index for t in units], dtype=np.int64), sizes)
+    local = np.concatenate([np.arange(k) for k in sizes])
+    target = cat("target")
+    labels = [f"{t.name}:{t.track}:{act}:{tg}" for t in units for act, tg in t.options]
+    strike = cat("strike")
+    ceasefire = cat("ceasefire")
+    front = np.full(N, -1, dtype=np.int64)
+    side = np.zeros(N, dtype=np.int64)
+    for o in np.flatnonzero((strike | ceasefire) & (target >= 0)):
+        a, t = int(actor_of[o]), int(target[o])
+        for f, (s0, s1) in enumerate(fronts):
+            if (a in s0 and t in s1) or (a in s1 and t in s0):
+                front[o], side[o] = f, 0 if a in s0 else 1
+                break
+    world_delta = np.concatenate([t.world_delta for t in units])
+    set_mask = np.concatenate([t.set_mask for t in units])
+    set_value = np.concatenate([t.set_value for t in units])
+    esc = [np.asarray(t.esc_delta, dtype=float) for t in units]
+    if any(e.ndim == 2 for e in esc):
+        R = max(e.shape[0] for e in esc if e.ndim == 2)
+        esc_delta = np.concatenate([np.broadcast_to(e, (R, e.shape[-1])) for e in esc], axis=1)
+    else:
+        esc_delta = np.concatenate(esc)
+    pipelines: list[dict[str, Any]] = []
+    delivery = np.full(N, -1, dtype=np.int64)
+    by_key: dict[str, int] = {}
+    for u, t in enumerate(units):
+        for k, d in enumerate(t.delivery):
+            if d is None:
+                continue
+            key = f"{t.name}:{d['action']}:{t.options[k][1]}"
+            if key not in by_key:
+                by_key[key] = len(pipelines)
+                pipelines.append(
+                    {"cols": [], "after": d["after"], "delta": d["delta"], "tier": d["tier"], "label": key}
+                )
+            pipelines[by_key[key]]["cols"].append(int(offset[u] + k))
+            delivery[offset[u] + k] = by_key[key]
+    for p in pipelines:
+        p["cols"] = np.asarray(p["cols"], dtype=np.int64)
+    align = np.concatenate([t.align for t in units])
+    table = OptionTable(
+        units=units,
+        N=N,
+        U=U,
+        A=A,
+        V=V,
+        S=S,
+        offset=offset,
+        size=sizes,
+        Kmax=Kmax,
+        unit_of=unit_of,
+        actor_of=actor_of,
+        unit_actor=np.array([t.index for t in units], dtype=np.int64),
+        target=target,
+        tsafe=np.where(target >= 0, target, 0),
+        has_t=target >= 0,
+        hold=offset.copy(),
+        pad=unit_of * Kmax + local,
+        ids=np.array([label_id(x) for x in labels], dtype=np.uint64),
+        unit_ids=np.array([label_id(t.label) for t in units], dtype=np.uint64),
+        rung=cat("rung"),
+        effort=cat("effort"),
+        front=front,
+        side=side,
+        strike=strike,
+        opens=cat("opens"),
+        world_delta=world_delta,
+        moved=(moved := np.flatnonzero(np.any(world_delta != 0, axis=0))),
+        world_delta_moved=world_delta[:, moved].copy(),
+        set_vars=(
+            set_vars := [
+                (j, np.flatnonzero(set_mask[:, j]), set_value[set_mask[:, j], j])
+                for j in range(V)
+                if set_mask[:, j].any()
+            ]
+        ),
+        set_pos={j: _positions(cols, N) for j, cols, _ in set_vars},
+        esc_delta=esc_delta,
+        align=align,
+        stance_self=np.concatenate([t.stance_self for t in units]),
+        stance_target=np.concatenate([t.stance_target for t in units]),
+        severity=cat("severity"),
+        harm=cat("harm"),
+        help=cat("help"),
+        resp=cat("resp"),
+        answers=cat("answers"),
+        rel_target=cat("rel_target"),
+        reactions=np.concatenate([t.reactions for t in units]),
+        leverage=cat("leverage"),
+        tier=cat("tier"),
+        goldstein=cat("goldstein"),
+        launches=cat("launches"),
+        ceasefire=ceasefire,
+        unchoosable=cat("unchoosable"),
+        unavailable=cat("unavailable"),
+        event_only=cat("event_only"),
+        delivery=delivery,
+        pipelines=pipelines,
+    )
+    table.violation_issues = sorted({s for t in units for s in t.violation_issues})
+    table.align_issues = [s for s in range(S) if np.any(align[:, s] != 0)]
+    table.resp_cols = np.flatnonzero((table.resp != 0) & table.has_t)
+    by_cid: dict[int, GConstraint] = {}
+    for u, t in enumerate(units):
+        for ct in t.constraints:
+            cols = np.flatnonzero(ct.affects) + offset[u]
+            fac = ct.factor[ct.affects]
+            cost = ct.cost[ct.affects] if ct.cost is not None else None
+            g = by_cid.get(ct.index)
+            if g is None:
+                by_cid[ct.index] = GConstraint(
+                    ct.cid, ct.index, ct.kind, cols, fac, ct.lifted, ct.condition, ct.penalty, ct.params, ct.stock, cost
+                )
+            else:  # one constraint on several of an actor's tracks
+                g.cols = np.concatenate([g.cols, cols])
+                g.factor = np.concatenate([g.factor, fac])
+                if cost is not None and g.cost is not None:
+                    g.cost = np.concatenate([g.cost, cost])
+    table.constraints = [by_cid[i] for i in sorted(by_cid)]
+    refresh(table)
+    return table
+
+
+def _positions(cols: np.ndarray, N: int) -> np.ndarray:
+    pos = np.full(N, -1, dtype=np.int64)
+    pos[cols] = np.arange(len(cols))
+    return pos
+
+
+def refresh(table: OptionTable) -> None:
+    """The parameter-dependent parts of the utility, computed once per batch (and after a dated change).
+
+    The static part holds the effort and every linear interest of a constant predicted change; the
+    terms hold what depends on the state (peaks, hinges, floors, sets and expected moves).
+    """
+    static: Any = -table.effort.astype(float)
+    terms: list[Term] = []
+    rw: list[Any] = [0.0] * table.A
+    damped = np.full(table.A, -1, dtype=np.int64)
+    for u, t in enumerate(table.units):
+        cols = table.unit_cols(u)
+        rw[t.index] = t.response_weight
+        damped[t.index] = t.damped_by
+        peaks: dict[int, list[tuple[Any, Any, Any]]] = {}
+        for f, w, tg, wd in t.peaks:
+            peaks.setdefault(f, []).append(("peak", w, tg, wd))
+        for f, w, h in t.hinges:
+            peaks.setdefault(f, []).append(("above", w, h, 1.0))
+        for f, w, h in t.floors:
+            peaks.setdefault(f, []).append(("below", w, h, 1.0))
+        for f, delta in t.feature_cols:
+            w = t.linear.get(f)
+            if w is not None:
+                add = col(w) * delta if (isinstance(w, np.ndarray) or np.ndim(delta) == 2) else w * delta
+                if np.ndim(add) == 2 and np.ndim(static) == 1:
+                    static = np.broadcast_to(static, (add.shape[0], table.N)).copy()
+                if np.ndim(static) == 2:
+                    static[:, cols] += add if np.ndim(add) == 2 else add[None, :]
+                else:
+                    static[cols] += add
+            for kind, w2, a2, b2 in peaks.get(f, ()):
+                terms.append(Term(cols, f, kind, w2, a2, b2, delta=delta))
+        for f, mask, value in t.set_cols:
+            w = t.linear.get(f)
+            if w is not None:
+                terms.append(Term(cols, f, "linear", w, mask=mask, value=value))
+            for kind, w2, a2, b2 in peaks.get(f, ()):
+                terms.append(Term(cols, f, kind, w2, a2, b2, mask=mask, value=value))
+    table.static = static
+    table.terms = terms
+    table.response_weight = rw
+    table.damped_by = damped
+
+
+def _interest_change(kind: str, x: np.ndarray, d: Any, w: Any, a: Any, b: Any) -> Any:
+    """The change of one interest when its feature moves from x (n, 1) by d (n, K) or (K,)."""
+    if kind == "linear":
+        return w * d
+    if kind == "peak":
+        return -w / b**2 * (2.0 * (x - a) * d + d * d)
+    if kind == "above":
+        return -w * (np.maximum(x + d - a, 0.0) - np.maximum(x - a, 0.0))
+    return -w * (np.maximum(a - x - d, 0.0) - np.maximum(a - x, 0.0))  # below
+
+
+@dataclass
+class Choice:
+    """The decisions of one moment, for the replicates that decided (rows)."""
+
+    rows: np.ndarray  # (n,) replicate indices
+    g: np.ndarray  # (n, U) global option chosen (the unit's hold when it did not decide)
+    local: np.ndarray  # (n, U) option within the unit
+    bound: np.ndarray  # (n, U) int64 bitmask of constraints that bound
+    forced: np.ndarray  # (n, U) bool: an event imposed the choice
+    blocked: np.ndarray  # (n, U) bool: an event was refused by a constraint
+    trembled: np.ndarray  # (n, U) bool
+    due: np.ndarray  # (n, U) bool: the unit decided (cycle point or opening) or an event was due
+    detail: dict[str, Any] | None = None
+
+
+@dataclass
+class Decision:
+    """One unit's decision at one moment, for every replicate of the batch (detail mode)."""
+
+    choice: np.ndarray  # (R,) chosen option (local index; 0 = hold)
+    bound: np.ndarray  # (R,) int64 bitmask of constraints that bound (by global constraint index)
+    forced: np.ndarray  # (R,) bool: an event imposed the choice
+    trembled: np.ndarray  # (R,) bool
+    detail: dict[str, Any] | None = None
+    idle: np.ndarray | None = None  # (R,) bool: the unit did not decide at this moment
+
+
+def unit_decisions(table: OptionTable, c: Choice) -> list[Decision]:
+    """A moment's decisions (all replicates) split into one record per unit, as explain reads them."""
+    out = []
+    d = c.detail
+    for u in range(table.U):
+        cs = table.unit_cols(u)
+        det = None
+        if d is not None:
+            hits = {}
+            for ci, h in d["hits"].items():
+                cols = d["cols"][ci]
+                block = np.zeros((len(c.rows), int(table.size[u])), dtype=bool)
+                inside = (cols >= cs.start) & (cols < cs.stop)
+                if inside.any():
+                    block[:, cols[inside] - cs.start] = h[:, inside]
+                    hits[ci] = block
+            det = {
+                "utility": d["utility"][:, cs],
+                "utility_free": d["utility_free"][:, cs],
+                "feasible": d["feasible"][:, cs],
+                "free": d["free"][:, u],
+                "hits": hits,
+                "event_blocked": c.blocked[:, u],
+            }
+        out.append(
+            Decision(
+                choice=c.local[:, u],
+                bound=c.bound[:, u],
+                forced=c.forced[:, u],
+                trembled=c.trembled[:, u],
+                detail=det,
+                idle=~c.due[:, u],
+            )
+        )
+    return out
+
+
+class Decider:
+    """Decides the due units of a moment on the global table, reading the model's state."""
+
+    def __init__(self, model: Any, table: OptionTable) -> None:
+        self.m = model
+        self.t = table
+
+    # ------------------------------------------------------------------ utilities
+    def utilities(self, rows: Any, n: int) -> np.ndarray:
+        """Unconstrained utility of every option, (n, N), in the replicates ``rows``."""
+        m, t = self.m, self.t
+        V = t.V
+        U = np.empty((n, t.N))
+        U[:] = take_rows(t.static, rows) if np.ndim(t.static) == 2 else t.static
+        x = m.x[rows]
+        rel = m.rel[rows]
+        for term in t.terms:
+            acts = t.unit_actor[t.unit_of[term.cols.start]]
+            xf = x[:, term.feature] if term.feature < V else rel[:, acts, term.feature - V]
+            xf = xf[:, None]
+            if term.mask is not None:
+                d = np.where(term.mask, term.value - xf, 0.0)
+            else:
+                d = take_rows(term.delta, rows) if np.ndim(term.delta) == 2 else term.delta
+            U[:, term.cols] += _interest_change(
+                term.kind,
+                xf,
+                d,
+                col(take_rows(term.weight, rows)),
+                col(take_rows(term.a, rows)),
+                col(take_rows(term.b, rows)),
+            )
+        sw = col(take_rows(m.tables.params.world("stance_weight"), rows))
+        stance = m.stance[rows]
+        for s in t.align_issues:
+            U += sw * stance[:, t.actor_of, s] * t.align[:, s]
+        rc = t.resp_cols
+        if len(rc):
+            a_of, tg = t.actor_of[rc], t.target[rc]
+            rw = np.empty((n, len(rc)))
+            for a in np.unique(a_of):
+                w = take_rows(t.response_weight[a], rows)
+                if t.damped_by[a] >= 0:
+                    w = w * (1.0 - x[:, t.damped_by[a]])
+                rw[:, a_of == a] = col(w) if np.ndim(w) else w
+            G = np.minimum(m.griev[rows][:, tg, a_of], t.answers[rc]) * t.resp[rc]
+            U[:, rc] += rw * G
+        return U
+
+    # ------------------------------------------------------------------ constraints
+    def constraint_state(self, rows: Any, n: int) -> list[tuple[GConstraint, np.ndarray]]:
+        """Each active constraint's state in the replicates ``rows``: blocked (n,) bool or penalty (n,)."""
+        m = self.m
+        look = m.row_lookup(rows)
+        out = []
+        for ct in self.t.constraints:
+            active = np.broadcast_to(np.logical_not(take_rows(ct.lifted, rows)), (n,))
+            if not active.any():
+                continue
+            pv = RowView(ct.params, rows)
+            if ct.kind in ("forbid", "cap"):
+                vec = active
+            elif ct.kind == "gate":
+                ok = np.broadcast_to(expr.truth(expr.evaluate(ct.condition, look, pv)), (n,))
+                vec = active & ~ok
+            else:
+                pen = np.maximum(np.asarray(expr.evaluate(ct.penalty, look, pv), float), 0.0)
+                pen = np.broadcast_to(pen, (n,))
+                if ct.condition is not None:
+                    cond = np.broadcast_to(expr.truth(expr.evaluate(ct.condition, look, pv)), (n,))
+                    pen = np.where(cond, pen, 0.0)
+                vec = np.where(active, pen, 0.0)
+            out.append((ct, vec))
+        return out
+
+    # ------------------------------------------------------------------ choice
+    def decide(
+        self,
+        rows: Any,
+        n: int,
+        due: np.ndarray,
+        forced: np.ndarray,
+        day: float,
+        policy: str,
+        detail: bool = False,
+    ) -> Choice:
+        """Choose every due unit's option in the replicates ``rows``.
+
+        Args:
+            rows: replicate indices (or ``slice(None)`` for all).
+            n: number of those replicates.
+            due: (n, U) units that decide (cycle point or an opening).
+            forced: (n, U) the local option an event asks for, or -1.
+            day: the moment (keys the random draws).
+            policy: "model", "inert" or "hawk".
+            detail: keep utilities, feasibility and constraint hits (explain).
+        """
+        m, t = self.m, self.t
+        N, U = t.N, t.U
+        if policy == "inert":
+            due = np.zeros_like(due)
+        keys = m.keys[rows]
+        dkey = int(round(day * 1024.0))
+        if policy == "hawk":
+            Uf = np.broadcast_to(t.rung * 1.0 - np.arange(N) * 1e-9, (n, N)).copy()
+            noise = 0.0
+            inv_t: Any = 1.0
+        else:
+            Uf = self.utilities(rows, n)
+            noise = rng.gumbel_ids(keys, dkey, "choice", t.ids)
+            inv_t = 1.0 / col(take_rows(m.tables.params.world("temperature"), rows))
+        free_s = Uf * inv_t + noise
+        free_s[:, t.unchoosable] = NEG
+        cons = self.constraint_state(rows, n)
+        infeasible = np.zeros((n, N), dtype=bool)
+        charges = np.zeros((n, N))
+        hits: list[tuple[GConstraint, np.ndarray]] = []
+        x = m.x[rows] if any(ct.kind == "cap" for ct, _ in cons) else None
+        for ct, vec in cons:
+            if ct.kind == "cost":
+                h = vec[:, None] * ct.factor[None, :]
+                charges[:, ct.cols] += h
+                hits.append((ct, h > 0))
+            else:
+                h = np.broadcast_to(vec[:, None], (n, len(ct.cols)))
+                if ct.kind == "cap":
+                    h = h & (x[:, ct.stock][:, None] < ct.cost[None, :] - 1e-12)
+                infeasible[:, ct.cols] |= h
+                hits.append((ct, h))
+        infeasible |= t.unavailable
+        scores = free_s if policy == "hawk" else free_s - charges * inv_t
+        scores = np.where(infeasible, NEG, scores)
+        free = self._argmax(free_s, n)
+        choice = self._argmax(scores, n)
+        hold_local = np.zeros((n, U), dtype=np.int64)
+        idle = ~due
+        free = np.where(idle, hold_local, free)
+        choice = np.where(idle, hold_local, choice)
+        # trembles: a miscalculation within the repertoire (C59), never above tremble_max_rung
+        trembled = np.zeros((n, U), dtype=bool)
+        if policy == "model":
+            tu = rng.uniforms_ids(keys, dkey, "tremble", t.unit_ids)
+            trembled = (tu < col(take_rows(m.tables.params.world("tremble"), rows))) & due
+            if trembled.any():
+                pick = rng.uniforms_ids(keys, dkey, "tremble_pick", t.unit_ids)
+                cap = take_rows(m.tables.params.world("tremble_max_rung"), rows)
+                ok = ~infeasible & ~t.unchoosable
+                for u in np.flatnonzero(trembled.any(axis=0)):
+                    r = np.flatnonzero(trembled[:, u])
+                    cs = t.unit_cols(u)
+                    capr = cap[r][:, None] if np.ndim(cap) else cap
+                    feas = ok[r, cs] & (t.rung[cs][None, :] <= capr)
+                    feas[:, 0] |= ~feas.any(axis=1)
+                    nf = feas.sum(axis=1)
+                    nth = np.minimum((pick[r, u] * nf).astype(np.int64), nf - 1)
+                    choice[r, u] = np.argmax(np.cumsum(feas, axis=1) > nth[:, None], axis=1)
+        # events: the forced option if it is feasible (an event may take an event-only action)
+        has_ev = forced >= 0
+        fidx = np.where(has_ev, forced, 0)
+        fg = t.offset[None, :] + fidx
+        ok_ev = has_ev & ~np.take_along_axis(infeasible, fg, axis=1)
+        choice = np.where(ok_ev, fidx, choice)
+        blocked = has_ev & ~ok_ev
+        g = t.offset[None, :] + choice
+        fg_free = t.offset[None, :] + free
+        differs = (free != choice) & ~trembled & ~ok_ev
+        bound = np.zeros((n, U), dtype=np.int64)
+        colpos = np.full(N, -1, dtype=np.int64)
+        for ct, h in hits:
+            colpos[:] = -1
+            colpos[ct.cols] = np.arange(len(ct.cols))
+            units_c = np.unique(t.unit_of[ct.cols])
+            for u in units_c:
+                pf = colpos[fg_free[:, u]]
+                pe = colpos[t.offset[u] + fidx[:, u]]
+                on = np.zeros(n, dtype=bool)
+                sel = pf >= 0
+                on[sel] = h[np.flatnonzero(sel), pf[sel]] & differs[sel, u]
+                selb = (pe >= 0) & blocked[:, u]
+                on[selb] |= h[np.flatnonzero(selb), pe[selb]]
+                bound[:, u] |= on.astype(np.int64) << ct.index
+        info = None
+        if detail:
+            info = {
+                "utility": np.where(infeasible, NEG, Uf - charges),
+                "utility_free": Uf,
+                "feasible": ~infeasible,
+                "free": free,
+                "hits": {ct.index: h for ct, h in hits},
+                "cols": {ct.index: ct.cols for ct, _ in hits},
+                "temperature": 1.0 / inv_t if np.ndim(inv_t) == 0 else (1.0 / inv_t)[:, 0],
+            }
+        return Choice(
+            rows=np.arange(m.R)[rows],
+            g=g,
+            local=choice,
+            bound=bound,
+            forced=ok_ev,
+            blocked=blocked,
+            trembled=trembled,
+            due=due | has_ev,
+            detail=info,
+        )
+
+    def _argmax(self, scores: np.ndarray, n: int) -> np.ndarray:
+        """The best option of each unit's block, (n, U) local indices (hold wins ties and all -inf)."""
+        t = self.t
+        P = np.full((n, t.U * t.Kmax), NEG)
+        P[:, t.pad] = scores
+        return np.argmax(P.reshape(n, t.U, t.Kmax), axis=2)
