@@ -48,7 +48,7 @@ def test_su35_gate_blocks_the_best_action_and_records_why():
     res = simulate(cfg, 5, detail=True)
     ru = res.units.index("russia:supply")
     su35 = res.options[ru].index(("transfer_su35", "iran"))
-    detail = res.records[0][ru].detail
+    detail = res.records[0]["decisions"][ru].detail
     assert (detail["free"] == su35).all(), "Su-35 must be Russia's unconstrained best action here"
     assert all(c != ("transfer_su35", "iran") for c in _russia_choice(res))
     gate = res.constraint_ids.index("RU_SU35_GATE")
@@ -78,8 +78,8 @@ def test_troops_and_nuclear_umbrella_are_never_feasible():
             k for k, (act, _) in enumerate(res.options[ru]) if act in ("direct_intervention", "nuclear_signalling")
         ]
         checked += len(forbidden)
-        for step in res.records:
-            assert not step[ru].detail["feasible"][:, forbidden].any()
+        for moment in res.records:
+            assert not moment["decisions"][ru].detail["feasible"][:, forbidden].any()
         assert not np.isin(res.choices[:, :, ru], forbidden).any()
     assert checked == 3, "Russia's troops (one target) and nuclear signalling (two targets) must be in its options"
 

@@ -33,7 +33,7 @@ def test_the_engine_draws_with_these_probabilities():
     res = simulate(sc.config, n, detail=True)
     T = sc.config.spec["world"]["parameters"]["temperature"]["value"]
     checked = 0
-    for u, d in enumerate(res.records[0]):
+    for u, d in enumerate(res.records[0]["decisions"]):
         ok = ~d.trembled & ~d.forced & ~(d.idle if d.idle is not None else np.zeros(n, bool))
         if ok.sum() < 200:
             continue

@@ -121,6 +121,8 @@ class OptionTable:
     pad: np.ndarray  # (N,) position in the (U * Kmax) padded block
     ids: np.ndarray  # (N,) uint64 label ids (random draws)
     unit_ids: np.ndarray  # (U,) uint64 label ids
+    canon: np.ndarray  # (U,) units in canonical (label) order: effects are summed in this order
+    local_rank: np.ndarray  # (N,) rank of each option within its unit by label (tremble picks count in this order)
     rung: np.ndarray
     effort: np.ndarray
     front: np.ndarray  # (N,) front of a strike or a ceasefire offer, -1 otherwise
@@ -244,6 +246,10 @@ def build(tables: Tables, fronts: list[tuple[set[int], set[int]]]) -> OptionTabl
         pad=unit_of * Kmax + local,
         ids=np.array([label_id(x) for x in labels], dtype=np.uint64),
         unit_ids=np.array([label_id(t.label) for t in units], dtype=np.uint64),
+        canon=np.array(sorted(range(U), key=lambda u: units[u].label), dtype=np.int64),
+        local_rank=np.concatenate(
+            [np.argsort(np.argsort([f"{a}:{tg}" for a, tg in t.options], kind="stable")) for t in units]
+        ).astype(np.int64),
         rung=cat("rung"),
         effort=cat("effort"),
         front=front,
@@ -537,7 +543,7 @@ class Decider:
         keys = m.keys[rows]
         dkey = int(round(day * 1024.0))
         if policy == "hawk":
-            Uf = np.broadcast_to(t.rung * 1.0 - np.arange(N) * 1e-9, (n, N)).copy()
+            Uf = np.broadcast_to(t.rung * 1.0 - t.local_rank * 1e-6, (n, N)).copy()
             noise = 0.0
             inv_t: Any = 1.0
         else:
@@ -586,9 +592,11 @@ class Decider:
                     capr = cap[r][:, None] if np.ndim(cap) else cap
                     feas = ok[r, cs] & (t.rung[cs][None, :] <= capr)
                     feas[:, 0] |= ~feas.any(axis=1)
-                    nf = feas.sum(axis=1)
+                    order = np.argsort(t.local_rank[cs])  # options in label order, not listing order
+                    fo = feas[:, order]
+                    nf = fo.sum(axis=1)
                     nth = np.minimum((pick[r, u] * nf).astype(np.int64), nf - 1)
-                    choice[r, u] = np.argmax(np.cumsum(feas, axis=1) > nth[:, None], axis=1)
+                    choice[r, u] = order[np.argmax(np.cumsum(fo, axis=1) > nth[:, None], axis=1)]
         # events: the forced option if it is feasible (an event may take an event-only action)
         has_ev = forced >= 0
         fidx = np.where(has_ev, forced, 0)

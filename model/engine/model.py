@@ -541,7 +541,8 @@ class EntenteModel(mesa.Model):
         acted = g != t.hold[None, :]
         if not acted.any():
             return
-        units = np.flatnonzero(acted.any(axis=0))
+        did = acted.any(axis=0)
+        units = np.array([u for u in t.canon if did[u]], dtype=np.int64)  # canonical order: sums never depend on listing
         ri, ui = np.nonzero(acted)
         np.add.at(self.counts, (rows[ri], g[ri, ui]), 1)
         x0 = self.x[rows]
