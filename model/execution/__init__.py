@@ -32,6 +32,7 @@ from model.engine.outcomes import OUTCOMES
 from model.errors import InputError, InputIssue, RunError
 from model.execution import runner, store
 from model.scenario import MAX_HORIZON, MAX_REPLICATES, Scenario, compile_document
+from model.scenario.questions import beyond
 
 MAX_WORKERS = 256
 SEED_LIMIT = 2**64  # seeds are 64-bit; the scenario file may be stricter (then its limit applies)
@@ -207,6 +208,14 @@ def _with_run_values(
                     for e in doc[key]
                     if (k := _step_of(e, doc.get("start_date"), doc.get("step_days", 7))) is None or k <= steps
                 ]
+        if isinstance(doc.get("questions"), list) and isinstance(steps, int):  # dated beyond: dropped like events
+            try:
+                end = steps * float(doc.get("step_days", 7))
+            except (TypeError, ValueError):
+                end = None
+            if end is not None:
+                gone = set(beyond(doc["questions"], doc.get("start_date"), end))
+                doc["questions"] = [q for i, q in enumerate(doc["questions"]) if i not in gone]
     return doc
 
 
@@ -333,6 +342,8 @@ def dictionary(sc: Scenario) -> dict[str, Any]:
         ],
         "claims": {cid: {"text": c["text"], "source": c["source"]} for cid, c in spec["claims"].items()},
         "sources": spec["sources"],
+        "questions": [q.manifest() for q in sc.questions],  # what `entente score` reads
+        "policy": sc.config.policy,
         "support_tiers": spec["world"]["support_tiers"],
         "war_states": spec["world"]["war_states"],
     }
