@@ -54,6 +54,7 @@ class RunOptions:
     quiet: bool = False
     analyse: bool = True
     plot_format: str = "png"  # png, svg or pdf (figures; their data is always CSV beside them)
+    records: bool = True  # decisions.jsonl: full decision records of the traced replicates (re-simulated)
 
 
 class RunStopped(RunError):
@@ -589,6 +590,26 @@ def tidy(partial: Path, plan: Plan) -> None:
 
 def now() -> float:
     return time.perf_counter()
+
+
+def with_policy(sc: Scenario, policy: str) -> Scenario:
+    """The same scenario decided by another policy: ``inert`` or ``hawk`` (the negative controls) or ``model``.
+
+    The policy is written into the resolved document (``policy:``) and compiled again, so it is
+    part of the scenario's digest and manifest: a control's run is cached, reused and re-run
+    like any other, beside the model's run of the same scenario, with the same seed and
+    replicates (common random numbers).
+    """
+    doc = copy.deepcopy(sc.resolved)
+    levers = doc.pop("levers_chosen", {})
+    if policy == "model":
+        doc.pop("policy", None)
+    else:
+        doc["policy"] = policy
+    new = compile_document(doc, {}, f"{sc.source} (policy {policy})")
+    new.resolved["levers_chosen"] = levers
+    new.chain, new.source = list(sc.chain), sc.source
+    return new
 
 
 def with_settings(sc: Scenario, settings: dict[str, Any] | None, source: str = "--set") -> Scenario:

@@ -100,10 +100,10 @@ class Question:
             out["chose"] = dict(self.chose)
         else:
             out["when"] = self.when
-        out["after"] = self.after
         if self.on is not None:
             out["on"] = self.on
         else:
+            out["after"] = self.after
             out["by"] = self.by
         out["resolution"] = "yes" if self.resolution else "no"
         out["source"] = self.source
@@ -165,7 +165,9 @@ def _chose(ck: Any, where: tuple, value: Any, spec: dict[str, Any]) -> dict[str,
     ok = True
     for k in value:
         if k not in CHOSE_KEYS:
-            ck.bad((*where, k), f"unknown field '{k}'{did_you_mean(str(k), CHOSE_KEYS)}; expected actor, action, target")
+            ck.bad(
+                (*where, k), f"unknown field '{k}'{did_you_mean(str(k), CHOSE_KEYS)}; expected actor, action, target"
+            )
             ok = False
     for k in ("actor", "action"):
         if k not in value:
@@ -216,7 +218,8 @@ def check(
         spec: the catalog after the scenario's overrides (actors, actions, the hold role).
         names: the names the condition grammar accepts (``model.catalog.variable_names``).
         start_date: the scenario's start date (questions need one).
-        horizon: number of steps; step_days: days per step (the calendar ends at their product).
+        horizon: number of steps (the calendar ends at horizon x step_days).
+        step_days: days per step.
 
     Returns:
         The valid questions, in file order.
@@ -232,13 +235,17 @@ def check(
     if start_date is None:
         ck.bad(where0, "questions are dated: the scenario needs 'start_date' at its top")
         return []
-    end_day = float(horizon) * float(step_days) if isinstance(horizon, int) and isinstance(step_days, int | float) else None
+    end_day = (
+        float(horizon) * float(step_days) if isinstance(horizon, int) and isinstance(step_days, int | float) else None
+    )
     end_date = start_date + dt.timedelta(days=end_day) if end_day is not None else None
     out: list[Question] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(section):
         where = (*where0, i)
-        if not ck.expect(where, item, (dict,), "a question mapping (id, ask, when or chose, by or on, resolution, source)"):
+        if not ck.expect(
+            where, item, (dict,), "a question mapping (id, ask, when or chose, by or on, resolution, source)"
+        ):
             continue
         n0 = len(ck.issues)
         for k in item:
@@ -250,9 +257,15 @@ def check(
         qid = item.get("id")
         if "id" in item:
             if not isinstance(qid, str) or not ID_RE.match(qid):
-                ck.bad((*where, "id"), f"expected an id of lowercase letters, digits and '_' (a letter first, at most 64), found {type_name(qid)}")
+                ck.bad(
+                    (*where, "id"),
+                    f"expected an id of lowercase letters, digits and '_' (a letter first, at most 64), found {type_name(qid)}",
+                )
             elif qid in seen:
-                ck.bad((*where, "id"), f"duplicate question id '{qid}' (also questions[{seen[qid]}]); ids are unique in a scenario")
+                ck.bad(
+                    (*where, "id"),
+                    f"duplicate question id '{qid}' (also questions[{seen[qid]}]); ids are unique in a scenario",
+                )
             else:
                 seen[qid] = i
         ask = _text(ck, (*where, "ask"), item["ask"], "the question asked") if "ask" in item else None
@@ -264,7 +277,9 @@ def check(
             if ck.expect((*where, "tags"), raw, (list,), "a list of words"):
                 for j, t in enumerate(raw):
                     if not isinstance(t, str) or not TAG_RE.match(t):
-                        ck.bad((*where, "tags", j), f"expected a word (letters, digits, '_' or '-'), found {type_name(t)}")
+                        ck.bad(
+                            (*where, "tags", j), f"expected a word (letters, digits, '_' or '-'), found {type_name(t)}"
+                        )
                     else:
                         tags.append(t)
         # what is asked: a condition or a choice, exactly one
@@ -290,7 +305,10 @@ def check(
         by = on = None
         day = after_day = None
         if has_by == has_on:
-            ck.bad(where, "a question needs exactly one of 'by' (yes if it happens by then) or 'on' (yes if it holds that day)")
+            ck.bad(
+                where,
+                "a question needs exactly one of 'by' (yes if it happens by then) or 'on' (yes if it holds that day)",
+            )
         else:
             key = "by" if has_by else "on"
             d = _date(ck, (*where, key), item[key])
@@ -323,7 +341,12 @@ def check(
                 else:
                     after = a
         after_day = float((after - start_date).days)
-        if len(ck.issues) > n0 or day is None or None in (qid, ask, source, resolution) or (when is None and chose is None):
+        if (
+            len(ck.issues) > n0
+            or day is None
+            or None in (qid, ask, source, resolution)
+            or (when is None and chose is None)
+        ):
             continue
         out.append(
             Question(
