@@ -191,7 +191,7 @@ def reliability(p: Any, y: Any, bins: int = 5, adaptive: bool = False) -> list[d
             if len(part):
                 groups.append((float(p[part].min()), float(p[part].max()), part))
     else:
-        edges = np.linspace(0.0, 1.0, bins + 1)
+        edges = np.arange(bins + 1) / bins  # k / bins exactly (0.6, not 0.6000000000000001)
         which = np.minimum((p * bins).astype(int), bins - 1)
         for b in range(bins):
             part = np.flatnonzero(which == b)
@@ -217,7 +217,7 @@ def reliability(p: Any, y: Any, bins: int = 5, adaptive: bool = False) -> list[d
 def forecast_histogram(p: Any, y: Any, bins: int = 10) -> dict[str, list[Any]]:
     """How many forecasts fall in each tenth of [0, 1], split by what happened (for the panel below)."""
     p, y = np.asarray(p, dtype=float), np.asarray(y, dtype=bool)
-    edges = np.linspace(0.0, 1.0, bins + 1)
+    edges = np.arange(bins + 1) / bins  # k / bins exactly (0.6, not 0.6000000000000001)
     which = np.minimum((p * bins).astype(int), bins - 1)
     return {
         "low": [float(e) for e in edges[:-1]],

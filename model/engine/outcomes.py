@@ -179,9 +179,11 @@ def compute(
 ) -> dict[str, np.ndarray]:
     """Every catalog outcome (and every scenario-defined one) for every replicate of a result."""
     table = {**(outcome_table(spec) if spec is not None else OUTCOMES), **(defs or {})}
-    out = {}
-    for name, d in table.items():
-        node = expr.parse(str(d["expr"]))
-        marks = evaluate_marks(node, result) if dated_reducer(d["reduce"]) is not None else None
-        out[name] = np.asarray(reduce(evaluate_series(node, result), d["reduce"], result.step_days, marks), dtype=float)
-    return out
+    return {name: outcome_values(result, d) for name, d in table.items()}
+
+
+def outcome_values(result: Result, d: dict[str, Any]) -> np.ndarray:
+    """One outcome definition (``expr`` and ``reduce``) for every replicate of a result."""
+    node = expr.parse(str(d["expr"]))
+    marks = evaluate_marks(node, result) if dated_reducer(d["reduce"]) is not None else None
+    return np.asarray(reduce(evaluate_series(node, result), d["reduce"], result.step_days, marks), dtype=float)
