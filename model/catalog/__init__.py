@@ -138,7 +138,7 @@ def calibration_nodes(spec: dict[str, Any]) -> dict[str, tuple[dict[str, Any], s
         cal = con.get("calibrate")
         if isinstance(cal, dict):
             for param, decl in cal.items():
-                add(f"constraints.{cid}.{param}", con.get("params"), str(param), con, decl)
+                add(f"constraints.{cid}.{param}", con.get("params") or {}, str(param), con, decl)
     for a, actor in spec["actors"].items():
         add(
             f"actors.{a}.response",
@@ -177,9 +177,6 @@ def calibration_issues(spec: dict[str, Any], file: str = "catalog") -> list[Inpu
         cal = con.get("calibrate")
         if cal is not None and not isinstance(cal, dict):
             bad(f"constraints.{cid}.calibrate", "expected {<param>: {low: NUMBER, high: NUMBER}}")
-        for param in cal if isinstance(cal, dict) else {}:
-            if param not in (con.get("params") or {}):
-                bad(f"constraints.{cid}.{param} (calibrate)", f"{cid} has no parameter '{param}'")
     disputed = set(spec["world"].get("disputed", {}))
     for path, (holder, key, _node, decl) in calibration_nodes(spec).items():
         where = f"{path} (calibrate)"
@@ -191,7 +188,8 @@ def calibration_issues(spec: dict[str, Any], file: str = "catalog") -> list[Inpu
             bad(where, f"expected numbers with low < high, found low {lo!r}, high {hi!r}")
             continue
         if key not in holder:
-            bad(where, f"declares a range for '{key}', which this entry does not have")
+            owner = path.split(".")[1] if path.startswith("constraints.") else path
+            bad(where, f"{owner} has no parameter '{key}'" if owner != path else f"{path} has no '{key}'")
             continue
         value = holder[key]
         if isinstance(value, int | float) and not lo <= value <= hi:
