@@ -527,22 +527,25 @@ def reliability_chart(
         x = np.array([b["forecast"] for b in bins])
         yv = np.array([b["observed"] for b in bins])
         n = np.array([b["n"] for b in bins], dtype=float)
-        err = [yv - np.array([b["observed_low"] for b in bins]), np.array([b["observed_high"] for b in bins]) - yv]
+        lo = np.array([b["observed_low"] for b in bins])
+        hi = np.array([b["observed_high"] for b in bins])
+        err = [np.maximum(yv - lo, 0.0), np.maximum(hi - yv, 0.0)]  # rounding can put the share a hair outside
         ax.errorbar(x, yv, yerr=err, fmt="none", ecolor=PALETTE[0], alpha=0.5, capsize=3, zorder=2)
-        ax.scatter(x, yv, s=40 + 600 * n / n.max(), color=PALETTE[0], alpha=0.8, edgecolor="white", zorder=3,
+        sizes = 40 + 600 * n / n.max()
+        ax.scatter(x, yv, s=sizes, color=PALETTE[0], alpha=0.8, edgecolor="white", zorder=3,
                    label="questions binned by forecast")  # fmt: skip
         ax.plot(x, yv, color=PALETTE[0], linewidth=1.0, alpha=0.6, zorder=2)
-        for xi, yi, ni in zip(x, yv, n, strict=True):
-            right = xi > 0.85  # keep the label inside the axes
-            ax.annotate(
-                f"n={int(ni)}", (xi, yi), xytext=(-30 if right else 9, -14), textcoords="offset points", fontsize=8
-            )
+        for xi, yi, ni, si in zip(x, yv, n, sizes, strict=True):
+            gap = np.sqrt(si / np.pi) + 6  # the marker's radius in points, and a little air
+            below = yi > 0.85  # keep the label inside the axes, beside its whisker
+            ax.annotate(f"n={int(ni)}", (xi, yi), xytext=(4, -gap if below else gap), textcoords="offset points",
+                        fontsize=8, ha="left", va="center")  # fmt: skip
     ax.set_xlim(-0.03, 1.03)
     ax.set_ylim(-0.03, 1.03)
     ax.set_ylabel("observed frequency (share resolved yes)")
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", markerscale=0.4)
+    ax.legend(fontsize=8, loc="lower right", markerscale=0.4)
     left = np.asarray(hist["low"], dtype=float)
     width = np.asarray(hist["high"], dtype=float) - left
     yes = np.asarray(hist["yes"], dtype=float)
@@ -553,6 +556,7 @@ def reliability_chart(
     hx.set_xlabel("forecast probability (model)")
     hx.set_ylabel("questions")
     hx.grid(axis="y", alpha=0.3)
+    hx.set_ylim(0, max(1.0, float((yes + no).max())) * 1.45)  # headroom for the legend
     hx.legend(fontsize=8, loc="upper center", ncol=2)
     _integer_ticks(hx, "y")
     return fig
