@@ -35,6 +35,17 @@ are paired on the replicates they share.""",
   entente sweep scenarios/baseline.yaml --vary constraints.IL_US_ADVICE.weight=0:3:7 --replicates 500""",
     "validate": "examples:\n  entente validate scenarios/*.yaml",
     "check": "examples:\n  entente check scenarios/history\n  entente check scenarios/history/oct2024_apr2025.yaml --replicates 2000",
+    "score": """examples:
+  entente score scenarios/history
+  entente score scenarios/history --controls --replicates 1000
+  entente score scenarios/history/april_2024.yaml --seed 7 --quiet
+
+Runs (or reuses, like compare) every scenario that has questions: and scores its probabilities
+against what happened: Brier score, log score and Brier skill against the base rate, per episode
+and in all, with bootstrap intervals; writes runs/score/<timestamp>-<hash>/ (scorecard.md,
+scores.csv, scores.json, reliability.png). A probability of exactly 0 or 1 is checked against the
+inert and hawk controls: "by construction" when both give it too, else flagged "unforced certainty".
+--controls also scores the controls and the constant forecaster beside the model.""",
     "explain": """examples:
   entente explain runs/baseline/<run> --replicate 7381
   entente explain runs/baseline/<run> --pick worst --by peak_escalation --actor russia
@@ -156,6 +167,24 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("files", nargs="+", help="scenario files or folders (e.g. scenarios/history)")
     sp.add_argument("--replicates", type=int, default=None, help="replicates per scenario (default: each file's)")
     sp.add_argument("--quiet", action="store_true")
+
+    sp = cmd(
+        "score",
+        "Score the model's probabilities for the scenarios' yes/no questions against what happened"
+        " (Brier, log score, skill against the base rate, reliability plot).",
+    )
+    sp.add_argument("files", nargs="+", help="scenario files or folders (e.g. scenarios/history)")
+    sp.add_argument("--replicates", type=int, default=500, help="replicates per scenario (default 500)")
+    sp.add_argument("--seed", type=int, help="master seed of every run, 0 <= S < 2^64 (default: each scenario's)")
+    sp.add_argument("--workers", type=int, help="worker processes, 1-256 (default: all cores)")
+    sp.add_argument(
+        "--controls",
+        action="store_true",
+        help="also score the inert and hawk controls and the constant forecaster (the base rate) beside the model",
+    )
+    sp.add_argument("--out", help="folder under which runs and the score folder are written (default: runs)")
+    sp.add_argument("--fresh", action="store_true", help="run every scenario again even if a matching run exists")
+    sp.add_argument("--quiet", action="store_true", help="no progress lines")
 
     cmd("list", "List the shipped scenarios and the questions they ask.")
     sp = cmd("actors", "Show actors' interests, stances, stocks and constraints, each with its claim ids.")
@@ -475,6 +504,20 @@ def _cmd_check(args: argparse.Namespace) -> int:
     rows, text = run_check(args.files, args.replicates, args.quiet)
     print(text)
     return 0 if all(r.passed for r in rows) else 1
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from model import workflow
+    from model.analysis.score import text
+
+    opts = _run_opts(args)
+    card = workflow.run_score(
+        args.files, _out(args), opts, args.replicates, args.seed, args.controls, args.fresh, _command()
+    )
+    print(text(card))
+    print(f"score folder: {card.folder}")
+    print(f"scorecard: {card.folder / 'scorecard.md'}")
+    return 0
 
 
 def _cmd_list(args: argparse.Namespace) -> int:

@@ -126,6 +126,9 @@ class _Builder:
                     self.issue(key_node, path, "mapping keys must be plain scalars")
                     continue
                 key = self.build(key_node, path)
+                if isinstance(key, bool):
+                    # a key is a name: YAML 1.1 reads `on:` (a question's date) and `yes:` as booleans
+                    key = key_node.value
                 key = str(key) if key is not None else "null"
                 sub = (*path, key)
                 if key in out:

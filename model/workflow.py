@@ -102,7 +102,8 @@ def _complete(partial: Path, sc: Scenario, meta: dict[str, Any], opts: RunOption
             meta["replicates"] = plan.total
             meta["seconds_simulating"] = round(execution.now() - t0, 3)
             execution.tidy(partial, plan)
-            _traces(partial, sc, meta, opts)
+            if opts.records:
+                _traces(partial, sc, meta, opts)
             files.write_json(partial / files.MANIFEST, meta)
             if opts.analyse:
                 analyse_run(partial, meta["plot_format"], opts.quiet)
@@ -354,3 +355,87 @@ def prepare_runs(
             sys.stderr.write(f"running {item.name} ({item.replicates} replicates)...\n")
         folders.append(run_scenario(item, out, opts, command))
     return folders, reused
+
+
+def run_score(
+    paths: list[str],
+    out: Path,
+    opts: RunOptions,
+    replicates: int | None = 500,
+    seed: int | None = None,
+    controls: bool = False,
+    fresh: bool = False,
+    command: list[str] | None = None,
+) -> Any:
+    """``entente score``: run (or reuse) every scenario with questions, score them, write the score folder.
+
+    Each scenario runs with ``replicates`` (default 500; None keeps the file's) and its own seed
+    (or ``seed``). A run already made under ``out`` with the same scenario digest, seed and
+    replicates is reused unless ``fresh``. The inert and hawk controls of a scenario run with
+    the same seed and replicates (common random numbers) whenever ``controls`` is set or the
+    model answers one of its questions with exactly 0 or 1 (the controls decide whether the
+    scenario forces that answer). Score runs are made without plots or decision traces (the
+    scorer reads only the outcome table and manifest); ``entente run`` makes a full one.
+    Returns the scorecard (``model.analysis.score.Scorecard``) with its folder.
+    """
+    from model.analysis import score
+    from model.errors import InputError, InputIssue
+    from model.execution.check import scenario_files
+    from model.scenario import load_scenario
+
+    issues: list[InputIssue] = []
+    episodes: list[Scenario] = []
+    for f in scenario_files(paths, "score"):
+        try:
+            sc = load_scenario(f)
+            if not sc.questions:
+                if not opts.quiet:
+                    sys.stderr.write(f"{f}: no questions to score\n")
+                continue
+            episodes.append(execution.apply_overrides(sc, replicates, seed))
+        except InputError as exc:
+            issues += exc.issues
+    if issues:
+        raise InputError(issues)
+    if not episodes:
+        raise InputError.one("command line", f"no scenario in {', '.join(paths)} has questions (questions:) to score")
+    names = [s.name for s in episodes]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InputError.one(
+            "command line", f"two scenarios share the name {', '.join(dup)}: episodes need distinct names"
+        )
+    for s in episodes:
+        execution.check_options(opts, s.replicates)
+    light = RunOptions(**{**opts.__dict__, "analyse": False, "records": False, "trace": ()})
+    runs: list[score.EpisodeRuns] = []
+    for s in episodes:
+        folders = {"model": _cached_run(s, Path(out), light, fresh, command, "")}
+        certain = score.certain_questions(folders["model"])
+        if controls or certain:
+            if certain and not controls and not opts.quiet:
+                sys.stderr.write(
+                    f"{s.name}: {len(certain)} certain answer(s); running the inert and hawk controls to see if the "
+                    "scenario forces them\n"
+                )
+            for policy in score.CONTROLS:
+                folders[policy] = _cached_run(
+                    execution.with_policy(s, policy), Path(out), light, fresh, command, policy
+                )
+        runs.append(score.EpisodeRuns(s.name, folders))
+    card = score.score_runs(runs, controls, seed=seed or 0)
+    score.write(card, Path(out), command or ["entente", *sys.argv[1:]], opts.quiet)
+    return card
+
+
+def _cached_run(sc: Scenario, out: Path, opts: RunOptions, fresh: bool, command: list[str] | None, policy: str) -> Path:
+    """A complete run of exactly this scenario under ``out``: reused when one exists (unless ``fresh``), else made."""
+    what = f"{sc.name}" + (f" under the {policy} control" if policy else "")
+    found = None if fresh else find_reusable(sc, out)
+    if found is not None:
+        if not opts.quiet:
+            sys.stderr.write(f"reusing {found} ({what})\n")
+        return found
+    if not opts.quiet:
+        sys.stderr.write(f"running {what} ({sc.replicates} replicates)...\n")
+    return run_scenario(sc, out, opts, command)

@@ -506,3 +506,57 @@ def indices_chart(rows: list[dict[str, Any]], title: str, first: str, total: str
     ax.legend(fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     return fig
+
+
+def reliability_chart(
+    bins: list[dict[str, Any]], hist: dict[str, list[Any]], title: str, base_rate: float | None = None
+) -> plt.Figure:
+    """Predicted probability against observed frequency (with the diagonal), forecasts' histogram below.
+
+    ``bins`` come from ``score.reliability`` (marker area and label: the number of questions in
+    the bin; whiskers: the observed share's 95% Wilson interval), ``hist`` from
+    ``score.forecast_histogram`` (stacked by what happened).
+    """
+    fig, (ax, hx) = plt.subplots(
+        2, 1, figsize=(6.2, 7.6), gridspec_kw={"height_ratios": [3.2, 1.0], "hspace": 0.08}, sharex=True
+    )
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1.2, label="perfect calibration", zorder=1)
+    if base_rate is not None and np.isfinite(base_rate):
+        ax.axhline(base_rate, color="grey", linestyle=":", linewidth=1.0, label=f"base rate {base_rate:.2f}", zorder=1)
+    if bins:
+        x = np.array([b["forecast"] for b in bins])
+        yv = np.array([b["observed"] for b in bins])
+        n = np.array([b["n"] for b in bins], dtype=float)
+        lo = np.array([b["observed_low"] for b in bins])
+        hi = np.array([b["observed_high"] for b in bins])
+        err = [np.maximum(yv - lo, 0.0), np.maximum(hi - yv, 0.0)]  # rounding can put the share a hair outside
+        ax.errorbar(x, yv, yerr=err, fmt="none", ecolor=PALETTE[0], alpha=0.5, capsize=3, zorder=2)
+        sizes = 40 + 600 * n / n.max()
+        ax.scatter(x, yv, s=sizes, color=PALETTE[0], alpha=0.8, edgecolor="white", zorder=3,
+                   label="questions binned by forecast")  # fmt: skip
+        ax.plot(x, yv, color=PALETTE[0], linewidth=1.0, alpha=0.6, zorder=2)
+        for xi, yi, ni, si in zip(x, yv, n, sizes, strict=True):
+            gap = np.sqrt(si / np.pi) + 6  # the marker's radius in points, and a little air
+            below = yi > 0.85  # keep the label inside the axes, beside its whisker
+            ax.annotate(f"n={int(ni)}", (xi, yi), xytext=(4, -gap if below else gap), textcoords="offset points",
+                        fontsize=8, ha="left", va="center")  # fmt: skip
+    ax.set_xlim(-0.03, 1.03)
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_ylabel("observed frequency (share resolved yes)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right", markerscale=0.4)
+    left = np.asarray(hist["low"], dtype=float)
+    width = np.asarray(hist["high"], dtype=float) - left
+    yes = np.asarray(hist["yes"], dtype=float)
+    no = np.asarray(hist["no"], dtype=float)
+    hx.bar(left, yes, width=width, align="edge", color=PALETTE[2], edgecolor="white", label="resolved yes")
+    hx.bar(left, no, width=width, bottom=yes, align="edge", color=PALETTE[1], alpha=0.7, edgecolor="white",
+           label="resolved no")  # fmt: skip
+    hx.set_xlabel("forecast probability (model)")
+    hx.set_ylabel("questions")
+    hx.grid(axis="y", alpha=0.3)
+    hx.set_ylim(0, max(1.0, float((yes + no).max())) * 1.45)  # headroom for the legend
+    hx.legend(fontsize=8, loc="upper center", ncol=2)
+    _integer_ticks(hx, "y")
+    return fig

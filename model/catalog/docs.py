@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from model.catalog import load_catalog, outcome_table, provenance
+from model.catalog import calibration_nodes, load_catalog, outcome_table, provenance
 
 START, END = (
     "<!-- GENERATED: do not edit by hand; python -m model.catalog.docs docs/model.md -->",
@@ -113,6 +113,23 @@ def tables(spec: dict[str, Any]) -> str:
     for path, d in spec["world"].get("disputed", {}).items():
         params = ", ".join(f"{k} {v}" for k, v in d.items() if k not in ("dist", "claims", "doc"))
         out.append(f"| `{path}` | {d['dist']} ({params}) | {', '.join(d['claims'])} | {_esc(d.get('doc', ''))} |")
+    nodes = calibration_nodes(spec)
+    out += [
+        "",
+        "### Calibratable values (searched by scripts/calibrate.py)",
+        "",
+    ]
+    if nodes:
+        out += ["| path | value | range searched | provenance |", "|---|---|---|---|"]
+        for path, (holder, key, node, decl) in nodes.items():
+            out.append(
+                f"| `{path}` | {holder.get(key)} | [{decl.get('low')}, {decl.get('high')}] | {_esc(provenance(node))} |"
+            )
+    else:
+        out.append(
+            "None yet: a value becomes calibratable when its catalog entry declares `calibrate: {low, high}` "
+            "(model/catalog/__init__.py describes the format)."
+        )
     out += [
         "",
         "### Actors: interests",

@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     from model.engine import Result
 
 REDUCERS = OUTCOME_REDUCERS
+# reducers of dated questions (``entente score``), with their days since the start in the name:
+# ``window:<after>:<by>`` (holds at a step end in (after, by] or on the day ``by``), ``on:<day>``
+# (holds on that day) and ``rise:<after>:<by>`` (the value on ``by`` exceeds the value on ``after``:
+# a choice counter rose). They read the state recorded at the days (Config.marks), so their answer
+# does not depend on the step length; all three are binary.
+DATED_REDUCERS = ("window", "on", "rise")
 
 
 def outcome_table(spec: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
@@ -36,8 +42,63 @@ OUTCOMES: dict[str, dict[str, Any]] = outcome_table()
 DEFAULT_OUTCOMES: list[str] = list(load_catalog()["outcomes_default"])
 
 
-def reduce(values: np.ndarray, how: str, step_days: float) -> np.ndarray:
-    """Reduce a (T+1, R) series (row 0 = the start) to one value per replicate."""
+def dated_reducer(how: str) -> tuple[str, list[float]] | None:
+    """``("window", [after, by])`` for ``"window:<after>:<by>"`` (None when ``how`` is not a dated reducer)."""
+    name, _, rest = str(how).partition(":")
+    if name not in DATED_REDUCERS or not rest:
+        return None
+    return name, [float(x) for x in rest.split(":")]
+
+
+def value_on_day(
+    values: np.ndarray, day: float, step_days: float, marks: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
+    """The (R,) values on a day since the start: the state recorded at its mark.
+
+    Day 0 is the starting state (row 0). A day without a mark (a Result simulated without
+    ``Config.marks``) falls back to the end of the step containing it.
+    """
+    if day <= 1e-9:
+        return values[0]
+    if marks is not None:
+        days, at_marks = marks
+        k = np.flatnonzero(np.abs(np.asarray(days, dtype=float) - day) <= 1e-9)
+        if len(k):
+            return at_marks[k[0]]
+    step = int(np.ceil(day / step_days - 1e-9))
+    return values[min(max(step, 0), values.shape[0] - 1)]
+
+
+def reduce_dated(
+    values: np.ndarray, how: str, step_days: float, marks: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
+    """A dated question's answer per replicate (1.0 yes, 0.0 no); see ``DATED_REDUCERS``."""
+    parsed = dated_reducer(how)
+    if parsed is None:
+        raise ValueError(f"unknown reducer {how}")
+    name, days = parsed
+    if name == "on":
+        return (value_on_day(values, days[0], step_days, marks) != 0).astype(float)
+    after, by = days
+    if name == "rise":
+        return (value_on_day(values, by, step_days, marks) > value_on_day(values, after, step_days, marks)).astype(
+            float
+        )
+    ends = np.arange(values.shape[0]) * step_days
+    inside = (ends > after + 1e-9) & (ends <= by + 1e-9)
+    held = (values[inside] != 0).any(axis=0) | (value_on_day(values, by, step_days, marks) != 0)
+    return held.astype(float)
+
+
+def reduce(
+    values: np.ndarray, how: str, step_days: float, marks: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
+    """Reduce a (T+1, R) series (row 0 = the start) to one value per replicate.
+
+    ``marks`` (days, (M, R) values there) serves the dated reducers of questions.
+    """
+    if dated_reducer(how) is not None:
+        return reduce_dated(values, how, step_days, marks)
     after = values[1:]
     T = after.shape[0]
     if how == "max":
@@ -94,13 +155,35 @@ def evaluate_series(node: expr.Node, result: Result) -> np.ndarray:
     return np.broadcast_to(np.asarray(expr.evaluate(node, look), dtype=float), s.shape[:2])
 
 
+def evaluate_marks(node: expr.Node, result: Result) -> tuple[np.ndarray, np.ndarray] | None:
+    """An expression on the states recorded at the marks: (days, (M, R) values), None without marks."""
+    if result.mark_days is None or result.mark_series is None or not len(result.mark_days):
+        return None
+    days = np.asarray(result.mark_days, dtype=float)
+    s = result.mark_series
+    vi = {v: i for i, v in enumerate(result.variables)}
+    xi = {v: i for i, v in enumerate(result.extra_names)}
+
+    def look(name: str) -> Any:
+        if name in vi:
+            return s[:, :, vi[name]]
+        if name in xi and result.mark_extra is not None:
+            return result.mark_extra[:, :, xi[name]]
+        return {"step": days / result.step_days, "day": days, "week": days / 7.0}[name][:, None]
+
+    return days, np.broadcast_to(np.asarray(expr.evaluate(node, look), dtype=float), s.shape[:2])
+
+
 def compute(
     result: Result, defs: dict[str, dict[str, Any]] | None = None, spec: dict[str, Any] | None = None
 ) -> dict[str, np.ndarray]:
     """Every catalog outcome (and every scenario-defined one) for every replicate of a result."""
     table = {**(outcome_table(spec) if spec is not None else OUTCOMES), **(defs or {})}
-    out = {}
-    for name, d in table.items():
-        node = expr.parse(str(d["expr"]))
-        out[name] = np.asarray(reduce(evaluate_series(node, result), d["reduce"], result.step_days), dtype=float)
-    return out
+    return {name: outcome_values(result, d) for name, d in table.items()}
+
+
+def outcome_values(result: Result, d: dict[str, Any]) -> np.ndarray:
+    """One outcome definition (``expr`` and ``reduce``) for every replicate of a result."""
+    node = expr.parse(str(d["expr"]))
+    marks = evaluate_marks(node, result) if dated_reducer(d["reduce"]) is not None else None
+    return np.asarray(reduce(evaluate_series(node, result), d["reduce"], result.step_days, marks), dtype=float)

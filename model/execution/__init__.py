@@ -32,6 +32,7 @@ from model.engine.outcomes import OUTCOMES
 from model.errors import InputError, InputIssue, RunError
 from model.execution import runner, store
 from model.scenario import MAX_HORIZON, MAX_REPLICATES, Scenario, compile_document
+from model.scenario.questions import beyond
 
 MAX_WORKERS = 256
 SEED_LIMIT = 2**64  # seeds are 64-bit; the scenario file may be stricter (then its limit applies)
@@ -53,6 +54,7 @@ class RunOptions:
     quiet: bool = False
     analyse: bool = True
     plot_format: str = "png"  # png, svg or pdf (figures; their data is always CSV beside them)
+    records: bool = True  # decisions.jsonl: full decision records of the traced replicates (re-simulated)
 
 
 class RunStopped(RunError):
@@ -207,6 +209,14 @@ def _with_run_values(
                     for e in doc[key]
                     if (k := _step_of(e, doc.get("start_date"), doc.get("step_days", 7))) is None or k <= steps
                 ]
+        if isinstance(doc.get("questions"), list) and isinstance(steps, int):  # dated beyond: dropped like events
+            try:
+                end = steps * float(doc.get("step_days", 7))
+            except (TypeError, ValueError):
+                end = None
+            if end is not None:
+                gone = set(beyond(doc["questions"], doc.get("start_date"), end))
+                doc["questions"] = [q for i, q in enumerate(doc["questions"]) if i not in gone]
     return doc
 
 
@@ -333,6 +343,8 @@ def dictionary(sc: Scenario) -> dict[str, Any]:
         ],
         "claims": {cid: {"text": c["text"], "source": c["source"]} for cid, c in spec["claims"].items()},
         "sources": spec["sources"],
+        "questions": [q.manifest() for q in sc.questions],  # what `entente score` reads
+        "policy": sc.config.policy,
         "support_tiers": spec["world"]["support_tiers"],
         "war_states": spec["world"]["war_states"],
     }
@@ -578,6 +590,26 @@ def tidy(partial: Path, plan: Plan) -> None:
 
 def now() -> float:
     return time.perf_counter()
+
+
+def with_policy(sc: Scenario, policy: str) -> Scenario:
+    """The same scenario decided by another policy: ``inert`` or ``hawk`` (the negative controls) or ``model``.
+
+    The policy is written into the resolved document (``policy:``) and compiled again, so it is
+    part of the scenario's digest and manifest: a control's run is cached, reused and re-run
+    like any other, beside the model's run of the same scenario, with the same seed and
+    replicates (common random numbers).
+    """
+    doc = copy.deepcopy(sc.resolved)
+    levers = doc.pop("levers_chosen", {})
+    if policy == "model":
+        doc.pop("policy", None)
+    else:
+        doc["policy"] = policy
+    new = compile_document(doc, {}, f"{sc.source} (policy {policy})")
+    new.resolved["levers_chosen"] = levers
+    new.chain, new.source = list(sc.chain), sc.source
+    return new
 
 
 def with_settings(sc: Scenario, settings: dict[str, Any] | None, source: str = "--set") -> Scenario:

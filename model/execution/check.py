@@ -28,7 +28,7 @@ class CheckRow:
     replicates: int
 
 
-def scenario_files(paths: list[str]) -> list[Path]:
+def scenario_files(paths: list[str], verb: str = "check") -> list[Path]:
     """The scenario files named, folders expanded to their *.yaml files (sorted)."""
     out: list[Path] = []
     for p in map(Path, paths):
@@ -37,7 +37,7 @@ def scenario_files(paths: list[str]) -> list[Path]:
         else:
             out.append(p)
     if not out:
-        raise InputError.one("command line", "no scenario files to check")
+        raise InputError.one("command line", f"no scenario files to {verb}")
     return out
 
 

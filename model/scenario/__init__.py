@@ -62,7 +62,10 @@ TOP_KEYS = {
     "outcomes": "outcomes to report and plot (catalog names, or {name, expr, reduce} definitions)",
     "changes": "dated changes of parameters, variables, relations, actors ([{at, set: {path: value}, label}])",
     "expect": "bands the ensemble must fall in, checked by `entente check` (e.g. 'P(sustained_war) <= 0.2')",
+    "questions": "yes/no questions with what happened, scored by `entente score` ([{id, ask, when|chose, by|on, resolution, source}])",
+    "policy": "who decides: model (default), or a negative control: inert (nobody decides) or hawk (most escalatory option)",
 }
+POLICIES = ("model", "inert", "hawk")
 OUTCOME_KEYS = {"name", "expr", "reduce", "label", "unit", "doc", "smallest", "kind"}
 EVENT_KEYS = {"at", "when", "actor", "action", "target", "once", "label"}
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
@@ -92,6 +95,7 @@ class Scenario:
     source: str
     chain: list[str] = field(default_factory=list)
     expect: list[Any] = field(default_factory=list)  # scenario.expect.Expectation
+    questions: list[Any] = field(default_factory=list)  # scenario.questions.Question
     # the merged document before levers were applied, and where each key was written: what
     # --set, sweeps and ``simulate(..., overrides=)`` re-apply settings to (scenario.settings)
     document: dict[str, Any] | None = field(default=None, repr=False)
@@ -149,6 +153,15 @@ class Scenario:
             s.config.steps = int(steps)
             s.config.events = [e for e in s.config.events if e.step is None or e.step <= steps]
             s.config.changes = [c for c in s.config.changes if c.step <= steps]
+            # questions dated after the shorter horizon are dropped, as dated events are
+            end = steps * s.step_days
+            s.questions = [q for q in self.questions if q.day <= end + 1e-9]
+            gone = {q.column for q in self.questions} - {q.column for q in s.questions}
+            if gone:
+                s.config.outcome_defs = {k: v for k, v in s.config.outcome_defs.items() if k not in gone}
+                s.config.marks = [m for m in s.config.marks if m <= end + 1e-9]
+                if isinstance(s.resolved.get("questions"), list):
+                    s.resolved["questions"] = [q.record() for q in s.questions]
             # numbered events and changes beyond the new horizon leave the recorded document too,
             # so that a manifest recompiles to exactly what ran (dated ones are dropped on compile)
             for key in ("events", "changes"):
@@ -266,13 +279,13 @@ def _shift_marks(omarks: dict, path: tuple, index: dict[int, int]) -> None:
 
 
 def _merge(base: Any, over: Any, bmarks: dict, omarks: dict, path: tuple = ()) -> Any:
-    """Deep merge: mappings merge key by key, ``events`` and ``claims`` lists append, others replace."""
+    """Deep merge: mappings merge key by key, ``events``, ``questions`` and ``claims`` lists append, others replace."""
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
         for k, v in over.items():
             out[k] = _merge(base[k], v, bmarks, omarks, (*path, k)) if k in base else v
         return out
-    if path in (("events",), ("claims",)) and isinstance(base, list) and isinstance(over, list):
+    if path in (("events",), ("claims",), ("questions",)) and isinstance(base, list) and isinstance(over, list):
         n = len(base)
         if path == ("claims",):
             seen = {c for c in base if isinstance(c, str)}
@@ -746,6 +759,15 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
                         "doc": f"{e.name} at the step containing {e.date}",
                         "name": e.column,
                     }
+    # --- questions (scored by `entente score`): each is a binary outcome read on its dates
+    from model.scenario import questions as qmod
+
+    questions = qmod.check(ck, doc.get("questions", []), spec, names, start_date, horizon, step_days)
+    for q in questions:
+        outcome_defs[q.column] = q.outcome_def()
+    policy = doc.get("policy", "model")
+    if not ck.name(("policy",), policy, POLICIES, "policy"):
+        policy = "model"
     if not ck.issues:
         for issue in check_catalog(spec, file):
             ck.bad((), f"the overrides break the model: {issue.key}: {issue.message}")
@@ -761,8 +783,12 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
         name=name,
         changes=changes,
         outcome_defs=outcome_defs,
+        policy=policy,
+        marks=qmod.marks(questions),
     )
     resolved = dict(doc)
+    if "questions" in doc:
+        resolved["questions"] = [q.record() for q in questions]
     resolved.update({"name": name, "horizon": horizon, "step_days": step_days, "seed": seed, "replicates": replicates})
     resolved["outcomes"] = [outcome_defs.get(o, o) for o in outcomes]
     resolved.pop("levers", None)
@@ -784,6 +810,7 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
         resolved=resolved,
         source=file,
         expect=expectations,
+        questions=questions,
         document=original,
         marks=marks,
     )

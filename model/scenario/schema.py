@@ -218,6 +218,41 @@ def json_schema() -> dict[str, Any]:
             },
         },
     }
+    date = {"type": "string", "format": "date"}
+    props["questions"] = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,63}$"},
+                "ask": {"type": "string"},
+                "when": {"type": "string", "description": "condition in entente's grammar"},
+                "chose": {
+                    "type": "object",
+                    "properties": {
+                        "actor": {"enum": actors},
+                        "action": {"enum": list(spec["actions"])},
+                        "target": {"enum": [*actors, "none"]},
+                    },
+                    "required": ["actor", "action"],
+                    "additionalProperties": False,
+                },
+                "by": date,
+                "on": date,
+                "after": date,
+                "resolution": {"oneOf": [{"type": "boolean"}, {"enum": ["yes", "no", "Yes", "No", "YES", "NO"]}]},
+                "source": {"type": "string"},
+                "tags": {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,40}$"}},
+            },
+            "required": ["id", "ask", "resolution", "source"],
+            "allOf": [
+                {"oneOf": [{"required": ["when"]}, {"required": ["chose"]}]},
+                {"oneOf": [{"required": ["by"]}, {"required": ["on"]}]},
+            ],
+            "additionalProperties": False,
+        },
+    }
+    props["policy"] = {"enum": ["model", "inert", "hawk"]}
     for key, doc in TOP_KEYS.items():
         props[key]["description"] = doc
     return {

@@ -1,0 +1,601 @@
+"""Forecast scores: the model's probabilities for yes/no questions against what happened.
+
+A model earns trust the way forecasters do: scored with proper scoring rules, on many
+questions, against a simple reference. This module reads run folders only (the questions and
+their outcome columns are in each run's manifest and outcome table) and computes
+
+* the **Brier score**, the mean of (p - y)^2 (0 is perfect, 0.25 is always saying 50%);
+* the **log score**, the mean log-likelihood of what happened, mean(y ln p + (1 - y) ln(1 - p)):
+  a certain answer that turned out wrong gives -inf, reported as such (never clipped), because
+  that is what a proper scoring rule says of a forecaster who was certain and wrong;
+* the **Brier skill score** against the base rate of the question set: the reference forecaster
+  says the set's share of yes answers ȳ for every question, so BS_ref = ȳ(1 - ȳ) and
+  skill = 1 - BS / BS_ref (0 for the reference itself, 1 for a perfect forecaster, negative for
+  worse than the base rate). Per episode the reference is the same forecaster (the whole set's
+  ȳ), so an episode whose questions all resolved alike still has a reference;
+* percentile **bootstrap intervals** over questions (the reference's ȳ is refitted in every
+  resample, as it would be on another question set).
+
+It also classifies certain answers (honest probabilities): a probability of exactly 0 or 1 is
+**by construction** when the inert control (nobody decides) and the hawk control (everyone takes
+its most escalatory option) give the same certain answer, so that the scenario's events,
+constraints or the model's structure force it; any other certain answer is an **unforced
+certainty** and is flagged. The pure functions are tested on hand-computed examples; the
+writer turns a scorecard into ``scorecard.md``, ``scores.csv``, ``scores.json`` and
+``reliability.png``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.analysis import data
+from model.analysis.stats import wilson
+from model.files import safe_component, utc_now, utc_stamp, write_json, write_text
+
+CONTROLS = ("inert", "hawk")
+FORECASTERS = {
+    "model": "model",
+    "inert": "inert control (nobody decides)",
+    "hawk": "hawk control (most escalatory option)",
+    "constant": "constant forecaster (the base rate)",
+}
+BY_CONSTRUCTION = "by construction"
+UNFORCED = "unforced certainty"
+RESAMPLES = 2000
+LEVEL = 0.95
+
+
+# ------------------------------------------------------------------ scoring rules (pure)
+def brier(p: Any, y: Any) -> float:
+    """Mean squared difference between probabilities and outcomes (0/1); NaN for no questions."""
+    p, y = np.asarray(p, dtype=float), np.asarray(y, dtype=float)
+    return float(np.mean((p - y) ** 2)) if len(p) else float("nan")
+
+
+def log_likelihoods(p: Any, y: Any) -> np.ndarray:
+    """The log-likelihood of each outcome: ln p for a yes, ln(1 - p) for a no (-inf if certain and wrong)."""
+    p, y = np.asarray(p, dtype=float), np.asarray(y, dtype=bool)
+    with np.errstate(divide="ignore"):
+        return np.where(y, np.log(p), np.log1p(-p))
+
+
+def log_score(p: Any, y: Any) -> float:
+    """Mean log-likelihood of what happened (higher is better; -inf if any certain answer was wrong)."""
+    ll = log_likelihoods(p, y)
+    return float(np.mean(ll)) if len(ll) else float("nan")
+
+
+def base_rate(y: Any) -> float:
+    """Share of questions that resolved yes."""
+    y = np.asarray(y, dtype=float)
+    return float(np.mean(y)) if len(y) else float("nan")
+
+
+def reference_brier(y: Any, rate: float | None = None) -> float:
+    """The Brier score of the constant forecaster at ``rate`` (default the set's own: ȳ(1 - ȳ))."""
+    y = np.asarray(y, dtype=float)
+    if rate is None:
+        r = base_rate(y)
+        return r * (1.0 - r)
+    return brier(np.full(len(y), rate), y)
+
+
+def skill(bs: float, ref: float) -> float:
+    """Brier skill 1 - BS / BS_ref; NaN when the reference is perfect (every question resolved alike)."""
+    return 1.0 - bs / ref if ref > 0 and np.isfinite(bs) else float("nan")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Scores of one forecaster on one set of questions, with bootstrap intervals."""
+
+    n: int
+    yes: int
+    brier: float
+    log: float
+    skill: float
+    reference: float  # the constant forecaster's Brier score on these questions
+    brier_low: float = float("nan")
+    brier_high: float = float("nan")
+    skill_low: float = float("nan")
+    skill_high: float = float("nan")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: _finite_or_text(v) for k, v in self.__dict__.items()}
+
+
+def _finite_or_text(v: Any) -> Any:
+    """JSON has no -inf: a non-finite score is written as text ("-inf", "nan")."""
+    if isinstance(v, float) and not np.isfinite(v):
+        return str(v)
+    return v
+
+
+def summarise(
+    p: Any,
+    y: Any,
+    rate: float | None = None,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+    level: float = LEVEL,
+    constant: bool = False,
+) -> Summary:
+    """Brier, log score and skill of forecasts ``p`` for outcomes ``y``, with bootstrap intervals.
+
+    Args:
+        p: probabilities, one per question.
+        y: what happened (1 yes, 0 no).
+        rate: the constant forecaster's rate; None uses the set's own base rate (refitted in
+            every resample), a number keeps it fixed (an episode scored against the whole set).
+        resamples: bootstrap resamples over questions (0 for none).
+        seed: the bootstrap's seed (the intervals are reproducible).
+        level: the intervals' coverage.
+        constant: ``p`` is the constant forecaster itself, which says each resample's own base
+            rate (its skill is 0 in every resample, as on the set).
+    """
+    p, y = np.asarray(p, dtype=float), np.asarray(y, dtype=float)
+    n = len(p)
+    bs = brier(p, y)
+    ref = reference_brier(y, rate)
+    out = {"n": n, "yes": int(y.sum()), "brier": bs, "log": log_score(p, y), "skill": skill(bs, ref), "reference": ref}
+    if n and resamples > 0:
+        rng = np.random.default_rng(seed)
+        idx = rng.integers(0, n, size=(resamples, n))
+        pb, yb = p[idx], y[idx]
+        if constant:
+            pb = np.broadcast_to(yb.mean(axis=1, keepdims=True), yb.shape)
+        bs_b = np.mean((pb - yb) ** 2, axis=1)
+        if rate is None:
+            yr = yb.mean(axis=1)
+            ref_b = yr * (1.0 - yr)
+        else:
+            ref_b = np.mean((rate - yb) ** 2, axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sk_b = np.where(ref_b > 0, 1.0 - bs_b / ref_b, np.nan)
+        tail = 100 * (1 - level) / 2
+        out["brier_low"], out["brier_high"] = (float(v) for v in np.percentile(bs_b, [tail, 100 - tail]))
+        if np.isfinite(sk_b).any():
+            out["skill_low"], out["skill_high"] = (float(v) for v in np.nanpercentile(sk_b, [tail, 100 - tail]))
+    return Summary(**out)
+
+
+def certainty(p_model: float, p_inert: float | None, p_hawk: float | None) -> str:
+    """'' for an uncertain answer; 'by construction' when both controls give the same certain answer; else flagged."""
+    if p_model not in (0.0, 1.0):
+        return ""
+    if p_inert is not None and p_hawk is not None and p_inert == p_model and p_hawk == p_model:
+        return BY_CONSTRUCTION
+    return UNFORCED
+
+
+# ------------------------------------------------------------------ reliability (pure)
+def reliability(p: Any, y: Any, bins: int = 5, adaptive: bool = False) -> list[dict[str, Any]]:
+    """Predicted probability against observed frequency, by bins of the forecasts.
+
+    Fixed bins split [0, 1] into ``bins`` equal widths (a forecast of exactly 1 falls in the
+    last); adaptive bins hold near-equal numbers of forecasts (sorted, then split). Empty bins
+    are left out. Each bin: its range, the number of questions, the mean forecast, the share
+    that resolved yes and that share's 95% Wilson interval.
+    """
+    p, y = np.asarray(p, dtype=float), np.asarray(y, dtype=float)
+    groups: list[tuple[float, float, np.ndarray]] = []
+    if adaptive:
+        order = np.argsort(p, kind="stable")
+        for part in np.array_split(order, min(bins, len(p))) if len(p) else []:
+            if len(part):
+                groups.append((float(p[part].min()), float(p[part].max()), part))
+    else:
+        edges = np.arange(bins + 1) / bins  # k / bins exactly (0.6, not 0.6000000000000001)
+        which = np.minimum((p * bins).astype(int), bins - 1)
+        for b in range(bins):
+            part = np.flatnonzero(which == b)
+            if len(part):
+                groups.append((float(edges[b]), float(edges[b + 1]), part))
+    out = []
+    for lo, hi, part in groups:
+        freq, low, high = wilson(float(y[part].sum()), len(part))
+        out.append(
+            {
+                "low": lo,
+                "high": hi,
+                "n": len(part),
+                "forecast": float(p[part].mean()),
+                "observed": freq,
+                "observed_low": low,
+                "observed_high": high,
+            }  # fmt: skip
+        )
+    return out
+
+
+def forecast_histogram(p: Any, y: Any, bins: int = 10) -> dict[str, list[Any]]:
+    """How many forecasts fall in each tenth of [0, 1], split by what happened (for the panel below)."""
+    p, y = np.asarray(p, dtype=float), np.asarray(y, dtype=bool)
+    edges = np.arange(bins + 1) / bins  # k / bins exactly (0.6, not 0.6000000000000001)
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    return {
+        "low": [float(e) for e in edges[:-1]],
+        "high": [float(e) for e in edges[1:]],
+        "yes": [int(np.sum((which == b) & y)) for b in range(bins)],
+        "no": [int(np.sum((which == b) & ~y)) for b in range(bins)],
+    }
+
+
+# ------------------------------------------------------------------ reading runs
+def question_probabilities(folder: Path) -> dict[str, dict[str, Any]]:
+    """Each question of a run: its manifest record and the share of replicates that answered yes."""
+    meta = data.manifest(folder)
+    table = data.read_outcomes(folder)
+    out = {}
+    for q in meta.get("questions") or []:
+        v = np.nan_to_num(np.asarray(table[q["column"]], dtype=float), nan=0.0) != 0
+        out[q["id"]] = {**q, "yes_replicates": int(v.sum()), "replicates": len(v), "p": float(v.mean())}
+    return out
+
+
+def certain_questions(folder: Path) -> list[str]:
+    """Ids of the questions a run answers with probability exactly 0 or 1 (the controls decide why)."""
+    return [qid for qid, q in question_probabilities(folder).items() if q["p"] in (0.0, 1.0)]
+
+
+@dataclass
+class EpisodeRuns:
+    """One scenario with questions and its run folders: the model's and, when run, the controls'."""
+
+    name: str
+    folders: dict[str, Path]  # policy -> run folder ("model" always)
+
+
+@dataclass
+class Scorecard:
+    """Every question's forecasts and scores, per episode and in all, for the model and its references."""
+
+    rows: list[dict[str, Any]]
+    episodes: list[dict[str, Any]]
+    summary: dict[str, Summary]  # forecaster -> scores over all questions
+    base_rate: float
+    controls: bool
+    runs: dict[str, dict[str, str]]
+    resamples: int
+    seed: int
+    without_constructed: Summary | None = None
+    folder: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def unforced(self) -> list[dict[str, Any]]:
+        return [r for r in self.rows if r["certainty"] == UNFORCED]
+
+    @property
+    def constructed(self) -> list[dict[str, Any]]:
+        return [r for r in self.rows if r["certainty"] == BY_CONSTRUCTION]
+
+
+def score_runs(
+    episodes: list[EpisodeRuns], controls: bool = False, resamples: int = RESAMPLES, seed: int = 0
+) -> Scorecard:
+    """Score every question of the episodes' runs (read from their folders).
+
+    ``controls`` adds the inert and hawk controls and the constant forecaster to the summary
+    (their runs must be among the folders); certain answers are classified whenever both
+    controls' runs are there.
+    """
+    rows: list[dict[str, Any]] = []
+    meta_ep: list[dict[str, Any]] = []
+    for ep in episodes:
+        meta = data.manifest(ep.folders["model"])
+        probs = {pol: question_probabilities(f) for pol, f in ep.folders.items()}
+        for qid, q in probs["model"].items():
+            others = {pol: probs[pol][qid]["p"] if qid in probs.get(pol, {}) else None for pol in CONTROLS}
+            y = bool(q["resolution"])
+            rows.append(
+                {
+                    "episode": ep.name,
+                    "id": qid,
+                    "ask": q["ask"],
+                    "resolution": y,
+                    "p": q["p"],
+                    "yes_replicates": q["yes_replicates"],
+                    "replicates": q["replicates"],
+                    "brier": (q["p"] - y) ** 2,
+                    "log_likelihood": float(log_likelihoods([q["p"]], [y])[0]),
+                    "p_inert": others["inert"],
+                    "p_hawk": others["hawk"],
+                    "certainty": certainty(q["p"], others["inert"], others["hawk"]),
+                    "form": q.get("form", ""),
+                    "asks_about": q.get("expr", ""),
+                    "after": q.get("after"),
+                    "by": q.get("by"),
+                    "on": q.get("on"),
+                    "tags": list(q.get("tags") or []),
+                    "source": q.get("source", ""),
+                }
+            )
+        meta_ep.append(
+            {
+                "name": ep.name,
+                "title": meta["scenario"].get("title", ep.name),
+                "start_date": meta.get("start_date"),
+                "replicates": meta.get("replicates"),
+                "seed": meta.get("seed"),
+            }  # fmt: skip
+        )
+    if not rows:
+        raise ValueError("no questions to score")
+    y = np.array([r["resolution"] for r in rows], dtype=float)
+    p = np.array([r["p"] for r in rows], dtype=float)
+    rate = base_rate(y)
+    summary = {"model": summarise(p, y, None, resamples, seed)}
+    have_controls = all(r["p_inert"] is not None and r["p_hawk"] is not None for r in rows)
+    if controls and have_controls:
+        for pol in CONTROLS:
+            summary[pol] = summarise(np.array([r[f"p_{pol}"] for r in rows]), y, None, resamples, seed)
+    if controls:
+        summary["constant"] = summarise(np.full(len(y), rate), y, None, resamples, seed, constant=True)
+    for e in meta_ep:
+        mask = np.array([r["episode"] == e["name"] for r in rows])
+        e["summary"] = summarise(p[mask], y[mask], rate, resamples, seed)
+        if controls and have_controls:
+            e["controls"] = {
+                pol: summarise(np.array([r[f"p_{pol}"] for r in rows])[mask], y[mask], rate, 0) for pol in CONTROLS
+            }
+    kept = np.array([r["certainty"] != BY_CONSTRUCTION for r in rows])
+    without = summarise(p[kept], y[kept], None, resamples, seed) if 0 < kept.sum() < len(rows) else None
+    runs = {ep.name: {pol: str(f) for pol, f in ep.folders.items()} for ep in episodes}
+    return Scorecard(rows, meta_ep, summary, rate, controls, runs, resamples, seed, without)
+
+
+# ------------------------------------------------------------------ words and files
+def _num(x: float, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return "-"
+    if isinstance(x, float) and np.isinf(x):
+        return "-inf" if x < 0 else "inf"
+    if abs(x) < 0.5 * 10.0**-digits:  # no "-0.00" for a rounding error of the constant forecaster's skill
+        x = 0.0
+    return f"{x:.{digits}f}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _skill(x: float) -> str:
+    return "undefined" if np.isnan(x) else _num(x, 2)
+
+
+def _interval(lo: float, hi: float, digits: int = 2) -> str:
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return ""
+    return f"[{_num(lo, digits)}, {_num(hi, digits)}]"
+
+
+def _yes(y: bool) -> str:
+    return "yes" if y else "no"
+
+
+def _note(r: dict[str, Any]) -> str:
+    if r["certainty"] == UNFORCED:
+        return "UNFORCED CERTAINTY"
+    return r["certainty"]
+
+
+def text(card: Scorecard) -> str:
+    """The printed scorecard: questions by episode, then per episode and in all, controls beside the model."""
+    lines: list[str] = []
+    width = max(len(r["id"]) for r in card.rows)
+    for e in card.episodes:
+        rows = [r for r in card.rows if r["episode"] == e["name"]]
+        lines.append(f"{e['name']}: {e['title']} ({e['replicates']} replicates)")
+        head = f"  {'question'.ljust(width)}  P(yes)  happened  Brier"
+        if card.controls:
+            head += "   inert    hawk"
+        lines.append(head + "  note")
+        for r in rows:
+            line = f"  {r['id'].ljust(width)}  {_num(r['p']):>6}  {_yes(r['resolution']):<8}  {_num(r['brier'])}"
+            if card.controls:
+                line += f"  {_num(r['p_inert']):>6}  {_num(r['p_hawk']):>6}"
+            lines.append((line + f"  {_note(r)}").rstrip())
+        s: Summary = e["summary"]
+        lines.append(
+            f"  episode: Brier {_num(s.brier)}, log score {_num(s.log)}, skill {_skill(s.skill)} "
+            f"{_interval(s.skill_low, s.skill_high)} ({_plural(s.n, 'question')}, {s.yes} yes)".rstrip()
+        )
+        lines.append("")
+    n, yes = len(card.rows), int(sum(r["resolution"] for r in card.rows))
+    lines.append(
+        f"all: {_plural(n, 'question')} in {_plural(len(card.episodes), 'episode')}, {yes} yes (base rate {card.base_rate:.2f}); "
+        f"skill = 1 - Brier / {card.summary['model'].reference:.3f} (the constant forecaster's Brier)"
+    )
+    lines.append(
+        f"  {'forecaster':<44} {'Brier':>6} {'95% interval':<15} {'log score':>9}  {'skill':>6} {'95% interval'}"
+    )
+    for key, s in card.summary.items():
+        label = FORECASTERS[key] + (f" at {card.base_rate:.2f}" if key == "constant" else "")
+        lines.append(
+            f"  {label:<44} {_num(s.brier):>6} {_interval(s.brier_low, s.brier_high, 3):<15} {_num(s.log):>9}  "
+            f"{_skill(s.skill):>6} {_interval(s.skill_low, s.skill_high)}".rstrip()
+        )
+    if card.controls and "inert" not in card.summary:
+        lines.append("  (the controls' runs are missing for some episode: controls not scored)")
+    lines.append(
+        f"certain answers (exactly 0 or 1): {len(card.constructed)} by construction (the inert and hawk controls give "
+        f"the same answer), {len(card.unforced)} unforced certainty"
+        + (": " + ", ".join(f"{r['episode']}/{r['id']}" for r in card.unforced) if card.unforced else "")
+    )
+    if card.without_constructed is not None:
+        w = card.without_constructed
+        lines.append(
+            f"without the {len(card.constructed)} answered by construction: Brier {_num(w.brier)}, log score "
+            f"{_num(w.log)}, skill {_skill(w.skill)} {_interval(w.skill_low, w.skill_high)} ({_plural(w.n, 'question')})".rstrip()
+        )
+    return "\n".join(lines)
+
+
+def markdown(card: Scorecard, command: list[str] | None = None) -> str:
+    """scorecard.md: summary, per-episode table, every question with its source, definitions."""
+    m = card.summary["model"]
+    n, yes = len(card.rows), int(sum(r["resolution"] for r in card.rows))
+    out = [
+        "# Scorecard",
+        "",
+        f"{_plural(n, 'question')} in {_plural(len(card.episodes), 'episode')}, {yes} resolved yes (base rate {card.base_rate:.2f}). "
+        f"Brier {_num(m.brier)} {_interval(m.brier_low, m.brier_high, 3)}, log score {_num(m.log)}, "
+        f"Brier skill {_skill(m.skill)} {_interval(m.skill_low, m.skill_high)} against the base rate. "
+        f"Certain answers: {len(card.constructed)} by construction, **{len(card.unforced)} unforced**.",
+        "",
+        "![reliability](reliability.png)",
+        "",
+        "## Forecasters",
+        "",
+        "| forecaster | Brier | 95% interval | log score | Brier skill | 95% interval |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, s in card.summary.items():
+        label = FORECASTERS[key] + (f" at {card.base_rate:.2f}" if key == "constant" else "")
+        out.append(
+            f"| {label} | {_num(s.brier)} | {_interval(s.brier_low, s.brier_high, 3)} | {_num(s.log)} | "
+            f"{_skill(s.skill)} | {_interval(s.skill_low, s.skill_high)} |"
+        )
+    if card.without_constructed is not None:
+        w = card.without_constructed
+        out.append(
+            f"| model, without the {len(card.constructed)} answered by construction | {_num(w.brier)} | "
+            f"{_interval(w.brier_low, w.brier_high, 3)} | {_num(w.log)} | {_skill(w.skill)} | "
+            f"{_interval(w.skill_low, w.skill_high)} |"
+        )
+    out += ["", "## Episodes", "", "| episode | questions | yes | Brier | log score | skill | 95% interval |"]
+    out.append("|---|---|---|---|---|---|---|")
+    for e in card.episodes:
+        s = e["summary"]
+        out.append(
+            f"| {e['name']} | {s.n} | {s.yes} | {_num(s.brier)} | {_num(s.log)} | {_skill(s.skill)} | "
+            f"{_interval(s.skill_low, s.skill_high)} |"
+        )
+    for e in card.episodes:
+        out += ["", f"## {e['name']}: {e['title']}", "", f"{e['replicates']} replicates, seed {e['seed']}.", ""]
+        head = "| question | P(yes) | happened | Brier |"
+        sep = "|---|---|---|---|"
+        if card.controls:
+            head += " inert | hawk |"
+            sep += "---|---|"
+        out += [head + " note | source |", sep + "---|---|"]
+        for r in card.rows:
+            if r["episode"] != e["name"]:
+                continue
+            when = (
+                f"on {r['on']}"
+                if r["on"]
+                else f"by {r['by']}"
+                if r["after"] == e["start_date"]
+                else f"{r['after']} to {r['by']}"
+            )
+            cells = f"| **{r['id']}**: {_md(r['ask'])} ({when}) | {_num(r['p'])} | {_yes(r['resolution'])} | {_num(r['brier'])} |"
+            if card.controls:
+                cells += f" {_num(r['p_inert'])} | {_num(r['p_hawk'])} |"
+            out.append(f"{cells} {_note(r)} | {_md(r['source'])} |")
+    out += [
+        "",
+        "## How to read it",
+        "",
+        "- P(yes) is the share of replicates in which the question's condition held (or the actor made the choice) "
+        "in its window; Brier is (P - outcome)^2 and the log score the mean of ln P (yes) or ln(1 - P) (no): "
+        "a certain answer that was wrong gives -inf, reported as such.",
+        "- Brier skill = 1 - Brier / Brier of the constant forecaster who says the base rate for every question "
+        "(0: no better than the base rate; the per-episode reference is the same forecaster on the episode's questions). "
+        f"Intervals: percentile bootstrap over questions ({card.resamples} resamples, seed {card.seed}).",
+        "- **By construction**: a probability of exactly 0 or 1 that the inert control (nobody decides) and the hawk "
+        "control (everyone takes its most escalatory feasible option) give too: the scenario's events, constraints or "
+        "the model's structure force it. **Unforced certainty**: any other 0 or 1, a model certain where it should not be.",
+        f"- Runs read: {sum(len(v) for v in card.runs.values())} run folders (`scores.json`, key `runs`).",
+    ]
+    if command:
+        out.append(f"- Command: `{' '.join(command)}`")
+    return "\n".join(out) + "\n"
+
+
+def _md(s: str) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def csv_table(card: Scorecard) -> dict[str, list[Any]]:
+    """scores.csv: one row per question."""
+    keys = ["episode", "id", "ask", "resolution", "p", "yes_replicates", "replicates", "brier", "log_likelihood",
+            "p_inert", "p_hawk", "certainty", "form", "asks_about", "after", "by", "on", "tags", "source"]  # fmt: skip
+    out: dict[str, list[Any]] = {k: [] for k in keys}
+    for r in card.rows:
+        for k in keys:
+            v = r[k]
+            if k == "resolution":
+                v = int(v)
+            elif k == "tags":
+                v = " ".join(v)
+            elif k == "log_likelihood" and np.isinf(v):
+                v = "-inf"
+            out[k].append(v)
+    return out
+
+
+def as_json(card: Scorecard, command: list[str] | None = None) -> dict[str, Any]:
+    """scores.json: every number of the scorecard and the runs it read."""
+    rows = [{**r, "log_likelihood": _finite_or_text(r["log_likelihood"])} for r in card.rows]
+    return {
+        "created": utc_now(),
+        "command": command or [],
+        "base_rate": card.base_rate,
+        "questions": len(card.rows),
+        "summary": {k: s.as_dict() for k, s in card.summary.items()},
+        "without_constructed": card.without_constructed.as_dict() if card.without_constructed else None,
+        "certain": {"by_construction": len(card.constructed), "unforced": len(card.unforced)},
+        "episodes": [
+            {
+                **{k: v for k, v in e.items() if k not in ("summary", "controls")},
+                "summary": e["summary"].as_dict(),
+                **({"controls": {k: s.as_dict() for k, s in e["controls"].items()}} if "controls" in e else {}),
+            }
+            for e in card.episodes
+        ],  # fmt: skip
+        "rows": rows,
+        "runs": card.runs,
+        "bootstrap": {"resamples": card.resamples, "seed": card.seed, "level": LEVEL},
+    }
+
+
+def write(card: Scorecard, out: Path, command: list[str] | None = None, quiet: bool = True) -> Path:
+    """Write runs/score/<timestamp>-<hash>/ with scorecard.md, scores.csv, scores.json and reliability.png."""
+    from model.analysis import plots
+
+    blob = "\n".join(f"{e}:{pol}:{Path(f).name}" for e, v in sorted(card.runs.items()) for pol, f in sorted(v.items()))
+    digest = hashlib.sha256(blob.encode()).hexdigest()[:10]
+    folder = Path(out) / "score" / f"{utc_stamp()}-{safe_component(digest)}"
+    k = 1
+    while folder.exists():
+        k += 1
+        folder = folder.with_name(f"{folder.name.split('~')[0]}~{k}")
+    folder.mkdir(parents=True)
+    p = np.array([r["p"] for r in card.rows])
+    y = np.array([r["resolution"] for r in card.rows], dtype=float)
+    bins = reliability(p, y)
+    hist = forecast_histogram(p, y)
+    m = card.summary["model"]
+    title = (
+        f"Reliability: {_plural(len(p), 'question')} in {_plural(len(card.episodes), 'episode')}\n"
+        f"Brier {_num(m.brier)}, Brier skill {_skill(m.skill)} {_interval(m.skill_low, m.skill_high)} "
+        f"against the base rate {card.base_rate:.2f}"
+    )
+    fig = plots.reliability_chart(bins, hist, title, card.base_rate)
+    table = {
+        k: [b[k] for b in bins] for k in ("low", "high", "n", "forecast", "observed", "observed_low", "observed_high")
+    }
+    plots.save(fig, folder / "reliability.png", table)
+    plots.write_csv(folder / "scores.csv", csv_table(card))
+    write_json(folder / "scores.json", as_json(card, command))
+    write_text(folder / "scorecard.md", markdown(card, command))
+    card.folder = folder
+    return folder

@@ -1,0 +1,57 @@
+"""History as scored questions (issue 18): the model's track record on scenarios/history.
+
+`entente score scenarios/history --controls` must show a model that beats the base rate by a
+wide margin, is never certain unless the scenario forces it, and beats its negative controls:
+
+* Brier skill against the base rate of the question set of at least 0.35;
+* no unforced answer of exactly 0% or 100% (the inert and hawk controls decide "forced");
+* a finite log score (no certain answer that turned out wrong);
+* the inert control (nobody decides), the hawk control (everyone takes its most escalatory
+  option) and the constant forecaster (the base rate: skill 0) each at least 0.15 below the
+  model's skill, so that these tests can fail.
+
+Runs 200 replicates per scenario and policy (about 1-2 s per run): the targets are far from
+Monte Carlo noise at that size, and the bootstrap intervals in the printed card say how far.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from model.cli import main
+from model.scenario import scenarios_dir
+
+HISTORY = scenarios_dir() / "history"
+REPLICATES = 200
+MIN_SKILL = 0.35
+CONTROL_GAP = 0.15
+
+
+def test_history_questions_meet_the_forecasting_targets(tmp_path, capsys):
+    code = main(["score", str(HISTORY), "--controls", "--replicates", str(REPLICATES), "--out", str(tmp_path),
+                 "--workers", "1", "--quiet"])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    folder = Path(out.strip().splitlines()[-2].removeprefix("score folder: "))
+    scores = json.loads((folder / "scores.json").read_text())
+    model = scores["summary"]["model"]
+    skill, log = float(model["skill"]), float(model["log"])
+    problems = []
+    if not skill >= MIN_SKILL:
+        problems.append(f"Brier skill {skill:.3f} is below {MIN_SKILL}")
+    unforced = [
+        f"{r['episode']}/{r['id']} (P = {r['p']:g})" for r in scores["rows"] if r["certainty"] == "unforced certainty"
+    ]
+    if unforced:
+        problems.append(f"{len(unforced)} unforced certain answers: {', '.join(unforced)}")
+    if not math.isfinite(log):
+        problems.append(f"the log score is {log} (a certain answer was wrong)")
+    for control in ("inert", "hawk", "constant"):
+        theirs = float(scores["summary"][control]["skill"])
+        if not theirs <= skill - CONTROL_GAP:
+            problems.append(
+                f"the {control} control's skill {theirs:.3f} is not {CONTROL_GAP} below the model's {skill:.3f}"
+            )
+    assert not problems, "\n".join(problems) + "\n\n" + out
