@@ -161,32 +161,53 @@ def test_a_strike_turns_the_exchange_into_sustained_war_at_the_threshold(side):
     assert (series(res, "war_state")[1] == (2.0 if side > 0 else 1.0)).all()
 
 
-def test_an_agreed_ceasefire_waits_for_a_lull_ends_the_fighting_and_a_strike_breaks_it():
+def test_a_ceasefire_needs_both_sides_ends_the_fighting_and_a_strike_breaks_it():
     dt = 1.0
     broken = 12
     events = [
-        Event("israel", "limited_strike", "iran", step=1),
         Event("israel", "agree_ceasefire", "iran", step=3),
+        Event("iran", "agree_ceasefire", "israel", step=5),
         Event("iran", "limited_strike", "israel", step=broken),
     ]
     steps = broken + int(w("ceasefire_days")) + 2
-    res = simulate(config(steps=steps, step_days=dt, events=events), 2)
+    # a sustained war under way: the gates let both sides offer a ceasefire
+    cfg = config(
+        steps=steps,
+        step_days=dt,
+        events=events,
+        **{"initial.war_state": 2.0, "initial.strikes_recent": 3.0, "initial.days_since_strike": 0.0},
+    )
+    res = simulate(cfg, 2)
     ws = series(res, "war_state")[:, 0]
     agreed = series(res, "ceasefire_agreed")[:, 0]
-    # the strike lands at day 0.5; the ceasefire gate wants agreed_ceasefire_days without a strike at the
-    # action time (mid-step, day s - 0.5): blocked from step 3 until step 8, then applied
-    lull = w("agreed_ceasefire_days")
-    first = next(s for s in range(3, steps) if (s - 0.5) - 0.5 >= lull)
-    assert first == 8
-    assert (res.event_step[:, 0] == [1, first, broken]).all()
-    assert (res.event_blocked[1] == first - 3).all()
-    # an agreement after the lull ends the fighting at once; without one it takes ceasefire_days
-    assert set(ws[1:first]) <= {1.0, 2.0}
-    assert (ws[first:broken] == 3.0).all()
-    assert agreed[first] == 1.0 and agreed[broken] == 0.0, "a strike breaks the agreement"
-    again = broken + math.ceil((w("ceasefire_days") - dt / 2) / dt)  # no agreement now: the full lull
+    assert (res.event_step[:, 0] == [3, 5, broken]).all()
+    # one side's offer does not stop the war; the second, within ceasefire_offer_days, does at once
+    assert w("ceasefire_offer_days") >= 5 - 3
+    assert (ws[1:5] == 2.0).all() and (agreed[:5] == 0.0).all()
+    assert (ws[5:broken] == 3.0).all() and (agreed[5:broken] == 1.0).all()
+    assert agreed[broken] == 0.0 and ws[broken] in (1.0, 2.0), "a strike breaks the agreement"
+    # without an agreement, fighting stops only after ceasefire_days without a strike
+    again = broken + math.ceil((w("ceasefire_days") - dt / 2) / dt)
     assert set(ws[broken:again]) <= {1.0, 2.0}
     assert (ws[again:] == 3.0).all()
+
+
+def test_an_offer_alone_does_not_stop_the_war_and_expires():
+    dt = 1.0
+    gap = int(w("ceasefire_offer_days")) + 2
+    events = [
+        Event("israel", "agree_ceasefire", "iran", step=2),
+        Event("iran", "agree_ceasefire", "israel", step=2 + gap),
+    ]
+    cfg = config(
+        steps=2 + gap + 1,
+        step_days=dt,
+        events=events,
+        **{"initial.war_state": 2.0, "initial.strikes_recent": 3.0, "initial.days_since_strike": 0.0},
+    )
+    res = simulate(cfg, 2)
+    assert (res.event_step[:, 0] == [2, 2 + gap]).all()
+    assert (series(res, "ceasefire_agreed")[:, 0] == 0.0).all(), "offers further apart than the window never meet"
 
 
 # ---------------------------------------------------------------- grievances (start-of-step reads)
@@ -234,11 +255,11 @@ def test_cohesion_falls_when_russian_support_lags_irans_asks():
         ask = max(0.0, w("request_base_tier") + w("request_per_escalation") * esc - tier0)
         return -w("cohesion_decay") * (c - w("cohesion_floor")) - disappointment * ask
 
-    # two Euler half-steps: to the action time (mid-step) and on to the end of the step
+    # nothing happens inside the step (no decisions, no events): one Euler step from its start to its end
     for res, dis in ((lo, 0.0), (hi, 0.01)):
-        mid = c0 + h * drift(c0, esc0, dis)
-        end = mid + h * drift(mid, esc0 * half(h, esc_hl), dis)
+        end = c0 + dt * drift(c0, esc0, dis)
         np.testing.assert_allclose(series(res, "cohesion")[1], end, rtol=1e-12)
+    del h, esc_hl
     # the relation is the variable
     assert series(hi, "cohesion")[1, 0] < series(lo, "cohesion")[1, 0]
 
@@ -321,10 +342,11 @@ def test_units_decide_on_one_clock_at_the_same_dates_whatever_the_step():
     rate = 0.25
     for dt, steps, expected in ((2.0, 6, [1, 3, 5]), (1.0, 12, [2, 6, 10]), (4.0, 3, [1, 2, 3])):
         res = simulate(config(steps=steps, step_days=dt, rates=rate), 5, detail=True)
-        idle = np.array([[d.idle for d in step] for step in res.records])  # (T, U, R)
-        decided = np.flatnonzero(~idle.all(axis=(1, 2))) + 1
-        assert decided.tolist() == expected, dt
-        assert (~idle[np.array(expected) - 1]).all(), "every unit decides at every cycle point, in every replicate"
+        moments = [m for m in res.records if any((~d.idle).any() for d in m["decisions"])]
+        assert [m["step"] for m in moments] == expected, dt
+        assert [m["day"] for m in moments] == [2.0, 6.0, 10.0], "the same days at every step length"
+        for m in moments:
+            assert all((~d.idle).all() for d in m["decisions"]), "every unit decides at every cycle point"
 
 
 # ---------------------------------------------------------------- order of activation
@@ -471,21 +493,25 @@ def test_a_replicates_draws_do_not_depend_on_its_batch():
 
 # ---------------------------------------------------------------- events
 def test_a_blocked_event_stays_pending_and_fires_once_feasible():
+    """A refused event is retried a day later, every day, until its constraint lets it through."""
     dt = 7.0
     spare0 = 0.2
     cost = float(CATALOG["actions"]["transfer_shorad"]["cost"]["russia.ad_spare"])
     prod = w("russia_ad_production")
-    # the cap reads the stock at the action time (mid-step); with no Ukraine demand it grows by prod a day
-    s = next(t for t in range(1, 20) if spare0 + prod * dt * (t - 0.5) >= cost)
-    assert s > 1
-    for ev in (
-        Event("russia", "transfer_shorad", "iran", step=1),
-        Event("russia", "transfer_shorad", "iran", when="week >= 1", once=True),
+    # with no Ukraine demand the stock grows by prod a day; the cap reads it at each try
+    for ev, first_try in (
+        (Event("russia", "transfer_shorad", "iran", step=1), dt / 2),  # the step's midpoint (no clock: rates 0)
+        (Event("russia", "transfer_shorad", "iran", when="week >= 1", once=True), 7.0),  # from day 7 on
     ):
+        tries = next(k for k in range(200) if spare0 + prod * (first_try + k) >= cost - 1e-12)
+        day = first_try + tries
+        s = math.ceil(day / dt)
         cfg = config(steps=s + 2, events=[ev], **{"initial.russia.ad_spare": spare0, "world.russia_ad_demand": 0.0})
         res = simulate(cfg, 3)
+        assert tries > 1
+        np.testing.assert_allclose(res.event_day[0], day)
         assert (res.event_step[0] == s).all()
-        assert (res.event_blocked[0] == s - 1).all()
+        assert (res.event_blocked[0] == tries).all()
         tier = series(res, "russia.support_tier")
         assert (tier[s] == int(CATALOG["actions"]["transfer_shorad"]["tier"])).all()
         assert res.forced[:, 0, unit(res, "russia", "supply")].sum() == 1, "a once event is applied once"
@@ -493,15 +519,17 @@ def test_a_blocked_event_stays_pending_and_fires_once_feasible():
 
 def test_two_events_on_one_unit_in_one_step_the_first_wins_and_the_second_follows():
     events = [Event("russia", "condemn", "israel", step=2), Event("russia", "warn", "israel", step=2)]
-    res = simulate(config(steps=4, events=events), 3)
+    res = simulate(config(steps=4, events=events), 3, detail=True)
     u = unit(res, "russia", "diplomacy")
-    assert (res.event_step[:, 0] == [2, 3]).all()
-    assert (res.event_deferred[:, 0] == [0, 1]).all()
+    # the first listed wins the unit at the step's midpoint (day 10.5); the second is retried a day later
+    np.testing.assert_array_equal(res.event_day[:, 0], [10.5, 11.5])
+    assert (res.event_step[:, 0] == [2, 2]).all()
+    assert (res.event_deferred[:, 0] == [1, 0][::-1]).all()
     assert (res.event_blocked == 0).all()
     opts = res.options[u]
-    assert (res.choices[1, :, u] == opts.index(("condemn", "israel"))).all()
-    assert (res.choices[2, :, u] == opts.index(("warn", "israel"))).all()
-    assert (res.choices[[0, 3], :, u] == 0).all()
+    told = [(m["day"], opts[int(m["decisions"][u].choice[0])]) for m in res.records if m["decisions"][u].forced[0]]
+    assert told == [(10.5, ("condemn", "israel")), (11.5, ("warn", "israel"))]
+    assert (res.choices[[0, 2, 3], :, u] == 0).all()
 
 
 @pytest.mark.parametrize(("dt", "at", "when"), [(7.0, 3, "week >= 3"), (3.5, 3, "week >= 1.5"), (1.0, 9, "day >= 9")])
@@ -521,12 +549,11 @@ def test_an_event_stands_in_for_the_units_decision_of_its_cycle():
     spec = copy.deepcopy(CATALOG)
     spec["world"]["parameters"]["step_days"]["value"] = 1.0
     cfg = Config(spec, steps=7, seed=4, events=[Event("israel", "limited_strike", "iran", step=1)])
-    m = EntenteModel(cfg, 200)
-    u = m.tables.units.index("israel:force")
-    decisions = np.zeros(200, dtype=int)
-    for day in range(1, 8):
-        m.step()
-        forced = m.event_step[0] == day
-        decisions += forced | m._opportunity[:, u]  # on the event's day its cycle point (if any) is the event
-    assert (m.event_step[0] == 1).all()
+    res = simulate(cfg, 50, detail=True)
+    u = res.units.index("israel:force")
+    decisions = np.zeros(50, dtype=int)
+    for m in res.records:
+        decisions += ~m["decisions"][u].idle  # a decision, or the event standing in for one
+    assert (res.event_step[0] == 1).all()
     assert (decisions == 1).all(), np.bincount(decisions)
+    del EntenteModel

@@ -163,6 +163,7 @@ class EntenteModel(mesa.Model):
         self.skip_cycle = np.full((R, U), -(10**9), dtype=np.int64)  # cycle taken by an event
         self.arrive = np.full((R, len(self.opt.pipelines)), np.inf)  # pending deliveries
         self.offer_day = np.full((R, len(self.fronts), 2), -np.inf)  # ceasefire offers per front and side
+        self.retry = np.full((R, len(config.events)), np.inf)  # next retry of a scheduled event not yet applied
         self.counts = np.zeros((R, self.opt.N), dtype=np.int32)
         self.day = 0.0
 
@@ -372,7 +373,11 @@ class EntenteModel(mesa.Model):
             if common:
                 rows: Any = slice(None)
             else:
-                own = (np.abs(self.open_day - day) < EPS).any(axis=1) | (np.abs(self.arrive - day) < EPS).any(axis=1)
+                own = (
+                    (np.abs(self.open_day - day) < EPS).any(axis=1)
+                    | (np.abs(self.arrive - day) < EPS).any(axis=1)
+                    | (np.abs(self.retry - day) < EPS).any(axis=1)
+                )
                 rows = np.flatnonzero(own)
             self._advance(rows, day)
             self._moment(s, day, cycles.get(day, []) if common else [], rows)
@@ -411,7 +416,7 @@ class EntenteModel(mesa.Model):
             common.append(float(self.mark_days[self._next_mark]) + 1.0)
         common = [c for c in common if tau + EPS < c <= d1 + EPS]
         own = []
-        for arr in (self.open_day, self.arrive):
+        for arr in (self.open_day, self.arrive, self.retry):
             if arr.size and np.isfinite(arr).any():
                 later = arr[(arr > tau + EPS) & (arr <= d1 + EPS)]
                 if later.size:
@@ -496,6 +501,10 @@ class EntenteModel(mesa.Model):
             ev = e["event"]
             if e["day"] is not None and e["cond"] is None:
                 cand = np.full(self.R, e["day"] <= day + EPS) & ~e["fired"] & active
+                if (
+                    e["day"] < day - EPS
+                ):  # past its date: only at its retries (it waited for a constraint or another event)
+                    cand &= np.abs(self.retry[:, k] - day) < EPS
             else:
                 cand = np.broadcast_to(expr.truth(expr.evaluate(e["cond"], self.lookup)), (self.R,)).copy()
                 if e["day"] is not None:
@@ -508,6 +517,9 @@ class EntenteModel(mesa.Model):
             col = forced[:, e["unit"]]
             win = cand & (col < 0)
             self.event_deferred[k] += cand & ~win
+            if ev.once:
+                lost = cand & ~win
+                self.retry[lost, k] = day + 1.0
             forced[:, e["unit"]] = np.where(win, e["option"], col)
             won.append(win)
         return forced, won
@@ -523,6 +535,11 @@ class EntenteModel(mesa.Model):
             self.event_step[k, r_app] = s
             self.event_day[k, r_app] = day
             self.event_blocked[k, c.rows[blocked]] += 1
+            if e["event"].once:
+                # an event that waited (blocked, or another event held its unit) is retried a day later
+                waiting = w & ~c.forced[:, u]
+                self.retry[c.rows[waiting], k] = day + 1.0
+                self.retry[r_app, k] = np.inf
             # an event stands in for the unit's decision of the cycle it falls in
             n = cycle_of(day, float(self.opt.units[u].rate), self.phase)
             self.skip_cycle[r_app, u] = n
@@ -542,7 +559,9 @@ class EntenteModel(mesa.Model):
         if not acted.any():
             return
         did = acted.any(axis=0)
-        units = np.array([u for u in t.canon if did[u]], dtype=np.int64)  # canonical order: sums never depend on listing
+        units = np.array(
+            [u for u in t.canon if did[u]], dtype=np.int64
+        )  # canonical order: sums never depend on listing
         ri, ui = np.nonzero(acted)
         np.add.at(self.counts, (rows[ri], g[ri, ui]), 1)
         x0 = self.x[rows]
@@ -729,6 +748,8 @@ class EntenteModel(mesa.Model):
         concerned &= self.tables.active[None, :]
         when = day + float(w("reaction_days"))
         for u in range(t.U):
+            if float(t.units[u].rate) <= 0:  # a track switched off is not reopened
+                continue
             cu = concerned[:, t.unit_actor[u]]
             if cu.any():
                 r = rows[cu]
