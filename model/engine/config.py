@@ -36,6 +36,7 @@ class Event:
     when: str | None = None
     once: bool = True
     label: str = ""
+    day: float | None = None  # a dated event: the day (since the start) on which it happens
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class Change:
     step: int
     values: dict[str, Any]
     label: str = ""
+    day: float | None = None  # a dated change: its day since the start (0 or before: in force at the start)
 
 
 @dataclass

@@ -287,7 +287,7 @@ class EntenteModel(mesa.Model):
             if unit is None:
                 raise ValueError(f"event: {ev.actor} cannot take {ev.action} against {ev.target}")
             cond = expr.parse(ev.when, self.tables.names) if ev.when else None
-            day = getattr(ev, "day", None)
+            day = ev.day
             if day is None and ev.step is not None:
                 # an event at a step acts at its unit's first cycle point in that step (the step's midpoint if none)
                 d0, d1 = self.cal.bounds(int(ev.step))
@@ -387,10 +387,18 @@ class EntenteModel(mesa.Model):
         self._update_derived()
         self._record(s)
 
+    def _change_day(self, ch: Any) -> float:
+        """The day a change takes effect: its date, or the start of its step."""
+        day = getattr(ch, "day", None)
+        return float(day) if day is not None else (int(ch.step) - 1) * self.dt
+
     def _start(self) -> None:
         self._started = True
         self.day = 0.0
         self.clock = np.zeros(self.R)
+        for ch in [c for c in self._changes if self._change_day(c) <= EPS]:
+            self._apply_change(ch)
+        self._changes = [c for c in self._changes if self._change_day(c) > EPS]
         self._update_derived()
         self._reset_reporting()
         self._record(0)
@@ -411,7 +419,7 @@ class EntenteModel(mesa.Model):
             if e["day"] is not None and not e["fired"].all():
                 common.append(max(e["day"], 0.0))
             common += e["thresholds"]
-        common += [float(getattr(c, "day", None) or c.step * self.dt) for c in self._changes]
+        common += [self._change_day(c) for c in self._changes]
         if self._next_mark < len(self.mark_days):
             common.append(float(self.mark_days[self._next_mark]) + 1.0)
         common = [c for c in common if tau + EPS < c <= d1 + EPS]
@@ -458,7 +466,7 @@ class EntenteModel(mesa.Model):
                 self._update_derived()
                 self._snapshot_mark(self._next_mark)
                 self._next_mark += 1
-            for ch in [c for c in self._changes if abs(float(getattr(c, "day", None) or c.step * self.dt) - day) < EPS]:
+            for ch in [c for c in self._changes if abs(self._change_day(c) - day) < EPS]:
                 self._apply_change(ch)
         self._deliveries(day)
         self._update_derived()
@@ -713,8 +721,6 @@ class EntenteModel(mesa.Model):
                 th = thr[struck] if np.ndim(thr) else thr
                 x[r, f.state] = np.where((ws == 2) | (recent >= th), 2.0, 1.0)
                 self.offer_day[r, k, :] = -np.inf
-                if f.heat >= 0 and t.esc_delta.ndim == 1:
-                    x[r, f.heat] += np.where(on & t.strike[gs], t.esc_delta[gs], 0.0).sum(axis=1)[struck]
             offer = on & t.ceasefire[gs]
             if offer.any():
                 sides = t.side[gs]

@@ -185,6 +185,7 @@ class UnitTable:
     expect_mask: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))  # (K, V) predicted moves
     expect_value: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (K, V) value each is expected to reach
     delivery: list[dict[str, Any] | None] = field(default_factory=list)  # per option: delayed effects, or None
+    predict_delta: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (K, V) moves the actor expects, utility only
     has_stance_effects: bool = False
     has_sets: bool = False
     has_reactions: bool = False
@@ -346,6 +347,10 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray, params: P
         params=params,
         active=active,
         esc_var=esc_var,
+        fronts=[
+            (vidx[f["vars"]["heat"]] if f["vars"].get("heat") else -1, set(f["sides"][0]), set(f["sides"][1]))
+            for f in spec["world"].get("fronts", {}).values()
+        ],
     )
     tables: list[UnitTable] = []
     labels: list[tuple[str, str, str]] = []
@@ -412,6 +417,7 @@ class _Context:
     params: Any
     active: Any
     esc_var: Any
+    fronts: Any = None  # [(heat variable index or -1, side 0 actors, side 1 actors)]
 
 
 def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[str, str]]) -> UnitTable:
@@ -476,6 +482,7 @@ def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[s
         expect_mask=np.zeros((K, V), dtype=bool),
         expect_value=np.zeros((K, V)),
         delivery=[None] * K,
+        predict_delta=np.zeros((K, V)),
     )
     client = spec["world"]["roles"].get("client", {}).get("actor")
     rungs = np.zeros(K)
@@ -580,6 +587,20 @@ def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[s
     if tab.esc_delta.shape[0] == 1:
         tab.esc_delta = tab.esc_delta[0]
     tab.world_delta[:, esc_var] = 0.0  # escalation moves only through esc_delta
+    # a strike heats the front it is fought on by its ladder impulse (front heat is what a party weighs
+    # about its own war, apart from the region's other fronts)
+    if ctx.fronts:
+        imp_k = np.asarray(tab.esc_delta if np.ndim(tab.esc_delta) == 1 else np.mean(tab.esc_delta, axis=0))
+        for k, (_act, t) in enumerate(opts):
+            if not tab.strike[k]:
+                continue
+            for heat, s0, s1 in ctx.fronts:
+                if heat >= 0 and ((a in s0 and t in s1) or (a in s1 and t in s0)):
+                    tab.world_delta[k, heat] += max(float(imp_k[k]), 0.0)
+                    break
+    for k, (act, _t) in enumerate(opts):  # utility-only predicted moves of derived quantities (a price)
+        for var, d in (_take(spec["actions"][act], "predicts", {}) or {}).items():
+            tab.predict_delta[k, vidx[var]] += float(d)
     tab.has_stance_effects = bool(tab.stance_self.any() or tab.stance_target.any())
     tab.has_sets = bool(tab.set_mask.any())
     tab.has_reactions = bool(tab.reactions.any())
@@ -632,7 +653,7 @@ def _interests(
         if f == esc_var:
             col = tab.esc_delta
         elif f < V:
-            col = tab.world_delta[:, f]
+            col = tab.world_delta[:, f] + tab.predict_delta[:, f]
         else:
             col = tab.rel_delta[:, f - V]
         if np.any(col != 0):

@@ -713,11 +713,16 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
     changes: list[Change] = []
     end_day = float(horizon) * float(step_days) if isinstance(step_days, int | float) else 0.0
     if start_date is not None:
+        own = _explicit_paths(doc)
         for h in spec["world"].get("history", []):
             day = (dt.date.fromisoformat(str(h["at"])) - start_date).days
             if day <= end_day:
                 step = max(1, math.ceil(day / float(step_days)))
-                changes.append(Change(step, dict(h["set"]), str(h.get("label", ""))))
+                values = dict(h["set"])
+                if day <= 0:  # the world's state at the start: what the scenario sets itself wins
+                    values = {k: v for k, v in values.items() if k not in own}
+                if values:
+                    changes.append(Change(step, values, str(h.get("label", "")), day=float(day)))
     section = doc.get("changes", [])
     if ck.expect(("changes",), section, (list,), "a list of dated changes"):
         for i, ch in enumerate(section):
@@ -902,6 +907,12 @@ def _check_change(
         ck.bad(where, "a change needs 'at' (a step or date) and 'set' (paths and values)")
         return None
     step = _day_step(ck, (*where, "at"), ch["at"], horizon, step_days, start_date)
+    day = None
+    if start_date is not None and isinstance(ch["at"], str | dt.date) and not isinstance(ch["at"], bool):
+        try:
+            day = float((dt.date.fromisoformat(str(ch["at"])) - start_date).days)
+        except ValueError:
+            day = None
     values = ch["set"]
     if not ck.expect((*where, "set"), values, (dict,), "a mapping of paths to values"):
         return None
@@ -939,7 +950,26 @@ def _check_change(
             )
     if step is None or not out:
         return None
-    return Change(step, out, str(ch.get("label", "")))
+    return Change(step, out, str(ch.get("label", "")), day=day)
+
+
+def _explicit_paths(doc: dict[str, Any]) -> set[str]:
+    """The change paths a scenario sets itself (initial values, relations, parameters), which the timeline must not undo."""
+    out: set[str] = set()
+    for v in (doc.get("initial") or {}) if isinstance(doc.get("initial"), dict) else {}:
+        out.add(f"variables.{v}")
+    for pair in (doc.get("relations") or {}) if isinstance(doc.get("relations"), dict) else {}:
+        a, _, b = str(pair).partition("-")
+        out |= {f"relations.{a}-{b}", f"relations.{b}-{a}"}
+    for p in (doc.get("world") or {}) if isinstance(doc.get("world"), dict) else {}:
+        out.add(f"world.{p}")
+    for p in (doc.get("constants") or {}) if isinstance(doc.get("constants"), dict) else {}:
+        out.add(str(p))
+    cons = doc.get("constraints") if isinstance(doc.get("constraints"), dict) else {}
+    for cid, c in (cons or {}).items():
+        if isinstance(c, dict):
+            out |= {f"constraints.{cid}.{k}" for k in c}
+    return out
 
 
 def _check_outcome(ck: _Checker, where: tuple, o: dict, names: set[str]) -> dict[str, Any] | None:
@@ -1131,6 +1161,7 @@ def _check_event(
             )
     has_at, has_when = "at" in ev, "when" in ev
     step = None
+    day: float | None = None
     when = None
     if has_at == has_when:
         ck.bad(where, "an event needs exactly one of 'at' (a step or date) or 'when' (a condition)")
@@ -1151,7 +1182,8 @@ def _check_event(
                 elif (d - start_date).days <= 0:
                     ck.bad((*where, "at"), f"{d.isoformat()} is not after start_date {start_date.isoformat()}")
                 else:
-                    step = math.ceil((d - start_date).days / step_days)
+                    day = float((d - start_date).days)
+                    step = math.ceil(day / step_days)
                     if isinstance(horizon, int) and step > horizon:  # a date beyond this run's calendar
                         return None
         else:
@@ -1177,7 +1209,7 @@ def _check_event(
         ck.bad((*where, "label"), f"expected text, found {type_name(label)}")
     if len(ck.issues) > n_issues:
         return None
-    return Event(actor=actor, action=action, target=target, step=step, when=when, once=once, label=label)
+    return Event(actor=actor, action=action, target=target, step=step, when=when, once=once, label=label, day=day)
 
 
 def load_scenario(path: str | Path) -> Scenario:
