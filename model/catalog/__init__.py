@@ -459,7 +459,7 @@ def check_catalog(spec: dict[str, Any], file: str = "catalog") -> list[InputIssu
                 bad(f"{key}.actions", f"unknown action '{act}'{did_you_mean(act, actions)}")
             elif con.get("actor") not in actions[act].get("takers", {}):
                 bad(f"{key}.actions", f"'{con.get('actor')}' cannot take '{act}' in the first place")
-        params = set((con.get("params") or {}).keys())
+        params = set((con.get("params") or {}).keys()) | set(spec["world"]["parameters"])
         for field in ("condition", "penalty"):
             if field in con:
                 try:

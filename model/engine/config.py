@@ -106,6 +106,10 @@ class Config:
     # "hawk" (every unit takes its most escalatory feasible option); the last two are the scorer's controls
     policy: str = "model"
     marks: list[float] = field(default_factory=list)  # days (since the start) at which the state is also recorded
+    # the record before the start: events replayed (their `day` is negative) in a warm-up of `warmup_days`, with
+    # the world's dynamics and nobody deciding, so the state at the start follows from what happened before it
+    warmup_events: list[Event] = field(default_factory=list)
+    warmup_days: float = 0.0
 
 
 # ---------------------------------------------------------------- parameter paths

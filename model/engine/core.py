@@ -541,7 +541,7 @@ class Decider:
         if policy == "inert":
             due = np.zeros_like(due)
         keys = m.keys[rows]
-        dkey = int(round(day * 1024.0))
+        dkey = int(round(day * 1024.0)) % (1 << 62)
         if policy == "hawk":
             Uf = np.broadcast_to(t.rung * 1.0 - t.local_rank * 1e-6, (n, N)).copy()
             noise = 0.0

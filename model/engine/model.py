@@ -192,6 +192,7 @@ class EntenteModel(mesa.Model):
         self.records: list[dict[str, Any]] = []
         self._reset_reporting()
         self._started = False
+        self._quiet = False  # the warm-up draws no noise: the record sets the state, not chance
 
     # ------------------------------------------------------------------ set-up
     def _compile_fronts(self) -> list[Front]:
@@ -278,8 +279,11 @@ class EntenteModel(mesa.Model):
         return look
 
     def _compile_events(self, config: Config) -> list[dict[str, Any]]:
+        return self._compile_events_list(config.events)
+
+    def _compile_events_list(self, events: list[Any]) -> list[dict[str, Any]]:
         out = []
-        for ev in config.events:
+        for ev in events:
             unit = None
             for tab in self.tables.actor_tables:
                 if tab.name == ev.actor and (ev.action, ev.target) in tab.options:
@@ -334,7 +338,9 @@ class EntenteModel(mesa.Model):
                 structural = True
             else:
                 params.values[path] = _combine(op, params.get(path), value)
-                structural = True
+                # most parameters are read when used (world dynamics, constraint conditions and costs): only
+                # those compiled into the option tables (interests, responses, ladder impulses, lifts) rebuild them
+                structural |= _compiled_in(path, t)
         if structural:
             self._recompile()
 
@@ -393,15 +399,73 @@ class EntenteModel(mesa.Model):
         return float(day) if day is not None else (int(ch.step) - 1) * self.dt
 
     def _start(self) -> None:
+        """The state at day 0: the timeline's changes and, over a warm-up, the record's events before the start."""
         self._started = True
-        self.day = 0.0
         self.clock = np.zeros(self.R)
-        for ch in [c for c in self._changes if self._change_day(c) <= EPS]:
-            self._apply_change(ch)
+        L = float(self.config.warmup_days)
+        pre = [c for c in self._changes if self._change_day(c) <= EPS]
         self._changes = [c for c in self._changes if self._change_day(c) > EPS]
+        for ch in [c for c in pre if self._change_day(c) <= -L + EPS]:  # older facts: the state at the window's start
+            self._apply_change(ch)
+        window = [c for c in pre if self._change_day(c) > -L + EPS]
+        if L > 0 and (window or self.config.warmup_events):
+            self._warmup(-L, window)
+        else:
+            for ch in window:
+                self._apply_change(ch)
+        self.day = 0.0
+        self.clock[:] = 0.0
         self._update_derived()
         self._reset_reporting()
         self._record(0)
+
+    def _warmup(self, begin: float, changes: list[Any]) -> None:
+        """Replay the weeks before the start: dated changes and the record's events, nobody deciding, no noise.
+
+        Decisions are switched off (an event still takes effect: the record says it happened), the
+        world's own dynamics run between the dated items in steps of at most a week, and what the
+        warm-up counted (choices, events, reporting) is cleared before the run starts.
+        """
+        saved = (self._events, self.config.policy, self.detail, self.event_step, self.event_day)
+        self.config = copy.copy(self.config)
+        self.config.policy = "inert"
+        self.detail = False
+        self._events = self._compile_events_list(self.config.warmup_events)
+        self.event_step = np.zeros((len(self._events), self.R), dtype=np.int32)
+        self.event_day = np.full((len(self._events), self.R), np.nan)
+        saved_counts = (self.event_deferred, self.event_blocked, self.retry)
+        self.event_deferred = np.zeros((len(self._events), self.R), dtype=np.int32)
+        self.event_blocked = np.zeros((len(self._events), self.R), dtype=np.int32)
+        self.retry = np.full((self.R, len(self._events)), np.inf)
+        self._quiet = True
+        self.clock[:] = begin
+        self.day = begin
+        items = sorted(
+            [(self._change_day(c), 0, c) for c in changes] + [(float(e["day"]), 1, e) for e in self._events],
+            key=lambda z: (z[0], z[1]),
+        )
+        points = sorted({d for d, _, _ in items} | set(np.arange(begin, 0.0, 7.0).tolist()) | {0.0})
+        for day in points:
+            if day <= begin + EPS:
+                day = begin
+            self._advance(slice(None), day)
+            for d, kind, c in items:
+                if kind == 0 and abs(d - day) < EPS:
+                    self._apply_change(c)
+            if any(kind == 1 and abs(d - day) < EPS for d, kind, _ in items):
+                self._moment(1, day, [], slice(None))
+        self._advance(slice(None), 0.0)
+        self._quiet = False
+        self._events, policy, self.detail, self.event_step, self.event_day = saved
+        self.event_deferred, self.event_blocked, self.retry = saved_counts
+        self.config.policy = policy
+        self.counts[:] = 0
+        self.open_day[:] = np.inf
+        self.skip_cycle[:] = -(10**9)
+        self.choices[:] = 0
+        self.bound[:] = 0
+        self.forced[:] = False
+        self.records = []
 
     def _cycles(self, d0: float, d1: float) -> dict[float, list[int]]:
         """The units whose cycle point falls at each day of (d0, d1]."""
@@ -491,7 +555,8 @@ class EntenteModel(mesa.Model):
         c = self.decider.decide(sel, n, due[sel], forced[sel], day, self.config.policy, self.detail)
         self._event_bookkeeping(s, day, c, won, sel)
         self._apply(c, day)
-        self._record_choices(s, c)
+        if not self._quiet:
+            self._record_choices(s, c)
         if self.detail:
             self.records.append({"step": s, "day": day, "decisions": core.unit_decisions(self.opt, c)})
         self._update_derived()
@@ -655,7 +720,8 @@ class EntenteModel(mesa.Model):
                 dst[r, a, :] += ss
             stt = t.stance_target[o]
             if stt.any():
-                dst[r, tt, :] += stt * ht[:, None]
+                lv = np.where(t.leverage[o], np.maximum(rel0[r, a, tt], 0.0) ** 2, 1.0) if lev_any else 1.0
+                dst[r, tt, :] += stt * (ht * lv)[:, None]
         self.x[rows] = x
         # relation variables (cohesion) receive third parties' effects through their relation
         for i, a, b in self.tables.dynamics.relation:
@@ -838,8 +904,8 @@ class EntenteModel(mesa.Model):
             new[:, i] = new[:, i] + theta * (expr.evaluate(target, look, view) - x0[:, i])
         for i, rate in dyn.rate:
             new[:, i] = new[:, i] + dt * np.asarray(expr.evaluate(rate, look, view), float)
-        if dyn.noise:
-            z = rng.normals(self.keys[rows], int(round(t1 * 1024.0)), "noise", len(dyn.noise))
+        if dyn.noise and not self._quiet:
+            z = rng.normals(self.keys[rows], int(round(t1 * 1024.0)) % (1 << 62), "noise", len(dyn.noise))
             for j, (i, sd) in enumerate(dyn.noise):
                 new[:, i] = new[:, i] + view[sd] * np.sqrt(dt) * z[:, j]
         for i, hl in dyn.upper_param:
@@ -896,6 +962,20 @@ class EntenteModel(mesa.Model):
             self._start()
         for _ in range(n):
             self.step()  # Mesa's wrapped step: it advances ``self.steps`` and calls ours
+
+
+_COMPILED_WORLD = {"escalation_gain", "escalation_exponent", "deescalation_gain", "decision_phase", "step_days"}
+
+
+def _compiled_in(path: str, tables: Any) -> bool:
+    """Whether a parameter is compiled into the option tables (a change of it rebuilds them)."""
+    head, _, rest = path.partition(".")
+    if head == "world":
+        tracks = {d["rate"] for d in tables.params.spec["world"]["tracks"].values()}
+        return rest in _COMPILED_WORLD or rest in tracks
+    if head == "constraints":
+        return path.endswith(".lifted")
+    return True
 
 
 def _combine(op: str, old: Any, value: Any) -> Any:

@@ -681,7 +681,8 @@ def _constraints(
             continue
         acts = con["actions"]
         factors = acts if isinstance(acts, dict) else {x: 1.0 for x in acts}
-        factor = np.array([float(factors.get(act, 0.0)) for act, _ in opts])
+        only = con.get("targets")  # a constraint may apply to some targets only (a front's ceasefire)
+        factor = np.array([float(factors.get(act, 0.0)) if (not only or t in only) else 0.0 for act, t in opts])
         if not factor.any():
             continue
         local = {p: params.get(f"constraints.{cid}.{p}") for p in (con.get("params") or {})}

@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -729,6 +730,11 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
             c = _check_change(ck, ("changes", i), ch, spec, horizon, step_days, start_date)
             if c is not None:
                 changes.append(c)
+    # --- the record before the start: replayed in a warm-up, so the state at the start follows from it
+    warmup: list[Event] = []
+    warmup_days = float(spec["world"]["parameters"].get("warmup_days", {}).get("value", 0.0))
+    if start_date is not None and warmup_days > 0:
+        warmup = _record_events(spec, start_date, warmup_days)
     # --- outcomes: catalog names, or definitions from the expression grammar
     outcomes_raw = doc.get("outcomes", DEFAULT_OUTCOMES)
     outcomes: list[str] = []
@@ -778,6 +784,15 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
             ck.bad((), f"the overrides break the model: {issue.key}: {issue.message}")
     if ck.issues:
         raise InputError(ck.issues)
+    # --- the oil price the record gives for the start date (EIA closes), unless the scenario sets it
+    if start_date is not None:
+        close = brent_close_before(start_date)
+        own = _explicit_paths(doc)
+        if close is not None:
+            if "variables.brent_fundamental" not in own:
+                spec["world"]["variables"]["brent_fundamental"]["initial"] = close
+            if "world.brent_base" not in own:
+                spec["world"]["parameters"]["brent_base"]["value"] = close
     spec["_fixed"] = sorted(fixed)
     config = Config(
         spec=spec,
@@ -790,6 +805,8 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
         outcome_defs=outcome_defs,
         policy=policy,
         marks=qmod.marks(questions),
+        warmup_events=warmup,
+        warmup_days=warmup_days,
     )
     resolved = dict(doc)
     if "questions" in doc:
@@ -951,6 +968,51 @@ def _check_change(
     if step is None or not out:
         return None
     return Change(step, out, str(ch.get("label", "")), day=day)
+
+
+def _record_events(spec: dict[str, Any], start: dt.date, window: float) -> list[Event]:
+    """The catalog's record of what happened in the ``window`` days before the start, as warm-up events."""
+    out = []
+    for r in spec["world"].get("record", []):
+        day = float((dt.date.fromisoformat(str(r["at"])) - start).days)
+        if -window < day <= 0:
+            out.append(
+                Event(
+                    actor=r["actor"],
+                    action=r["action"],
+                    target=r.get("target", "none"),
+                    day=day,
+                    label=str(r.get("label", "")),
+                )
+            )
+    return out
+
+
+def brent_close_before(date: dt.date) -> float | None:
+    """The last stored Brent close (EIA spot) before a date, or None outside the stored series."""
+    table = _brent_table()
+    key = date.isoformat()
+    best = None
+    for d, v in table:
+        if d < key:
+            best = v
+        else:
+            break
+    if best is None or (table and key > table[-1][0] and (date - dt.date.fromisoformat(table[-1][0])).days > 7):
+        return None
+    return best
+
+
+@functools.lru_cache(maxsize=1)
+def _brent_table() -> list[tuple[str, float]]:
+    import csv
+
+    path = Path(__file__).resolve().parent.parent / "catalog" / "brent_daily.csv"
+    rows = []
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(line for line in fh if not line.startswith("#")):
+            rows.append((row["date"], float(row["close"])))
+    return rows
 
 
 def _explicit_paths(doc: dict[str, Any]) -> set[str]:
