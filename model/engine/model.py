@@ -172,9 +172,8 @@ class EntenteModel(mesa.Model):
         self._changes = sorted(config.changes, key=lambda c: getattr(c, "day", None) or c.step * self.dt)
         self._count_cols = self._count_columns()
         T = config.steps
-        self.extra_names = sorted(
-            {n for d in config.outcome_defs.values() for n in expr.parse(d["expr"], t.names).names()} - set(self.vi)
-        )
+        defs = list(config.spec.get("outcomes", {}).values()) + list(config.outcome_defs.values())
+        self.extra_names = sorted({n for d in defs for n in expr.parse(str(d["expr"]), t.names).names()} - set(self.vi))
         self.series = np.zeros((T + 1, R, self.V))
         self.extra = np.zeros((T + 1, R, len(self.extra_names)))
         self.mark_days = np.asarray(sorted(float(m) for m in config.marks), dtype=float)
@@ -330,6 +329,10 @@ class EntenteModel(mesa.Model):
                 new = _combine(op, self.rel[:, i, j], value)
                 self.rel[:, i, j] = self.rel[:, j, i] = new
                 self.rel0[:, i, j] = self.rel0[:, j, i] = new
+            elif head == "actors" and ".stances." in path:  # a position taken: the stance and what it reverts to
+                _, actor, _, issue = path.split(".")
+                a, si = t.actor_index[actor], t.issues.index(issue)
+                self.stance[:, a, si] = self.stance0[:, a, si] = _combine(op, self.stance0[:, a, si], value)
             elif head == "actors" and path.endswith(".active"):
                 self.config.spec["actors"][path.split(".")[1]]["active"] = bool(value)
                 structural = True
@@ -707,7 +710,10 @@ class EntenteModel(mesa.Model):
                     viol = np.maximum(-t.align[o, si], 0.0)
                     if viol.any():
                         gg = gg + viol[:, None] * np.maximum(stance0[r, :, si], 0.0)
-                gg *= sev[:, None]
+                # an answer to the target's own attack aggrieves less: the exchange it closes was expected
+                answered = np.where(t.harm[o], np.minimum(griev0[r, tt, a], 1.0), 0.0)
+                ad = core.take_rows(w("answer_discount"), r)
+                gg *= (sev * (1.0 - ad * answered))[:, None]
                 gg[:, a] = 0.0
                 dgr[r, a, :] += gg
             resp = t.resp[o] * t.harm[o] * ht

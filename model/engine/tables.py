@@ -75,6 +75,11 @@ class Params:
             if path not in declared and path not in fixed:
                 params = {k: v for k, v in d.items() if k not in ("dist", "claims", "doc")}
                 uncertainties.append(Uncertainty(path, d["dist"], params))
+        from model.catalog import structural_uncertainty
+
+        for path, (lo, hi) in structural_uncertainty(config.spec).items():
+            if path not in declared and path not in fixed:
+                uncertainties.append(Uncertainty(path, "uniform", {"low": lo, "high": hi}))
         for u in uncertainties:
             self.values[u.path] = u.sample(keys)
         for path, arr in config.samples.items():
