@@ -202,7 +202,11 @@ def calibration_issues(spec: dict[str, Any], file: str = "catalog") -> list[Inpu
     disputed = set(spec["world"].get("disputed", {}))
     for path, (holder, key, _node, decl) in calibration_nodes(spec).items():
         where = f"{path} (calibrate)"
-        if not isinstance(decl, dict) or set(decl) - {"low", "high", "doc", "spread"} or not {"low", "high"} <= set(decl):
+        if (
+            not isinstance(decl, dict)
+            or set(decl) - {"low", "high", "doc", "spread"}
+            or not {"low", "high"} <= set(decl)
+        ):
             bad(where, "expected {low: NUMBER, high: NUMBER} and optionally spread: FRACTION")
         elif "spread" in decl and not (isinstance(decl["spread"], int | float) and 0 < decl["spread"] < 1):
             bad(where, "spread is a fraction of the value, between 0 and 1")

@@ -190,7 +190,9 @@ class UnitTable:
     expect_mask: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))  # (K, V) predicted moves
     expect_value: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (K, V) value each is expected to reach
     delivery: list[dict[str, Any] | None] = field(default_factory=list)  # per option: delayed effects, or None
-    predict_delta: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (K, V) moves the actor expects, utility only
+    predict_delta: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, 0))
+    )  # (K, V) moves the actor expects, utility only
     has_stance_effects: bool = False
     has_sets: bool = False
     has_reactions: bool = False
