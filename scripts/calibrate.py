@@ -87,6 +87,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
     p.add_argument("--batch", type=int, default=2500, help="replicates simulated at once (memory; default 2500)")
     p.add_argument("--param", action="append", default=[], metavar="PATH=LOW:HIGH", help="a trial dimension")
+    p.add_argument(
+        "--only", default="", metavar="PATH,PATH", help="search only these declared or trial dimensions (the rest keep their values)"
+    )
     p.add_argument("--output", default=str(catalog.CALIBRATION), help="overlay to write (default: the catalog's)")
     p.add_argument("--dry-run", action="store_true", help="print the result, write nothing")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -311,6 +314,19 @@ def run(args: argparse.Namespace) -> int:
     check_counts(args)
     spec = catalog.load_catalog()
     space, trial = search_space(spec, args.param)
+    if args.only:
+        wanted = [p.strip() for p in args.only.split(",") if p.strip()]
+        unknown = [p for p in wanted if p not in space]
+        if unknown:
+            from model.errors import did_you_mean
+
+            raise InputError(
+                [
+                    InputIssue("--only", None, None, "", f"'{p}' is not a declared or trial dimension{did_you_mean(p, sorted(space))}")
+                    for p in unknown
+                ]
+            )
+        space = {p: space[p] for p in wanted}
     dims = list(space)
     from model.engine.config import get_value
 

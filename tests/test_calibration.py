@@ -17,9 +17,22 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "score" / "tiny_episode.yaml"
 
 
+def bare_catalog() -> dict:
+    """The shipped catalog without its calibration declarations (tests declare their own)."""
+    spec = load_catalog()
+    nodes = [p for p in spec["world"]["parameters"].values()] + list(spec["constraints"].values())
+    for actor in spec["actors"].values():
+        nodes.append(actor.get("response") or {})
+        nodes += list((actor.get("interests") or {}).values())
+    for node in nodes:
+        if isinstance(node, dict):
+            node.pop("calibrate", None)
+    return spec
+
+
 def declared_spec() -> dict:
     """The catalog with a declaration of every form."""
-    spec = load_catalog()
+    spec = bare_catalog()
     spec["world"]["parameters"]["temperature"]["calibrate"] = {"low": 0.02, "high": 0.2}
     spec["actors"]["israel"]["response"]["calibrate"] = {"low": 0.5, "high": 3.0}
     spec["actors"]["israel"]["interests"]["limit_war"]["calibrate"] = {"low": -1.0, "high": 0.0}
@@ -37,7 +50,9 @@ def test_the_declared_space_reads_every_form():
         "actors.israel.interests.limit_war.weight": (-1.0, 0.0),
     }
     assert calibration_issues(spec) == []
-    assert calibration_space(load_catalog()) == {}  # the shipped catalog declares nothing yet
+    shipped = calibration_space(load_catalog())  # the shipped catalog declares the assumed behaviour
+    assert {"world.temperature", "actors.iran.response", "constraints.IR_KHAMENEI_CAUTION.weight"} <= set(shipped)
+    assert all(lo < hi for lo, hi in shipped.values())
 
 
 def test_bad_declarations_are_reported():
@@ -105,18 +120,18 @@ def test_the_overlay_refuses_undeclared_and_out_of_range_values_with_located_lin
 
 def test_the_catalog_loader_applies_the_overlay_file(tmp_path, monkeypatch):
     bad = tmp_path / "calibration.yaml"
-    bad.write_text(RUN + "values:\n  world.temperature: 0.1\n")
+    bad.write_text(RUN + "values:\n  world.stance_weight: 0.5\n")
     monkeypatch.setattr(catalog, "CALIBRATION", bad)
     catalog._load_raw.cache_clear()
     try:
         with pytest.raises(InputError) as err:
-            load_catalog()  # nothing is declared in the shipped catalog: the value is refused, located
-        assert "calibration.yaml:10:3: values.world.temperature: 'world.temperature' is not declared" in str(
+            load_catalog()  # the stance weight is not declared calibratable: the value is refused, located
+        assert "calibration.yaml:10:3: values.world.stance_weight: 'world.stance_weight' is not declared" in str(
             err.value.issues[0]
         )
-        bad.write_text(RUN + "values: {}\n")
+        bad.write_text(RUN + "values:\n  world.temperature: 0.09\n")
         catalog._load_raw.cache_clear()
-        assert load_catalog()["world"]["parameters"]["temperature"]["value"] == 0.05
+        assert load_catalog()["world"]["parameters"]["temperature"]["value"] == 0.09
     finally:
         monkeypatch.undo()
         catalog._load_raw.cache_clear()
@@ -151,22 +166,24 @@ def test_the_split_is_deterministic_and_halves_the_episodes():
 def test_the_script_calibrates_a_trial_dimension_and_writes_an_overlay(tmp_path, episodes, capsys):
     cal = script()
     out = tmp_path / "cal.yaml"
-    args = ["--episodes", str(episodes), "--param", "world.temperature=0.02:0.2", "--samples", "4",
-            "--replicates", "10", "--keep", "2", "--rescore-replicates", "20", "--workers", "1", "--quiet"]  # fmt: skip
+    args = ["--episodes", str(episodes), "--param", "world.stance_weight=0.2:1.0", "--only", "world.stance_weight",
+            "--samples", "4", "--replicates", "10", "--keep", "2", "--rescore-replicates", "20", "--workers", "1",
+            "--quiet"]  # fmt: skip
     assert cal.main([*args, "--output", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "world.temperature" in printed and "held out (1 episodes, 3 questions)" in printed
+    assert "world.stance_weight" in printed and "held out (1 episodes, 3 questions)" in printed
     data, marks = load_file(out, str(out))
     assert data["run"]["samples"] == 4 and data["run"]["replicates"] == 10
     assert sorted(data["run"]["train"] + data["run"]["held_out"]) == ["tiny_episode", "tiny_two"]
-    assert 0.02 <= data["values"]["world.temperature"] <= 0.2
+    assert 0.2 <= data["values"]["world.stance_weight"] <= 1.0
     assert out.read_text().startswith("# Calibrated values, written by scripts/calibrate.py")
-    spec = declared_spec()  # declared there, the overlay loads
-    assert apply_calibration(spec, data, marks, str(out)) == ["world.temperature"]
+    spec = declared_spec()
+    spec["world"]["parameters"]["stance_weight"]["calibrate"] = {"low": 0.2, "high": 1.0}  # declared there, it loads
+    assert apply_calibration(spec, data, marks, str(out)) == ["world.stance_weight"]
     # a trial dimension may not go into the catalog's own overlay; nothing declared is a clear error
     assert cal.main(args) == 2
     assert "not declared calibratable" in capsys.readouterr().err
-    assert cal.main(["--episodes", str(episodes), "--dry-run"]) == 2
-    assert "no parameter is declared calibratable" in capsys.readouterr().err
+    assert cal.main(["--episodes", str(episodes), "--only", "world.nothing", "--dry-run"]) == 2
+    assert "'world.nothing' is not a declared or trial dimension" in capsys.readouterr().err
     assert cal.main([*args, "--param", "world.nonsense=0:1", "--dry-run"]) == 2
     assert "unknown parameter path 'world.nonsense'" in capsys.readouterr().err

@@ -33,8 +33,8 @@ def _su35_wanted(**extra):
         **extra,
     )
     # make the S-400 useless here so that the Su-35 is the single best option
-    cfg.spec["actions"]["transfer_s400"]["by_target"]["iran"]["iran.strength"] = 0.0
-    cfg.spec["actions"]["transfer_s400"]["effects"]["cohesion"] = 0.0
+    cfg.spec["actions"]["order_s400"]["delivery"]["by_target"]["iran"]["iran.strength"] = 0.0
+    cfg.spec["actions"]["order_s400"]["effects"]["cohesion"] = 0.0
     return cfg
 
 
@@ -47,10 +47,10 @@ def test_su35_gate_blocks_the_best_action_and_records_why():
     cfg = _su35_wanted()
     res = simulate(cfg, 5, detail=True)
     ru = res.units.index("russia:supply")
-    su35 = res.options[ru].index(("transfer_su35", "iran"))
+    su35 = res.options[ru].index(("order_su35", "iran"))
     detail = res.records[0]["decisions"][ru].detail
     assert (detail["free"] == su35).all(), "Su-35 must be Russia's unconstrained best action here"
-    assert all(c != ("transfer_su35", "iran") for c in _russia_choice(res))
+    assert all(c != ("order_su35", "iran") for c in _russia_choice(res))
     gate = res.constraint_ids.index("RU_SU35_GATE")
     assert ((res.bound[0, :, ru] >> gate) & 1).all(), "the record must name the Su-35 gate"
     claims = load_catalog()["constraints"]["RU_SU35_GATE"]["claims"]
@@ -61,7 +61,7 @@ def test_lifting_the_su35_gate_makes_it_choosable_and_never_binding():
     cfg = _su35_wanted()
     cfg.spec["constraints"]["RU_SU35_GATE"]["lifted"] = True
     res = simulate(cfg, 5)
-    assert all(c == ("transfer_su35", "iran") for c in _russia_choice(res))
+    assert all(c == ("order_su35", "iran") for c in _russia_choice(res))
     gate = res.constraint_ids.index("RU_SU35_GATE")
     assert not ((res.bound >> gate) & 1).any()
 
@@ -103,7 +103,7 @@ def test_air_defence_exports_never_exceed_spare_stock(spare):
     m.step()
     ru = m.tables.units.index("russia:supply")
     opts = m.units[ru].table.options
-    cost = {"transfer_s400": 1.0, "transfer_shorad": 0.5}
+    cost = {"order_s400": 1.0, "order_shorad": 0.5}
     for r, k in enumerate(m.choices[0, :, ru]):
         act = opts[k][0]
         if act in cost:

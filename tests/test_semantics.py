@@ -64,7 +64,9 @@ def config(
     if rates is not None:
         for track in spec["world"]["tracks"].values():
             spec["world"]["parameters"][track["rate"]]["value"] = rates
-    fixed = list(spec["world"].get("disputed", {}))
+    from model.catalog import sampled_by_default
+
+    fixed = sampled_by_default(spec)
     for key, value in paths.items():
         path = key.replace("__", ".")
         set_value(spec, path, value)
@@ -225,11 +227,14 @@ def test_a_strike_aggrieves_the_targets_friends_from_start_of_step_relations_and
     ghl = w("grievance_half_life")
     sev = float(CATALOG["actions"]["limited_strike"]["severity"])
     landed = half(dt / 2, ghl)
+    g0 = float(CATALOG["actors"]["israel"]["initial_grievance"]["iran"]["value"])
+    # Israel was aggrieved by Iran first: its strike is read as an answer and aggrieves less (answer_discount)
+    answered = 1.0 - w("answer_discount") * min(g0 * half(dt / 2, ghl), 1.0)
     # griev[r, target, holder]; Russia's tie to Iran is cohesion (held constant here) at the action time
-    np.testing.assert_allclose(m.griev[:, ai["israel"], ai["russia"]], sev * initial("cohesion") ** 2 * landed)
-    np.testing.assert_allclose(m.griev[:, ai["israel"], ai["iran"]], sev * landed)
+    np.testing.assert_allclose(m.griev[:, ai["israel"], ai["russia"]], sev * answered * initial("cohesion") ** 2 * landed)
+    np.testing.assert_allclose(m.griev[:, ai["israel"], ai["iran"]], sev * answered * landed)
     saudi_iran = float(CATALOG["relations"]["iran-saudi"]["value"])
-    np.testing.assert_allclose(m.griev[:, ai["israel"], ai["saudi"]], sev * saudi_iran**2 * landed)
+    np.testing.assert_allclose(m.griev[:, ai["israel"], ai["saudi"]], sev * answered * saudi_iran**2 * landed)
     assert m.rel[0, ai["saudi"], ai["iran"]] > saudi_iran, "the summit did move the relation"
     # Israel answered its grievance against Iran: a rung-9 strike settles grievance_discharge of it
     weight = (
@@ -272,14 +277,18 @@ TIER_WINDOW_DAYS = 28.0  # C58, world.yaml: "the recorded tier is the highest of
 def test_an_arms_delivery_counts_for_exactly_tier_window_days(dt, s):
     window = TIER_WINDOW_DAYS
     assert w("tier_window_days") == window, "the catalog's tier window must be the four weeks its claim states"
-    steps = s + int(window / dt) + 3
-    res = simulate(config(steps=steps, step_days=dt, events=[Event("russia", "transfer_shorad", "iran", step=s)]), 2)
+    steps = s + int(window / dt) + 6
+    # the order lands at the step's midpoint and is delivered lead days later: the tier counts from the delivery
+    lead = 2 * dt
+    cfg = config(steps=steps, step_days=dt, events=[Event("russia", "order_shorad", "iran", step=s)], **{"world.shorad_lead_days": lead})
+    res = simulate(cfg, 2)
     assert (res.event_step[0] == s).all()
+    delivered = (s - 0.5) * dt + lead  # the day the delivery lands
     tier = series(res, "russia.support_tier")[:, 0]
-    shorad = int(CATALOG["actions"]["transfer_shorad"]["tier"])
+    shorad = int(CATALOG["actions"]["order_shorad"]["delivery"]["tier"])
     t0 = int(initial("russia.support_tier"))
     expected = [
-        shorad if s <= t and (t - s) * dt < window else (t0 if t * dt < window else 0) for t in range(steps + 1)
+        shorad if 0 <= t * dt - delivered < window else (t0 if t * dt < window else 0) for t in range(steps + 1)
     ]
     np.testing.assert_array_equal(tier, expected)
     assert (tier == shorad).sum() * dt == window
@@ -496,12 +505,12 @@ def test_a_blocked_event_stays_pending_and_fires_once_feasible():
     """A refused event is retried a day later, every day, until its constraint lets it through."""
     dt = 7.0
     spare0 = 0.2
-    cost = float(CATALOG["actions"]["transfer_shorad"]["cost"]["russia.ad_spare"])
+    cost = float(CATALOG["actions"]["order_shorad"]["cost"]["russia.ad_spare"])
     prod = w("russia_ad_production")
     # with no Ukraine demand the stock grows by prod a day; the cap reads it at each try
     for ev, first_try in (
-        (Event("russia", "transfer_shorad", "iran", step=1), dt / 2),  # the step's midpoint (no clock: rates 0)
-        (Event("russia", "transfer_shorad", "iran", when="week >= 1", once=True), 7.0),  # from day 7 on
+        (Event("russia", "order_shorad", "iran", step=1), dt / 2),  # the step's midpoint (no clock: rates 0)
+        (Event("russia", "order_shorad", "iran", when="week >= 1", once=True), 7.0),  # from day 7 on
     ):
         tries = next(k for k in range(200) if spare0 + prod * (first_try + k) >= cost - 1e-12)
         day = first_try + tries
@@ -512,8 +521,8 @@ def test_a_blocked_event_stays_pending_and_fires_once_feasible():
         np.testing.assert_allclose(res.event_day[0], day)
         assert (res.event_step[0] == s).all()
         assert (res.event_blocked[0] == tries).all()
-        tier = series(res, "russia.support_tier")
-        assert (tier[s] == int(CATALOG["actions"]["transfer_shorad"]["tier"])).all()
+        orders = series(res, "russia.arms_orders")
+        assert (orders[s] == orders[0] + 1).all() and (orders[s - 1] == orders[0]).all()
         assert res.forced[:, 0, unit(res, "russia", "supply")].sum() == 1, "a once event is applied once"
 
 

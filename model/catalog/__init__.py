@@ -179,6 +179,11 @@ def structural_uncertainty(spec: dict[str, Any]) -> dict[str, tuple[float, float
     return out
 
 
+def sampled_by_default(spec: dict[str, Any]) -> list[str]:
+    """Every path drawn per replicate unless a scenario fixes it: the disputed values and the assumed ones."""
+    return list(spec["world"].get("disputed", {})) + list(structural_uncertainty(spec))
+
+
 def calibration_space(spec: dict[str, Any]) -> dict[str, tuple[float, float]]:
     """The parameters declared calibratable and their search ranges: path -> (low, high)."""
     return {p: (float(d["low"]), float(d["high"])) for p, (_, _, _, d) in calibration_nodes(spec).items()}

@@ -524,6 +524,7 @@ def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[s
                 vec[vidx[var]] += d
             tier_d = int(dlv.get("tier", 0)) if (a == patron and t == client) else 0
             tab.delivery[k] = {"after": dlv["after"], "delta": vec, "tier": tier_d, "action": act}
+            tab.predict_delta[k] += vec  # the taker anticipates what it ordered (utility only; it lands on delivery)
         tab.ceasefire[k] = bool(_take(sa, "ceasefire", False))
         # nothing can be done to an actor who left the game, and it does nothing itself
         tab.unavailable[k] = (t in aidx and not active[aidx[t]]) or (not active[ai] and k > 0)
@@ -597,7 +598,12 @@ def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[s
     # a strike heats the front it is fought on by its ladder impulse (front heat is what a party weighs
     # about its own war, apart from the region's other fronts)
     if ctx.fronts:
-        imp_k = np.asarray(tab.esc_delta if np.ndim(tab.esc_delta) == 1 else np.mean(tab.esc_delta, axis=0))
+        # the catalog's ladder (never a batch statistic of sampled gains): a front's heat is the same for
+        # a replicate alone and in any batch
+        wp = spec["world"]["parameters"]
+        imp_k = float(wp["escalation_gain"]["value"]) * (rungs / 10.0) ** float(wp["escalation_exponent"]["value"]) - float(
+            wp["deescalation_gain"]["value"]
+        ) * dee
         for k, (_act, t) in enumerate(opts):
             if not tab.strike[k]:
                 continue
@@ -614,7 +620,10 @@ def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[s
     tab.unchoosable = tab.unavailable | tab.event_only
     tab.delta_cols = np.flatnonzero(np.any(tab.world_delta != 0, axis=0))
     tab.delta_compact = tab.world_delta[:, tab.delta_cols]
-    tab.violation_issues = [s for s in range(S) if s != sidx[axis_issue] and np.any(tab.align[:, s] < 0)]
+    quiet = {sidx[i] for i, d in spec["world"]["issues"].items() if d.get("aggrieves", True) is False}
+    tab.violation_issues = [
+        s for s in range(S) if s != sidx[axis_issue] and s not in quiet and np.any(tab.align[:, s] < 0)
+    ]
     tab.stance_self_any = tab.stance_self.any(axis=1)
     tab.stance_target_any = tab.stance_target.any(axis=1)
     tab.set_any = tab.set_mask.any(axis=1)
