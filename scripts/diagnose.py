@@ -41,8 +41,20 @@ def main() -> None:
     m._start()
     ai = m.tables.actor_index
     print("start state (replicate 0):")
-    for v in ("escalation", "war_state", "iran_israel.heat", "lebanon.state", "us_iran.state", "red_sea.state", "gulf.state",
-              "gaza_war", "brent", "oil_premium", "iran.regime_threat", "us.posture"):
+    for v in (
+        "escalation",
+        "war_state",
+        "iran_israel.heat",
+        "lebanon.state",
+        "us_iran.state",
+        "red_sea.state",
+        "gulf.state",
+        "gaza_war",
+        "brent",
+        "oil_premium",
+        "iran.regime_threat",
+        "us.posture",
+    ):
         print(f"  {v:22s} {m.x[0, m.vi[v]]:.3f}")
     g = m.griev[0]
     print("grievances (holder -> target) above 0.05:")
@@ -66,8 +78,18 @@ def main() -> None:
     for n, mean, share in sorted(rows):
         print(f"  {n:48s} mean {mean:6.2f}   in {100 * share:5.1f}% of runs")
     print("\noutcomes:")
-    for k in ("peak_escalation", "iran_strikes", "sustained_war", "us_war_on_iran", "max_support_tier", "calm_at_end",
-              "peak_brent", "final_brent", "gulf_struck", "hormuz_threatened"):
+    for k in (
+        "peak_escalation",
+        "iran_strikes",
+        "sustained_war",
+        "us_war_on_iran",
+        "max_support_tier",
+        "calm_at_end",
+        "peak_brent",
+        "final_brent",
+        "gulf_struck",
+        "hormuz_threatened",
+    ):
         if k in res.outcomes:
             print(f"  {k:22s} {np.nanmean(res.outcomes[k]):.3f}")
 

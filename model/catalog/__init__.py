@@ -157,6 +157,28 @@ def calibration_nodes(spec: dict[str, Any]) -> dict[str, tuple[dict[str, Any], s
     return out
 
 
+def structural_uncertainty(spec: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """Assumed values sampled per replicate by default: path -> (low, high) around the current value.
+
+    A calibratable value that declares a relative ``spread`` (``calibrate: {low, high, spread}``) is
+    drawn per replicate, uniformly within ``value * (1 -/+ spread)`` (clipped to its calibration
+    range): the model does not pretend to know an assumed value exactly, so a question it cannot
+    settle gets a probability between 0 and 1. The calibration moves the centre; the spread stays.
+    """
+    out: dict[str, tuple[float, float]] = {}
+    for path, (holder, key, _node, decl) in calibration_nodes(spec).items():
+        spread = decl.get("spread") if isinstance(decl, dict) else None
+        if not spread:
+            continue
+        v = float(holder[key])
+        lo, hi = sorted((v * (1 - float(spread)), v * (1 + float(spread))))
+        lo = max(lo, float(decl.get("low", lo)))
+        hi = min(hi, float(decl.get("high", hi)))
+        if hi > lo:
+            out[path] = (lo, hi)
+    return out
+
+
 def calibration_space(spec: dict[str, Any]) -> dict[str, tuple[float, float]]:
     """The parameters declared calibratable and their search ranges: path -> (low, high)."""
     return {p: (float(d["low"]), float(d["high"])) for p, (_, _, _, d) in calibration_nodes(spec).items()}
@@ -180,8 +202,14 @@ def calibration_issues(spec: dict[str, Any], file: str = "catalog") -> list[Inpu
     disputed = set(spec["world"].get("disputed", {}))
     for path, (holder, key, _node, decl) in calibration_nodes(spec).items():
         where = f"{path} (calibrate)"
-        if not isinstance(decl, dict) or set(decl) - {"low", "high", "doc"} or not {"low", "high"} <= set(decl):
-            bad(where, "expected {low: NUMBER, high: NUMBER}")
+        if (
+            not isinstance(decl, dict)
+            or set(decl) - {"low", "high", "doc", "spread"}
+            or not {"low", "high"} <= set(decl)
+        ):
+            bad(where, "expected {low: NUMBER, high: NUMBER} and optionally spread: FRACTION")
+        elif "spread" in decl and not (isinstance(decl["spread"], int | float) and 0 < decl["spread"] < 1):
+            bad(where, "spread is a fraction of the value, between 0 and 1")
             continue
         lo, hi = decl["low"], decl["high"]
         if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lo, hi)) or not lo < hi:

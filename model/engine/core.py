@@ -163,6 +163,10 @@ class OptionTable:
     damped_by: np.ndarray | None = None  # (A,) variable index or -1
     violation_issues: list[int] = field(default_factory=list)
     align_issues: list[int] = field(default_factory=list)
+    stance_terms: list[tuple[slice, int, int, np.ndarray]] = field(default_factory=list)  # (cols, actor, issue, align)
+    delta_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))  # sparse world deltas (CSR)
+    delta_var: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    delta_val: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def unit_cols(self, u: int) -> slice:
         return slice(int(self.offset[u]), int(self.offset[u] + self.size[u]))
@@ -291,6 +295,15 @@ def build(tables: Tables, fronts: list[tuple[set[int], set[int]]]) -> OptionTabl
     )
     table.violation_issues = sorted({s for t in units for s in t.violation_issues})
     table.align_issues = [s for s in range(S) if np.any(align[:, s] != 0)]
+    for u, t in enumerate(units):
+        cs = table.unit_cols(u)
+        for si in range(S):
+            if np.any(align[cs, si] != 0):
+                table.stance_terms.append((cs, t.index, si, align[cs, si].copy()))
+    nz = [np.flatnonzero(world_delta[o]) for o in range(N)]
+    table.delta_ptr = np.concatenate([[0], np.cumsum([len(v) for v in nz])]).astype(np.int64)
+    table.delta_var = np.concatenate(nz).astype(np.int64) if N else np.zeros(0, dtype=np.int64)
+    table.delta_val = world_delta[np.repeat(np.arange(N), [len(v) for v in nz]), table.delta_var]
     table.resp_cols = np.flatnonzero((table.resp != 0) & table.has_t)
     by_cid: dict[int, GConstraint] = {}
     for u, t in enumerate(units):
@@ -473,8 +486,8 @@ class Decider:
             )
         sw = col(take_rows(m.tables.params.world("stance_weight"), rows))
         stance = m.stance[rows]
-        for s in t.align_issues:
-            U += sw * stance[:, t.actor_of, s] * t.align[:, s]
+        for cs, a, si, al in t.stance_terms:
+            U[:, cs] += (sw * stance[:, a, si : si + 1]) * al
         rc = t.resp_cols
         if len(rc):
             a_of, tg = t.actor_of[rc], t.target[rc]

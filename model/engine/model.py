@@ -172,9 +172,8 @@ class EntenteModel(mesa.Model):
         self._changes = sorted(config.changes, key=lambda c: getattr(c, "day", None) or c.step * self.dt)
         self._count_cols = self._count_columns()
         T = config.steps
-        self.extra_names = sorted(
-            {n for d in config.outcome_defs.values() for n in expr.parse(d["expr"], t.names).names()} - set(self.vi)
-        )
+        defs = list(config.spec.get("outcomes", {}).values()) + list(config.outcome_defs.values())
+        self.extra_names = sorted({n for d in defs for n in expr.parse(str(d["expr"]), t.names).names()} - set(self.vi))
         self.series = np.zeros((T + 1, R, self.V))
         self.extra = np.zeros((T + 1, R, len(self.extra_names)))
         self.mark_days = np.asarray(sorted(float(m) for m in config.marks), dtype=float)
@@ -330,6 +329,10 @@ class EntenteModel(mesa.Model):
                 new = _combine(op, self.rel[:, i, j], value)
                 self.rel[:, i, j] = self.rel[:, j, i] = new
                 self.rel0[:, i, j] = self.rel0[:, j, i] = new
+            elif head == "actors" and ".stances." in path:  # a position taken: the stance and what it reverts to
+                _, actor, _, issue = path.split(".")
+                a, si = t.actor_index[actor], t.issues.index(issue)
+                self.stance[:, a, si] = self.stance0[:, a, si] = _combine(op, self.stance0[:, a, si], value)
             elif head == "actors" and path.endswith(".active"):
                 self.config.spec["actors"][path.split(".")[1]]["active"] = bool(value)
                 structural = True
@@ -621,127 +624,148 @@ class EntenteModel(mesa.Model):
     def _apply(self, c: core.Choice, day: float) -> None:
         """Land the chosen options' effects in the replicates that decided.
 
-        Effects are sums over units, gathered unit by unit in catalog order (never a matrix product
-        whose summation order depends on the batch size), so a replicate gets bit for bit the same
-        floats alone as in a batch of any size.
+        The chosen options are gathered as (replicate, unit) pairs, sorted by replicate and then by
+        the units' canonical (label) order, and every effect is a segmented sum over those pairs
+        (``reduceat``, ``bincount``): each replicate's sums run over its own units in one fixed order,
+        so a replicate gets bit for bit the same floats alone as in a batch of any size, and listing
+        the actors in another order changes nothing.
         """
         t, w = self.opt, self.tables.params.world
         rows, g = c.rows, c.g
-        n = len(rows)
-        acted = g != t.hold[None, :]
+        n, A, S = len(rows), self.A, self.S
+        acted = g[:, t.canon] != t.hold[t.canon][None, :]
         if not acted.any():
             return
-        did = acted.any(axis=0)
-        units = np.array(
-            [u for u in t.canon if did[u]], dtype=np.int64
-        )  # canonical order: sums never depend on listing
-        ri, ui = np.nonzero(acted)
-        np.add.at(self.counts, (rows[ri], g[ri, ui]), 1)
+        ri, k = np.nonzero(acted)
+        ui = t.canon[k]
+        o = g[ri, ui]
+        a = t.unit_actor[ui]
+        tt, ht = t.tsafe[o], t.has_t[o]
+        self.counts[rows[ri], o] += 1  # one option per unit and replicate: no pair repeats
+        starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
+        who = ri[starts]  # the replicates that acted, each with its segment of pairs
         x0 = self.x[rows]
         rel0 = self.rel[rows]
         griev0 = self.griev[rows]
         stance0 = self.stance[rows]
         x = x0.copy()
-        moved = t.moved
-        wd = t.world_delta_moved
-        esc = np.zeros(n)
-        gold = np.zeros(n)
-        rung = np.zeros(n)
-        tier = np.zeros(n, dtype=np.int64)
-        esc2 = t.esc_delta[rows] if t.esc_delta.ndim == 2 else None
-        lev_any = t.leverage.any()
-        for u in units:
-            gu = g[:, u]
-            d = wd[gu]
-            if lev_any:
-                lv = t.leverage[gu]
+
+        def seg_sum(values: np.ndarray) -> np.ndarray:
+            out = np.zeros((n, *values.shape[1:]))
+            out[who] = np.add.reduceat(values, starts, axis=0)
+            return out
+
+        def seg_max(values: np.ndarray, empty: float) -> np.ndarray:
+            out = np.full(n, empty)
+            out[who] = np.maximum.reduceat(values, starts)
+            return out
+
+        # world deltas, sparse: each pair's few (variable, delta) entries, summed per replicate in pair order
+        cnt = t.delta_ptr[o + 1] - t.delta_ptr[o]
+        tot = int(cnt.sum())
+        if tot:
+            first = np.repeat(t.delta_ptr[o], cnt)
+            offs = np.arange(tot) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            ent = first + offs
+            vals = t.delta_val[ent]
+            if t.leverage.any():
+                lv = t.leverage[o]
                 if lv.any():
-                    f = np.where(lv, np.maximum(rel0[np.arange(n), t.unit_actor[u], t.tsafe[gu]], 0.0) ** 2, 1.0)
-                    d = d * f[:, None]
-            x[:, moved] += d
-            esc += esc2[np.arange(n), gu] if esc2 is not None else t.esc_delta[gu]
-            gold += t.goldstein[gu]
-            rung = np.maximum(rung, t.rung[gu])
-            tier = np.maximum(tier, t.tier[gu])
+                    f = np.where(lv, np.maximum(rel0[ri, a, tt], 0.0) ** 2, 1.0)
+                    vals = vals * np.repeat(f, cnt)
+            V = self.V
+            x += np.bincount(np.repeat(ri, cnt) * V + t.delta_var[ent], weights=vals, minlength=n * V).reshape(n, V)
+        esc = seg_sum(t.esc_delta[rows][ri, o] if t.esc_delta.ndim == 2 else t.esc_delta[o])
+        gold = seg_sum(t.goldstein[o])
+        rung = seg_max(t.rung[o].astype(float), 0.0)
+        tier = seg_max(t.tier[o].astype(float), 0.0).astype(np.int64)
         for j, _cols, vals in t.set_vars:  # sets: the larger value wins when two units set one variable
-            v = np.full(n, -np.inf)
-            for u in units:
-                gu = g[:, u]
-                pos = t.set_pos[j][gu]
-                v = np.where(pos >= 0, np.maximum(v, vals[np.maximum(pos, 0)]), v)
-            has = np.isfinite(v)
-            x[has, j] = v[has]
-        # relations, stances, grievances and discharges, one unit (one actor) at a time: each replicate
-        # appears once per unit, so the scatters below never collide
-        drel = np.zeros((n, self.A, self.A))
-        dst = np.zeros((n, self.A, self.S))
-        dgr = np.zeros((n, self.A, self.A))  # dgr[r, a, holder]: new grievance of holder against a
-        dis = np.zeros((n, self.A, self.A))  # dis[r, holder, target]: share of holder's grievance settled
-        disc_p = core.take_rows(w("provocation_discount"), rows)
-        hg = core.take_rows(w("help_grievance"), rows)
-        discharge = core.take_rows(w("grievance_discharge"), rows)
-        exp3 = float(np.asarray(w("answer_settle_exponent")).ravel()[0])
-        for u in units:
-            sel = acted[:, u]
-            r = np.flatnonzero(sel)
-            o = g[r, u]
-            a = int(t.unit_actor[u])
-            tt, ht = t.tsafe[o], t.has_t[o]
-            drel[r, a, tt] += t.rel_target[o] * ht
-            react = t.reactions[o]
-            if react.any():
-                harm_t = ht & t.harm[o]
-                provoked = np.where(harm_t, np.minimum(griev0[r, tt, a], 1.0), 0.0)
-                dp = disc_p[r] if np.ndim(disc_p) else disc_p
-                drel[r, a, :] += react * (1.0 - dp * provoked)[:, None]
-            sev = t.severity[o] * ht
-            if sev.any():
-                aff = np.maximum(rel0[r, :, tt], 0.0) ** 2  # (k, A): each holder's affinity with the target
-                aff[np.arange(len(r)), tt] = 1.0
-                gg = np.where(t.harm[o][:, None], aff, 0.0)
-                if t.help[o].any():
-                    hh = hg[r][:, None] if np.ndim(hg) else hg
-                    enemy = np.maximum(-rel0[r, :, tt], 0.0) ** 2
-                    gg = gg + np.where(t.help[o][:, None], hh * enemy, 0.0)
-                for si in t.violation_issues:
-                    viol = np.maximum(-t.align[o, si], 0.0)
-                    if viol.any():
-                        gg = gg + viol[:, None] * np.maximum(stance0[r, :, si], 0.0)
-                gg *= sev[:, None]
-                gg[:, a] = 0.0
-                dgr[r, a, :] += gg
-            resp = t.resp[o] * t.harm[o] * ht
-            if resp.any():
-                dd = discharge[r] if np.ndim(discharge) else discharge
-                weight = np.minimum(resp, 1.0) * np.minimum(t.rung[o] / 9.0, 1.0) ** exp3
-                dis[r, a, tt] += dd * weight
-            ss = t.stance_self[o]
-            if ss.any():
-                dst[r, a, :] += ss
-            stt = t.stance_target[o]
-            if stt.any():
-                lv = np.where(t.leverage[o], np.maximum(rel0[r, a, tt], 0.0) ** 2, 1.0) if lev_any else 1.0
-                dst[r, tt, :] += stt * (ht * lv)[:, None]
+            pos = t.set_pos[j][o]
+            if (pos >= 0).any():
+                v = seg_max(np.where(pos >= 0, vals[np.maximum(pos, 0)], -np.inf), -np.inf)
+                has = np.isfinite(v)
+                x[has, j] = v[has]
+        # relations, grievances, discharges and stances: scatters into flat (replicate, actor, ...) bins,
+        # summed in the pairs' order
+        size = n * A * A
+        base = (ri * A + a) * A  # bin of (replicate, acting actor, .)
+        drel = np.bincount(base + tt, weights=t.rel_target[o] * ht, minlength=size)
+        react = t.reactions[o]
+        rsel = np.flatnonzero(react.any(axis=1))
+        if len(rsel):
+            harm_t = ht[rsel] & t.harm[o[rsel]]
+            provoked = np.where(harm_t, np.minimum(griev0[ri[rsel], tt[rsel], a[rsel]], 1.0), 0.0)
+            dp = core.take_rows(w("provocation_discount"), rows)
+            dp = dp[ri[rsel]] if np.ndim(dp) else dp
+            vals = react[rsel] * (1.0 - dp * provoked)[:, None]
+            idx = base[rsel][:, None] + np.arange(A)[None, :]
+            drel += np.bincount(idx.ravel(), weights=vals.ravel(), minlength=size)
+        drel = drel.reshape(n, A, A)
+        sev = t.severity[o] * ht
+        gsel = np.flatnonzero(sev)
+        dgr = np.zeros(size)
+        if len(gsel):
+            r_, t_, a_, o_ = ri[gsel], tt[gsel], a[gsel], o[gsel]
+            aff = np.maximum(rel0[r_, :, t_], 0.0) ** 2  # each holder's affinity with the target
+            aff[np.arange(len(gsel)), t_] = 1.0
+            gg = np.where(t.harm[o_][:, None], aff, 0.0)
+            if t.help[o_].any():
+                hg = core.take_rows(w("help_grievance"), rows)
+                hh = hg[r_][:, None] if np.ndim(hg) else hg
+                gg = gg + np.where(t.help[o_][:, None], hh * np.maximum(-rel0[r_, :, t_], 0.0) ** 2, 0.0)
+            for si in t.violation_issues:
+                viol = np.maximum(-t.align[o_, si], 0.0)
+                if viol.any():
+                    gg = gg + viol[:, None] * np.maximum(stance0[r_, :, si], 0.0)
+            # an answer to the target's own attack aggrieves less: the exchange it closes was expected
+            answered = np.where(t.harm[o_], np.minimum(griev0[r_, t_, a_], 1.0), 0.0)
+            ad = core.take_rows(w("answer_discount"), rows)
+            ad = ad[r_] if np.ndim(ad) else ad
+            gg *= (sev[gsel] * (1.0 - ad * answered))[:, None]
+            gg[np.arange(len(gsel)), a_] = 0.0
+            idx = base[gsel][:, None] + np.arange(A)[None, :]
+            dgr = np.bincount(idx.ravel(), weights=gg.ravel(), minlength=size)
+        dgr = dgr.reshape(n, A, A)  # dgr[r, a, holder]: new grievance of holder against a
+        resp = t.resp[o] * t.harm[o] * ht
+        dsel = np.flatnonzero(resp)
+        dis = np.zeros(size)
+        if len(dsel):
+            dd = core.take_rows(w("grievance_discharge"), rows)
+            dd = dd[ri[dsel]] if np.ndim(dd) else dd
+            exp3 = float(np.asarray(w("answer_settle_exponent")).ravel()[0])
+            weight = np.minimum(resp[dsel], 1.0) * np.minimum(t.rung[o[dsel]] / 9.0, 1.0) ** exp3
+            dis = np.bincount(base[dsel] + tt[dsel], weights=dd * weight, minlength=size)
+        dis = dis.reshape(n, A, A)  # dis[r, holder, target]: share of holder's grievance settled
+        dst = np.zeros(n * A * S)
+        ss = t.stance_self[o]
+        ssel = np.flatnonzero(ss.any(axis=1))
+        if len(ssel):
+            idx = ((ri[ssel] * A + a[ssel]) * S)[:, None] + np.arange(S)[None, :]
+            dst += np.bincount(idx.ravel(), weights=ss[ssel].ravel(), minlength=n * A * S)
+        stt = t.stance_target[o]
+        tsel = np.flatnonzero(stt.any(axis=1) & ht)
+        if len(tsel):
+            lv = np.where(t.leverage[o[tsel]], np.maximum(rel0[ri[tsel], a[tsel], tt[tsel]], 0.0) ** 2, 1.0)
+            idx = ((ri[tsel] * A + tt[tsel]) * S)[:, None] + np.arange(S)[None, :]
+            dst += np.bincount(idx.ravel(), weights=(stt[tsel] * lv[:, None]).ravel(), minlength=n * A * S)
+        dst = dst.reshape(n, A, S)
         self.x[rows] = x
         # relation variables (cohesion) receive third parties' effects through their relation
-        for i, a, b in self.tables.dynamics.relation:
-            drel[:, a, b] += x[:, i] - x0[:, i]
+        for i, ra, rb in self.tables.dynamics.relation:
+            drel[:, ra, rb] += x[:, i] - x0[:, i]
             self.x[rows, i] = x0[:, i]
         rel = rel0 + drel + drel.transpose(0, 2, 1)
         np.clip(rel, -1.0, 1.0, out=rel)
         self.rel[rows] = rel
         self.stance[rows] = np.clip(stance0 + dst, -1.0, 1.0)
-        gr = griev0 - np.minimum(dis.transpose(0, 2, 1), 1.0) * griev0
-        gr += dgr
-        self.griev[rows] = gr
+        griev0 *= 1.0 - np.minimum(dis.transpose(0, 2, 1), 1.0)
+        griev0 += dgr
+        self.griev[rows] = griev0
         # interception: missiles launched at a defender meet its interceptor stock
         vi = self.vi
         for defender, stock_var in self.tables.roles.get("interception", {}).get("defenders", {}).items():
             d_i = self.tables.actor_index[defender]
-            need = np.zeros(n)
-            for u in units:
-                gu = g[:, u]
-                need += np.where(t.target[gu] == d_i, t.launches[gu], 0.0)
+            need = seg_sum(np.where(t.target[o] == d_i, t.launches[o], 0.0))
             if not np.any(need > 0):
                 continue
             need = need * core.take_rows(w("interceptors_per_missile"), rows)
@@ -751,11 +775,12 @@ class EntenteModel(mesa.Model):
             short = np.where(need > 0, 1.0 - used / np.where(need > 0, need, 1.0), 0.0)
             esc = esc + core.take_rows(w("interceptor_shortfall_gain"), rows) * short
         self.x[rows, vi[self.tables.roles["escalation"]["var"]]] += esc
-        for i, a, b in self.tables.dynamics.relation:  # relation variables follow their relation's new value
-            self.x[rows, i] = self.rel[rows, a, b]
+        for i, ra, rb in self.tables.dynamics.relation:  # relation variables follow their relation's new value
+            self.x[rows, i] = self.rel[rows, ra, rb]
         rep = self.tables.roles["reporting"]
         self.x[rows, vi[rep["max_rung"]]] = np.maximum(self.x[rows, vi[rep["max_rung"]]], rung)
         self.x[rows, vi[rep["goldstein"]]] += gold
+        units = np.array([u for u in t.canon if (g[:, u] != t.hold[u]).any()], dtype=np.int64)
         self._fronts(g, units, rows, day)
         self._openings(g, units, rows, rel0, day)
         self._orders(g, units, rows, day)

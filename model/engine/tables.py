@@ -75,6 +75,11 @@ class Params:
             if path not in declared and path not in fixed:
                 params = {k: v for k, v in d.items() if k not in ("dist", "claims", "doc")}
                 uncertainties.append(Uncertainty(path, d["dist"], params))
+        from model.catalog import structural_uncertainty
+
+        for path, (lo, hi) in structural_uncertainty(config.spec).items():
+            if path not in declared and path not in fixed:
+                uncertainties.append(Uncertainty(path, "uniform", {"low": lo, "high": hi}))
         for u in uncertainties:
             self.values[u.path] = u.sample(keys)
         for path, arr in config.samples.items():
@@ -185,7 +190,9 @@ class UnitTable:
     expect_mask: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))  # (K, V) predicted moves
     expect_value: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (K, V) value each is expected to reach
     delivery: list[dict[str, Any] | None] = field(default_factory=list)  # per option: delayed effects, or None
-    predict_delta: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (K, V) moves the actor expects, utility only
+    predict_delta: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, 0))
+    )  # (K, V) moves the actor expects, utility only
     has_stance_effects: bool = False
     has_sets: bool = False
     has_reactions: bool = False

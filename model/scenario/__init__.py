@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import hashlib
 import json
-import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
