@@ -95,7 +95,7 @@ def test_every_question_has_a_source(episodes):
 
 def test_every_research_tag_is_asked(episodes):
     tags = Counter(t for sc in episodes for q in sc.questions for t in q.tags)
-    assert TAGS <= set(tags), f"tags never asked: {sorted(TAGS - set(tags))}"
+    assert set(tags) >= TAGS, f"tags never asked: {sorted(TAGS - set(tags))}"
     untagged = [f"{sc.name}/{q.id}" for sc in episodes for q in sc.questions if not set(q.tags) & TAGS]
     assert not untagged, f"questions without a research tag: {untagged}"
 
