@@ -34,11 +34,11 @@ are paired on the replicates they share.""",
   entente sweep scenarios/russia_gulf_priority.yaml --vary actors.russia.interests.ties_saudi.weight=0:2:9
   entente sweep scenarios/baseline.yaml --vary constraints.IL_US_ADVICE.weight=0:3:7 --replicates 500""",
     "validate": "examples:\n  entente validate scenarios/*.yaml",
-    "check": "examples:\n  entente check scenarios/history\n  entente check scenarios/history/oct2024_apr2025.yaml --replicates 2000",
+    "check": "examples:\n  entente check scenarios/history\n  entente check scenarios/history/e16_oct26_after_2024.yaml --replicates 2000",
     "score": """examples:
   entente score scenarios/history
   entente score scenarios/history --controls --replicates 1000
-  entente score scenarios/history/april_2024.yaml --seed 7 --quiet
+  entente score scenarios/history/e13_april_2024.yaml --seed 7 --quiet
 
 Runs (or reuses, like compare) every scenario that has questions: and scores its probabilities
 against what happened: Brier score, log score and Brier skill against the base rate, per episode

@@ -62,7 +62,7 @@ def test_a_failing_band_exits_1(tmp_path, capsys):
 
 
 def test_history_scenarios_pass(capsys):
-    """The shipped calibration: April 2024 and October 2024 - April 2025 (scenarios/history)."""
+    """The shipped bands (scenarios/history: the episodes of April 2024 and of 26 October 2024 carry them)."""
     assert main(["check", str(scenarios_dir() / "history"), "--replicates", "600", "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "april_2024" in out and "oct2024_apr2025" in out and " 0 failed" in out
+    assert "e13_april_2024" in out and "e16_oct26_after_2024" in out and " 0 failed" in out
