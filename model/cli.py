@@ -44,7 +44,7 @@ Runs (or reuses, like compare) every scenario that has questions: and scores its
 against what happened: Brier score, log score and Brier skill against the base rate, per episode
 and in all, with bootstrap intervals; writes runs/score/<timestamp>-<hash>/ (scorecard.md,
 scores.csv, scores.json, reliability.png). A probability of exactly 0 or 1 is checked against the
-inert and hawk controls: "by construction" when both give it too, else flagged "unforced certainty".
+inert and random controls: "by construction" when both give it too, else flagged "unforced certainty".
 --controls also scores the controls and the constant forecaster beside the model.""",
     "explain": """examples:
   entente explain runs/baseline/<run> --replicate 7381
@@ -180,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--controls",
         action="store_true",
-        help="also score the inert and hawk controls and the constant forecaster (the base rate) beside the model",
+        help="also score the inert, hawk and random controls and the constant forecaster (the base rate) beside the model",
     )
     sp.add_argument("--out", help="folder under which runs and the score folder are written (default: runs)")
     sp.add_argument("--fresh", action="store_true", help="run every scenario again even if a matching run exists")

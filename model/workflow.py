@@ -371,7 +371,7 @@ def run_score(
 
     Each scenario runs with ``replicates`` (default 500; None keeps the file's) and its own seed
     (or ``seed``). A run already made under ``out`` with the same scenario digest, seed and
-    replicates is reused unless ``fresh``. The inert and hawk controls of a scenario run with
+    replicates is reused unless ``fresh``. The inert, hawk and random controls of a scenario run with
     the same seed and replicates (common random numbers) whenever ``controls`` is set or the
     model answers one of its questions with exactly 0 or 1 (the controls decide whether the
     scenario forces that answer). Score runs are made without plots or decision traces (the
@@ -415,7 +415,7 @@ def run_score(
         if controls or certain:
             if certain and not controls and not opts.quiet:
                 sys.stderr.write(
-                    f"{s.name}: {len(certain)} certain answer(s); running the inert and hawk controls to see if the "
+                    f"{s.name}: {len(certain)} certain answer(s); running the inert, hawk and random controls to see if the "
                     "scenario forces them\n"
                 )
             for policy in score.CONTROLS:

@@ -271,7 +271,7 @@ def test_score_command_end_to_end_on_the_fixture(tmp_path, capsys):
     y = np.array([r["resolution"] for r in scores["rows"]], dtype=float)
     assert scores["summary"]["model"]["brier"] == pytest.approx(score.brier(p, y))
     assert scores["summary"]["constant"]["skill"] == pytest.approx(0.0, abs=1e-12)
-    assert set(scores["summary"]) == {"model", "inert", "hawk", "constant"}
+    assert set(scores["summary"]) == {"model", "inert", "hawk", "random", "constant"}
     # the printed card: every question, its probability and resolution, the controls' skills
     for qid in rows:
         assert qid in out

@@ -38,11 +38,12 @@ from model.analysis import data
 from model.analysis.stats import wilson
 from model.files import safe_component, utc_now, utc_stamp, write_json, write_text
 
-CONTROLS = ("inert", "hawk")
+CONTROLS = ("inert", "hawk", "random")
 FORECASTERS = {
     "model": "model",
     "inert": "inert control (nobody decides)",
     "hawk": "hawk control (most escalatory option)",
+    "random": "random control (any feasible option)",
     "constant": "constant forecaster (the base rate)",
 }
 BY_CONSTRUCTION = "by construction"
@@ -165,11 +166,17 @@ def summarise(
     return Summary(**out)
 
 
-def certainty(p_model: float, p_inert: float | None, p_hawk: float | None) -> str:
-    """'' for an uncertain answer; 'by construction' when both controls give the same certain answer; else flagged."""
+def certainty(p_model: float, p_inert: float | None, p_random: float | None) -> str:
+    """'' for an uncertain answer; 'by construction' when the scenario itself settles it; else flagged.
+
+    The scenario settles a certain answer when nobody deciding (the inert control) and everybody choosing
+    at random among what is feasible (the random control) give the same answer: its events force it, or
+    its constraints and the model's structure rule it out whatever the actors want. (The hawk control is
+    no test of this: taking only the most escalatory option, it never takes a lesser one.)
+    """
     if p_model not in (0.0, 1.0):
         return ""
-    if p_inert is not None and p_hawk is not None and p_inert == p_model and p_hawk == p_model:
+    if p_inert is not None and p_random is not None and p_inert == p_model and p_random == p_model:
         return BY_CONSTRUCTION
     return UNFORCED
 
@@ -282,7 +289,7 @@ def score_runs(
 ) -> Scorecard:
     """Score every question of the episodes' runs (read from their folders).
 
-    ``controls`` adds the inert and hawk controls and the constant forecaster to the summary
+    ``controls`` adds the inert, hawk and random controls and the constant forecaster to the summary
     (their runs must be among the folders); certain answers are classified whenever both
     controls' runs are there.
     """
@@ -307,7 +314,8 @@ def score_runs(
                     "log_likelihood": float(log_likelihoods([q["p"]], [y])[0]),
                     "p_inert": others["inert"],
                     "p_hawk": others["hawk"],
-                    "certainty": certainty(q["p"], others["inert"], others["hawk"]),
+                    "certainty": certainty(q["p"], others["inert"], others["random"]),
+                    "p_random": others["random"],
                     "form": q.get("form", ""),
                     "asks_about": q.get("expr", ""),
                     "after": q.get("after"),
@@ -332,7 +340,7 @@ def score_runs(
     p = np.array([r["p"] for r in rows], dtype=float)
     rate = base_rate(y)
     summary = {"model": summarise(p, y, None, resamples, seed)}
-    have_controls = all(r["p_inert"] is not None and r["p_hawk"] is not None for r in rows)
+    have_controls = all(r[f"p_{pol}"] is not None for r in rows for pol in CONTROLS)
     if controls and have_controls:
         for pol in CONTROLS:
             summary[pol] = summarise(np.array([r[f"p_{pol}"] for r in rows]), y, None, resamples, seed)
@@ -395,12 +403,12 @@ def text(card: Scorecard) -> str:
         lines.append(f"{e['name']}: {e['title']} ({e['replicates']} replicates)")
         head = f"  {'question'.ljust(width)}  P(yes)  happened  Brier"
         if card.controls:
-            head += "   inert    hawk"
+            head += "   inert    hawk  random"
         lines.append(head + "  note")
         for r in rows:
             line = f"  {r['id'].ljust(width)}  {_num(r['p']):>6}  {_yes(r['resolution']):<8}  {_num(r['brier'])}"
             if card.controls:
-                line += f"  {_num(r['p_inert']):>6}  {_num(r['p_hawk']):>6}"
+                line += f"  {_num(r['p_inert']):>6}  {_num(r['p_hawk']):>6}  {_num(r['p_random']):>6}"
             lines.append((line + f"  {_note(r)}").rstrip())
         s: Summary = e["summary"]
         lines.append(
@@ -425,7 +433,7 @@ def text(card: Scorecard) -> str:
     if card.controls and "inert" not in card.summary:
         lines.append("  (the controls' runs are missing for some episode: controls not scored)")
     lines.append(
-        f"certain answers (exactly 0 or 1): {len(card.constructed)} by construction (the inert and hawk controls give "
+        f"certain answers (exactly 0 or 1): {len(card.constructed)} by construction (the inert and random controls give "
         f"the same answer), {len(card.unforced)} unforced certainty"
         + (": " + ", ".join(f"{r['episode']}/{r['id']}" for r in card.unforced) if card.unforced else "")
     )
@@ -483,8 +491,8 @@ def markdown(card: Scorecard, command: list[str] | None = None) -> str:
         head = "| question | P(yes) | happened | Brier |"
         sep = "|---|---|---|---|"
         if card.controls:
-            head += " inert | hawk |"
-            sep += "---|---|"
+            head += " inert | hawk | random |"
+            sep += "---|---|---|"
         out += [head + " note | source |", sep + "---|---|"]
         for r in card.rows:
             if r["episode"] != e["name"]:
@@ -498,7 +506,7 @@ def markdown(card: Scorecard, command: list[str] | None = None) -> str:
             )
             cells = f"| **{r['id']}**: {_md(r['ask'])} ({when}) | {_num(r['p'])} | {_yes(r['resolution'])} | {_num(r['brier'])} |"
             if card.controls:
-                cells += f" {_num(r['p_inert'])} | {_num(r['p_hawk'])} |"
+                cells += f" {_num(r['p_inert'])} | {_num(r['p_hawk'])} | {_num(r['p_random'])} |"
             out.append(f"{cells} {_note(r)} | {_md(r['source'])} |")
     out += [
         "",
@@ -510,9 +518,10 @@ def markdown(card: Scorecard, command: list[str] | None = None) -> str:
         "- Brier skill = 1 - Brier / Brier of the constant forecaster who says the base rate for every question "
         "(0: no better than the base rate; the per-episode reference is the same forecaster on the episode's questions). "
         f"Intervals: percentile bootstrap over questions ({card.resamples} resamples, seed {card.seed}).",
-        "- **By construction**: a probability of exactly 0 or 1 that the inert control (nobody decides) and the hawk "
-        "control (everyone takes its most escalatory feasible option) give too: the scenario's events, constraints or "
-        "the model's structure force it. **Unforced certainty**: any other 0 or 1, a model certain where it should not be.",
+        "- **By construction**: a probability of exactly 0 or 1 that the inert control (nobody decides) and the random "
+        "control (every feasible option equally likely) give too: the scenario's events force it or its constraints rule "
+        "it out, whatever the actors want. **Unforced certainty**: any other 0 or 1, a model certain where it should not "
+        "be. The hawk control (everyone takes its most escalatory feasible option) is a negative control for the score.",
         f"- Runs read: {sum(len(v) for v in card.runs.values())} run folders (`scores.json`, key `runs`).",
     ]
     if command:
@@ -527,7 +536,7 @@ def _md(s: str) -> str:
 def csv_table(card: Scorecard) -> dict[str, list[Any]]:
     """scores.csv: one row per question."""
     keys = ["episode", "id", "ask", "resolution", "p", "yes_replicates", "replicates", "brier", "log_likelihood",
-            "p_inert", "p_hawk", "certainty", "form", "asks_about", "after", "by", "on", "tags", "source"]  # fmt: skip
+            "p_inert", "p_hawk", "p_random", "certainty", "form", "asks_about", "after", "by", "on", "tags", "source"]  # fmt: skip
     out: dict[str, list[Any]] = {k: [] for k in keys}
     for r in card.rows:
         for k in keys:

@@ -546,7 +546,7 @@ class Decider:
             due: (n, U) units that decide (cycle point or an opening).
             forced: (n, U) the local option an event asks for, or -1.
             day: the moment (keys the random draws).
-            policy: "model", "inert" or "hawk".
+            policy: "model", "inert", "hawk" or "random" (every feasible option equally likely).
             detail: keep utilities, feasibility and constraint hits (explain).
         """
         m, t = self.m, self.t
@@ -559,6 +559,10 @@ class Decider:
             Uf = np.broadcast_to(t.rung * 1.0 - t.local_rank * 1e-6, (n, N)).copy()
             noise = 0.0
             inv_t: Any = 1.0
+        elif policy == "random":  # what the scenario allows at all: every feasible option equally likely
+            Uf = np.zeros((n, N))
+            noise = rng.gumbel_ids(keys, dkey, "choice", t.ids)
+            inv_t = 1.0
         else:
             Uf = self.utilities(rows, n)
             noise = rng.gumbel_ids(keys, dkey, "choice", t.ids)
@@ -582,7 +586,7 @@ class Decider:
                 infeasible[:, ct.cols] |= h
                 hits.append((ct, h))
         infeasible |= t.unavailable
-        scores = free_s if policy == "hawk" else free_s - charges * inv_t
+        scores = free_s if policy in ("hawk", "random") else free_s - charges * inv_t
         scores = np.where(infeasible, NEG, scores)
         free = self._argmax(free_s, n)
         choice = self._argmax(scores, n)

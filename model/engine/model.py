@@ -102,8 +102,8 @@ class EntenteModel(mesa.Model):
         order: Sequence[int] | None = None,
     ) -> None:
         super().__init__(rng=int(config.seed) % 2**32)
-        if config.policy not in ("model", "inert", "hawk"):
-            raise ValueError(f"policy must be 'model', 'inert' or 'hawk', not {config.policy!r}")
+        if config.policy not in ("model", "inert", "hawk", "random"):
+            raise ValueError(f"policy must be 'model', 'inert', 'hawk' or 'random', not {config.policy!r}")
         self.config = config
         reps = np.arange(replicates) if isinstance(replicates, int) else np.asarray(replicates, dtype=np.int64)
         self.replicates = reps
@@ -898,7 +898,10 @@ class EntenteModel(mesa.Model):
         self.series[step] = self.x
         for j, name in enumerate(self.extra_names):
             self.extra[step, :, j] = self.lookup(name)
-        while self._next_mark < len(self.mark_days) and self.mark_days[self._next_mark] + 1.0 <= self.day + EPS:
+        last = step >= self.config.steps  # a mark on the horizon's last day is the state at the end of the run
+        while self._next_mark < len(self.mark_days) and (
+            self.mark_days[self._next_mark] + 1.0 <= self.day + EPS or (last and self.mark_days[self._next_mark] <= self.day + EPS)
+        ):
             self._snapshot_mark(self._next_mark)
             self._next_mark += 1
 

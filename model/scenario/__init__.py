@@ -66,7 +66,7 @@ TOP_KEYS = {
     "questions": "yes/no questions with what happened, scored by `entente score` ([{id, ask, when|chose, by|on, resolution, source}])",
     "policy": "who decides: model (default), or a negative control: inert (nobody decides) or hawk (most escalatory option)",
 }
-POLICIES = ("model", "inert", "hawk")
+POLICIES = ("model", "inert", "hawk", "random")
 OUTCOME_KEYS = {"name", "expr", "reduce", "label", "unit", "doc", "smallest", "kind"}
 EVENT_KEYS = {"at", "when", "actor", "action", "target", "once", "label"}
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")

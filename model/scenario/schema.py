@@ -252,7 +252,7 @@ def json_schema() -> dict[str, Any]:
             "additionalProperties": False,
         },
     }
-    props["policy"] = {"enum": ["model", "inert", "hawk"]}
+    props["policy"] = {"enum": ["model", "inert", "hawk", "random"]}
     for key, doc in TOP_KEYS.items():
         props[key]["description"] = doc
     return {
