@@ -285,7 +285,7 @@ def test_score_command_end_to_end_on_the_fixture(tmp_path, capsys):
     # a second score reuses every run
     assert main([*args, "--controls"]) == 0
     _, err = capsys.readouterr()
-    assert err.count("reusing") == 3 and "running" not in err
+    assert err.count("reusing") == 4 and "running" not in err
 
 
 def test_score_command_refuses_bad_input_with_one_located_line(tmp_path, capsys):
