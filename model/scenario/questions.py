@@ -55,7 +55,7 @@ class Question:
     by: str | None = None
     on: str | None = None
     when: str | None = None
-    chose: dict[str, str] | None = None  # {actor, action[, target]}
+    chose: dict[str, Any] | None = None  # {actor, action (or a list of equivalent actions)[, target]}
     tags: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -69,7 +69,8 @@ class Question:
         if self.chose is not None:
             c = self.chose
             target = c.get("target", "none")
-            return f"count.{c['actor']}.{c['action']}" + (f".{target}" if target != "none" else "")
+            acts = c["action"] if isinstance(c["action"], list) else [c["action"]]
+            return " + ".join(f"count.{c['actor']}.{a}" + (f".{target}" if target != "none" else "") for a in acts)
         return str(self.when)
 
     @property
@@ -180,22 +181,29 @@ def _chose(ck: Any, where: tuple, value: Any, spec: dict[str, Any]) -> dict[str,
         return None
     hold = spec["world"]["roles"]["hold"]["action"]
     actions = [a for a in spec["actions"] if a != hold]
-    if action == hold:
-        ck.bad((*where, "action"), f"'{hold}' is doing nothing new, not a choice a question can ask about")
-        return None
-    if not ck.name((*where, "action"), action, actions, "action"):
-        return None
-    targets = (spec["actions"][action].get("takers") or {}).get(actor)
-    if targets is None:
-        ck.bad((*where, "action"), f"{actor} cannot take '{action}' (see `entente actors {actor}`)")
-        return None
     if not isinstance(target, str):
         ck.bad((*where, "target"), f"expected a target (text), found {type_name(target)}")
         return None
-    if target != "none" and target not in targets:
-        ck.bad((*where, "target"), f"{actor}'s '{action}' cannot target '{target}'; possible: {', '.join(targets)}")
+    # one action, or a list of equivalent ones (the model's coarser words: "criticizes" = condemn, warn or a UN draft)
+    listed = action if isinstance(action, list) else [action]
+    if not listed:
+        ck.bad((*where, "action"), "expected an action or a list of actions")
         return None
-    out = {"actor": actor, "action": action}
+    for i, act in enumerate(listed):
+        w = (*where, "action", i) if isinstance(action, list) else (*where, "action")
+        if act == hold:
+            ck.bad(w, f"'{hold}' is doing nothing new, not a choice a question can ask about")
+            return None
+        if not ck.name(w, act, actions, "action"):
+            return None
+        targets = (spec["actions"][act].get("takers") or {}).get(actor)
+        if targets is None:
+            ck.bad(w, f"{actor} cannot take '{act}' (see `entente actors {actor}`)")
+            return None
+        if target != "none" and target not in targets:
+            ck.bad((*where, "target"), f"{actor}'s '{act}' cannot target '{target}'; possible: {', '.join(targets)}")
+            return None
+    out: dict[str, Any] = {"actor": actor, "action": list(listed) if isinstance(action, list) else action}
     if target != "none":
         out["target"] = target
     return out
