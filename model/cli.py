@@ -430,7 +430,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if not isinstance(it, Path):
             check_options(opts, it.replicates)
     folders, reused = workflow.prepare_runs(items, _out(args), opts, args.fresh, _command())
-    cmp = compare_folders(folders, reference, _out(args), opts.plot_format, args.quiet, reused)
+    extra = workflow.missing_outcomes(folders)
+    cmp = compare_folders(folders, reference, _out(args), opts.plot_format, args.quiet, reused, extra=extra)
     print(cmp.folder)
     print(f"report: {cmp.folder / 'report.html'}")
     print(cmp.summary())

@@ -330,7 +330,47 @@ def compare(
         opts,
         fresh,
     )
-    return compare_folders(folders, reference, Path(out), plot_format, quiet, reused, figures)
+    return compare_folders(
+        folders, reference, Path(out), plot_format, quiet, reused, figures, extra=missing_outcomes(folders)
+    )
+
+
+def missing_outcomes(folders: list[Path]) -> dict[Path, dict[str, np.ndarray]]:
+    """The outcomes some runs define and others lack, computed from the others' time series.
+
+    A scenario's own outcome (``outcomes:`` with an expression) is in its own run only; to compare
+    it, every run that lacks it gets it from its stored trajectory with the engine's reducers, in
+    replicate order. An expression that reads what the time series do not hold (a relation, a
+    stance) is left out, and the report lists the outcome as not comparable.
+    """
+    from model import expr as expr_mod
+    from model.engine.outcomes import reduce
+
+    metas = {Path(f): files.read_manifest(f) for f in folders}
+    defs: dict[str, dict[str, Any]] = {}
+    for m in metas.values():
+        for name in m["reported_outcomes"]:
+            d = m["outcomes"].get(name, {})
+            if "expr" in d and "reduce" in d:
+                defs.setdefault(name, d)
+    out: dict[Path, dict[str, np.ndarray]] = {}
+    for f, m in metas.items():
+        have = set(files.read_outcomes(f))
+        for name, d in defs.items():
+            if name in have:
+                continue
+            node = expr_mod.parse(str(d["expr"]))
+            names = sorted(node.names() - {"step", "day", "week"})
+            if not set(names) <= set(m["variables"]):
+                continue  # a relation or a stance: not in the time series
+            steps = np.arange(m["steps"] + 1, dtype=float)[:, None]
+            known: dict[str, Any] = {"step": steps, "day": steps * m["step_days"], "week": steps * m["step_days"] / 7.0}
+            known.update({k: v.astype(float) for k, v in files.read_series(f, names).items()})
+            values = np.broadcast_to(
+                np.asarray(expr_mod.evaluate(node, known.__getitem__), float), (len(steps), m["replicates"])
+            )
+            out.setdefault(f, {})[name] = np.asarray(reduce(values, d["reduce"], m["step_days"]), dtype=float)
+    return out
 
 
 def prepare_runs(

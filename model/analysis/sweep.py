@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from model.analysis import data
-from model.analysis.compare import html_page
+from model.analysis.htmlpage import html_page
 from model.analysis.stats import Z95, paired_difference, verdict, wilson
 from model.files import safe_component, utc_stamp, write_text
 
