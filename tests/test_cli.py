@@ -230,7 +230,7 @@ def test_explain_reproduces_and_names_claims(tmp_path):
     out = entente("explain", str(folder), "--replicate", str(rep), "--actor", "russia").stdout
     assert "BOUND" in out and "Claims behind the constraints above" in out
     story = entente("narrate", str(folder), "--replicate", "3").stdout
-    assert story.startswith("Replicate 3: peak escalation") and "## Replicate 3" in story and "Week 1" in story
+    assert story.startswith("Replicate 3: Peak escalation") and "## Replicate 3" in story and "Week 1" in story
 
 
 def test_rerun_reproduces_outputs(tmp_path):
