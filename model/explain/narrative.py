@@ -51,7 +51,7 @@ def _claims(cons: list[dict[str, Any]]) -> str:
 
 
 def _when(meta: dict[str, Any], step: int, inline: bool = False) -> str:
-    """ "Week 4 (11 Nov 2024)" as a heading; "Week 4, 11 Nov 2024" inside a sentence (``inline``)."""
+    """A step as a date: "Week 4 (11 Nov 2024)" as a heading, "week 4, 11 Nov 2024" inside a sentence (``inline``)."""
     days = meta["step_days"] * step
     weeks = days / 7.0
     label = f"Week {weeks:g}" if abs(weeks - round(weeks)) < 1e-9 else f"Day {days:g}"
