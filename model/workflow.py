@@ -204,12 +204,15 @@ def run_sweep(
     out: Path,
     opts: RunOptions,
     command: list[str] | None = None,
+    fresh: bool = False,
 ) -> Path:
     """Run the scenario once per value of ``axis`` (common random numbers) and write the sweep report.
 
     Every value is compiled first (a bad value stops the sweep before anything runs), then run
     into its own run folder with the same master seed and replicate indices, so replicate r of
-    each run meets the same random numbers and the runs' differences are paired. The report
+    each run meets the same random numbers and the runs' differences are paired. A value whose
+    run already exists under ``out`` (same resolved scenario, seed, replicates, catalog and code)
+    is reused, as ``entente compare`` reuses runs; ``fresh`` runs every value again. The report
     (``model.analysis.sweep``) reads those run folders, never the simulation.
     """
     from model.analysis.sweep import sweep_report
@@ -218,9 +221,11 @@ def run_sweep(
     scenarios = [execution.with_settings(sc, {axis["name"]: v}, source) for v in axis["values"]]
     folders: list[Path] = []
     for k, (value, s) in enumerate(zip(axis["values"], scenarios, strict=True), start=1):
+        found = None if fresh else find_reusable(s, out)  # a value already run is reused, as compare does
         if not opts.quiet:
-            sys.stderr.write(f"sweep {k}/{len(scenarios)}: {axis['name']} = {value} ({s.replicates} replicates)\n")
-        folders.append(run_scenario(s, out, opts, command))
+            how = f"reusing {found}" if found else f"{s.replicates} replicates"
+            sys.stderr.write(f"sweep {k}/{len(scenarios)}: {axis['name']} = {value} ({how})\n")
+        folders.append(found or run_scenario(s, out, opts, command))
     if not opts.quiet:
         sys.stderr.write("sweep: writing the report...\n")
     return sweep_report(

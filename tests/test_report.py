@@ -208,7 +208,7 @@ def test_compare_from_python_reuses_runs_and_gives_a_frame(tmp_path):
     with redirect_stderr(err):
         cmp = compare(scen, replicates=40, steps=3, out=tmp_path, workers=1, quiet=False)
     assert err.getvalue().count("reusing ") == 2 and "running " not in err.getvalue()
-    assert list(cmp.runs.values()) == made and "comparison plots: 10/10 done" in err.getvalue()
+    assert list(cmp.runs.values()) == made and "comparison plots: 12/12 done" in err.getvalue()
     md = (cmp.folder / "report.md").read_text()
     assert md.count("reused (same scenario hash, seed and replicates)") == 2
     frame = cmp.to_frame()

@@ -214,12 +214,17 @@ class Ranked:
 
 
 def rank(
-    rows: list[dict[str, Any]], reference: str, order: list[tuple[str, str]], forced: dict[str, list[str]] | None = None
+    rows: list[dict[str, Any]],
+    reference: str,
+    order: list[tuple[str, str]],
+    forced: dict[str, list[str]] | None = None,
+    keep_order: bool = False,
 ) -> list[Ranked]:
     """The scenarios ranked against the reference on each outcome of ``order`` ((name, worse) pairs).
 
     Worst first: the highest difference when higher is worse, the lowest when lower is worse,
     the largest absolute difference when no direction is declared; undefined differences last.
+    ``keep_order`` keeps the rows' order instead (a sweep reads as a response, value by value).
     """
     forced = forced or {}
     out = []
@@ -229,7 +234,8 @@ def rank(
         if ref is None:
             continue
 
-        ranked = sorted((r for r in mine if r["scenario"] != reference), key=lambda r, w=worse: _badness(r, w))
+        others = [r for r in mine if r["scenario"] != reference]
+        ranked = others if keep_order else sorted(others, key=lambda r, w=worse: _badness(r, w))
         out.append(Ranked(name, worse, ref, ranked, {s for s, outs in forced.items() if name in outs}))
     return out
 

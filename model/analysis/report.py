@@ -134,7 +134,9 @@ def audit_sentences(rows: list[dict[str, Any]], meta: dict[str, Any], top: int =
 def _tiered(spec: dict[str, Any], meta: dict[str, Any]) -> list[str]:
     """The run's support-tier variables (``tier_of`` in the catalog), drawn as stacked tier shares."""
     return [
-        v for v, d in spec["world"]["variables"].items() if isinstance(d, dict) and d.get("tier_of") and v in meta["variables"]
+        v
+        for v, d in spec["world"]["variables"].items()
+        if isinstance(d, dict) and d.get("tier_of") and v in meta["variables"]
     ]
 
 
@@ -241,9 +243,7 @@ def make_plots(folder: Path, meta: dict[str, Any], fmt: str = "png", quiet: bool
     return out
 
 
-def _outcome_line(
-    spec: dict[str, Any], name: str, d: dict[str, Any], v: np.ndarray, aliases: dict[str, str]
-) -> str:
+def _outcome_line(spec: dict[str, Any], name: str, d: dict[str, Any], v: np.ndarray, aliases: dict[str, str]) -> str:
     """One row of summary.md's outcome table (the same statistics as the comparison report)."""
     kind = d["kind"]
     also = "".join(f", {a}" for a, k in aliases.items() if k == name)

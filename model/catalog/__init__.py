@@ -19,7 +19,15 @@ from model.errors import InputError, InputIssue, did_you_mean
 from model.safeyaml import Marks, load_file
 
 HERE = Path(__file__).parent
-FILES = ("claims.yaml", "world.yaml", "actors.yaml", "actions.yaml", "constraints.yaml", "outcomes.yaml", "reporting.yaml")
+FILES = (
+    "claims.yaml",
+    "world.yaml",
+    "actors.yaml",
+    "actions.yaml",
+    "constraints.yaml",
+    "outcomes.yaml",
+    "reporting.yaml",
+)
 INTEREST_KINDS = ("linear", "peak", "above")
 CONSTRAINT_KINDS = ("forbid", "gate", "cap", "cost")
 # outcome reducers and the kind of summary each gives (continuous, binary, event)
