@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from model.analysis import stats
 from model.app import logic
 from model.app.server import Session, make_server
 from model.catalog import load_catalog
@@ -108,7 +109,7 @@ def test_controls_offer_levers_constraints_and_sliders_within_the_catalog_ranges
     spec = load_catalog()
     assert {x["id"] for x in c["constraints"]} == set(spec["constraints"])
     by_path = {s["path"]: s for s in c["sliders"]}
-    for path, lo, hi in logic.MAIN_PARAMETERS:
+    for path, lo, hi in logic.main_parameters(spec):
         rlo, rhi, _ = ranges.bounds(spec, path)
         assert (rlo is None or rlo <= lo) and (rhi is None or hi <= rhi), path
     for path, d in spec["world"]["disputed"].items():  # disputed values: sliders over their support
@@ -145,8 +146,20 @@ def test_a_pulled_lever_moves_the_ensemble_with_paired_verdicts(ensembles):
     sc1, _, res = ensembles["nuclear"]
     assert logic.comparable(sc0, sc1) is None
     d = {r["outcome"]: r for r in logic.differences(ref, res, sc1)}
-    assert (d["nuclear_sites_struck"]["mean"], d["nuclear_sites_struck"]["low"]) == (1.0, 1.0)
-    assert d["nuclear_sites_struck"]["verdict"] == "meaningful"
+    # 0 of 40 -> 40 of 40: Newcombe's interval is 1 - sqrt(2) z^2 / (n + z^2) to 1 (never above 100 points),
+    # z simultaneous over the outcomes shown (Bonferroni)
+    nuc = d["nuclear_sites_struck"]
+    z = stats.bonferroni_z(nuc["family"])
+    assert nuc["family"] == len(logic.shown_outcomes(sc1)[0]) and nuc["z"] == pytest.approx(z)
+    assert (nuc["mean"], nuc["high"]) == (1.0, 1.0)
+    assert nuc["low"] == pytest.approx(1 - np.sqrt(2) * z * z / (N + z * z))
+    assert nuc["verdict"] == "meaningful" and nuc["statistic"] == "probability"
+    # the reference, the current setting and the difference are the same statistic: means of the replicates
+    peak = d["peak_escalation"]
+    assert peak["statistic"] == "mean"
+    assert peak["reference"] == pytest.approx(float(np.mean(ref.outcomes["peak_escalation"])))
+    assert peak["current"] - peak["reference"] == pytest.approx(peak["mean"])
+    assert all(-1 <= r["low"] <= r["high"] <= 1 for r in d.values() if r["probability"])
     assert d["peak_escalation"]["mean"] > 0.5
     same = logic.differences(ref, ref, sc0)  # a setting against itself: zero, noise
     assert all(r["mean"] in (0.0, None) and r["verdict"] == "noise" for r in same)
