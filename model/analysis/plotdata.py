@@ -43,11 +43,11 @@ DISCRETE_UNITS = ("0/1",)
 @functools.lru_cache(maxsize=1)
 def _scales() -> tuple[frozenset[str], str]:
     """The catalog's tiered variables (``tier_of``) and its war-state variable (roles.war.state)."""
-    from model.catalog import load_catalog
+    from model.catalog import load_catalog, reporting
 
     world = load_catalog()["world"]
     tiers = frozenset(v for v, d in world["variables"].items() if isinstance(d, dict) and d.get("tier_of"))
-    return tiers, str((world.get("roles") or {}).get("war", {}).get("state", ""))
+    return tiers, reporting.war_variable({"world": world})
 
 
 def level_names(name: str, meta: dict[str, Any]) -> list[str] | None:

@@ -155,7 +155,7 @@ class Session:
             how = int(how.strip())
         with self.lock:
             sc, _doc, res = self._ensemble(state)
-            rep = logic.pick(res, how, str(data.get("by", "peak_escalation")))
+            rep = logic.pick(res, how, str(data.get("by") or logic.pick_default(sc)))
             return logic.replicate_story(sc, res, rep)
 
     def save(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -167,3 +167,18 @@ def outcome_scale(spec: dict[str, Any], outcome: dict[str, Any]) -> str:
         return ""
     expr = str(outcome.get("expr", "")).strip()
     return scale_words(spec, expr) if expr in spec.get("world", {}).get("variables", {}) else ""
+
+
+def hold_action(spec: dict[str, Any]) -> str:
+    """The action that means doing nothing new (world.yaml's ``roles.hold``)."""
+    return str(spec["world"]["roles"]["hold"]["action"])
+
+
+def rung_variable(spec: dict[str, Any]) -> str:
+    """The variable recording the highest ladder rung of each step (``roles.reporting.max_rung``), "" if none."""
+    return str((spec["world"].get("roles") or {}).get("reporting", {}).get("max_rung", ""))
+
+
+def war_variable(spec: dict[str, Any]) -> str:
+    """The war state variable (``roles.war.state``), "" if the catalog has none."""
+    return str((spec["world"].get("roles") or {}).get("war", {}).get("state", ""))

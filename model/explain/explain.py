@@ -250,8 +250,9 @@ def describe(rp: Replayed, actor: str | None = None, step: int | None = None, he
     out += ["", *sampled_lines(rp), ""]
     claims_seen: set[str] = set()
     from model.catalog.glossary import label
+    from model.catalog.reporting import hold_action
 
-    hold = str(rp.spec["world"]["roles"]["hold"]["action"])
+    hold = hold_action(rp.spec)
     names = {k: label(rp.spec, "variable", k) for k in (records[0]["state"] if records else {})}
     for rec in records:
         if actor and rec["actor"] != actor:

@@ -68,7 +68,9 @@ def _major() -> tuple[str, ...]:
 
 
 def _hold() -> str:
-    return str(_catalog()["world"]["roles"]["hold"]["action"])
+    from model.catalog.reporting import hold_action
+
+    return hold_action(_catalog())
 
 
 def is_notable(rec: dict[str, Any], meta: dict[str, Any]) -> bool:
@@ -149,11 +151,12 @@ def standing_runs(records: list[dict[str, Any]], meta: dict[str, Any]) -> dict[t
 
 
 def _status(meta: dict[str, Any], state: dict[str, Any], names: list[str]) -> str:
-    """Where the world stands, in words: "escalation index 5.1 of 10, Brent crude price 81 USD/bbl, war: ..."."""
+    """Where the world stands, in words: "Escalation index 5.1 of 10, Brent crude price 81 USD/bbl, ..."."""
     from model.catalog.glossary import label
+    from model.catalog.reporting import war_variable
 
     spec = _catalog()
-    war = spec["world"]["roles"].get("war", {}).get("state")
+    war = war_variable(spec)
     states = meta.get("war_states") or WAR_STATES
     parts = []
     for v in names:
@@ -203,7 +206,7 @@ def narrate(
     last week (without it, the last week states none). A change of the war state is told when it
     happens.
     """
-    from model.catalog.reporting import status_every, variables
+    from model.catalog.reporting import status_every, variables, war_variable
 
     if replicate is not None:
         records = [r for r in records if r["replicate"] == replicate]
@@ -211,7 +214,7 @@ def narrate(
         return "(no decision records)\n"
     spec = _catalog()
     status_vars = variables(spec, "narrative_status")
-    war = spec["world"]["roles"].get("war", {}).get("state")
+    war = war_variable(spec)
     states = meta.get("war_states") or WAR_STATES
     every = max(1, status_every(spec))
     steps = sorted({r["step"] for r in records})
