@@ -63,7 +63,9 @@ def test_out_of_character_only_for_a_move_its_own_model_found_unlikely():
     routine = narrate([rec(1, "israel", "warn", "iran", "diplomacy", trembled=True, probability=0.62)], META, 3)
     assert "out of character" not in routine and "Israel warned Iran." in routine
     rare = narrate([rec(1, "israel", "limited_strike", "iran", trembled=True, probability=0.01)], META, 3)
-    assert "Israel struck military targets in Iran (out of character: its own model gave this move a 1% chance)." in rare
+    assert (
+        "Israel struck military targets in Iran (out of character: its own model gave this move a 1% chance)." in rare
+    )
 
 
 def test_the_state_is_told_at_the_week_end_and_a_change_of_war_state_when_it_happens():
