@@ -35,6 +35,9 @@ def test_a_war_fought_week_after_week_is_told_once_with_its_length_and_its_end()
     records = [rec(s, "usa", "direct_intervention", "iran") for s in (2, 3, 4, 5)]
     records += [rec(s, "usa", "hold") for s in (1, 6, 7)]
     records += [rec(s, "iran", "warn", "usa", "diplomacy") for s in range(1, 8)]
+    records += [rec(s, "israel", "warn", "iran", "diplomacy") for s in (1, 2)] + [
+        rec(3, "israel", "hold", "none", "diplomacy")
+    ]
     story = narrate(records, META, 3)
     assert story.count("entered a war against Iran with its own forces") == 2  # the start, and the end's recall
     week2 = next(line for line in story.splitlines() if line.startswith("**Week 2"))
@@ -49,12 +52,14 @@ def test_a_war_fought_week_after_week_is_told_once_with_its_length_and_its_end()
     # Iran's weekly warning runs to the horizon: told once, never its end
     assert story.count("Iran warned United States") == 1 and "again every week to the horizon (7 weeks in all)" in story
     assert standing_runs(records, META)[(2, "usa", "force")] == (5, 4)
+    # a routine statement repeated once is told once, and its end is not news
+    assert "Israel warned Iran — and again the next week." in story and "Israel stopped" not in story
 
 
 def test_a_strike_and_a_ceasefire_in_the_same_week_are_said_to_be_simultaneous():
     records = [rec(1, "israel", "agree_ceasefire", "iran", "diplomacy"), rec(1, "iran", "limited_strike", "israel")]
     story = narrate(records, META, 3)
-    assert "Neither came first: Israel's ceasefire and Iran's strike were decided at the same moment" in story
+    assert "Neither came first: the ceasefire (Israel) and the strike (Iran) were decided at the same moment" in story
     alone = narrate([rec(1, "israel", "agree_ceasefire", "iran", "diplomacy")], META, 3)
     assert "Neither came first" not in alone
 

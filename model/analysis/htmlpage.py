@@ -16,8 +16,25 @@ from pathlib import Path
 def html_page(md: str, folder: Path, title: str = "entente comparison") -> str:
     """A self-contained HTML page (plots embedded as base64) from a markdown report (compare, sweep)."""
     body: list[str] = []
-    in_table = False
+    in_table = in_list = in_code = False
     for line in md.splitlines():
+        if line.startswith("```"):  # a fenced block (the sweep's headline): kept as it is, monospaced
+            body.append("</pre>" if in_code else "<pre>")
+            in_code = not in_code
+            continue
+        if in_code:
+            body.append(html.escape(line) + "\n")
+            continue
+        numbered = re.match(r"^(\d+)\. (.*)$", line)
+        if in_list and not numbered:
+            body.append("</ol>")
+            in_list = False
+        if numbered:  # consecutive numbered lines are one list (the headline's rankings)
+            if not in_list:
+                body.append(f'<ol start="{numbered.group(1)}">')
+                in_list = True
+            body.append(f"<li>{_inline(numbered.group(2))}</li>")
+            continue
         if line.startswith("|"):
             cells = [c.strip() for c in line.strip("|").split("|")]
             if set("".join(cells)) <= set("-: "):
@@ -44,8 +61,6 @@ def html_page(md: str, folder: Path, title: str = "entente comparison") -> str:
             body.append(f"<h2>{_inline(line[3:])}</h2>")
         elif line.startswith("# "):
             body.append(f"<h1>{_inline(line[2:])}</h1>")
-        elif re.match(r"^\d+\. ", line):
-            body.append(f"<p>{_inline(line)}</p>")
         elif line.startswith("[") and "](" in line:
             text, href = line[1:].split("](", 1)
             body.append(f'<p><a href="{html.escape(href.rstrip(")"))}">{_inline(text)}</a></p>')
@@ -55,10 +70,13 @@ def html_page(md: str, folder: Path, title: str = "entente comparison") -> str:
             body.append(f"<p>{_inline(line)}</p>")
     if in_table:
         body.append("</table>")
+    if in_list:
+        body.append("</ol>")
     style = (
         "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
         "table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 7px;text-align:left}"
         "th{background:#f3f3f3}img{max-width:100%;margin:0.5em 0}code{background:#f3f3f3;padding:0 3px}"
+        "ol{margin:0.2em 0 0.8em}li{margin:0.1em 0}pre{background:#f6f6f6;padding:0.6em;font-size:12px;overflow:auto}"
     )
     return f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n"
 

@@ -150,6 +150,14 @@ def standing_runs(records: list[dict[str, Any]], meta: dict[str, Any]) -> dict[t
     return out
 
 
+def _standing(rec: dict[str, Any], weeks: int, meta: dict[str, Any]) -> bool:
+    """A run whose end is worth telling: a move up the ladder (rung 4 or more) kept up, or any move kept up a month."""
+    if rec["action"] == _hold():
+        return False
+    rung = meta["actions"].get(rec["action"], {}).get("kahn_rung", 0)
+    return (rung >= 4 and weeks >= 2) or weeks >= 4
+
+
 def _status(meta: dict[str, Any], state: dict[str, Any], names: list[str]) -> str:
     """Where the world stands, in words: "Escalation index 5.1 of 10, Brent crude price 81 USD/bbl, ..."."""
     from model.catalog.glossary import label
@@ -188,8 +196,8 @@ def _simultaneous(recs: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     who = " and ".join(dict.fromkeys(_label(meta, r["actor"]) for r in ceasefires))
     striker = " and ".join(dict.fromkeys(_label(meta, r["actor"]) for r in strikes))
     return (
-        f" Neither came first: {who}'s ceasefire and {striker}'s strike were decided at the same moment, on the same"
-        " state (every move of a week is decided simultaneously), so the ceasefire did not stop this week's strike."
+        f" Neither came first: the ceasefire ({who}) and the strike ({striker}) were decided at the same moment, on the"
+        " same state (every move of a week is decided simultaneously), so the ceasefire did not stop this week's strike."
     )
 
 
@@ -239,8 +247,11 @@ def narrate(
                 last, n = run
                 covered[unit] = last
                 until = "to the horizon" if last == steps[-1] else f"until {_when(meta, last, True)}"
-                text = text[:-1] + f" — and again every week {until} ({n} weeks in all)."
-                if last != steps[-1] and r["action"] != _hold():
+                again = (
+                    " — and again the next week." if n == 2 else f" — and again every week {until} ({n} weeks in all)."
+                )
+                text = text[:-1] + again
+                if last != steps[-1] and _standing(r, n, meta):
                     nxt = next((s for s in steps if s > last), None)
                     if nxt is not None:
                         ended.setdefault(nxt, []).append(
