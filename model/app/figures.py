@@ -53,7 +53,9 @@ def fan_svg(data: dict[str, Any], reference: dict[str, Any] | None = None, tiers
     title = data["label"] if data["integer"] else f"{data['label']} ({data['unit']})"
     fig.text(0.01, 0.97, title, fontsize=11, fontweight="bold", va="top")
     if data.get("words") and not tiers:
-        fig.text(0.01, 0.895, data["words"][:110], fontsize=7.5, color="#555", va="top")
+        import textwrap
+
+        fig.text(0.01, 0.905, "\n".join(textwrap.wrap(data["words"], 105)[:2]), fontsize=7, color="#555", va="top")
     left = 0.09
     if data["integer"]:
         top = max(3, int(max(data["p95"] + [v for line in data.get("lines", []) for v in line["values"]])) + 1)
@@ -72,7 +74,7 @@ def fan_svg(data: dict[str, Any], reference: dict[str, Any] | None = None, tiers
     ax.set_xlim(x[0], x[-1])
     ax.grid(alpha=0.3)
     ax.tick_params(labelsize=8)
-    fig.subplots_adjust(left=left, right=0.98, top=0.84, bottom=0.34)
+    fig.subplots_adjust(left=left, right=0.98, top=0.8, bottom=0.34)
     fig.legend(fontsize=7.5, loc="lower center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 0.0))
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})
