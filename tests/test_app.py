@@ -382,3 +382,13 @@ def test_outcomes_name_their_statistic_and_merge_the_same_quantity(ensembles):
     assert peak["low"] < peak["value"] < peak["high"] and peak["spread_low"] <= peak["spread_high"]
     shown, aliases = logic.shown_outcomes(sc)
     assert all(a not in rows for a in aliases) and list(rows) == shown
+
+
+def test_a_file_without_its_own_title_is_shown_based_on_its_parent(tmp_path):
+    f = tmp_path / "mine.yaml"
+    f.write_text("version: 1\nname: mine\nextends: baseline\nhorizon: 4\n")
+    c = logic.controls(str(f))
+    assert c["title"] == 'based on "October 2024: the region waits for Israel\'s answer" (baseline)'
+    assert c["question"].startswith("(the question of baseline) Iran fired about 180 missiles")
+    out = Session(str(f), tmp_path, tmp_path / "runs").update({"scenario": str(f), "replicates": N})
+    assert out["title"] == c["title"]

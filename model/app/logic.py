@@ -103,6 +103,19 @@ class State:
         return out
 
 
+def header(name: str, title: Any, question: Any, chain: list[Any] | None) -> tuple[str, str]:
+    """(title, question) as the reports show them: a scenario without a title of its own is "based on" its parent's."""
+    from model.analysis.words import scenario_header
+
+    sc = {
+        "name": name,
+        "title": str(title or name),
+        "question": str(question or ""),
+        "chain": [str(p) for p in chain or []],
+    }
+    return scenario_header({"scenario": sc})
+
+
 def scenario_choices() -> list[dict[str, str]]:
     """The shipped scenarios (path, name, title) for the picker."""
     out = []
@@ -214,7 +227,7 @@ def controls(path: str) -> dict[str, Any]:
     catalog's disputed values), each with its range, unit and plain-English label.
     """
     path = resolve_scenario(path)
-    doc, _, _ = load_document(path)
+    doc, _, chain = load_document(path)
     spec = load_catalog()
     levers = []
     for name, lever in (doc.get("levers") or {}).items():
@@ -268,8 +281,13 @@ def controls(path: str) -> dict[str, Any]:
     return {
         "path": path,
         "name": str(doc.get("name", "")),
-        "title": str(doc.get("title", doc.get("name", ""))),
-        "question": " ".join(str(doc.get("question", "")).split()),
+        **dict(
+            zip(
+                ("title", "question"),
+                header(str(doc.get("name", "")), doc.get("title"), doc.get("question"), chain),
+                strict=True,
+            )
+        ),
         "levers": levers,
         "constraints": constraints,
         "sliders": sliders,

@@ -107,8 +107,7 @@ class Session:
                                      ref["result"] if ref and not note else None)  # fmt: skip
             out = {
                 "name": sc.name,
-                "title": sc.title,
-                "question": " ".join(sc.question.split()),
+                **dict(zip(("title", "question"), logic.header(sc.name, sc.title, sc.question, sc.chain), strict=True)),
                 "replicates": sc.replicates,
                 "seed": sc.seed,
                 "horizon": sc.horizon,
