@@ -158,8 +158,12 @@ def _until_precise(
         execution.simulate_chunks(sc, folder, plan, opts, workers, progress, start=start)
 
 
-def pick_replicates(outcomes: dict[str, np.ndarray], by: str = "peak_escalation") -> dict[str, int]:
-    """The median replicate and the most extreme one by an outcome (lowest index on ties)."""
+def pick_replicates(outcomes: dict[str, np.ndarray], by: str | None = None) -> dict[str, int]:
+    """The median replicate and the most extreme one by an outcome (reporting.yaml's ``pick_by`` unless given)."""
+    if by is None:
+        from model.catalog import load_catalog, reporting
+
+        by = reporting.pick_by(load_catalog())
     v = np.asarray(outcomes[by], dtype=float)
     reps = outcomes["replicate"]
     finite = np.where(np.isfinite(v), v, -np.inf)
