@@ -585,13 +585,14 @@ def _outcomes_section(cmp: Comparison) -> list[str]:
         lines += ["", f"Merged (the same expression and reducer, one row each): {merged}."]
     if cmp.missing:
         lines += ["", "Not comparable: " + "; ".join(f"`{o}` {why}" for o, why in cmp.missing.items()) + "."]
-    scales = []
+    scales: dict[str, list[str]] = {}  # one line per scale, naming every outcome measured on it
     for o in dict.fromkeys(r["outcome"] for r in cmp.rows):
         w = headline_mod.unit_words(spec, o, cmp.meta[o])
         if ":" in w:
-            scales.append(f"{headline_mod.outcome_label(spec, o, cmp.meta[o]['kind'])}, {w}")
+            scales.setdefault(w, []).append(headline_mod.outcome_label(spec, o, cmp.meta[o]["kind"]))
     if scales:
-        lines += ["", "What the scales mean: " + "; ".join(scales) + "."]
+        lines += ["", "What the scales mean:", ""]
+        lines += [f"- {', '.join(names)}: {w}" for w, names in scales.items()]
     return [*lines, ""]
 
 
