@@ -157,6 +157,9 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--vary", action="append", metavar="PATH=LOW:HIGH:N", help="sweep N evenly spaced values of a parameter path"
     )
+    sp.add_argument(
+        "--fresh", action="store_true", help="run every value again even if a matching run exists under --out"
+    )
     run_options(sp)
     set_option(sp)
 
@@ -459,7 +462,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if not isinstance(it, Path):
             check_options(opts, it.replicates)
     folders, reused = workflow.prepare_runs(items, _out(args), opts, args.fresh, _command())
-    cmp = compare_folders(folders, reference, _out(args), opts.plot_format, args.quiet, reused)
+    extra = workflow.missing_outcomes(folders)
+    cmp = compare_folders(folders, reference, _out(args), opts.plot_format, args.quiet, reused, extra=extra)
     print(cmp.folder)
     print(f"report: {cmp.folder / 'report.html'}")
     print(cmp.summary())
@@ -475,9 +479,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     sc = _scenario(args, args.scenario)
     axis = sweep_axis(sc, args.lever, args.vary)
     check_options(opts, sc.replicates)
-    folder = workflow.run_sweep(sc, axis, _out(args), opts, _command())
+    folder = workflow.run_sweep(sc, axis, _out(args), opts, _command(), fresh=args.fresh)
     print(folder)
     print(f"report: {folder / 'report.html'}")
+    print((folder / "headline.txt").read_text(encoding="utf-8").rstrip())
     return 0
 
 

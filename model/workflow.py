@@ -159,8 +159,12 @@ def _until_precise(
         execution.simulate_chunks(sc, folder, plan, opts, workers, progress, start=start)
 
 
-def pick_replicates(outcomes: dict[str, np.ndarray], by: str = "peak_escalation") -> dict[str, int]:
-    """The median replicate and the most extreme one by an outcome (lowest index on ties)."""
+def pick_replicates(outcomes: dict[str, np.ndarray], by: str | None = None) -> dict[str, int]:
+    """The median replicate and the most extreme one by an outcome (reporting.yaml's ``pick_by`` unless given)."""
+    if by is None:
+        from model.catalog import load_catalog, reporting
+
+        by = reporting.pick_by(load_catalog())
     v = np.asarray(outcomes[by], dtype=float)
     reps = outcomes["replicate"]
     finite = np.where(np.isfinite(v), v, -np.inf)
@@ -205,12 +209,15 @@ def run_sweep(
     out: Path,
     opts: RunOptions,
     command: list[str] | None = None,
+    fresh: bool = False,
 ) -> Path:
     """Run the scenario once per value of ``axis`` (common random numbers) and write the sweep report.
 
     Every value is compiled first (a bad value stops the sweep before anything runs), then run
     into its own run folder with the same master seed and replicate indices, so replicate r of
-    each run meets the same random numbers and the runs' differences are paired. The report
+    each run meets the same random numbers and the runs' differences are paired. A value whose
+    run already exists under ``out`` (same resolved scenario, seed, replicates, catalog and code)
+    is reused, as ``entente compare`` reuses runs; ``fresh`` runs every value again. The report
     (``model.analysis.sweep``) reads those run folders, never the simulation.
     """
     from model.analysis.sweep import sweep_report
@@ -219,9 +226,11 @@ def run_sweep(
     scenarios = [execution.with_settings(sc, {axis["name"]: v}, source) for v in axis["values"]]
     folders: list[Path] = []
     for k, (value, s) in enumerate(zip(axis["values"], scenarios, strict=True), start=1):
+        found = None if fresh else find_reusable(s, out)  # a value already run is reused, as compare does
         if not opts.quiet:
-            sys.stderr.write(f"sweep {k}/{len(scenarios)}: {axis['name']} = {value} ({s.replicates} replicates)\n")
-        folders.append(run_scenario(s, out, opts, command))
+            how = f"reusing {found}" if found else f"{s.replicates} replicates"
+            sys.stderr.write(f"sweep {k}/{len(scenarios)}: {axis['name']} = {value} ({how})\n")
+        folders.append(found or run_scenario(s, out, opts, command))
     if not opts.quiet:
         sys.stderr.write("sweep: writing the report...\n")
     return sweep_report(
@@ -331,7 +340,47 @@ def compare(
         opts,
         fresh,
     )
-    return compare_folders(folders, reference, Path(out), plot_format, quiet, reused, figures)
+    return compare_folders(
+        folders, reference, Path(out), plot_format, quiet, reused, figures, extra=missing_outcomes(folders)
+    )
+
+
+def missing_outcomes(folders: list[Path]) -> dict[Path, dict[str, np.ndarray]]:
+    """The outcomes some runs define and others lack, computed from the others' time series.
+
+    A scenario's own outcome (``outcomes:`` with an expression) is in its own run only; to compare
+    it, every run that lacks it gets it from its stored trajectory with the engine's reducers, in
+    replicate order. An expression that reads what the time series do not hold (a relation, a
+    stance) is left out, and the report lists the outcome as not comparable.
+    """
+    from model import expr as expr_mod
+    from model.engine.outcomes import reduce
+
+    metas = {Path(f): files.read_manifest(f) for f in folders}
+    defs: dict[str, dict[str, Any]] = {}
+    for m in metas.values():
+        for name in m["reported_outcomes"]:
+            d = m["outcomes"].get(name, {})
+            if "expr" in d and "reduce" in d:
+                defs.setdefault(name, d)
+    out: dict[Path, dict[str, np.ndarray]] = {}
+    for f, m in metas.items():
+        have = set(files.read_outcomes(f))
+        for name, d in defs.items():
+            if name in have:
+                continue
+            node = expr_mod.parse(str(d["expr"]))
+            names = sorted(node.names() - {"step", "day", "week"})
+            if not set(names) <= set(m["variables"]):
+                continue  # a relation or a stance: not in the time series
+            steps = np.arange(m["steps"] + 1, dtype=float)[:, None]
+            known: dict[str, Any] = {"step": steps, "day": steps * m["step_days"], "week": steps * m["step_days"] / 7.0}
+            known.update({k: v.astype(float) for k, v in files.read_series(f, names).items()})
+            values = np.broadcast_to(
+                np.asarray(expr_mod.evaluate(node, known.__getitem__), float), (len(steps), m["replicates"])
+            )
+            out.setdefault(f, {})[name] = np.asarray(reduce(values, d["reduce"], m["step_days"]), dtype=float)
+    return out
 
 
 def prepare_runs(

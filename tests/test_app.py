@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from model.analysis import stats
 from model.app import logic
 from model.app.server import Session, make_server
 from model.catalog import load_catalog
@@ -108,7 +109,7 @@ def test_controls_offer_levers_constraints_and_sliders_within_the_catalog_ranges
     spec = load_catalog()
     assert {x["id"] for x in c["constraints"]} == set(spec["constraints"])
     by_path = {s["path"]: s for s in c["sliders"]}
-    for path, lo, hi in logic.MAIN_PARAMETERS:
+    for path, lo, hi in logic.main_parameters(spec):
         rlo, rhi, _ = ranges.bounds(spec, path)
         assert (rlo is None or rlo <= lo) and (rhi is None or hi <= rhi), path
     for path, d in spec["world"]["disputed"].items():  # disputed values: sliders over their support
@@ -145,8 +146,20 @@ def test_a_pulled_lever_moves_the_ensemble_with_paired_verdicts(ensembles):
     sc1, _, res = ensembles["nuclear"]
     assert logic.comparable(sc0, sc1) is None
     d = {r["outcome"]: r for r in logic.differences(ref, res, sc1)}
-    assert (d["nuclear_sites_struck"]["mean"], d["nuclear_sites_struck"]["low"]) == (1.0, 1.0)
-    assert d["nuclear_sites_struck"]["verdict"] == "meaningful"
+    # 0 of 40 -> 40 of 40: Newcombe's interval is 1 - sqrt(2) z^2 / (n + z^2) to 1 (never above 100 points),
+    # z simultaneous over the outcomes shown (Bonferroni)
+    nuc = d["nuclear_sites_struck"]
+    z = stats.bonferroni_z(nuc["family"])
+    assert nuc["family"] == len(logic.shown_outcomes(sc1)[0]) and nuc["z"] == pytest.approx(z)
+    assert (nuc["mean"], nuc["high"]) == (1.0, 1.0)
+    assert nuc["low"] == pytest.approx(1 - np.sqrt(2) * z * z / (N + z * z))
+    assert nuc["verdict"] == "meaningful" and nuc["statistic"] == "probability"
+    # the reference, the current setting and the difference are the same statistic: means of the replicates
+    peak = d["peak_escalation"]
+    assert peak["statistic"] == "mean"
+    assert peak["reference"] == pytest.approx(float(np.mean(ref.outcomes["peak_escalation"])))
+    assert peak["current"] - peak["reference"] == pytest.approx(peak["mean"])
+    assert all(-1 <= r["low"] <= r["high"] <= 1 for r in d.values() if r["probability"])
     assert d["peak_escalation"]["mean"] > 0.5
     same = logic.differences(ref, ref, sc0)  # a setting against itself: zero, noise
     assert all(r["mean"] in (0.0, None) and r["verdict"] == "noise" for r in same)
@@ -293,3 +306,89 @@ def test_an_edited_scenario_file_is_simulated_again(tmp_path):
     assert session.update({"scenario": str(f), "replicates": N})["horizon"] == 4
     f.write_text("version: 1\nname: mine\nextends: baseline\nhorizon: 5\n")
     assert session.update({"scenario": str(f), "replicates": N})["horizon"] == 5
+
+
+# ------------------------------------------------------------------ what analysts expect of such a tool
+def test_the_view_is_chosen_by_the_page_and_checked_like_a_setting():
+    spec = load_catalog()
+    v = logic.View.from_json({}, spec)
+    assert v.variables == logic.default_variables(spec) and v.lines == 10
+    assert logic.View.from_json({"plot": ["cohesion", "brent", "cohesion"], "lines": 0}, spec).variables == [
+        "cohesion",
+        "brent",
+    ]
+    with pytest.raises(InputError, match="unknown variable 'brnt'; did you mean 'brent'"):
+        logic.View.from_json({"plot": ["brnt"]}, spec)
+    with pytest.raises(InputError, match="at most 8"):
+        logic.View.from_json({"plot": list(spec["world"]["variables"])[:9]}, spec)
+    with pytest.raises(InputError, match="replicate lines"):
+        logic.View.from_json({"lines": 51}, spec)
+    names = {p["name"] for p in logic.plottable(spec)}
+    assert names == set(spec["world"]["variables"])
+
+
+def test_replicate_lines_span_the_distribution_of_peaks():
+    m = np.array([[0, 0, 0, 0, 0], [5, 1, 9, 3, 7]], dtype=float)  # peaks 5, 1, 9, 3, 7
+    assert logic.line_replicates(m, 3) == [1, 0, 2]  # lowest, middle, highest peak
+    assert logic.line_replicates(m, 10) == [1, 3, 0, 4, 2] and logic.line_replicates(m, 0) == []
+
+
+def test_fans_carry_the_lines_the_chart_makes_clickable(ensembles):
+    from model.app.figures import fan_svg
+
+    sc, _, res = ensembles["wait"]
+    f = logic.fans(res, sc, ["escalation"], 4)["escalation"]
+    assert len(f["lines"]) == 4 and {line["replicate"] for line in f["lines"]} <= set(res.replicates.tolist())
+    assert f["words"].startswith("0 calm")
+    svg = fan_svg(f, f)
+    assert all(f'id="rep-{line["replicate"]}"' in svg for line in f["lines"]) and "reference: 90% band" in svg
+
+
+def test_the_network_is_the_median_relation_of_every_pair_week_by_week():
+    from types import SimpleNamespace
+
+    spec = load_catalog()
+    pairs = logic.relation_pairs(spec)
+    names = [f"relation.{a}.{b}" for a, b in pairs]
+    extra = np.zeros((2, 3, len(names)))  # (steps + 1, replicates, pairs)
+    i = names.index("relation.russia.iran")
+    extra[:, :, i] = [[0.1, 0.5, 0.9], [0.2, 0.4, -0.6]]
+    res = SimpleNamespace(extra_names=names, extra=extra, series=np.zeros((2, 3, 1)))
+    sc = SimpleNamespace(config=SimpleNamespace(spec=spec), start_date="2024-10-14", step_days=7.0)
+    net = logic.network(res, sc)
+    edge = next(e for e in net["edges"] if (e["a"], e["b"]) == ("russia", "iran"))
+    assert edge["median"] == [0.5, 0.2] and edge["aligned"] == [pytest.approx(2 / 3, abs=1e-3), 0.333]
+    assert edge["hostile"] == [0.0, 0.333] and net["dates"] == ["2024-10-14", "2024-10-21"]
+    assert len(net["nodes"]) == len(spec["actors"]) and all(
+        abs(n["x"] ** 2 + n["y"] ** 2 - 1) < 1e-3 for n in net["nodes"]
+    )
+
+
+def test_run_ensemble_records_the_relations_and_nothing_else_changes(ensembles):
+    sc, _, res = ensembles["wait"]
+    plain = logic.simulate(sc.config, sc.replicates)
+    assert np.array_equal(plain.series, res.series) and np.array_equal(plain.choices, res.choices)
+    assert (
+        f"relation.{logic.relation_pairs(sc.config.spec)[0][0]}.{logic.relation_pairs(sc.config.spec)[0][1]}"
+        in res.extra_names
+    )
+
+
+def test_outcomes_name_their_statistic_and_merge_the_same_quantity(ensembles):
+    sc, _, res = ensembles["nuclear"]
+    rows = {r["outcome"]: r for r in logic.outcomes_table(res, sc)}
+    peak = rows["peak_escalation"]
+    assert peak["statistic"] == "mean" and peak["value"] == pytest.approx(np.mean(res.outcomes["peak_escalation"]))
+    assert peak["low"] < peak["value"] < peak["high"] and peak["spread_low"] <= peak["spread_high"]
+    shown, aliases = logic.shown_outcomes(sc)
+    assert all(a not in rows for a in aliases) and list(rows) == shown
+
+
+def test_a_file_without_its_own_title_is_shown_based_on_its_parent(tmp_path):
+    f = tmp_path / "mine.yaml"
+    f.write_text("version: 1\nname: mine\nextends: baseline\nhorizon: 4\n")
+    c = logic.controls(str(f))
+    assert c["title"] == 'based on "October 2024: the region waits for Israel\'s answer" (baseline)'
+    assert c["question"].startswith("(the question of baseline) Iran fired about 180 missiles")
+    out = Session(str(f), tmp_path, tmp_path / "runs").update({"scenario": str(f), "replicates": N})
+    assert out["title"] == c["title"]

@@ -79,6 +79,76 @@ def _wait(fn, timeout: float = 20.0, what: str = "the page"):  # noqa: ANN001, A
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _new_controls(driver, status, settled, tmp_path: Path) -> None:  # noqa: ANN001
+    """The controls analysts expect: variables, replicate lines, the address, resets, CSV, the network, the picker."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    _wait(lambda: "stale" not in driver.find_element(By.ID, "results").get_attribute("class"), what="a settled view")
+    # the picker shows what is loaded
+    assert "Loaded: " + TITLE in driver.find_element(By.ID, "loaded").text
+    assert TITLE in Select(driver.find_element(By.ID, "scenario-select")).first_selected_option.text
+    # choose a variable to plot: a chart appears for it, and the address remembers it
+    before = len(driver.find_elements(By.CSS_SELECTOR, "#charts .chart"))
+    box = driver.find_element(By.CSS_SELECTOR, '#plot-list input[value="cohesion"]')
+    previous = status()
+    box.click()
+    _wait(settled(previous), what="the chosen variable's chart")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#charts .chart")) == before + 1
+    assert "Russia-Iran cohesion" in driver.find_element(By.ID, "chart-cohesion").get_attribute("innerHTML")
+    assert "cohesion" in driver.current_url and "lever.israel_answer=nuclear_sites" in driver.current_url
+    # the reference is drawn with its band
+    assert "reference: 90% band" in driver.find_element(By.ID, "chart-escalation").get_attribute("innerHTML")
+    # a slider moved is marked changed; its reset puts it back and clears the mark
+    ctl = driver.find_element(By.ID, "slider-world.brent_base").find_element(By.XPATH, "../..")
+    box = ctl.find_element(By.CSS_SELECTOR, "input.numval")
+    previous = status()
+    box.clear()
+    box.send_keys("90\t")
+    _wait(settled(previous), what="the slider's ensemble")
+    assert "changed" in ctl.get_attribute("class") and "fix.world.brent_base=90" in driver.current_url
+    # the address restores the view: reload it and the lever, the slider and the chosen variable come back
+    url = driver.current_url
+    driver.get(url)
+    _wait(settled(), what="the reloaded view")
+    assert (
+        Select(driver.find_element(By.ID, "lever-israel_answer")).first_selected_option.get_attribute("value")
+        == "nuclear_sites"
+    )
+    ctl = driver.find_element(By.ID, "slider-world.brent_base").find_element(By.XPATH, "../..")
+    assert ctl.find_element(By.CSS_SELECTOR, "input.numval").get_attribute("value") == "90"
+    assert driver.find_elements(By.ID, "chart-cohesion") and "Reference:" in driver.find_element(By.ID, "pinned").text
+    previous = status()
+    ctl.find_element(By.CSS_SELECTOR, "button.reset").click()
+    _wait(settled(previous), what="the reset slider's ensemble")
+    assert "changed" not in ctl.get_attribute("class") and "fix.world.brent_base" not in driver.current_url
+    # the data shown, as CSV
+    series = driver.execute_script("return seriesCsv()")
+    assert series.startswith("variable,label,unit,date,week,series,value\n") and "reference median" in series
+    assert "replicate " in series and series.count("\n") > 100
+    outcomes = driver.execute_script("return outcomesCsv()")
+    assert outcomes.splitlines()[0].startswith("outcome,label,statistic,unit,value,low,high")
+    assert "nuclear_sites_struck" in outcomes and "meaningful" in outcomes
+    # clicking a replicate's line opens its story
+    rep = driver.execute_script(
+        'const g = document.querySelector("#chart-escalation g[id^=rep-]");'
+        'g.dispatchEvent(new MouseEvent("click", {bubbles: true})); return g.id;'
+    )
+    number = rep.split("-")[1]
+    head = _wait(lambda: (t := driver.find_element(By.ID, "replicate-head").text).startswith("Replicate ") and t,
+                 what="the clicked replicate's story")  # fmt: skip
+    assert head.startswith(f"Replicate {number},") and "Week 1" in driver.find_element(By.ID, "narrative").text
+    # the network of relations, week by week
+    edges = driver.find_elements(By.CSS_SELECTOR, "#network line.edge")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#network circle.node")) >= 5 and edges
+    last_week = driver.find_element(By.ID, "network-summary").text
+    driver.execute_script(
+        'const w = document.getElementById("week"); w.value = "0"; w.dispatchEvent(new Event("input"));'
+    )
+    assert "(2024-10-14)" in driver.find_element(By.ID, "week-label").text
+    assert "Aligned" in driver.find_element(By.ID, "network-summary").text and last_week
+
+
 def test_app_in_headless_chromium(tmp_path):
     _browser_or_explain()
     from selenium.webdriver.common.by import By
@@ -122,7 +192,7 @@ def test_app_in_headless_chromium(tmp_path):
         numbers2 = driver.find_element(By.ID, "outcomes").text
         assert chart2 != chart, "the escalation chart did not change with the lever"
         assert numbers2 != numbers, "the outcome numbers did not change with the lever"
-        assert "reference median" in chart2
+        assert "reference: median" in chart2
         row = driver.find_element(By.CSS_SELECTOR, 'tr[data-outcome="nuclear_sites_struck"]').text
         assert "100.0%" in row and "meaningful" in row, row  # every replicate strikes; the reference none
         assert before != status()
@@ -135,9 +205,14 @@ def test_app_in_headless_chromium(tmp_path):
         err = _wait(lambda: "500" in (t := driver.find_element(By.ID, "errors").text) and t, what="the error")
         assert "app setting world.temperature=500: 500 is outside [0.001, 100]" in err, err
         assert "Traceback" not in driver.page_source
+        # a failed run leaves the charts marked stale, with a note saying they show the last setting that ran
+        assert "stale" in driver.find_element(By.ID, "results").get_attribute("class")
+        assert "Not updated" in driver.find_element(By.ID, "stale-note").text
         box.clear()
         box.send_keys("0.05\t")
         _wait(lambda: not driver.find_element(By.ID, "errors").is_displayed(), what="the error to clear")
+
+        _new_controls(driver, status, settled, tmp_path)
 
         driver.execute_script("window.scrollTo(0, 0)")
         shot = tmp_path / "app.png"

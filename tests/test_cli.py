@@ -174,8 +174,8 @@ def _verdicts(md: str, scenario: str) -> dict[str, str]:
     out = {}
     for line in table.splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
-        if line.startswith("| ") and len(cells) == 7 and cells[1] == scenario:
-            out[cells[0].split("`")[1]] = cells[6].split(" (")[0].strip("*")
+        if line.startswith("| ") and len(cells) == 8 and cells[2] == scenario:
+            out[cells[0].split("`")[1]] = cells[7].split(" (")[0].strip("*")
     return out
 
 
@@ -190,7 +190,16 @@ def test_compare_with_itself_finds_no_difference(tmp_path):
     md = (report / "report.md").read_text()
     verdicts = _verdicts(md, "twin")
     assert verdicts and set(verdicts.values()) == {"noise"}
-    assert "No outcome moved meaningfully." in md.split("## 1.")[0]
+    head = md.split("## How to read")[0]
+    assert "**twin**: " in head and all(
+        line.endswith(", noise") for line in head.splitlines() if line.startswith("1. ")
+    )
+    assert "**twin**: no outcome moved meaningfully." in md
+    # a scenario that extends another without a title of its own is shown as based on it, with the parent's question
+    assert (
+        '- **twin**: based on "October 2024: the region waits for Israel\'s answer" (baseline). *Question:* (the question of baseline)'
+        in md
+    )
     assert "the configurations are identical" in md
     html = (report / "report.html").read_text()
     assert "data:image/png;base64," in html and "<table>" in html
@@ -202,21 +211,33 @@ def test_compare_baseline_with_us_strikes_finds_higher_escalation(tmp_path):
         "--out", str(tmp_path), "--quiet", "--format", "svg",
     )  # fmt: skip
     report = Path(p.stdout.splitlines()[0])
-    assert "Headline (against baseline" in p.stdout and "US at war with Iran:" in p.stdout
+    assert "Headline: against baseline" in p.stdout
+    # what the scenario forces is on its own line, not ranked as a finding
+    assert (
+        "By construction, not findings" in p.stdout
+        and "us_joins_strikes: US at war with Iran in every replicate" in p.stdout
+    )
     md = (report / "report.md").read_text()
     assert md.index("## Headline") < md.index("## 1. What was changed") < md.index("## 2. Every outcome")
-    head = md.split("## 1. What was changed")[0]
-    assert "**Bonferroni correction** over all" in head and "(smallest meaningful ±5 points)" in head
-    first = next(line for line in head.splitlines() if line.startswith("1. "))
-    assert first.startswith("1. US at war with Iran: 100.0% (in every replicate) vs") and "meaningful" in first
+    head = md.split("## How to read")[0]
+    # the headline ranks on the key outcomes, in words, and its figure comes before any long text
+    assert head.index("**Peak escalation** (mean over the replicates; index 0-10: 0 calm") < head.index(
+        "![Headline](plots/headline.svg)"
+    )
+    war = head.split("**US at war with Iran**")[1].split("\n\n")[1]
+    assert war.startswith("1. **us_joins_strikes**: 100.0% vs") and war.endswith(
+        "meaningful (by construction: the scenario forces it)"
+    )
+    assert "**Bonferroni correction** over all" in md.split("## 1.")[0]
     assert _verdicts(md, "us_joins_strikes")["peak_escalation"] == "meaningful"
     assert "events[at 2: usa direct_intervention iran]" in md and "absent -> added" in md
+    assert "United States: Enter the war with own forces against Iran, in week 2" in md
     assert "common random numbers" in md and "## Appendix: unpaired intervals" in md
     runs = [line for line in md.split("## Runs used")[1].splitlines() if line.startswith("- **")]
     assert len(runs) == 2 and all(str(tmp_path) in line and "run for this comparison" in line for line in runs)
     assert f"entente explain {tmp_path}" in md
     plots = {q.name for q in (report / "plots").iterdir()}
-    for name in ("probabilities", "time_to_event", "distributions", "timeseries_escalation"):
+    for name in ("headline", "probabilities", "time_to_event", "distributions", "timeseries_escalation"):
         assert {f"{name}.svg", f"{name}.csv"} <= plots, name
     assert "data:image/svg+xml;base64," in (report / "report.html").read_text()
 
@@ -230,7 +251,7 @@ def test_explain_reproduces_and_names_claims(tmp_path):
     out = entente("explain", str(folder), "--replicate", str(rep), "--actor", "russia").stdout
     assert "BOUND" in out and "Claims behind the constraints above" in out
     story = entente("narrate", str(folder), "--replicate", "3").stdout
-    assert story.startswith("Replicate 3: peak escalation") and "## Replicate 3" in story and "Week 1" in story
+    assert story.startswith("Replicate 3: Peak escalation") and "## Replicate 3" in story and "Week 1" in story
 
 
 def test_rerun_reproduces_outputs(tmp_path):

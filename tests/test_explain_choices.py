@@ -75,8 +75,8 @@ def test_explain_opens_with_a_summary_and_the_sampled_values(small_run: Path, ca
     assert cli.main(["explain", str(small_run), "--replicate", "2", "--actor", "israel"]) == 0
     out = capsys.readouterr().out
     first = out.splitlines()[0]
-    assert first.startswith("Replicate 2: peak escalation ") and "US at war with Iran: " in first
-    assert "Russia's highest support tier" in first and "Brent peak $" in first
+    assert first.startswith("Replicate 2: Peak escalation ") and "US at war with Iran: " in first
+    assert "Russia's highest support tier" in first and "Peak Brent price " in first
     assert (
         "Sampled for this replicate" in out
         and "[constraints.RU_S400_GATE.threshold]" in out
@@ -97,7 +97,7 @@ def test_by_and_actor_names_get_a_did_you_mean(small_run: Path, capsys: pytest.C
 def test_narrate_opens_with_the_summary(small_run: Path, capsys: pytest.CaptureFixture):
     assert cli.main(["narrate", str(small_run), "--replicate", "1"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Replicate 1: peak escalation") and "## Replicate 1" in out
+    assert out.startswith("Replicate 1: Peak escalation") and "## Replicate 1" in out
 
 
 def test_set_errors_exit_2_naming_the_flag(capsys: pytest.CaptureFixture, tmp_path: Path):

@@ -197,7 +197,14 @@ def test_sweep_writes_one_run_per_value_and_a_report(tmp_path: Path):
     assert "# Sweep: US restraint of Israel in us_restrains_israel" in md
     assert "| none | " in md and "reference" in md and all(str(r) in md for r in runs)
     header = (folder / "sweep.csv").read_text().splitlines()[0]
-    assert header.startswith("value,outcome,label,unit,kind,estimate,low,high")
+    assert header.startswith("value,outcome,label,unit,kind,statistic,estimate,low,high")
+    head = (folder / "headline.txt").read_text()
+    assert head.startswith("Headline: US restraint of Israel in us_restrains_israel, against firm")
+    assert "Peak escalation (mean over the replicates" in head and "firm (reference) = " in head
+    # a second sweep of the same values reuses the three runs, as compare does
+    again = workflow.run_sweep(sc, axis, tmp_path, opts, ["entente", "sweep"])
+    assert sorted((tmp_path / "us_restrains_israel").iterdir()) == runs and again != folder
+    assert all(str(r) in (again / "report.md").read_text() for r in runs)
     assert (folder / "response_curves.png").stat().st_size > 1000
     assert (folder / "report.html").read_text().count("data:image/png;base64") == 1
 

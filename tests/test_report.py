@@ -208,7 +208,7 @@ def test_compare_from_python_reuses_runs_and_gives_a_frame(tmp_path):
     with redirect_stderr(err):
         cmp = compare(scen, replicates=40, steps=3, out=tmp_path, workers=1, quiet=False)
     assert err.getvalue().count("reusing ") == 2 and "running " not in err.getvalue()
-    assert list(cmp.runs.values()) == made and "comparison plots: 10/10 done" in err.getvalue()
+    assert list(cmp.runs.values()) == made and "comparison plots: 12/12 done" in err.getvalue()
     md = (cmp.folder / "report.md").read_text()
     assert md.count("reused (same scenario hash, seed and replicates)") == 2
     frame = cmp.to_frame()
@@ -235,3 +235,166 @@ def test_discrete_scales_are_named_on_the_axis():
     assert level_names("russia.support_tier", meta) == ["none", "rhetoric", "diplomatic cover"]
     assert level_names("war_state", meta) == ["none", "exchange of strikes"]
     assert level_names("brent", meta) is None
+
+
+# ------------------------------------------------------------------ issue 22: the headline an analyst reads first
+def _catalog_meta() -> dict:
+    from model.catalog import outcome_table
+
+    return outcome_table(load_catalog())
+
+
+def test_the_same_quantity_declared_twice_is_one_row():
+    meta = {
+        **_catalog_meta(),
+        "russian_arms": {"expr": "russia.support_tier >= 4", "reduce": "ever", "kind": "binary"},
+    }
+    names = ["peak_escalation", "mean_escalation", "weeks_to_us_war", "us_war_on_iran", "weeks_to_russian_arms",
+             "russian_arms", "weeks_to_iran_strike"]  # fmt: skip
+    kept, aliases = headline.merge_duplicates(names, meta)
+    # ever and first_week of one expression are one probability; a max and a mean of it are two outcomes
+    assert kept == ["peak_escalation", "mean_escalation", "us_war_on_iran", "russian_arms", "weeks_to_iran_strike"]
+    assert aliases == {"weeks_to_us_war": "us_war_on_iran", "weeks_to_russian_arms": "russian_arms"}
+
+
+def _row(scen, outcome, kind, value, ref, diff, low, high, verdict, smallest=0.05):
+    return {"scenario": scen, "outcome": outcome, "kind": kind, "unit": "", "smallest": smallest, "value": value,
+            "reference_value": ref, "diff": diff, "low": low, "high": high, "verdict": verdict}  # fmt: skip
+
+
+def test_scenarios_are_ranked_worst_first_in_the_direction_the_catalog_declares():
+    rows = [
+        _row("ref", "stake", "continuous", 0.33, 0.33, 0, 0, 0, ""),
+        _row("a", "stake", "continuous", 0.30, 0.33, -0.03, -0.04, -0.02, "detectable but small"),
+        _row("b", "stake", "continuous", 0.08, 0.33, -0.25, -0.27, -0.23, "meaningful"),
+        _row("c", "stake", "continuous", 0.35, 0.33, 0.02, 0.0, 0.04, "noise"),
+        _row("ref", "war", "binary", 0.0, 0.0, 0, 0, 0, ""),
+        _row("a", "war", "binary", 1.0, 0.0, 1.0, 0.95, 1.0, "meaningful"),
+        _row("b", "war", "binary", 0.1, 0.0, 0.1, 0.05, 0.16, "detectable but small"),
+        _row("c", "war", "binary", 0.0, 0.0, 0.0, -0.03, 0.03, "noise"),
+    ]
+    ranked = headline.rank(rows, "ref", [("stake", "lower"), ("war", "higher")], {"a": ["war"]})
+    assert [r["scenario"] for r in ranked[0].rows] == ["b", "a", "c"]  # lower is worse: the largest fall first
+    assert [r["scenario"] for r in ranked[1].rows] == ["a", "b", "c"] and ranked[1].forced == {"a"}
+    assert headline.ranked_line(ranked[1].rows[0], True) == (
+        "100.0% vs 0.0%, +100.0 points [95.0, 100.0], meaningful (by construction: the scenario forces it)"
+    )
+    forced = headline.forced_outcomes(rows, "ref", {"a": ["Israel strikes the nuclear sites"]})
+    assert forced == {"a": ["war"]}  # 100% in every replicate, below 100% in the reference, an own event
+    assert headline.forced_outcomes(rows, "ref", {}) == {}  # without an own event applied everywhere: a finding
+
+
+def test_the_headline_names_the_statistic_the_unit_in_words_and_the_direction():
+    spec = load_catalog()
+    meta = _catalog_meta()
+    rows = [
+        {**_row("baseline", "peak_escalation", "continuous", 4.81, 4.81, 0, 0, 0, "", 0.5), "unit": "index 0-10"},
+        {**_row("strike", "peak_escalation", "continuous", 6.24, 4.81, 1.43, 1.17, 1.69, "meaningful", 0.5),
+         "unit": "index 0-10"},
+    ]  # fmt: skip
+    ranked = headline.rank(rows, "baseline", [("peak_escalation", "higher")])
+    lines = headline.headline_text(spec, ranked, meta, "baseline", markdown=False)
+    assert lines[0] == (
+        "Peak escalation (mean over the replicates; index 0-10: 0 calm, 4 the October 2024 standoff after Iran's"
+        " barrage (the start), 10 the ceiling: an all-out Iran-Israel war; higher is worse; meaningful beyond ±0.5):"
+        " baseline 4.81"
+    )
+    assert lines[1].split(maxsplit=2)[2] == "6.24 vs 4.81, +1.43 [1.17, 1.69], meaningful"
+    tiers = headline.unit_words(spec, "max_support_tier", meta["max_support_tier"])
+    assert tiers.startswith("tier 0-7: 0 none, 1 rhetoric,") and "4 limited arms" in tiers
+
+
+def test_settings_read_in_words():
+    from model.analysis import words
+    from model.analysis.compare import _old_new, _setting
+
+    spec = load_catalog()
+    assert words.interest_label(spec, "russia", "ties_saudi") == "Russia's ties with Saudi Arabia"
+    assert words.path_label(spec, "actors.russia.interests.ties_saudi.weight") == "Russia's ties with Saudi Arabia"
+    assert words.path_label(spec, "relations.russia-saudi") == "the Russia-Saudi Arabia relation"
+    resolved = {
+        "ref": {"name": "ref"},
+        "same": {"name": "same", "actors": {"russia": {"interests": {"ties_saudi": 1.2}}}},  # the catalog's weight
+        "low": {"name": "low", "actors": {"russia": {"interests": {"ties_saudi": 0.3}}},
+                "changes": [{"at": "2025-03-15", "label": "Ukraine ceasefire", "set": {"relations.russia-usa": -0.3}}]},
+    }  # fmt: skip
+    rows = plotdata.config_diff(resolved, "ref", spec)
+    assert not [r for r in rows if r["scenario"] == "same"]  # no "1.2 -> 1.2"
+    stake = next(r for r in rows if r["key"] == "actors.russia.interests.ties_saudi")
+    assert _setting(spec, stake, {}) == "Russia's ties with Saudi Arabia (`actors.russia.interests.ties_saudi`)"
+    assert _old_new(stake) == ("1.2", "0.3")
+    change = next(r for r in rows if r["key"].startswith("changes["))
+    assert _setting(spec, change, {}) == (
+        "dated change on 2025-03-15 (Ukraine ceasefire): the Russia-United States relation -> -0.3"
+    )
+
+
+def test_a_scenario_extending_another_without_a_title_is_based_on_it(tmp_path):
+    from model.analysis.words import scenario_header
+
+    parent = tmp_path / "parent.yaml"
+    parent.write_text("name: parent\ntitle: The parent's title\nquestion: What does the parent ask?\n")
+    child = tmp_path / "child.yaml"
+    child.write_text("name: child\nextends: parent\n")
+    meta = {"scenario": {"name": "child", "title": "The parent's title", "question": "What does the parent ask?",
+                         "chain": [str(child), str(parent)]}}  # fmt: skip
+    assert scenario_header(meta) == (
+        'based on "The parent\'s title" (parent)',
+        "(the question of parent) What does the parent ask?",
+    )
+    child.write_text("name: child\nextends: parent\ntitle: Mine\nquestion: Mine too?\n")
+    meta["scenario"].update(title="Mine", question="Mine too?")
+    assert scenario_header(meta) == ("Mine", "Mine too?")
+
+
+def test_the_summary_figure_marks_the_reference_and_keeps_the_scenarios_order(tmp_path):
+    from model.analysis import plots
+
+    rows = [
+        {**_row("ref", "war", "binary", 0.1, 0.1, 0, 0, 0, ""), "value_low": 0.05, "value_high": 0.2},
+        {**_row("b", "war", "binary", 0.5, 0.1, 0.4, 0.3, 0.5, "meaningful"), "value_low": 0.4, "value_high": 0.6},
+        {**_row("a", "war", "binary", 0.2, 0.1, 0.1, 0.0, 0.2, "detectable but small"), "value_low": 0.1, "value_high": 0.3},
+    ]  # fmt: skip
+    ranked = headline.rank(rows, "ref", [("war", "higher")])
+    (panel,) = plotdata.headline_panels(ranked, ["ref", "a", "b"], "ref", {"war": "War"}, {"war": "probability"})
+    assert panel["reference"] == {"scenario": "ref", "value": 10.0, "low": 5.0, "high": 20.0}  # percent
+    assert [r["scenario"] for r in panel["rows"]] == ["a", "b"]  # the report's order, not the ranking
+    assert panel["rows"][1]["text"] == "+40.0 pts [30.0, 50.0] meaningful"
+    fig = plots.headline_chart([panel], plots.scenario_colours(["ref", "a", "b"], "ref"), "t")
+    ax = fig.axes[0]
+    dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+    assert len(dashed) == 1 and dashed[0].get_xdata()[0] == 10.0  # the reference, marked in the panel
+    out = plots.save(fig, tmp_path / "headline.png", plotdata.headline_table([panel]))
+    assert out.exists() and (tmp_path / "headline.csv").read_text().startswith("outcome,scenario,value,low,high")
+
+
+def test_a_constraint_that_bound_rarely_never_reads_zero_percent():
+    from model.analysis.report import share_text
+
+    assert share_text(1 / 300, 300) == "0.3% (1 of 300 replicates)"
+    assert share_text(0.5, 300) == "50% (150 of 300 replicates)"
+
+
+def test_a_scenario_own_outcome_is_computed_for_the_other_runs_and_compared(tmp_path):
+    import pandas as pd
+
+    from model.execution import RunOptions, apply_overrides
+    from model.scenario import load_scenario
+    from model.workflow import compare, run_scenario
+
+    quick = RunOptions(workers=1, quiet=True, analyse=False)
+    base = load_scenario(BASE)
+    own = load_scenario(str(scenarios_dir() / "russia_gulf_priority.yaml"))
+    runs = [run_scenario(apply_overrides(s, 30, base.seed, 4), tmp_path, quick) for s in (base, own)]
+    cmp = compare(runs, out=tmp_path, figures=False)
+    # russia_gulf_priority defines russian_arms (ever tier >= 4): the baseline's run gets it from its time series
+    rows = {r["scenario"]: r for r in cmp.rows if r["outcome"] == "russian_arms"}
+    tiers = pd.read_parquet(runs[0] / "timeseries").pivot(
+        index="step", columns="replicate", values="russia.support_tier"
+    )
+    assert rows["baseline"]["value"] == pytest.approx(float((tiers.to_numpy()[1:] >= 4).any(axis=0).mean()))
+    assert cmp.aliases["weeks_to_russian_arms"] == "russian_arms" and not cmp.missing
+    assert cmp.ranked[0].outcome == "russian_arms"  # the scenario's own outcome heads the headline
+    # the time series carry the calendar date of every step
+    ts = pd.read_parquet(runs[0] / "timeseries", columns=["step", "date"]).drop_duplicates().sort_values("step")
+    assert [str(d.date()) for d in ts["date"]] == ["2024-10-14", "2024-10-21", "2024-10-28", "2024-11-04", "2024-11-11"]

@@ -1,31 +1,35 @@
-"""Compare run folders: what was changed, what changed as a result, and whether it is real.
+"""Compare run folders: which scenario is worse, by how much, how sure; what was changed; the evidence.
 
 Scenarios compared by ``entente compare`` share the master seed, so replicate r of each is
 driven by the same random numbers (common random numbers): every replicate is a paired
 observation and differences get paired intervals, much narrower than unpaired ones.
-Reads run folders only; never imports the simulation.
+
+The report opens with the headline an analyst reads first: the scenarios ranked against the
+reference on the outcomes the question asks (the scenarios' own outcomes and the catalog's key
+ones, ``model/catalog/reporting.yaml``), in words, with verdict and interval; what a scenario
+forces on a line of its own ("by construction"); then one summary figure. Every outcome any
+scenario defines is reported (an outcome a run lacks is computed from its time series by the
+caller, or listed as not comparable with the reason). Reads run folders only; never imports
+the simulation.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from model.analysis import data, plotdata
+from model.analysis import data, plotdata, words
 from model.analysis import headline as headline_mod
+from model.analysis.htmlpage import html_page
 from model.analysis.progress import Phase
-from model.catalog import load_catalog
+from model.catalog import load_catalog, reporting
 from model.catalog.glossary import label, labelled
 from model.files import safe_component, utc_stamp, write_text
 
-COMPARE_METRICS = ["escalation", "brent", "russia.support_tier", "west_attention", "cohesion", "iran.strength"]
-CONTINUOUS = ("peak_escalation", "peak_brent", "weeks_of_war", "mean_support_tier", "final_cohesion")
+__all__ = ["Comparison", "compare_folders", "compare_runs", "html_page", "terminal_headline"]
 
 
 @dataclass
@@ -33,7 +37,8 @@ class Comparison:
     """A finished comparison: the report folder and the numbers behind its headline and tables.
 
     ``rows`` holds one dict per outcome and scenario (the reference's rows carry its level only);
-    :meth:`to_frame` gives them as a tidy pandas frame for notebooks.
+    ``ranked`` the headline's questions (scenarios ranked worst first on each key outcome);
+    :meth:`to_frame` gives the rows as a tidy pandas frame for notebooks.
     """
 
     folder: Path
@@ -45,13 +50,19 @@ class Comparison:
     z: float
     headlines: list[headline_mod.ScenarioHeadline]
     spec: dict[str, Any] = field(repr=False, default_factory=dict)
+    ranked: list[headline_mod.Ranked] = field(default_factory=list)
+    forced_line: str = ""
+    aliases: dict[str, str] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, dict[str, Any]] = field(repr=False, default_factory=dict)
+    titles: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def to_frame(self) -> Any:
-        """One row per outcome x scenario: levels, difference, simultaneous interval, verdict, threshold."""
+        """One row per outcome x scenario: statistic, levels, difference, simultaneous interval, verdict, threshold."""
         import pandas as pd
 
         cols = [
-            "scenario", "outcome", "kind", "unit", "reference_value", "value", "diff", "low", "high",
+            "scenario", "outcome", "kind", "statistic", "unit", "reference_value", "value", "diff", "low", "high",
             "low95", "high95", "unpaired_low", "unpaired_high", "smallest", "verdict", "n",
         ]  # fmt: skip
         frame = pd.DataFrame([{c: r.get(c) for c in cols} for r in self.rows], columns=cols)
@@ -59,8 +70,8 @@ class Comparison:
         return frame
 
     def summary(self, top: int = 3) -> str:
-        """The headline in a few lines for the terminal."""
-        return terminal_headline(self, top)
+        """The headline for the terminal (the same rankings as report.md)."""
+        return terminal_headline(self)
 
 
 def _spec_for(metas: list[dict[str, Any]]) -> dict[str, Any]:
@@ -86,6 +97,63 @@ def compare_runs(
     return compare_folders(folders, reference, out, fmt, quiet, reused).folder
 
 
+def defined_outcomes(
+    metas: list[dict[str, Any]], ensembles: dict[str, dict[str, np.ndarray]]
+) -> tuple[list[str], dict[str, str]]:
+    """Every outcome any run reports, in order; and those some run lacks, with the reason (not comparable).
+
+    A scenario's own outcome is in its run only; the caller fills it into the other runs from their
+    time series (``extra`` of :func:`compare_folders`) when it can, so it is compared like any other.
+    """
+    defined = list(dict.fromkeys(o for m in metas for o in m["reported_outcomes"]))
+    missing = {}
+    for o in defined:
+        lacking = [n for n, t in ensembles.items() if o not in t]
+        if lacking:
+            missing[o] = f"not in the run of {', '.join(lacking)} (it reads a quantity their time series do not hold)"
+    return [o for o in defined if o not in missing], missing
+
+
+def own_events(
+    metas: list[dict[str, Any]], names: list[str], reference: str, ensembles: dict[str, dict[str, np.ndarray]]
+) -> dict[str, list[str]]:
+    """Per scenario, the events it adds to the reference that were applied in every replicate (their labels)."""
+    spec = load_catalog()
+
+    def key(e: dict[str, Any]) -> tuple[Any, ...]:
+        return (e.get("actor"), e.get("action"), e.get("target"), e.get("at"), e.get("when"))
+
+    ref_keys = {key(e) for e in metas[names.index(reference)].get("events", [])}
+    out: dict[str, list[str]] = {}
+    for n, m in zip(names, metas, strict=True):
+        if n == reference:
+            continue
+        for e in m.get("events", []):
+            col = ensembles[n].get(f"event:{e['index']}")
+            if key(e) in ref_keys or col is None or not np.all(np.asarray(col) > 0):
+                continue
+            target = f" against {label(spec, 'actor', e['target'])}" if e.get("target") not in (None, "none") else ""
+            default = f"{label(spec, 'actor', e['actor'])}: {label(spec, 'action', e['action'])}{target}"
+            raw = f"{e.get('actor')} {e.get('action')} {e.get('target')}"
+            out.setdefault(n, []).append(default if e.get("label") in (None, "", raw) else str(e["label"]))
+    return out
+
+
+def questions(spec: dict[str, Any], kept: list[str], aliases: dict[str, str]) -> list[tuple[str, str]]:
+    """What the headline ranks on, (outcome, worse): the scenarios' own outcomes, then the catalog's key ones.
+
+    An own outcome that merges with a key outcome takes the key outcome's direction.
+    """
+    catalog = set(load_catalog()["outcomes"])
+    direction = {}
+    for k in reporting.key_outcomes(spec):
+        direction.setdefault(aliases.get(k["name"], k["name"]), k["worse"])
+    own = [o for o in kept if o not in catalog]
+    keys = [aliases.get(k["name"], k["name"]) for k in reporting.key_outcomes(spec)]
+    order = list(dict.fromkeys([*own, *[k for k in keys if k in kept]]))
+    return [(o, direction.get(o, "")) for o in order]
+
+
 def compare_folders(
     folders: list[Path],
     reference: str | None,
@@ -94,48 +162,55 @@ def compare_folders(
     quiet: bool = False,
     reused: set[Path] | None = None,
     figures: bool = True,
+    extra: dict[Path, dict[str, np.ndarray]] | None = None,
 ) -> Comparison:
     """Compare complete run folders: headline, tables, plots (``fmt``: png, svg or pdf) with their CSVs.
 
-    ``figures=False`` writes the report without plots (a quick look from a notebook, or a test).
+    ``extra`` adds outcome columns to runs (by folder), in replicate order: the scenario-defined
+    outcomes a run lacks, computed from its time series by the workflow layer. ``figures=False``
+    writes the report without plots (a quick look from a notebook, or a test).
     """
     metas = [data.manifest(f) for f in folders]
     names = [m["scenario"]["name"] for m in metas]
     reference = reference or names[0]
-    ref_meta = metas[names.index(reference)]
     spec = _spec_for(metas)
     folder = out / "compare" / f"{utc_stamp()}-{safe_component('-'.join(names))[:60]}"
     folder.mkdir(parents=True, exist_ok=False)
-    pdir = folder / "plots"
     ensembles = {n: data.read_outcomes(f) for n, f in zip(names, folders, strict=True)}
+    for n, f in zip(names, folders, strict=True):
+        ensembles[n].update((extra or {}).get(Path(f), {}))
     pairing = headline_mod.align(ensembles, {n: m["seed"] for n, m in zip(names, metas, strict=True)})
-    meta_o = {**spec["outcomes"], **ref_meta["outcomes"]}
-    reported = list(dict.fromkeys(o for m in metas for o in m["reported_outcomes"]))
-    reported = [o for o in reported if all(o in e for e in ensembles.values())]  # comparable: in every run
-    olabel = {o: label(spec, "outcome", o) for o in meta_o}
-    files: list[tuple[str, Path]] = []
-    prob_rows = plotdata.probability_table(ensembles, reported, meta_o)
-    plabel = {**olabel, "russia_tier>=limited_arms": "Russian arms for Iran (tier 4+)",
-              "russia_tier>=advanced_arms": "Advanced Russian arms (tier 5+)"}  # fmt: skip
+    meta_o: dict[str, dict[str, Any]] = {}
+    for m in metas:
+        for k, v in m["outcomes"].items():
+            meta_o.setdefault(k, v)
+    comparable, missing = defined_outcomes(metas, ensembles)
+    kept, aliases = headline_mod.merge_duplicates(comparable, meta_o)
+    rows, z = headline_mod.effect_table(pairing, reference, kept, meta_o)
+    events = own_events(metas, names, reference, ensembles)
+    forced = headline_mod.forced_outcomes(rows, reference, events)
+    ranked = headline_mod.rank(rows, reference, questions(spec, kept, aliases), forced)
+    kinds = {o: meta_o[o]["kind"] for o in kept}
+    cmp = Comparison(
+        folder, reference, names, dict(zip(names, folders, strict=True)), rows, pairing, z,
+        headline_mod.headline(rows, reference), spec, ranked,
+        headline_mod.forced_sentence(spec, forced, events, kinds) if forced else "", aliases, missing, meta_o,
+        {m["scenario"]["name"]: words.scenario_header(m) for m in metas},
+    )  # fmt: skip
     from model.analysis.report import audit
 
     audits = {n: audit(f, m) for n, f, m in zip(names, folders, metas, strict=True)}
-    if figures:
-        files = _figures(
-            folders, names, metas, reference, spec, ensembles, reported, meta_o, prob_rows, plabel, audits, fmt, quiet,
-            pdir,
-        )  # fmt: skip
-    # 6. tables and words
+    prob_rows = plotdata.probability_table(ensembles, kept, meta_o)
+    files = _figures(cmp, metas, ensembles, kept, prob_rows, audits, fmt, quiet) if figures else []
     report_phase = Phase("comparison report", 2, quiet)
-    rows, z = headline_mod.effect_table(pairing, reference, reported, meta_o)
-    heads = headline_mod.headline(rows, reference)
     levers = {n: m["scenario"].get("levers_chosen", {}) for n, m in zip(names, metas, strict=True)}
     diff = plotdata.config_diff(
         {n: m["scenario"]["resolved"] for n, m in zip(names, metas, strict=True)}, reference, spec, levers
     )
-    runs = dict(zip(names, folders, strict=True))
-    cmp = Comparison(folder, reference, names, runs, rows, pairing, z, heads, spec)
-    md = _markdown(cmp, metas, diff, prob_rows, plabel, audits, files, reused or set())
+    lever_names: dict[str, str] = {}
+    for m in metas:
+        lever_names.update(words.lever_labels(m))
+    md = _markdown(cmp, metas, diff, lever_names, prob_rows, audits, files, reused or set())
     write_text(folder / "report.md", md)
     report_phase.step("report.md")
     write_text(folder / "report.html", html_page(md, folder))
@@ -144,40 +219,46 @@ def compare_folders(
     return cmp
 
 
+# ------------------------------------------------------------------ figures
 def _figures(
-    folders: list[Path],
-    names: list[str],
+    cmp: Comparison,
     metas: list[dict[str, Any]],
-    reference: str,
-    spec: dict[str, Any],
     ensembles: dict[str, dict[str, np.ndarray]],
-    reported: list[str],
-    meta_o: dict[str, Any],
+    kept: list[str],
     prob_rows: list[dict[str, Any]],
-    plabel: dict[str, str],
     audits: dict[str, list[dict[str, Any]]],
     fmt: str,
     quiet: bool,
-    pdir: Path,
 ) -> list[tuple[str, Path]]:
-    """Draw every comparison figure into plots/ with its CSV; return (title, file) in report order."""
+    """Draw every comparison figure into plots/ with its CSV; return (title, file) in report order, the headline first."""
     from model.analysis import plots
 
+    names, reference, spec, meta_o = cmp.names, cmp.reference, cmp.spec, cmp.meta
+    pdir = cmp.folder / "plots"
     ref_meta = metas[names.index(reference)]
     colours = plots.scenario_colours(names, reference)
-    olabel = {o: label(spec, "outcome", o) for o in meta_o}
+    olabel = {o: headline_mod.outcome_label(spec, o, meta_o[o]["kind"]) for o in meta_o}
     clabel = {c: label(spec, "constraint", c) for c in spec["constraints"]}
-    files: list[tuple[str, Path]] = []
+    variables = [v for v in reporting.variables(spec, "compare") if v in ref_meta["variables"]]
     start_date = ref_meta.get("start_date")
     xlabel = plotdata.time_label(start_date)
-    phase = Phase("comparison plots", len(COMPARE_METRICS) + 4, quiet)
-
+    phase = Phase("comparison plots", len(variables) + 5, quiet)
+    files: list[tuple[str, Path]] = []
+    # 0. the headline in one figure
+    xl = {q.outcome: _axis_words(spec, q.outcome, meta_o[q.outcome]) for q in cmp.ranked}
+    panels = plotdata.headline_panels(cmp.ranked, names, reference, olabel, xl)
+    if panels:
+        fig = plots.headline_chart(
+            panels, colours,
+            f"Key outcomes against {reference}: each scenario's level (95% interval);"
+            " beside it the difference [simultaneous 95% interval] and the verdict",
+        )  # fmt: skip
+        files.append(("Headline", plots.save(fig, pdir / f"headline.{fmt}", plotdata.headline_table(panels))))
+    phase.step("headline")
     # 1. time plots, one colour per scenario, the reference black and dashed
-    step_days = ref_meta["step_days"]
-    for v in COMPARE_METRICS:
+    for v in variables:
         fans = {
-            n: plotdata.fan(data.read_series(f, [v])[v], step_days, start_date)
-            for n, f in zip(names, folders, strict=True)
+            n: plotdata.fan(data.read_series(f, [v])[v], ref_meta["step_days"], start_date) for n, f in cmp.runs.items()
         }
         unit = ref_meta["variables"][v]["unit"]
         vl = label(spec, "variable", v)
@@ -188,30 +269,36 @@ def _figures(
         files.append((f"Time path: {vl}", plots.save(fig, pdir / f"timeseries_{v}.{fmt}", plotdata.fan_table(fans))))
         phase.step(v)
     # 2. probabilities
-    fig = plots.probability_chart(
-        prob_rows, names, colours, "Outcome probabilities by scenario (95% Wilson intervals)", reference, plabel
-    )
-    table = plotdata.rows_table(prob_rows, ["scenario", "outcome", "p", "low", "high"])
-    files.append(("Outcome probabilities", plots.save(fig, pdir / f"probabilities.{fmt}", table)))
+    if prob_rows:
+        fig = plots.probability_chart(
+            prob_rows, names, colours, "Outcome probabilities by scenario (95% Wilson intervals)", reference, olabel
+        )
+        table = plotdata.rows_table(prob_rows, ["scenario", "outcome", "p", "low", "high"])
+        files.append(("Outcome probabilities", plots.save(fig, pdir / f"probabilities.{fmt}", table)))
     phase.step("probabilities")
     # 3. distributions
-    cont = [o for o in CONTINUOUS if o in meta_o]
-    fig = plots.outcome_distributions(
-        ensembles, cont, {o: meta_o[o]["unit"] for o in cont}, colours, "Distributions of continuous outcomes",
-        reference, olabel,
-    )  # fmt: skip
-    files.append(
-        ("Distributions", plots.save(fig, pdir / f"distributions.{fmt}", plotdata.histogram_table(ensembles, cont)))
-    )
+    cont = [
+        o for o in reporting.outcomes(spec, "distribution") if o in meta_o and all(o in e for e in ensembles.values())
+    ]
+    if cont:
+        fig = plots.outcome_distributions(
+            ensembles, cont, {o: meta_o[o]["unit"] for o in cont}, colours, "Distributions of continuous outcomes",
+            reference, olabel,
+        )  # fmt: skip
+        table = plotdata.histogram_table(ensembles, cont)
+        files.append(("Distributions", plots.save(fig, pdir / f"distributions.{fmt}", table)))
     phase.step("distributions")
     # 4. time to event
     horizon = max(m["steps"] * m["step_days"] / 7.0 for m in metas)
-    events = [o for o in reported if meta_o.get(o, {}).get("kind") == "event"]
-    curves = {e: plotdata.km_curves(ensembles, e, horizon) for e in events}
+    events = [o for o in kept if meta_o.get(o, {}).get("kind") == "event"]
+    events += [
+        a for a, k in cmp.aliases.items() if meta_o.get(a, {}).get("kind") == "event" and a in ensembles[reference]
+    ]
+    curves = {e: plotdata.km_curves(ensembles, e, horizon) for e in dict.fromkeys(events)}
     if curves:
         fig = plots.survival_chart(
             curves, colours, "Time to event (share of replicates in which it has not yet happened)", reference,
-            start_date, olabel,
+            start_date, {o: label(spec, "outcome", o) for o in curves},
         )  # fmt: skip
         files.append(("Time to event", plots.save(fig, pdir / f"time_to_event.{fmt}", plotdata.survival_table(curves))))
     phase.step("time to event")
@@ -220,9 +307,9 @@ def _figures(
         audits, names, colours, "Constraint audit: share of replicates in which each constraint bound",
         reference=reference, labels=clabel,
     )  # fmt: skip
-    atable = {"scenario": [], "constraint": [], "label": [], "share_of_replicates": []}
-    for n, rows in audits.items():
-        for r in rows:
+    atable: dict[str, list[Any]] = {"scenario": [], "constraint": [], "label": [], "share_of_replicates": []}
+    for n, arows in audits.items():
+        for r in arows:
             atable["scenario"].append(n)
             atable["constraint"].append(r["constraint"])
             atable["label"].append(clabel.get(r["constraint"], r["constraint"]))
@@ -233,26 +320,43 @@ def _figures(
     return files
 
 
-def _scenario_line(spec: dict[str, Any], r: dict[str, Any]) -> str:
-    smallest = headline_mod.threshold_text(r["smallest"], r["kind"], r["unit"])
-    return f"{headline_mod.sentence(spec, r)}, {r['verdict']} (smallest meaningful {smallest})"
+def _axis_words(spec: dict[str, Any], name: str, meta: dict[str, Any]) -> str:
+    """The summary figure's x-axis: the statistic and the unit (probabilities in percent)."""
+    if headline_mod.is_probability(meta["kind"]):
+        return "probability (% of replicates)"
+    unit = str(meta.get("unit", "") or "")
+    return f"mean ({unit})" if unit else "mean"
 
 
-def terminal_headline(cmp: Comparison, top: int = 3) -> str:
-    """A few lines for the terminal: per scenario, its largest meaningful effects."""
-    lines = [f"Headline (against {cmp.reference}; simultaneous 95% intervals, Bonferroni over {_family(cmp)} tests):"]
-    for h in cmp.headlines:
-        if not h.meaningful:
-            lines.append(f"  {h.scenario}: no outcome moved meaningfully ({len(h.small)} detectable but small)")
-            continue
-        lines.append(f"  {h.scenario}: {len(h.meaningful)} outcome(s) moved meaningfully")
-        for r in h.meaningful[:top]:
-            lines.append(f"    {headline_mod.sentence(cmp.spec, r)}")
-    return "\n".join(lines)
-
-
+# ------------------------------------------------------------------ words
 def _family(cmp: Comparison) -> int:
     return sum(1 for r in cmp.rows if r["scenario"] != cmp.reference)
+
+
+def _setup_sentence(cmp: Comparison) -> str:
+    """One line on what each headline line holds and what its interval is."""
+    paired = "paired" if cmp.pairing.paired else "unpaired (different seeds)"
+    return (
+        f"Each line: scenario vs {cmp.reference} (the same statistic), difference [simultaneous 95% interval,"
+        f" {paired}, Bonferroni over {_family(cmp)} differences], verdict against the smallest meaningful difference."
+    )
+
+
+def terminal_headline(cmp: Comparison, top: int = 0) -> str:
+    """The headline for the terminal: the same rankings as report.md, in plain text."""
+    title = cmp.titles.get(cmp.reference, ("", ""))[0]
+    lines = [f"Headline: against {cmp.reference} ({title}), {_count(cmp)}.", _setup_sentence(cmp), ""]
+    lines += headline_mod.headline_text(cmp.spec, cmp.ranked, cmp.meta, cmp.reference, cmp.forced_line, markdown=False)
+    if cmp.missing:
+        lines.append("Not comparable: " + "; ".join(f"{o} ({why})" for o, why in cmp.missing.items()))
+    lines.append(f"Every outcome, what each scenario changed, and the plots: {cmp.folder / 'report.html'}")
+    return "\n".join(lines).rstrip()
+
+
+def _count(cmp: Comparison) -> str:
+    counts = set(cmp.pairing.counts.values())
+    n = len(cmp.pairing.common) if cmp.pairing.paired else min(counts)
+    return f"{n:,} {'paired ' if cmp.pairing.paired else ''}replicates per scenario"
 
 
 def _replicates_sentence(cmp: Comparison, metas: list[dict[str, Any]]) -> str:
@@ -293,187 +397,237 @@ def _markdown(
     cmp: Comparison,
     metas: list[dict[str, Any]],
     diff: list[dict[str, Any]],
+    lever_names: dict[str, str],
     prob_rows: list[dict[str, Any]],
-    plabel: dict[str, str],
     audits: dict[str, list[dict[str, Any]]],
     files: list[tuple[str, Path]],
     reused: set[Path],
 ) -> str:
-    spec, names, reference = cmp.spec, cmp.names, cmp.reference
-    titles = {m["scenario"]["name"]: m["scenario"]["title"] for m in metas}
-    family = _family(cmp)
+    """report.md: the headline and its figure first, then the scenarios, the changes and the evidence."""
+    head = [f for f in files if f[0] == "Headline"]
     lines = [
-        f"# Comparison: {', '.join(names)}",
+        f"# Comparison: {', '.join(cmp.names)}",
         "",
-        f"Reference scenario: **{reference}** ({titles[reference]}). {_replicates_sentence(cmp, metas)}",
-        "",
+        *_headline_section(cmp, head),
+        *_how_to_read(cmp, metas),
+        *_scenarios_section(cmp, diff, lever_names),
+        *_changes_section(cmp, diff, lever_names),
+        *_outcomes_section(cmp),
+        *_moved_section(cmp),
+        *_probabilities_section(cmp, prob_rows),
+        *_constraints_section(cmp, audits),
+        *_plots_section([f for f in files if f[0] != "Headline"]),
+        *_runs_section(cmp, metas, reused),
+        *_appendix(cmp),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _headline_section(cmp: Comparison, figure: list[tuple[str, Path]]) -> list[str]:
+    title = cmp.titles.get(cmp.reference, ("", ""))[0]
+    lines = [
         "## Headline",
         "",
-        "For each scenario against the reference, the outcomes that moved **meaningfully**, largest first"
-        " (the value in the scenario vs in the reference, the difference and its interval).",
-        f"Intervals are simultaneous 95% intervals: a **Bonferroni correction** over all {family} outcome x scenario"
-        f" differences in this report (each interval at {1 - 0.05 / max(family, 1):.4%}, z = {cmp.z:.2f}),"
-        " so together they miss the truth with probability at most 5%."
-        + (" Pairs share their random numbers (common random numbers)." if cmp.pairing.paired else ""),
+        f"Against **{cmp.reference}** ({title}), {_count(cmp)}. {_setup_sentence(cmp)}",
+        "",
+        *headline_mod.headline_text(cmp.spec, cmp.ranked, cmp.meta, cmp.reference, cmp.forced_line),
+    ]
+    if cmp.missing:
+        lines += ["Not comparable: " + "; ".join(f"`{o}` ({why})" for o, why in cmp.missing.items()) + ".", ""]
+    for title_, p in figure:
+        lines += [_image(title_, p), ""]
+    return lines
+
+
+def _image(title: str, p: Path) -> str:
+    return f"[{title} (PDF)](plots/{p.name})" if p.suffix == ".pdf" else f"![{title}](plots/{p.name})"
+
+
+def _how_to_read(cmp: Comparison, metas: list[dict[str, Any]]) -> list[str]:
+    family = _family(cmp)
+    return [
+        "## How to read the numbers",
+        "",
+        _replicates_sentence(cmp, metas),
+        "",
+        "Probabilities are shares of replicates in percent, their differences in percentage points; every other"
+        " outcome is the mean over the replicates, in its own unit, and so is its difference. The reference and"
+        " each scenario always carry the same statistic as their difference.",
+        f"Intervals of differences are simultaneous 95% intervals: a **Bonferroni correction** over all {family}"
+        f" outcome x scenario differences (each interval at {1 - 0.05 / max(family, 1):.4%}, z = {cmp.z:.2f}), so"
+        " together they miss the truth with probability at most 5%. A probability's difference has Newcombe's"
+        " hybrid score interval (paired when the runs share their random numbers), which never leaves"
+        " [-100, +100] points; a mean's difference the normal interval of the paired differences.",
         "Verdicts: **meaningful** when the whole interval lies beyond the outcome's smallest meaningful difference"
-        " (declared per outcome in model/catalog/outcomes.yaml, shown in brackets); *detectable but small* when it"
-        " excludes zero but not that threshold; *noise* when it contains zero. Probabilities are in percent and"
-        " differences in percentage points.",
+        " (declared per outcome in model/catalog/outcomes.yaml); *detectable but small* when it excludes zero but"
+        " not that threshold; *noise* when it contains zero. The summary figure shows each level with its own 95%"
+        " interval (Wilson for probabilities, normal for means).",
         "",
     ]
-    for h in cmp.headlines:
-        lines += [f"### {h.scenario}: {titles.get(h.scenario, '')}", ""]
-        mine = [r for r in diff if r["scenario"] == h.scenario]
+
+
+def _scenarios_section(cmp: Comparison, diff: list[dict[str, Any]], lever_names: dict[str, str]) -> list[str]:
+    lines = ["## The scenarios and their questions", ""]
+    for n in cmp.names:
+        title, question = cmp.titles.get(n, (n, ""))
+        role = " (reference)" if n == cmp.reference else ""
+        mine = [r for r in diff if r["scenario"] == n]
+        sets = ""
         if mine:
-            shown = "; ".join(_setting(spec, r, short=True) for r in mine[:3])
-            more = f"; and {len(mine) - 3} more (section 1)" if len(mine) > 3 else ""
-            lines += [
-                f"*What this scenario sets:* {shown}{more}. An outcome the scenario imposes appears below too,"
-                " marked *in every replicate*.",
-                "",
-            ]
-        if h.meaningful:
-            for i, r in enumerate(h.meaningful, 1):
-                lines.append(f"{i}. {_scenario_line(spec, r)}")
-        else:
-            lines.append("No outcome moved meaningfully.")
-        if h.small:
-            lines += [
-                "",
-                "Detectable but small: "
-                + "; ".join(
-                    f"{headline_mod.outcome_label(spec, r['outcome'], r['kind'])}"
-                    f" {headline_mod.diff_text(r['diff'], r['kind'], r['smallest'])}{_unit_suffix(r)}"
-                    for r in h.small
-                )
-                + ".",
-            ]
-        if h.noise:
-            unmoved = ", ".join(headline_mod.outcome_label(spec, r["outcome"], r["kind"]) for r in h.noise)
-            lines += ["", f"No detectable change (noise): {unmoved}."]
-        lines.append("")
-    lines += [
+            shown = "; ".join(_setting_short(cmp.spec, r, lever_names) for r in mine[:3])
+            sets = f" *It sets:* {shown}" + (f"; and {len(mine) - 3} more (section 1)." if len(mine) > 3 else ".")
+        lines.append(f"- **{n}**{role}: {title}. *Question:* {question}{sets}")
+    return [*lines, ""]
+
+
+def _changes_section(cmp: Comparison, diff: list[dict[str, Any]], lever_names: dict[str, str]) -> list[str]:
+    lines = [
         "## 1. What was changed",
         "",
         "Differences between each scenario's resolved configuration (after `extends` and levers) and the"
-        " reference; a setting the reference leaves at the catalog's value shows that value:",
+        " reference, in words (the path a user types in brackets); a setting the reference leaves at the"
+        " catalog's value shows that value:",
         "",
         "| scenario | setting | reference -> this scenario |",
         "|---|---|---|",
     ]
     for r in diff:
-        old, new = r["reference"], r["value"]
-        if r["key"].startswith("events["):
-            old = "absent" if old == "-" else "present"
-            new = "added" if new == "present" and old == "absent" else ("removed" if new == "-" else new)
-        elif r["key"].endswith(".lifted"):
-            old, new = ("lifted" if v is True else "in force" if v in (False, "-") else v for v in (old, new))
-        elif r.get("lever"):
-            old, new = ("(not set)" if v == "-" else v for v in (old, new))
-        lines.append(f"| {r['scenario']} | {_setting(spec, r)} | {_cell(old)} -> {_cell(new)} |")
+        old, new = _old_new(r)
+        lines.append(f"| {r['scenario']} | {_setting(cmp.spec, r, lever_names)} | {_cell(old)} -> {_cell(new)} |")
     if not diff:
         lines.append("| (none) | the configurations are identical | |")
-    lines += ["", "Questions asked:", ""]
-    for m in metas:
-        lines.append(f"- **{m['scenario']['name']}**: {' '.join(m['scenario']['question'].split())}")
-    lines += [
-        "",
+    return [*lines, ""]
+
+
+def _old_new(r: dict[str, Any]) -> tuple[Any, Any]:
+    """A changed setting's two values in words (events added or removed, constraints lifted or in force)."""
+    old, new, key = r["reference"], r["value"], r["key"]
+    if key.startswith(("events[", "changes[")):
+        old = "absent" if old == "-" else "present"
+        new = "added" if new != "-" and old == "absent" else ("removed" if new == "-" else "present")
+    elif key.endswith(".lifted"):
+        old, new = ("lifted" if v is True else "in force" if v in (False, "-") else v for v in (old, new))
+    elif r.get("lever"):
+        old, new = ("(not set)" if v == "-" else v for v in (old, new))
+    elif key.startswith("uncertainties."):
+        old, new = ("fixed" if v == "-" else "sampled: " + words.distribution_text(v) for v in (old, new))
+    else:
+        old, new = (v if v == "-" else words.value_text(v) for v in (old, new))
+    return old, new
+
+
+def _setting(spec: dict[str, Any], r: dict[str, Any], lever_names: dict[str, str]) -> str:
+    """A changed setting in words, the path a user types second."""
+    key = r["key"]
+    if r.get("lever"):
+        return f"lever **{lever_names.get(r['lever'], r['lever'].replace('_', ' '))}** (`{r['lever']}`)"
+    if key.startswith("events["):
+        return f"{words.event_text(spec, key) or key} (`{key}`)"
+    if key.startswith("changes["):
+        return "dated change " + words.change_text(spec, r["value"] if isinstance(r["value"], dict) else {})
+    if key.startswith("uncertainties."):
+        path = key.removeprefix("uncertainties.")
+        return f"{words.path_label(spec, path)} (`{path}`, sampled per replicate)"
+    text = words.path_label(spec, key)
+    return f"{text[:1].upper()}{text[1:]} (`{key}`)" if text != key.removeprefix("constants.") else f"`{key}`"
+
+
+def _setting_short(spec: dict[str, Any], r: dict[str, Any], lever_names: dict[str, str]) -> str:
+    """A changed setting for the scenario list: in words, with its new value, without the path."""
+    if r.get("lever"):
+        return f"{lever_names.get(r['lever'], r['lever'].replace('_', ' '))}: {r['value']}"
+    full = _setting(spec, r, lever_names)
+    text = full.rsplit(" (`", 1)[0] if "(`" in full else full
+    if r["key"].startswith(("events[", "changes[")):
+        return text.removeprefix("event: ").removeprefix("dated change ")
+    old, new = _old_new(r)
+    return f"{text} {old} -> {new}"
+
+
+def _verdict_md(v: str) -> str:
+    return {"meaningful": "**meaningful**", "detectable but small": "*detectable but small*"}.get(v, v)
+
+
+def _outcomes_section(cmp: Comparison) -> list[str]:
+    spec = cmp.spec
+    lines = [
         "## 2. Every outcome against the reference",
         "",
-        "Levels are means over the "
+        "Every outcome any scenario defines. The statistic column says what the three numbers are: a probability"
+        " (the share of replicates, for an event the share in which it happened by the horizon) or the mean over the "
         + ("paired replicates" if cmp.pairing.paired else "replicates")
-        + " (for event outcomes, the probability that the event happened by the horizon); intervals are the"
-        " simultaneous 95% intervals of the headline. Unpaired intervals are in the appendix.",
+        + "; intervals are the simultaneous 95% intervals of the headline.",
         "",
-        "| outcome | scenario | reference | this scenario | difference | simultaneous 95% interval | verdict (smallest meaningful) |",
-        "|---|---|---|---|---|---|---|",
+        "| outcome | statistic | scenario | reference | this scenario | difference | simultaneous 95% interval | verdict (smallest meaningful) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in cmp.rows:
-        if r["scenario"] == reference:
+        if r["scenario"] == cmp.reference:
             continue
         kind, sm = r["kind"], r["smallest"]
-        pts = " pts" if headline_mod.is_probability(kind) else ""
-        unit = "" if headline_mod.is_probability(kind) or not r["unit"] else f" {r['unit']}"
-        verdict = {"meaningful": "**meaningful**", "detectable but small": "*detectable but small*"}.get(
-            r["verdict"], r["verdict"]
+        prob = headline_mod.is_probability(kind)
+        pts = " pts" if prob else ""
+        stat = "probability" if prob else f"mean ({r['unit']})" if r["unit"] else "mean"
+        also = [a for a, k in cmp.aliases.items() if k == r["outcome"]]
+        name = (
+            f"{headline_mod.outcome_label(spec, r['outcome'], kind)} (`{r['outcome']}`"
+            + "".join(f", `{a}`" for a in also)
+            + ")"
         )
         lines.append(
-            f"| {headline_mod.outcome_label(spec, r['outcome'], kind)} (`{r['outcome']}`) | {r['scenario']}"
-            f" | {headline_mod.value_text(r['reference_value'], kind, sm)}{unit}"
-            f" | {headline_mod.value_text(r['value'], kind, sm)}{unit}"
-            f" | {headline_mod.diff_text(r['diff'], kind, sm)}{pts}"
+            f"| {name} | {stat} | {r['scenario']} | {headline_mod.value_text(r['reference_value'], kind, sm)}"
+            f" | {headline_mod.value_text(r['value'], kind, sm)} | {headline_mod.diff_text(r['diff'], kind, sm)}{pts}"
             f" | [{headline_mod.interval_end(r['low'], kind, sm)}, {headline_mod.interval_end(r['high'], kind, sm)}]{pts}"
-            f" | {verdict} ({headline_mod.threshold_text(sm, kind, r['unit'])}) |"
+            f" | {_verdict_md(r['verdict'])} ({headline_mod.threshold_text(sm, kind, r['unit'])}) |"
         )
-    lines += ["", "## 3. Probabilities", "", "95% Wilson intervals per scenario.", ""]
-    lines += ["| outcome | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    for o in dict.fromkeys(r["outcome"] for r in prob_rows):
-        cells = []
-        for nme in names:
-            r = next(x for x in prob_rows if x["scenario"] == nme and x["outcome"] == o)
-            cells.append(f"{r['p']:.1%} [{r['low']:.1%}, {r['high']:.1%}]")
-        lines.append(f"| {plabel.get(o, o)} (`{o}`) | " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        "## 4. Constraints that bound",
-        "",
-        "Share of replicates in which each constraint removed or penalised an option the actor would otherwise have chosen:",
-        "",
-    ]
-    cons = list(dict.fromkeys(r["constraint"] for a in audits.values() for r in a if r["share_of_replicates"] > 0.01))
-    lines += ["| constraint | claims | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
-    for c in cons:
-        claims = next(r["claims"] for a in audits.values() for r in a if r["constraint"] == c)
-        cells = [
-            f"{next((r['share_of_replicates'] for r in audits[nme] if r['constraint'] == c), 0.0):.0%}" for nme in names
-        ]
-        claim_text = ", ".join(f"{k} ({label(spec, 'claim', k)})" for k in claims)
-        lines.append(f"| {labelled(spec, 'constraint', c)} | {claim_text} | " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        "## 5. Plots",
-        "",
-        "The reference is drawn the same way in every plot: black, dashed, on top. The data behind each plot is in"
-        " the CSV file of the same name in `plots/`.",
-        "",
-    ]
-    if not files:
-        lines += ["(No figures were drawn for this comparison.)", ""]
-    for title, p in files:
-        if p.suffix == ".pdf":
-            lines += [f"### {title}", "", f"[{title} (PDF)](plots/{p.name})", ""]
-        else:
-            lines += [f"### {title}", "", f"![{title}](plots/{p.name})", ""]
-    lines += ["## Runs used", ""]
-    for m, (n, f) in zip(metas, cmp.runs.items(), strict=True):
-        how = "reused (same scenario hash, seed and replicates)" if Path(f) in reused else "run for this comparison"
+    if cmp.aliases:
+        merged = "; ".join(f"`{a}` is `{k}`" for a, k in cmp.aliases.items())
+        lines += ["", f"Merged (the same expression and reducer, one row each): {merged}."]
+    if cmp.missing:
+        lines += ["", "Not comparable: " + "; ".join(f"`{o}` {why}" for o, why in cmp.missing.items()) + "."]
+    scales: dict[str, list[str]] = {}  # one line per scale, naming every outcome measured on it
+    for o in dict.fromkeys(r["outcome"] for r in cmp.rows):
+        w = headline_mod.unit_words(spec, o, cmp.meta[o])
+        if ":" in w:
+            scales.setdefault(w, []).append(headline_mod.outcome_label(spec, o, cmp.meta[o]["kind"]))
+    if scales:
+        lines += ["", "What the scales mean:", ""]
+        lines += [f"- {', '.join(names)}: {w}" for w, names in scales.items()]
+    return [*lines, ""]
+
+
+def _moved_section(cmp: Comparison) -> list[str]:
+    spec = cmp.spec
+    lines = ["## 3. Per scenario: everything that moved", ""]
+    for h in cmp.headlines:
         lines.append(
-            f"- **{n}**: `{f}` ({m['replicates']:,} replicates, scenario hash {m['scenario']['digest']},"
-            f" started {m['started']}; {how})"
+            f"**{h.scenario}**: "
+            + (
+                f"{len(h.meaningful)} outcome(s) moved meaningfully."
+                if h.meaningful
+                else "no outcome moved meaningfully."
+            )
         )
-    lines += ["", _explain_hint(cmp), "", "## Appendix: unpaired intervals", ""]
-    lines += [
-        "The same differences with ordinary 95% intervals: paired (common random numbers) and unpaired (as if the"
-        " runs were independent), without the multiple-comparison correction. The ratio shows how much pairing"
-        " narrowed each interval.",
-        "",
-        "| outcome | scenario | difference | paired 95% interval | unpaired 95% interval | narrowing |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in cmp.rows:
-        if r["scenario"] == reference:
-            continue
-        k, sm = r["kind"], r["smallest"]
-        pts = " pts" if headline_mod.is_probability(k) else ""
-        nar = r["narrowing"]
-        paired = f"[{headline_mod.interval_end(r['low95'], k, sm)}, {headline_mod.interval_end(r['high95'], k, sm)}]"
-        unpaired = f"[{headline_mod.interval_end(r['unpaired_low'], k, sm)}, {headline_mod.interval_end(r['unpaired_high'], k, sm)}]"
-        ratio = f"{nar:.1f}x" if np.isfinite(nar) and nar < 1e6 else "n/a"
-        lines.append(
-            f"| {headline_mod.outcome_label(spec, r['outcome'], k)} | {r['scenario']}"
-            f" | {headline_mod.diff_text(r['diff'], k, sm)}{pts} | {paired} | {unpaired} | {ratio} |"
-        )
-    return "\n".join(lines) + "\n"
+        lines.append("")
+        for i, r in enumerate(h.meaningful, 1):
+            lines.append(
+                f"{i}. {headline_mod.sentence(spec, r)}, meaningful (smallest meaningful {headline_mod.threshold_text(r['smallest'], r['kind'], r['unit'])})"
+            )
+        if h.small:
+            small = "; ".join(
+                f"{headline_mod.outcome_label(spec, r['outcome'], r['kind'])} {headline_mod.diff_text(r['diff'], r['kind'], r['smallest'])}{_unit_suffix(r)}"
+                for r in h.small
+            )
+            lines += ["", f"Detectable but small: {small}."]
+        if h.noise:
+            lines += [
+                "",
+                "No detectable change (noise): "
+                + ", ".join(headline_mod.outcome_label(spec, r["outcome"], r["kind"]) for r in h.noise)
+                + ".",
+            ]
+        lines.append("")
+    return lines
 
 
 def _unit_suffix(r: dict[str, Any]) -> str:
@@ -482,44 +636,100 @@ def _unit_suffix(r: dict[str, Any]) -> str:
     return f" {r['unit']}" if r["unit"] else ""
 
 
-def _setting(spec: dict[str, Any], r: dict[str, Any], short: bool = False) -> str:
-    """A changed setting: a lever by its name, otherwise the label of what the path sets, then the path.
+def _probabilities_section(cmp: Comparison, prob_rows: list[dict[str, Any]]) -> list[str]:
+    names = cmp.names
+    lines = ["## 4. Probabilities", "", "95% Wilson intervals per scenario (not simultaneous).", ""]
+    lines += ["| outcome | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for o in dict.fromkeys(r["outcome"] for r in prob_rows):
+        cells = []
+        for nme in names:
+            r = next((x for x in prob_rows if x["scenario"] == nme and x["outcome"] == o), None)
+            cells.append(f"{r['p']:.1%} [{r['low']:.1%}, {r['high']:.1%}]" if r else "n/a")
+        lines.append(
+            f"| {headline_mod.outcome_label(cmp.spec, o, cmp.meta[o]['kind'])} (`{o}`) | " + " | ".join(cells) + " |"
+        )
+    return [*lines, ""]
 
-    ``short`` gives the headline's form: without the path, with the new value.
-    """
-    key = r["key"]
-    if short:
-        full = _setting(spec, r)
-        text = full.rsplit(" (`", 1)[0] if full.endswith("`)") else full
-        if r.get("lever"):
-            return f"lever {r['lever']} = {r['value']}"
-        if key.startswith("events["):
-            return text.removeprefix("event: ")
-        if key.endswith(".lifted"):
-            return f"{text}: {'lifted' if r['value'] is True else 'in force'}"
-        return f"{text} {_cell(r['reference'])} -> {_cell(r['value'])}"
-    if r.get("lever"):
-        return f"lever **{r['lever']}**"
-    m = re.match(r"^events\[(at \S+|when .+?): (\S+) (\S+) ?(\S*)\]$", key)
-    if m:
-        when, actor, action, target = m.groups()
-        when = f"at step {when[3:]}" if when[3:].isdigit() else when
-        to = f" (target: {label(spec, 'actor', target)})" if target and target != "none" else ""
-        return f"event: {label(spec, 'actor', actor)}: {label(spec, 'action', action)}{to}, {when} (`{key}`)"
-    parts = key.split(".")
-    what = None
-    path = key.removeprefix("constants.")
-    head, _, rest = path.partition(".")
-    if head == "world":
-        what = label(spec, "parameter", rest)
-    elif head == "initial":
-        what = label(spec, "variable", rest)
-    elif head == "constraints" and len(parts) > 1:
-        what = label(spec, "constraint", path.split(".")[1])
-    elif head == "relations":
-        a, _, b = rest.partition("-")
-        what = f"relation {label(spec, 'actor', a)} - {label(spec, 'actor', b)}"
-    return f"{what} (`{key}`)" if what else f"`{key}`"
+
+def _constraints_section(cmp: Comparison, audits: dict[str, list[dict[str, Any]]]) -> list[str]:
+    spec, names = cmp.spec, cmp.names
+    lines = [
+        "## 5. Constraints that bound",
+        "",
+        "Share of replicates in which each constraint removed or penalised an option the actor would otherwise have chosen:",
+        "",
+        "| constraint | claims | " + " | ".join(names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
+    cons = list(dict.fromkeys(r["constraint"] for a in audits.values() for r in a if r["share_of_replicates"] > 0.01))
+    for c in cons:
+        claims = next(r["claims"] for a in audits.values() for r in a if r["constraint"] == c)
+        cells = [
+            _share(next((r["share_of_replicates"] for r in audits[nme] if r["constraint"] == c), 0.0)) for nme in names
+        ]
+        claim_text = ", ".join(f"{k} ({label(spec, 'claim', k)})" for k in claims)
+        lines.append(f"| {labelled(spec, 'constraint', c)} | {claim_text} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _share(p: float) -> str:
+    """A share of replicates that never reads 0% when it is not zero."""
+    if 0 < p < 0.005:
+        return "<1%"
+    return f"{p:.0%}"
+
+
+def _plots_section(files: list[tuple[str, Path]]) -> list[str]:
+    lines = [
+        "## 6. Plots",
+        "",
+        "The reference is drawn the same way in every plot: black, dashed, on top. The data behind each plot is in"
+        " the CSV file of the same name in `plots/`.",
+        "",
+    ]
+    if not files:
+        lines += ["(No figures were drawn for this comparison.)", ""]
+    for title, p in files:
+        lines += [f"### {title}", "", _image(title, p), ""]
+    return lines
+
+
+def _runs_section(cmp: Comparison, metas: list[dict[str, Any]], reused: set[Path]) -> list[str]:
+    lines = ["## Runs used", ""]
+    for m, (n, f) in zip(metas, cmp.runs.items(), strict=True):
+        how = "reused (same scenario hash, seed and replicates)" if Path(f) in reused else "run for this comparison"
+        lines.append(
+            f"- **{n}**: `{f}` ({m['replicates']:,} replicates, scenario hash {m['scenario']['digest']},"
+            f" started {m['started']}; {how})"
+        )
+    return [*lines, "", _explain_hint(cmp), ""]
+
+
+def _appendix(cmp: Comparison) -> list[str]:
+    lines = [
+        "## Appendix: unpaired intervals",
+        "",
+        "The same differences with ordinary 95% intervals: paired (common random numbers) and unpaired (as if the"
+        " runs were independent), without the multiple-comparison correction. The ratio shows how much pairing"
+        " narrowed each interval.",
+        "",
+        "| outcome | scenario | difference | paired 95% interval | unpaired 95% interval | narrowing |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in cmp.rows:
+        if r["scenario"] == cmp.reference:
+            continue
+        k, sm = r["kind"], r["smallest"]
+        pts = " pts" if headline_mod.is_probability(k) else ""
+        nar = r["narrowing"]
+        paired = f"[{headline_mod.interval_end(r['low95'], k, sm)}, {headline_mod.interval_end(r['high95'], k, sm)}]"
+        unpaired = f"[{headline_mod.interval_end(r['unpaired_low'], k, sm)}, {headline_mod.interval_end(r['unpaired_high'], k, sm)}]"
+        ratio = f"{nar:.1f}x" if np.isfinite(nar) and nar < 1e6 else "n/a"
+        lines.append(
+            f"| {headline_mod.outcome_label(cmp.spec, r['outcome'], k)} | {r['scenario']}"
+            f" | {headline_mod.diff_text(r['diff'], k, sm)}{pts} | {paired} | {unpaired} | {ratio} |"
+        )
+    return lines
 
 
 def _explain_hint(cmp: Comparison) -> str:
@@ -533,67 +743,9 @@ def _explain_hint(cmp: Comparison) -> str:
                     f" value of {headline_mod.outcome_label(cmp.spec, r['outcome'], r['kind'])})."
                 )
     some = next(n for n in cmp.names if n != cmp.reference) if len(cmp.names) > 1 else cmp.reference
-    return f"To trace a replicate: `entente explain {cmp.runs[some]} --pick worst --by peak_escalation`."
+    by = reporting.pick_by(cmp.spec)
+    return f"To trace a replicate: `entente explain {cmp.runs[some]} --pick worst --by {by}`."
 
 
 def _cell(v: Any) -> str:
-    s = str(v)
-    return (s if len(s) < 80 else s[:77] + "...").replace("|", "\\|")
-
-
-def html_page(md: str, folder: Path, title: str = "entente comparison") -> str:
-    """A self-contained HTML page (plots embedded as base64) from a markdown report (compare, sweep)."""
-    body: list[str] = []
-    in_table = False
-    for line in md.splitlines():
-        if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if set("".join(cells)) <= set("-: "):
-                continue
-            if not in_table:
-                body.append("<table>")
-                in_table = True
-                body.append("<tr>" + "".join(f"<th>{_inline(c)}</th>" for c in cells) + "</tr>")
-            else:
-                body.append("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in cells) + "</tr>")
-            continue
-        if in_table:
-            body.append("</table>")
-            in_table = False
-        if line.startswith("!["):
-            alt, src = line[2:].split("](", 1)
-            src = src.rstrip(")")
-            mime = "image/svg+xml" if src.endswith(".svg") else "image/png"
-            blob = base64.b64encode((folder / src).read_bytes()).decode()
-            body.append(f'<img alt="{html.escape(alt)}" src="data:{mime};base64,{blob}">')
-        elif line.startswith("### "):
-            body.append(f"<h3>{_inline(line[4:])}</h3>")
-        elif line.startswith("## "):
-            body.append(f"<h2>{_inline(line[3:])}</h2>")
-        elif line.startswith("# "):
-            body.append(f"<h1>{_inline(line[2:])}</h1>")
-        elif re.match(r"^\d+\. ", line):
-            body.append(f"<p>{_inline(line)}</p>")
-        elif line.startswith("[") and "](" in line:
-            text, href = line[1:].split("](", 1)
-            body.append(f'<p><a href="{html.escape(href.rstrip(")"))}">{_inline(text)}</a></p>')
-        elif line.startswith("- "):
-            body.append(f"<p>&bull; {_inline(line[2:])}</p>")
-        elif line.strip():
-            body.append(f"<p>{_inline(line)}</p>")
-    if in_table:
-        body.append("</table>")
-    style = (
-        "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
-        "table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 7px;text-align:left}"
-        "th{background:#f3f3f3}img{max-width:100%;margin:0.5em 0}code{background:#f3f3f3;padding:0 3px}"
-    )
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n"
-
-
-def _inline(text: str) -> str:
-    t = html.escape(text, quote=False).replace("\\|", "|")
-    t = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", t)
-    t = re.sub(r"`(.+?)`", r"<code>\1</code>", t)
-    t = re.sub(r"(?<!\w)\*(.+?)\*(?!\w)", r"<i>\1</i>", t)
-    return t
+    return str(v).replace("|", "\\|")

@@ -75,6 +75,27 @@ def _values(table: dict[str, np.ndarray], name: str, kind: str) -> np.ndarray:
     return v
 
 
+def statistic(kind: str) -> str:
+    """The statistic a report gives an outcome, named in every column: a probability or a mean."""
+    return "probability" if is_probability(kind) else "mean"
+
+
+def _level(v: np.ndarray, kind: str) -> tuple[float, float, float]:
+    """A scenario's level with its 95% interval: Wilson for a probability, normal for a mean."""
+    if is_probability(kind):
+        v = v[np.isfinite(v)]
+        return stats.wilson(float(np.sum(v)), len(v)) if len(v) else (float("nan"),) * 3
+    return stats.mean_interval(v)
+
+
+def _difference(a: np.ndarray, b: np.ndarray, kind: str, paired: bool, z: float) -> tuple[float, float, float]:
+    """The difference b - a with its interval at ``z``: Newcombe's score interval for probabilities, normal for means."""
+    if is_probability(kind):
+        return (stats.newcombe_paired if paired else stats.newcombe_unpaired)(a, b, z)
+    d = (stats.paired_difference if paired else stats.unpaired_difference)(a, b, z)
+    return d.mean, d.low, d.high
+
+
 def effect_table(
     pairing: Pairing,
     reference: str,
@@ -86,8 +107,13 @@ def effect_table(
 
     The family is every (outcome, non-reference scenario) difference in the table; each interval
     is built at the Bonferroni level 1 - (1 - level) / family so that all hold together with
-    probability ``level``. Returns the rows and the z used. Rows carry the plain 95% interval
-    (``low95``/``high95``) and the unpaired one for the appendix.
+    probability ``level``. A probability's difference gets Newcombe's hybrid score interval
+    (paired when the runs share their random numbers), which stays inside [-100, +100] points;
+    a continuous outcome's the normal interval of the mean paired difference. The reference and
+    the scenario are given the same statistic as their difference (``statistic``: the probability,
+    or the mean), each with its own 95% interval (``value_low``/``value_high``,
+    ``reference_low``/``reference_high``). Rows also carry the plain 95% interval
+    (``low95``/``high95``) and the unpaired one for the appendix. Returns the rows and the z used.
     """
     tables = pairing.tables
     others = [s for s in tables if s != reference]
@@ -98,46 +124,147 @@ def effect_table(
         kind = meta[name]["kind"]
         smallest = float(meta[name].get("smallest", 0.0) or 0.0)
         a = _values(tables[reference], name, kind)
+        ref_level = _level(a, kind)
         for scen in tables:
             b = _values(tables[scen], name, kind)
+            mine = _level(b, kind)
             row: dict[str, Any] = {
                 "outcome": name,
                 "kind": kind,
+                "statistic": statistic(kind),
                 "unit": meta[name].get("unit", ""),
                 "smallest": smallest,
                 "scenario": scen,
-                "reference_value": float(np.nanmean(a)) if np.isfinite(a).any() else float("nan"),
-                "value": float(np.nanmean(b)) if np.isfinite(b).any() else float("nan"),
+                "reference_value": ref_level[0],
+                "reference_low": ref_level[1],
+                "reference_high": ref_level[2],
+                "value": mine[0],
+                "value_low": mine[1],
+                "value_high": mine[2],
             }
             if scen == reference:
                 rows.append({**row, "verdict": "", "n": len(b)})
                 continue
-            if pairing.paired:
-                d = stats.paired_difference(a, b, z)
-                d95 = stats.paired_difference(a, b)
-            else:
-                d = stats.unpaired_difference(a, b, z)
-                d95 = stats.unpaired_difference(a, b)
-            clip = _clip if kind in PROBABILITY_KINDS else float
+            diff, low, high = _difference(a, b, kind, pairing.paired, z)
+            _, low95, high95 = _difference(a, b, kind, pairing.paired, stats.Z95)
+            _, ulow, uhigh = _difference(a, b, kind, False, stats.Z95)
+            paired_w, unpaired_w = high95 - low95, uhigh - ulow
             row.update(
-                diff=d.mean,
-                low=clip(d.low),
-                high=clip(d.high),
-                low95=clip(d95.low),
-                high95=clip(d95.high),
-                unpaired_low=clip(d95.unpaired_low),
-                unpaired_high=clip(d95.unpaired_high),
-                narrowing=d95.narrowing,
-                n=d.n,
-                verdict=stats.verdict(clip(d.low), clip(d.high), smallest),
+                diff=diff,
+                low=low,
+                high=high,
+                low95=low95,
+                high95=high95,
+                unpaired_low=ulow,
+                unpaired_high=uhigh,
+                narrowing=unpaired_w / paired_w if paired_w > 0 else (float("inf") if unpaired_w > 0 else 1.0),
+                n=int(np.sum(np.isfinite(a) & np.isfinite(b))) if pairing.paired else min(len(a), len(b)),
+                verdict=stats.verdict(low, high, smallest),
             )
             rows.append(row)
     return rows, z
 
 
-def _clip(v: float) -> float:
-    """A difference of two probabilities lies in [-1, 1]; the normal interval may overshoot it."""
-    return float(np.clip(v, -1.0, 1.0)) if np.isfinite(v) else float(v)
+def merge_duplicates(names: list[str], meta: dict[str, dict[str, Any]]) -> tuple[list[str], dict[str, str]]:
+    """One row per quantity: outcomes with the same expression and reducer are the same outcome.
+
+    "Did X happen" is one quantity whether it is declared as ``ever`` (a probability) or as
+    ``first_week`` (an event, compared as the probability that it happened by the horizon), so
+    ``us_war_on_iran`` and ``weeks_to_us_war`` give one row, and a scenario's own
+    ``russian_arms`` (ever of tier >= 4) and the catalog's ``weeks_to_russian_arms`` another.
+    The first listed binary outcome is kept (an event only when no binary one exists). Returns
+    the kept names in order and ``{merged name: kept name}``.
+    """
+
+    def key(name: str) -> tuple[str, str] | None:
+        d = meta.get(name, {})
+        if "expr" not in d:
+            return None
+        reducer = str(d.get("reduce", ""))
+        reducer = "happened" if reducer in ("ever", "first_week") else reducer
+        return ("".join(str(d["expr"]).split()), reducer)
+
+    groups: dict[Any, list[str]] = {}
+    for n in names:
+        groups.setdefault(key(n) or ("", n), []).append(n)
+    kept_of: dict[str, str] = {}
+    for members in groups.values():
+        best = next((m for m in members if meta.get(m, {}).get("kind") != "event"), members[0])
+        for m in members:
+            kept_of[m] = best
+    kept = list(dict.fromkeys(kept_of[n] for n in names))
+    return kept, {m: k for m, k in kept_of.items() if m != k}
+
+
+@dataclass
+class Ranked:
+    """One question the headline answers: the scenarios ranked on one outcome against the reference.
+
+    ``worse`` is "higher" or "lower" (from reporting.yaml) or "" for a scenario's own outcome
+    without a declared direction (then the largest change comes first). ``rows`` are the
+    scenarios' effect rows, worst first; ``forced`` names the scenarios whose value holds in
+    every replicate by construction.
+    """
+
+    outcome: str
+    worse: str
+    reference: dict[str, Any]
+    rows: list[dict[str, Any]]
+    forced: set[str] = field(default_factory=set)
+
+
+def rank(
+    rows: list[dict[str, Any]],
+    reference: str,
+    order: list[tuple[str, str]],
+    forced: dict[str, list[str]] | None = None,
+    keep_order: bool = False,
+) -> list[Ranked]:
+    """The scenarios ranked against the reference on each outcome of ``order`` ((name, worse) pairs).
+
+    Worst first: the highest difference when higher is worse, the lowest when lower is worse,
+    the largest absolute difference when no direction is declared; undefined differences last.
+    ``keep_order`` keeps the rows' order instead (a sweep reads as a response, value by value).
+    """
+    forced = forced or {}
+    out = []
+    for name, worse in order:
+        mine = [r for r in rows if r["outcome"] == name]
+        ref = next((r for r in mine if r["scenario"] == reference), None)
+        if ref is None:
+            continue
+
+        others = [r for r in mine if r["scenario"] != reference]
+        ranked = others if keep_order else sorted(others, key=lambda r, w=worse: _badness(r, w))
+        out.append(Ranked(name, worse, ref, ranked, {s for s, outs in forced.items() if name in outs}))
+    return out
+
+
+def _badness(row: dict[str, Any], worse: str) -> float:
+    """Sort key, worst first: the signed difference in the worse direction (undefined last)."""
+    d = row.get("diff", float("nan"))
+    if not np.isfinite(d):
+        return float("inf")
+    return -d if worse == "higher" else d if worse == "lower" else -abs(d)
+
+
+def forced_outcomes(
+    rows: list[dict[str, Any]], reference: str, own_events: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """Per scenario, the probabilities its own events force: 100% in every replicate, below 100% in the reference.
+
+    ``own_events`` lists, per scenario, the labels of the events it adds to the reference and that
+    were applied in every replicate. Such an outcome is the scenario's premise ("by
+    construction"), not a finding, and the headline says so on its own line.
+    """
+    out: dict[str, list[str]] = {}
+    for r in rows:
+        s = r["scenario"]
+        if s == reference or not own_events.get(s) or not is_probability(r["kind"]):
+            continue
+        if r["value"] == 1.0 and np.isfinite(r["reference_value"]) and r["reference_value"] < 1.0:
+            out.setdefault(s, []).append(r["outcome"])
+    return out
 
 
 def is_probability(kind: str) -> bool:
@@ -254,4 +381,84 @@ def headline(rows: list[dict[str, Any]], reference: str) -> list[ScenarioHeadlin
                 [r for r in ranked if r["verdict"] == "noise"],
             )
         )
+    return out
+
+
+# ------------------------------------------------------------------ the headline in words
+def unit_words(spec: dict[str, Any], name: str, meta: dict[str, Any]) -> str:
+    """An outcome's unit with what its numbers mean: "index 0-10: 0 calm, ..., 10 the ceiling: ..."."""
+    from model.catalog.reporting import outcome_scale
+
+    kind = meta.get("kind", "continuous")
+    if is_probability(kind):
+        return "share of replicates"
+    unit = str(meta.get("unit", "") or "")
+    words = outcome_scale(spec, meta)
+    return f"{unit}: {words}" if unit and words else unit or words
+
+
+def question_header(spec: dict[str, Any], ranked: Ranked, meta: dict[str, Any], reference: str) -> str:
+    """The line above a ranking: the outcome, its statistic, unit in words, direction, threshold, the reference."""
+    r = ranked.reference
+    kind = r["kind"]
+    what = outcome_label(spec, ranked.outcome, kind)
+    stat = "probability" if is_probability(kind) else "mean over the replicates"
+    units = unit_words(spec, ranked.outcome, meta)
+    direction = {"higher": "higher is worse", "lower": "lower is worse"}.get(ranked.worse, "largest change first")
+    ref = value_text(r["value"], kind, r["smallest"])
+    return (
+        f"{what} ({stat}{'; ' + units if units and not is_probability(kind) else ''}; {direction};"
+        f" meaningful beyond {threshold_text(r['smallest'], kind, '')}): {reference} {ref}"
+    )
+
+
+def ranked_line(row: dict[str, Any], forced: bool = False) -> str:
+    """One scenario on one outcome: its level vs the reference's, the difference, its interval, the verdict."""
+    kind, sm = row["kind"], row["smallest"]
+    pts = " points" if is_probability(kind) else ""
+    interval = f"[{interval_end(row['low'], kind, sm)}, {interval_end(row['high'], kind, sm)}]"
+    text = (
+        f"{value_text(row['value'], kind, sm)} vs {value_text(row['reference_value'], kind, sm)},"
+        f" {diff_text(row['diff'], kind, sm)}{pts} {interval}, {row['verdict']}"
+    )
+    return text + (" (by construction: the scenario forces it)" if forced else "")
+
+
+def forced_sentence(spec: dict[str, Any], forced: dict[str, list[str]], own_events: dict[str, list[str]],
+                    kinds: dict[str, str]) -> str:  # fmt: skip
+    """What the scenarios force, on one line: outcomes that hold in every replicate because of their own events."""
+    parts = []
+    for scen, outs in forced.items():
+        names = ", ".join(outcome_label(spec, o, kinds.get(o, "binary")) for o in outs)
+        events = "; ".join(own_events.get(scen, []))
+        parts.append(f"{scen}: {names} in every replicate ({events})")
+    return (
+        "By construction, not findings (the scenario's own events, applied in every replicate): "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def headline_text(
+    spec: dict[str, Any],
+    ranked: list[Ranked],
+    meta: dict[str, dict[str, Any]],
+    reference: str,
+    forced_line: str = "",
+    markdown: bool = True,
+) -> list[str]:
+    """The headline's lines (markdown for report.md/report.html, plain for the terminal): one ranking per question."""
+    out: list[str] = []
+    if forced_line:
+        out += [f"*{forced_line}*" if markdown else forced_line, ""]
+    width = max((len(r["scenario"]) for q in ranked for r in q.rows), default=8)
+    for q in ranked:
+        head = question_header(spec, q, meta.get(q.outcome, {}), reference)
+        out.append(f"**{head.split(' (', 1)[0]}** ({head.split(' (', 1)[1]}" if markdown else head)
+        if markdown:
+            out.append("")
+        for i, r in enumerate(q.rows, 1):
+            line = ranked_line(r, r["scenario"] in q.forced)
+            out.append(f"{i}. **{r['scenario']}**: {line}" if markdown else f"  {i}. {r['scenario']:<{width}}  {line}")
+        out.append("")
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -14,16 +15,6 @@ LADDER_GROUPS = [
     ("traditional crises (rungs 4-9)", 4, 9),
     ("intense crises (rungs 10-20)", 10, 20),
     ("beyond the nuclear threshold (21-44)", 21, 44),
-]
-TIME_METRICS = [
-    "escalation",
-    "brent",
-    "russia.support_tier",
-    "west_attention",
-    "cohesion",
-    "iran.strength",
-    "russia.ad_spare",
-    "russia.gulf_stake",
 ]
 
 
@@ -46,22 +37,33 @@ def time_label(start_date: str | None) -> str:
     return "date" if start_date else "week since start"
 
 
-DISCRETE_UNITS = ("tier 0-7", "0/1")
+DISCRETE_UNITS = ("0/1",)
+
+
+@functools.lru_cache(maxsize=1)
+def _scales() -> tuple[frozenset[str], str]:
+    """The catalog's tiered variables (``tier_of``) and its war-state variable (roles.war.state)."""
+    from model.catalog import load_catalog, reporting
+
+    world = load_catalog()["world"]
+    tiers = frozenset(v for v, d in world["variables"].items() if isinstance(d, dict) and d.get("tier_of"))
+    return tiers, reporting.war_variable({"world": world})
 
 
 def level_names(name: str, meta: dict[str, Any]) -> list[str] | None:
     """The names of a discrete scale's levels, from the run's data dictionary (support tiers, war states)."""
-    unit = str(meta.get("variables", {}).get(name, {}).get("unit", ""))
-    if unit == "tier 0-7" and meta.get("support_tiers"):
+    tiers, war = _scales()
+    if name in tiers and meta.get("support_tiers"):
         return list(meta["support_tiers"])
-    if name == "war_state" and meta.get("war_states"):
+    if name == war and meta.get("war_states"):
         return list(meta["war_states"])
     return None
 
 
 def is_discrete(name: str, unit: str) -> bool:
-    """Whole-number scales (support tier, war state, 0/1 flags) get integer ticks."""
-    return unit in DISCRETE_UNITS or name in ("war_state", "max_support_tier") or unit.startswith("0 none")
+    """Whole-number scales (support tiers, the war state, 0/1 flags) get integer ticks."""
+    tiers, war = _scales()
+    return unit in DISCRETE_UNITS or name in tiers or name == war or unit.startswith("tier ")
 
 
 def fan(matrix: np.ndarray, step_days: float, start_date: str | None = None) -> dict[str, np.ndarray]:
@@ -156,27 +158,21 @@ def constraint_audit(
 def probability_table(
     ensembles: dict[str, dict[str, np.ndarray]], names: list[str], meta: dict[str, dict[str, str]]
 ) -> list[dict[str, Any]]:
-    """Probabilities of binary outcomes with Wilson intervals, per scenario.
+    """Probabilities with Wilson intervals, per scenario: binary outcomes, and event outcomes as "happened by the horizon".
 
-    Event outcomes (``weeks_to_*``) are not repeated here: whether they happened by the horizon is the
-    end point of their time-to-event curve, and for Russian arms it is ``russia_tier>=limited_arms``.
+    Callers pass the outcome list after :func:`model.analysis.headline.merge_duplicates`, so an
+    event that restates a binary outcome appears once.
     """
     rows = []
     for scen, out in ensembles.items():
         for name in names:
             kind = meta[name]["kind"]
-            if kind != "binary":
+            if kind not in ("binary", "event") or name not in out:
                 continue
             v = np.asarray(out[name], dtype=float)
-            k = float(np.sum(v))
-            p, lo, hi = stats.wilson(k, len(v))
+            hit = np.isfinite(v) if kind == "event" else v > 0.5
+            p, lo, hi = stats.wilson(float(np.sum(hit)), len(v))
             rows.append({"scenario": scen, "outcome": name, "p": p, "low": lo, "high": hi})
-    for scen, out in ensembles.items():
-        tiers = np.asarray(out.get("max_support_tier", []), dtype=float)
-        for t, label in ((4, "russia_tier>=limited_arms"), (5, "russia_tier>=advanced_arms")):
-            if len(tiers):
-                p, lo, hi = stats.wilson(float((tiers >= t).sum()), len(tiers))
-                rows.append({"scenario": scen, "outcome": label, "p": p, "low": lo, "high": hi})
     return rows
 
 
@@ -252,11 +248,18 @@ def config_diff(
             for k, v in doc.items():
                 if not prefix and k in skip:
                     continue
+                if prefix == "uncertainties":  # a sampled path's distribution is one setting
+                    out[f"uncertainties.{k}"] = v
+                    continue
                 out.update(flat(v, f"{prefix}.{k}" if prefix else str(k)))
         elif isinstance(doc, list) and prefix == "events":
             for ev in doc:
                 key = f"events[{_event_key(ev)}]"
                 out[key] = "present"
+        elif isinstance(doc, list) and prefix == "changes":  # dated changes: one row each, in words later
+            for ch in doc:
+                if isinstance(ch, dict):
+                    out[f"changes[{ch.get('at', ch.get('step', '?'))}: {ch.get('label', '')}]"] = ch
         else:
             out[prefix] = doc
         return out
@@ -290,15 +293,21 @@ def config_diff(
         other = flat(doc)
         for key in sorted(set(ref) | set(other)):
             if ref.get(key) != other.get(key):
-                rows.append(
-                    {
-                        "scenario": scen,
-                        "key": key,
-                        "reference": old(key),
-                        "value": other[key] if key in other else _or_dash(catalog_value(spec, key)),
-                    }
-                )
+                before = old(key)
+                after = other[key] if key in other else _or_dash(catalog_value(spec, key))
+                if _same(before, after):  # e.g. an interest written as its weight, equal to the catalog's
+                    continue
+                rows.append({"scenario": scen, "key": key, "reference": before, "value": after})
     return rows
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Two settings that mean the same value (1.2 and 1.2000, never True and 1)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return abs(float(a) - float(b)) < 1e-12
+    return a == b
 
 
 def _or_dash(v: Any) -> Any:
@@ -367,3 +376,89 @@ def _x_text(t: Any) -> Any:
     if isinstance(t, np.datetime64):
         return str(t.astype("datetime64[D]"))
     return float(t)
+
+
+def headline_panels(ranked: list[Any], names: list[str], reference: str, labels: dict[str, str],
+                    xlabels: dict[str, str]) -> list[dict[str, Any]]:  # fmt: skip
+    """The summary figure's data: per question, each scenario's level with its 95% interval and the reference.
+
+    ``ranked`` are :class:`model.analysis.headline.Ranked` questions. Scenarios keep the report's
+    order in every panel (a reader finds one scenario at the same height everywhere); each row
+    carries the difference from the reference with its simultaneous interval and verdict, which
+    the figure prints beside the point. Probabilities are in percent.
+    """
+    from model.analysis.headline import diff_text, interval_end, is_probability
+
+    panels = []
+    for q in ranked:
+        ref = q.reference
+        kind, sm = ref["kind"], ref["smallest"]
+        scale = 100.0 if is_probability(kind) else 1.0
+        by = {r["scenario"]: r for r in q.rows}
+        rows = []
+        for n in names:
+            r = by.get(n)
+            if r is None:
+                continue
+            pts = " pts" if scale == 100.0 else ""
+            text = (
+                f"{diff_text(r['diff'], kind, sm)}{pts} [{interval_end(r['low'], kind, sm)}, {interval_end(r['high'], kind, sm)}]"
+                f" {r['verdict']}" + (" (forced)" if n in q.forced else "")
+            )
+            rows.append(
+                {
+                    "scenario": n,
+                    "value": r["value"] * scale,
+                    "low": r["value_low"] * scale,
+                    "high": r["value_high"] * scale,
+                    "difference": r["diff"] * scale,
+                    "difference_low": r["low"] * scale,
+                    "difference_high": r["high"] * scale,
+                    "verdict": r["verdict"],
+                    "text": text,
+                }
+            )
+        panels.append(
+            {
+                "outcome": q.outcome,
+                "title": labels.get(q.outcome, q.outcome),
+                "xlabel": xlabels.get(q.outcome, ""),
+                "worse": q.worse,
+                "smallest": float(sm) * scale,
+                "reference": {
+                    "scenario": reference,
+                    "value": ref["value"] * scale,
+                    "low": ref["value_low"] * scale,
+                    "high": ref["value_high"] * scale,
+                },
+                "rows": rows,
+            }
+        )
+    return panels
+
+
+def headline_table(panels: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The summary figure's data as CSV columns (probabilities in percent, as drawn)."""
+    cols: dict[str, list[Any]] = {k: [] for k in (
+        "outcome", "scenario", "value", "low", "high", "reference_value", "difference", "difference_low",
+        "difference_high", "verdict")}  # fmt: skip
+    for p in panels:
+        for r in [
+            {
+                **p["reference"],
+                "difference": 0.0,
+                "difference_low": 0.0,
+                "difference_high": 0.0,
+                "verdict": "reference",
+            },
+            *p["rows"],
+        ]:
+            cols["outcome"].append(p["outcome"])
+            cols["scenario"].append(r["scenario"])
+            for k in ("value", "low", "high"):
+                cols[k].append(float(r[k]))
+            cols["reference_value"].append(float(p["reference"]["value"]))
+            for k in ("difference", "difference_low", "difference_high"):
+                cols[k].append(float(r[k]))
+            cols["verdict"].append(r["verdict"])
+    return cols

@@ -560,3 +560,70 @@ def reliability_chart(
     hx.legend(fontsize=8, loc="upper center", ncol=2)
     _integer_ticks(hx, "y")
     return fig
+
+
+def headline_chart(panels: list[dict[str, Any]], colours: dict[str, str], title: str) -> plt.Figure:
+    """The headline as one figure: per question, each scenario's level with its 95% interval, the reference marked.
+
+    The reference is a black dashed line with its own interval shaded grey, in every panel; a
+    scenario's marker is filled when its difference is meaningful, half-filled when detectable but
+    small, hollow when noise, and its difference with the simultaneous interval is written beside
+    it. Panels sit in two columns, each with room for the scenario names and the written difference.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
+
+    cols = 2 if len(panels) > 1 else 1
+    n_rows = max(1, int(np.ceil(len(panels) / cols)))
+    k = max((len(p["rows"]) for p in panels), default=1)
+    panel_h = 0.32 * k + 1.25  # inches per panel
+    fig_h = n_rows * panel_h + 0.9
+    fig = plt.figure(figsize=(7.2 * cols, fig_h))
+    col_w = 1.0 / cols
+    for i, p in enumerate(panels):
+        row, col = divmod(i, cols)
+        bottom = 1 - (0.55 + (row + 1) * panel_h) / fig_h + 0.55 / fig_h
+        ax = fig.add_axes((col * col_w + 0.2 * col_w, bottom, 0.38 * col_w, (panel_h - 0.75) / fig_h))
+        ref = p["reference"]
+        ax.axvspan(ref["low"], ref["high"], color="#d9d9d9", alpha=0.7, lw=0, zorder=0)
+        ax.axvline(ref["value"], **{**REFERENCE_LINE, "linewidth": 1.4, "zorder": 1})
+        rows = p["rows"]
+        for y, r in enumerate(rows):
+            c = colours.get(r["scenario"], "#1b6ca8")
+            fill = {
+                "meaningful": {"mfc": c},
+                "detectable but small": {"fillstyle": "left", "mfc": c, "mfcalt": "white"},
+            }
+            ax.errorbar(
+                r["value"], y, xerr=[[max(0.0, r["value"] - r["low"])], [max(0.0, r["high"] - r["value"])]],
+                fmt="o", color=c, ecolor=c, capsize=3, ms=7, zorder=3, **fill.get(r["verdict"], {"mfc": "white"}),
+            )  # fmt: skip
+            ax.annotate(r["text"], (1.03, y), xycoords=("axes fraction", "data"), va="center", fontsize=7.5, color=c)
+        ax.set_yticks(range(len(rows)), [r["scenario"] for r in rows], fontsize=8)
+        ax.set_ylim(len(rows) - 0.5, -1.0)
+        ax.annotate(f"{ref['scenario']} (reference)", (ref["value"], -0.8), fontsize=7, va="center", ha="left",
+                    xytext=(3, 0), textcoords="offset points")  # fmt: skip
+        # at least four smallest meaningful differences wide: a clear but negligible move must not fill the panel
+        lo, hi = ax.get_xlim()
+        need = 4.0 * float(p.get("smallest") or 0.0)
+        if need > hi - lo:
+            mid = (lo + hi) / 2
+            lo, hi = mid - need / 2, mid + need / 2
+            if p["xlabel"].startswith("probability"):
+                lo, hi = max(-2.0, lo), min(102.0, max(hi, lo + need))
+            ax.set_xlim(lo, hi)
+        worse = {"higher": " (higher is worse)", "lower": " (lower is worse)"}.get(p["worse"], "")
+        ax.set_title(p["title"] + worse, fontsize=9.5, loc="left")
+        ax.set_xlabel(p["xlabel"], fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.tick_params(axis="x", labelsize=8)
+        ax.grid(axis="x", alpha=0.3)
+    handles = [
+        Line2D([], [], **{**REFERENCE_LINE, "linewidth": 1.4}, label="reference (grey: its 95% interval)"),
+        Line2D([], [], marker="o", ls="", color="#555", label="meaningful difference"),
+        Line2D([], [], marker="o", ls="", color="#555", fillstyle="left", mfcalt="white", label="detectable but small"),
+        Line2D([], [], marker="o", ls="", color="#555", mfc="white", label="noise"),
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False)
+    fig.suptitle(title, fontsize=11, y=1 - 0.12 / fig_h, va="top")
+    return fig

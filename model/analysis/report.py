@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from model.analysis import data, plotdata
+from model.analysis import data, plotdata, stats
+from model.analysis.headline import merge_duplicates
 from model.analysis.progress import Phase
-from model.catalog import load_catalog
-from model.catalog.glossary import label, labelled
+from model.catalog import load_catalog, reporting
+from model.catalog.glossary import label
 from model.explain.narrative import narrate
 from model.files import write_text
 
@@ -96,19 +97,47 @@ def write_audit_csv(folder: Path, rows: list[dict[str, Any]]) -> None:
     write_text(folder / "constraints.csv", buf.getvalue())
 
 
+def share_text(p: float, n: int) -> str:
+    """A share of replicates that never reads "0%" when it is not zero: "0.3% (1 of 300)"."""
+    k = int(round(p * n))
+    if 0 < p < 0.005:
+        return f"{p:.1%} ({k} of {n:,} replicates)"
+    return f"{p:.0%} ({k:,} of {n:,} replicates)" if n else f"{p:.0%}"
+
+
 def audit_sentences(rows: list[dict[str, Any]], meta: dict[str, Any], top: int = 6) -> list[str]:
-    """The constraints that bound most, in sentences (label first, identifier second)."""
+    """The constraints that bound most, in sentences (label first, identifier second).
+
+    The share is given with its count, so a constraint that bound in one replicate of 300 reads
+    "0.3% (1 of 300 replicates)", never "0%" beside a first week.
+    """
     spec = glossary_spec(meta)
+    n = int(meta.get("replicates", 0))
     out = []
     for r in rows[:top]:
         if r["share_of_replicates"] <= 0:
             continue
         actor = meta["actors"].get(r["actor"], {}).get("label", r["actor"])
+        when = (
+            f"first in week {r['median_first_week']:.0f} (median over those replicates)"
+            if np.isfinite(r["median_first_week"])
+            else ""
+        )
         out.append(
-            f"{actor}: {label(spec, 'constraint', r['constraint'])} ({r['constraint']}, {r['kind']}; {', '.join(r['claims'])}) bound in {r['share_of_replicates']:.0%} of replicates,"
-            f" first in week {r['median_first_week']:.0f} (median), {r['mean_steps_bound']:.1f} steps on average: {r['text']}"
+            f"{actor}: {label(spec, 'constraint', r['constraint'])} ({r['constraint']}, {r['kind']}; {', '.join(r['claims'])})"
+            f" bound in {share_text(r['share_of_replicates'], n)}, {when}, {r['mean_steps_bound']:.1f} steps per"
+            f" replicate on average: {r['text']}"
         )
     return out
+
+
+def _tiered(spec: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    """The run's support-tier variables (``tier_of`` in the catalog), drawn as stacked tier shares."""
+    return [
+        v
+        for v, d in spec["world"]["variables"].items()
+        if isinstance(d, dict) and d.get("tier_of") and v in meta["variables"]
+    ]
 
 
 def make_plots(folder: Path, meta: dict[str, Any], fmt: str = "png", quiet: bool = True) -> list[Path]:
@@ -120,54 +149,54 @@ def make_plots(folder: Path, meta: dict[str, Any], fmt: str = "png", quiet: bool
     spec = glossary_spec(meta)
     start_date = meta.get("start_date")
     xlabel = plotdata.time_label(start_date)
-    variables = [v for v in plotdata.TIME_METRICS if v in meta["variables"]]
+    variables = [v for v in reporting.variables(spec, "run") if v in meta["variables"]]
+    tiered = _tiered(spec, meta)
+    rung = reporting.rung_variable(spec)
     phase = Phase("plots", len(variables) + 5, quiet)
-    # one variable at a time: a 100,000-replicate run holds one (steps, replicates) matrix, not ten
-    series = data.read_series(folder, ["russia.support_tier", "max_rung"])
     colours = plots.scenario_colours([name])
     pdir = folder / "plots"
     for v in variables:
-        matrix = series[v] if v in series else data.read_series(folder, [v])[v]
-        fan = {name: plotdata.fan(matrix, meta["step_days"], start_date)}
-        del matrix
+        # one variable at a time: a 100,000-replicate run holds one (steps, replicates) matrix, not ten
+        fan = {name: plotdata.fan(data.read_series(folder, [v])[v], meta["step_days"], start_date)}
         unit = meta["variables"][v]["unit"]
         vl = label(spec, "variable", v)
         fig = plots.fan_chart(
-            fan,
-            f"{vl} — {name}",
-            f"{vl} ({unit})",
-            colours,
-            discrete=plotdata.is_discrete(v, unit),
-            xlabel=xlabel,
+            fan, f"{vl} — {name}", f"{vl} ({unit})", colours, discrete=plotdata.is_discrete(v, unit), xlabel=xlabel,
             levels=plotdata.level_names(v, meta),
-        )
+        )  # fmt: skip
         out.append(plots.save(fig, pdir / f"timeseries_{v}.{fmt}", plotdata.fan_table(fan)))
         phase.step(v)
-    x = plotdata.dates(plotdata.weeks(series["russia.support_tier"].shape[0], meta["step_days"]), start_date)
-    shares = plotdata.category_shares(series["russia.support_tier"], len(meta["support_tiers"]))
-    tier_labels = [f"{i} {n}" for i, n in enumerate(meta["support_tiers"])]
-    out.append(
-        plots.save(
-            plots.tier_chart(x, shares, meta["support_tiers"], f"Russia's support tier for Iran — {name}", xlabel),
-            pdir / f"support_tiers.{fmt}",
-            plotdata.shares_table(x, shares, tier_labels),
+    for v in tiered:
+        tiers = data.read_series(folder, [v])[v]
+        x = plotdata.dates(plotdata.weeks(tiers.shape[0], meta["step_days"]), start_date)
+        shares = plotdata.category_shares(tiers, len(meta["support_tiers"]))
+        tier_labels = [f"{i} {n}" for i, n in enumerate(meta["support_tiers"])]
+        suffix = "" if len(tiered) == 1 else f"_{v}"
+        out.append(
+            plots.save(
+                plots.tier_chart(x, shares, meta["support_tiers"], f"{label(spec, 'variable', v)} — {name}", xlabel),
+                pdir / f"support_tiers{suffix}.{fmt}",
+                plotdata.shares_table(x, shares, tier_labels),
+            )
         )
-    )
     phase.step("support tiers")
-    ladder = plotdata.ladder_occupancy(series["max_rung"][1:])
-    out.append(
-        plots.save(
-            plots.ladder_chart(
-                x[1:], ladder, f"Escalation ladder occupancy (highest rung of the week) — {name}", xlabel
-            ),
-            pdir / f"ladder.{fmt}",
-            plotdata.shares_table(x[1:], ladder, [g[0] for g in plotdata.LADDER_GROUPS]),
+    if rung in meta["variables"]:
+        rungs = data.read_series(folder, [rung])[rung]
+        x = plotdata.dates(plotdata.weeks(rungs.shape[0], meta["step_days"]), start_date)
+        ladder = plotdata.ladder_occupancy(rungs[1:])
+        out.append(
+            plots.save(
+                plots.ladder_chart(
+                    x[1:], ladder, f"Escalation ladder occupancy (highest rung of the week) — {name}", xlabel
+                ),
+                pdir / f"ladder.{fmt}",
+                plotdata.shares_table(x[1:], ladder, [g[0] for g in plotdata.LADDER_GROUPS]),
+            )
         )
-    )
     phase.step("ladder")
     table = data.read_outcomes(folder)
-    reported = meta["reported_outcomes"]
     omet = meta["outcomes"]
+    reported, _ = merge_duplicates(list(meta["reported_outcomes"]), omet)
     olabel = {o: label(spec, "outcome", o) for o in omet}
     cont = [o for o in reported if omet[o]["kind"] in ("continuous", "tier")]
     if cont:
@@ -214,6 +243,26 @@ def make_plots(folder: Path, meta: dict[str, Any], fmt: str = "png", quiet: bool
     return out
 
 
+def _outcome_line(spec: dict[str, Any], name: str, d: dict[str, Any], v: np.ndarray, aliases: dict[str, str]) -> str:
+    """One row of summary.md's outcome table (the same statistics as the comparison report)."""
+    kind = d["kind"]
+    also = "".join(f", {a}" for a, k in aliases.items() if k == name)
+    what = f"{label(spec, 'outcome', name)} ({name}{also})"
+    if kind in ("binary", "event"):
+        hit = np.isfinite(v) if kind == "event" else v > 0.5
+        p, lo, hi = stats.wilson(float(hit.sum()), len(v))
+        when = ""
+        if kind == "event" and hit.any():
+            when = f"; median week {float(np.median(v[hit])):.0f} where it happened"
+        what += ": happened by the horizon" if kind == "event" else ""
+        return f"| {what} | probability | {p:.1%} [{lo:.1%}, {hi:.1%}]{when} | | share of replicates |"
+    m, lo, hi = stats.mean_interval(v)
+    q = np.nanquantile(v, [0.05, 0.95]) if np.isfinite(v).any() else [np.nan, np.nan]
+    words = reporting.outcome_scale(spec, d)
+    unit = f"{d['unit']}: {words}" if words else d["unit"]
+    return f"| {what} | mean | {fmt(m)} [{fmt(lo)}, {fmt(hi)}] | {fmt(q[0])} – {fmt(q[1])} | {unit} |"
+
+
 def glossary_spec(meta: dict[str, Any]) -> dict[str, Any]:
     """The catalog, with the run's own outcome definitions added, for glossary labels."""
     spec = dict(load_catalog())
@@ -249,19 +298,16 @@ def summary(folder: Path, meta: dict[str, Any], plot_files: list[Path], rows: li
     lines += [
         "## Key outcomes",
         "",
-        "| outcome | estimate (probability, or median of the replicates) | 95% interval (probabilities) or 5-95% range of the replicates | unit |",
-        "|---|---|---|---|",
+        "Each outcome with the statistic named: a probability (the share of replicates; for an event, the share in"
+        " which it happened by the horizon) with its 95% Wilson interval, or the mean over the replicates with its"
+        " 95% interval; then the spread of the replicates themselves (5th to 95th percentile) and the unit in words.",
+        "",
+        "| outcome | statistic | estimate [95% interval] | spread of the replicates (5-95%) | unit |",
+        "|---|---|---|---|---|",
     ]
-    for r in plotdata.outcome_rows(table, meta["reported_outcomes"], meta["outcomes"]):
-        kind = r["kind"]
-        est = fmt(r["value"], kind)
-        if kind == "event":
-            est += f" (median week {r['median_week']:.0f})" if np.isfinite(r.get("median_week", np.nan)) else ""
-        unit = "probability" if kind in ("binary", "event") else r["unit"]
-        rng = f"{fmt(r['low'], kind)} – {fmt(r['high'], kind)}"
-        name = labelled(spec, "outcome", r["outcome"])
-        name = f"{name}: happened by the horizon" if kind == "event" else name
-        lines.append(f"| {name} | {est} | {rng} | {unit} |")
+    reported, aliases = merge_duplicates(list(meta["reported_outcomes"]), meta["outcomes"])
+    for o in reported:
+        lines.append(_outcome_line(spec, o, meta["outcomes"][o], np.asarray(table[o], dtype=float), aliases))
     lines += ["", "## Constraint audit", ""]
     sents = audit_sentences(rows, meta)
     lines += [f"- {s}" for s in sents] or ["- No constraint bound in any replicate."]

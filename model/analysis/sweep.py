@@ -4,11 +4,14 @@
 every run meets the same random numbers (common random numbers) and each value's difference
 from the reference value is a paired estimate. This module reads those run folders (never the
 simulation) and writes ``runs/sweep/<stamp>-<scenario>-<parameter>/``: ``report.md``,
-``report.html`` (self-contained), ``sweep.csv`` (every number of the report) and
-``response_curves.png`` with the data behind it in ``response_curves.csv``.
+``report.html`` (self-contained), ``headline.txt`` (what the terminal prints), ``sweep.csv``
+(every number of the report) and ``response_curves.png`` with its data in ``response_curves.csv``.
 
-:func:`response_rows` is the pure data (tested against hand-computed values);
-:func:`draw_response_curves` only draws it.
+The statistics are the comparison's (:mod:`model.analysis.headline`): a probability or a mean
+for every value, differences from the reference value with simultaneous (Bonferroni) intervals,
+Newcombe's paired score interval for probabilities, and the same verdicts. Outcomes that are the
+same quantity are merged. :func:`response_rows` is the pure data (tested against hand-computed
+values); :func:`draw_response_curves` only draws it.
 """
 
 from __future__ import annotations
@@ -16,17 +19,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from model.analysis import data
-from model.analysis.compare import html_page
-from model.analysis.stats import Z95, paired_difference, verdict, wilson
+from model.analysis import headline as headline_mod
+from model.analysis.htmlpage import html_page
+from model.analysis.stats import Z95, wilson
+from model.catalog import load_catalog, reporting
 from model.files import safe_component, utc_stamp, write_text
 
-MAIN_OUTCOMES = ("peak_escalation", "us_war_on_iran", "max_support_tier", "peak_brent", "nuclear_sites_struck")
 MAX_PANELS = 6
 CSV_COLUMNS = [
     "value",
@@ -34,6 +39,7 @@ CSV_COLUMNS = [
     "label",
     "unit",
     "kind",
+    "statistic",
     "estimate",
     "low",
     "high",
@@ -82,6 +88,23 @@ def default_smallest(kind: str) -> float:
     return 0.05 if kind in ("binary", "event") else 0.0
 
 
+def value_text(v: Any) -> str:
+    """A swept value as a label: options as they are, numbers to three significant digits."""
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def _meta(meta_outcomes: dict[str, dict[str, Any]], outcomes: list[str]) -> dict[str, dict[str, Any]]:
+    """Outcome definitions with their kind and a smallest meaningful difference (a default when none is declared)."""
+    out = {}
+    for o in outcomes:
+        info = dict(meta_outcomes.get(o, {}))
+        info["kind"] = str(info.get("kind", "continuous"))
+        if info.get("smallest") is None:  # scenario-defined outcomes may declare none (null)
+            info["smallest"] = default_smallest(info["kind"])
+        out[o] = info
+    return out
+
+
 def response_rows(
     ensembles: list[dict[str, np.ndarray]],
     values: list[Any],
@@ -96,69 +119,78 @@ def response_rows(
             they share replicate indices and seed (common random numbers), so differences pair
             replicate by replicate.
         values: the lever's options or the parameter's values.
-        outcomes: outcome names to report.
+        outcomes: outcome names to report (merge duplicates first).
         meta_outcomes: the manifest's outcome dictionary (kind, label, unit, smallest).
         reference: index of the value the differences are taken against.
+
+    Differences get the comparison's simultaneous intervals: Bonferroni over every (value,
+    outcome) difference, Newcombe's paired score interval for probabilities (inside
+    [-100, +100] points), the normal interval of the paired differences for means.
     """
-    rows = []
     ref = ensembles[reference]
-    for o in outcomes:
-        info = meta_outcomes.get(o, {})
-        kind = str(info.get("kind", "continuous"))
-        declared = info.get("smallest")  # scenario-defined outcomes may declare none (null)
-        smallest = float(declared) if declared is not None else default_smallest(kind)
-        for i, (value, table) in enumerate(zip(values, ensembles, strict=True)):
-            if o not in table:
-                continue
-            est, lo, hi, n = estimate(table[o], kind)
-            if i == reference:
-                d_mean = d_lo = d_hi = 0.0
-                word = "reference"
-            else:
-                if not np.array_equal(ref["replicate"], table["replicate"]):
-                    raise ValueError("the sweep's runs do not share their replicates; they cannot be paired")
-                d = paired_difference(as_share(ref[o], kind), as_share(table[o], kind))
-                d_mean, d_lo, d_hi = d.mean, d.low, d.high
-                word = verdict(d.low, d.high, smallest)
+    for t in ensembles:
+        if not np.array_equal(ref["replicate"], t["replicate"]):
+            raise ValueError("the sweep's runs do not share their replicates; they cannot be paired")
+    keys = [value_text(v) for v in values]
+    present = [o for o in outcomes if all(o in t for t in ensembles)]
+    meta = _meta(meta_outcomes, present)
+    pairing = headline_mod.Pairing(True, np.asarray(ref["replicate"]), {k: len(ref["replicate"]) for k in keys}, "",
+                                   dict(zip(keys, ensembles, strict=True)))  # fmt: skip
+    effects, _z = headline_mod.effect_table(pairing, keys[reference], present, meta)
+    by = {(r["scenario"], r["outcome"]): r for r in effects}
+    rows = []
+    for o in present:
+        info = meta[o]
+        kind = info["kind"]
+        for i, (key, value) in enumerate(zip(keys, values, strict=True)):
+            e = by[(key, o)]
+            is_ref = i == reference
             rows.append(
                 {
                     "value": value,
                     "outcome": o,
-                    "label": str(info.get("label", o)),
+                    "label": _label(str(info.get("label", o)), kind),
                     "unit": str(info.get("unit", "")) if kind not in ("binary", "event") else "share",
                     "kind": kind,
-                    "estimate": est,
-                    "low": lo,
-                    "high": hi,
-                    "n": n,
-                    "difference": d_mean,
-                    "difference_low": d_lo,
-                    "difference_high": d_hi,
-                    "smallest": smallest,
-                    "verdict": word,
+                    "statistic": e["statistic"],
+                    "estimate": e["value"],
+                    "low": e["value_low"],
+                    "high": e["value_high"],
+                    "n": int(np.sum(np.isfinite(as_share(ensembles[i][o], kind)))),
+                    "difference": 0.0 if is_ref else e["diff"],
+                    "difference_low": 0.0 if is_ref else e["low"],
+                    "difference_high": 0.0 if is_ref else e["high"],
+                    "smallest": float(info["smallest"]),
+                    "verdict": "reference" if is_ref else e["verdict"],
                 }
             )
     return rows
 
 
-def main_outcomes(rows: list[dict[str, Any]], reported: list[str], top: int = MAX_PANELS) -> list[str]:
-    """The outcomes to draw: the main ones that moved, then others that moved most, then the main ones.
+def _label(text: str, kind: str) -> str:
+    """An event outcome ("Weeks until X") is read as "X by the horizon", as the comparison reads it."""
+    if kind != "event":
+        return text
+    head = text[len("Weeks until ") :] if text.startswith("Weeks until ") else text
+    return f"{head[:1].upper()}{head[1:]} by the horizon"
 
-    "Moved most" is measured in units of each outcome's smallest meaningful difference; event
-    outcomes (weeks until something, averaged where it happened) come after the others because
-    they are conditional means.
+
+def main_outcomes(rows: list[dict[str, Any]], reported: list[str], top: int = MAX_PANELS) -> list[str]:
+    """The outcomes to draw: the key ones (reporting.yaml) that moved, then others that moved most, then the key ones.
+
+    "Moved most" is measured in units of each outcome's smallest meaningful difference.
     """
+    key = [k["name"] for k in reporting.key_outcomes(load_catalog())]
     score: dict[str, float] = {}
     for r in rows:
         if r["verdict"] in ("meaningful", "detectable but small"):
             s = abs(r["difference"]) / (r["smallest"] or 1.0)
             s += 1e6 if r["verdict"] == "meaningful" else 0.0
-            s -= 1e9 if r["kind"] == "event" else 0.0  # restates a binary outcome (X happened at all)
             score[r["outcome"]] = max(score.get(r["outcome"], -np.inf), s)
     moved = sorted(score, key=lambda o: -score[o])
-    main_moved = [o for o in moved if o in MAIN_OUTCOMES and score[o] > 0]
+    main_moved = [o for o in moved if o in key and score[o] > 0]
     order = main_moved + [o for o in moved if o not in main_moved]
-    order += [o for o in MAIN_OUTCOMES if o in reported and o not in order]
+    order += [o for o in key if o in reported and o not in order]
     order += [o for o in reported if o not in order]
     return order[:top]
 
@@ -172,12 +204,45 @@ def _fmt(v: float, kind: str, signed: bool = False) -> str:
     return text
 
 
-def _value_text(v: Any) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
+def sweep_headline(
+    rows: list[dict[str, Any]], axis: dict[str, Any], meta: dict[str, Any], aliases: dict[str, str]
+) -> list[str]:
+    """The sweep's headline, as the comparison words it: per key outcome, each value against the reference value.
+
+    Values keep the swept order (the lines read as a response curve); the outcomes are the
+    scenario's own, then the catalog's key ones, with their direction (higher or lower is worse).
+    """
+    spec = {**load_catalog()}
+    spec["outcomes"] = {**spec["outcomes"], **meta["outcomes"]}
+    ref = value_text(axis["reference"])
+    effect = [
+        {
+            "scenario": value_text(r["value"]),
+            "outcome": r["outcome"],
+            "kind": r["kind"],
+            "smallest": r["smallest"],
+            "unit": r["unit"],
+            "value": r["estimate"],
+            "reference_value": next(
+                x["estimate"] for x in rows if x["outcome"] == r["outcome"] and x["verdict"] == "reference"
+            ),
+            "diff": r["difference"],
+            "low": r["difference_low"],
+            "high": r["difference_high"],
+            "verdict": r["verdict"],
+        }
+        for r in rows
+    ]
+    present = list(dict.fromkeys(r["outcome"] for r in rows))
+    catalog = set(load_catalog()["outcomes"])
+    direction = {aliases.get(k["name"], k["name"]): k["worse"] for k in reporting.key_outcomes(spec)}
+    order = [o for o in present if o not in catalog] + [o for o in direction if o in present]
+    ranked = headline_mod.rank(effect, ref, [(o, direction.get(o, "")) for o in dict.fromkeys(order)], keep_order=True)
+    return headline_mod.headline_text(spec, ranked, meta["outcomes"], f"{ref} (reference) =", markdown=False)
 
 
 def sweep_report(points: list[tuple[Any, Path]], axis: dict[str, Any], out: Path, command: list[str]) -> Path:
-    """Write the sweep folder (report.md, report.html, sweep.csv, sweep.json, the plot and its CSV)."""
+    """Write the sweep folder (report.md, report.html, headline.txt, sweep.csv, sweep.json, the plot and its CSV)."""
     values = [v for v, _ in points]
     folders = [Path(f) for _, f in points]
     metas = [data.manifest(f) for f in folders]
@@ -188,7 +253,7 @@ def sweep_report(points: list[tuple[Any, Path]], axis: dict[str, Any], out: Path
     if len(seeds) != 1:
         raise ValueError("a sweep's runs must share their master seed (common random numbers)")
     ensembles = [data.read_outcomes(f) for f in folders]
-    reported = list(meta["reported_outcomes"])
+    reported, aliases = headline_mod.merge_duplicates(list(meta["reported_outcomes"]), meta["outcomes"])
     rows = response_rows(ensembles, values, reported, meta["outcomes"], ref_i)
     folder = out / "sweep" / f"{utc_stamp()}-{safe_component(name)[:40]}-{safe_component(axis['name'])[:40]}"
     folder.mkdir(parents=True, exist_ok=False)
@@ -208,7 +273,15 @@ def sweep_report(points: list[tuple[Any, Path]], axis: dict[str, Any], out: Path
         "command": command,
     }
     write_text(folder / "sweep.json", json.dumps(info, indent=2, default=str) + "\n")
-    md = _markdown(info, meta, rows, panels, folders, values)
+    head = sweep_headline(rows, axis, meta, aliases)
+    family = (len(values) - 1) * len(reported)
+    intro = (
+        f"Headline: {axis['label']} in {name}, against {value_text(axis['reference'])} (the reference value);"
+        f" {meta['replicates']:,} paired replicates per value. Each line: value vs reference (the same statistic),"
+        f" difference [simultaneous 95% interval, Bonferroni over {family} differences], verdict."
+    )
+    write_text(folder / "headline.txt", "\n".join([intro, "", *head]).rstrip() + "\n")
+    md = _markdown(info, meta, rows, folders, values, intro, head, aliases, family)
     write_text(folder / "report.md", md)
     write_text(folder / "report.html", html_page(md, folder, "entente sweep"))
     return folder
@@ -229,8 +302,17 @@ def _axis_title(axis: dict[str, Any]) -> str:
     return f"{axis['label']}{unit} [{axis['name']}]"
 
 
+def tick_labels(values: list[Any]) -> list[str]:
+    """Readable tick labels of the swept values: three significant digits, no float noise (0.4286, not 0.428571428)."""
+    return [value_text(float(v)) if isinstance(v, int | float) else str(v) for v in values]
+
+
 def draw_response_curves(rows: list[dict[str, Any]], panels: list[str], axis: dict[str, Any], path: Path) -> Path:
-    """Small multiples: each outcome against the swept value, with 95% intervals (thin drawing of ``rows``)."""
+    """Small multiples: each outcome against the swept value, with 95% intervals (thin drawing of ``rows``).
+
+    The swept parameter is named once under the grid (wrapped), not under every panel where long
+    labels collide; ticks show the values themselves, rotated when there are many.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -238,7 +320,7 @@ def draw_response_curves(rows: list[dict[str, Any]], panels: list[str], axis: di
 
     cols = min(3, max(1, len(panels)))
     nrows = int(np.ceil(len(panels) / cols)) or 1
-    fig, axes = plt.subplots(nrows, cols, figsize=(4.6 * cols, 3.4 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.6 * cols, 3.4 * nrows + 0.4), squeeze=False)
     for ax in axes.ravel()[len(panels) :]:
         ax.axis("off")
     categorical = axis["kind"] == "lever"
@@ -247,158 +329,152 @@ def draw_response_curves(rows: list[dict[str, Any]], panels: list[str], axis: di
         if not rs:
             ax.axis("off")
             continue
-        y = np.array([r["estimate"] for r in rs], dtype=float)
-        lo = np.array([r["low"] for r in rs], dtype=float)
-        hi = np.array([r["high"] for r in rs], dtype=float)
-        scale = 100.0 if rs[0]["kind"] in ("binary", "event") else 1.0
-        if categorical:
-            x = np.arange(len(rs))
-            ax.errorbar(
-                x,
-                y * scale,
-                yerr=np.clip([(y - lo) * scale, (hi - y) * scale], 0, None),
-                fmt="o",
-                color="#1b6ca8",
-                capsize=4,
-                lw=1.5,
-            )
-            ax.set_xticks(x, [str(r["value"]) for r in rs])
-            ref = [i for i, r in enumerate(rs) if r["verdict"] == "reference"]
-            if ref:
-                ax.plot(x[ref], y[ref] * scale, "o", mfc="white", mec="#1b6ca8", ms=9, zorder=3, label="reference")
-        else:
-            x = np.array([float(r["value"]) for r in rs])
-            ax.fill_between(x, lo * scale, hi * scale, color="#1b6ca8", alpha=0.2, lw=0, label="95% interval")
-            ax.plot(x, y * scale, "o-", color="#1b6ca8", lw=1.5, ms=3.5, label="estimate")
-            ref = [i for i, r in enumerate(rs) if r["verdict"] == "reference"]
-            if ref:
-                ax.axvline(x[ref[0]], color="#7f7f7f", lw=0.8, ls="--", label="reference")
-        # the axis spans at least twice the smallest meaningful difference, so a move that is
-        # statistically clear but too small to matter does not fill the panel
-        lo_y, hi_y = np.nanmin(lo * scale), np.nanmax(hi * scale)
-        need = 2.0 * float(rs[0]["smallest"]) * scale
-        if np.isfinite(lo_y) and np.isfinite(hi_y) and hi_y - lo_y < need:
-            mid = (lo_y + hi_y) / 2
-            bottom = mid - need / 2
-            if scale == 100.0:
-                bottom = min(max(bottom, 0.0), 100.0 - need)
-            ax.set_ylim(bottom, bottom + need)
-        unit = "%" if scale == 100.0 else rs[0]["unit"]
-        ax.set_title(rs[0]["label"] + (": happened by the horizon" if rs[0]["kind"] == "event" else ""), fontsize=10)
-        ax.set_ylabel(f"{'share of replicates' if scale == 100 else 'mean'} ({unit})" if unit else "mean", fontsize=8)
-        ax.set_xlabel(_axis_title(axis), fontsize=8)
-        ax.tick_params(labelsize=8)
-        ax.grid(alpha=0.3)
+        _response_panel(ax, rs, categorical)
     handles, labels = axes.ravel()[0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
+    fig.supxlabel("\n".join(textwrap.wrap(_axis_title(axis), 110)), fontsize=9, y=0.045)
     fig.suptitle(f"Response to: {axis['label']} (estimates with 95% intervals)", fontsize=11)
-    fig.tight_layout(rect=(0, 0.04, 1, 0.97))
+    fig.tight_layout(rect=(0, 0.07, 1, 0.97))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return path
 
 
+def _response_panel(ax: Any, rs: list[dict[str, Any]], categorical: bool) -> None:
+    """One outcome's response: points with intervals (options) or a line with a band (values)."""
+    y = np.array([r["estimate"] for r in rs], dtype=float)
+    lo = np.array([r["low"] for r in rs], dtype=float)
+    hi = np.array([r["high"] for r in rs], dtype=float)
+    scale = 100.0 if rs[0]["kind"] in ("binary", "event") else 1.0
+    labels = tick_labels([r["value"] for r in rs])
+    ref = [i for i, r in enumerate(rs) if r["verdict"] == "reference"]
+    if categorical:
+        x = np.arange(len(rs))
+        err = np.clip([(y - lo) * scale, (hi - y) * scale], 0, None)
+        ax.errorbar(x, y * scale, yerr=err, fmt="o", color="#1b6ca8", capsize=4, lw=1.5)
+        ax.set_xticks(x, labels)
+        if ref:
+            ax.plot(x[ref], y[ref] * scale, "o", mfc="white", mec="#1b6ca8", ms=9, zorder=3, label="reference")
+    else:
+        x = np.array([float(r["value"]) for r in rs])
+        ax.fill_between(x, lo * scale, hi * scale, color="#1b6ca8", alpha=0.2, lw=0, label="95% interval")
+        ax.plot(x, y * scale, "o-", color="#1b6ca8", lw=1.5, ms=3.5, label="estimate")
+        step = max(1, int(np.ceil(len(x) / 6)))  # at most six ticks: the values themselves, never crowded
+        ax.set_xticks(x[::step], labels[::step])
+        if ref:
+            ax.axvline(x[ref[0]], color="#7f7f7f", lw=0.8, ls="--", label="reference")
+    # the axis spans at least twice the smallest meaningful difference, so a move that is
+    # statistically clear but too small to matter does not fill the panel
+    lo_y, hi_y = np.nanmin(lo * scale), np.nanmax(hi * scale)
+    need = 2.0 * float(rs[0]["smallest"]) * scale
+    if np.isfinite(lo_y) and np.isfinite(hi_y) and hi_y - lo_y < need:
+        mid = (lo_y + hi_y) / 2
+        bottom = mid - need / 2
+        if scale == 100.0:
+            bottom = min(max(bottom, 0.0), 100.0 - need)
+        ax.set_ylim(bottom, bottom + need)
+    unit = "%" if scale == 100.0 else rs[0]["unit"]
+    ax.set_title("\n".join(textwrap.wrap(rs[0]["label"], 45)), fontsize=10)
+    what = "probability" if scale == 100 else "mean"
+    ax.set_ylabel(f"{what} ({unit})" if unit else what, fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.grid(alpha=0.3)
+
+
 def _markdown(
     info: dict[str, Any],
     meta: dict[str, Any],
     rows: list[dict[str, Any]],
-    panels: list[str],
     folders: list[Path],
     values: list[Any],
+    intro: str,
+    head: list[str],
+    aliases: dict[str, str],
+    family: int,
 ) -> str:
     axis = info["axis"]
-    ref = _value_text(axis["reference"])
+    ref = value_text(axis["reference"])
     n = meta["replicates"]
     lines = [
         f"# Sweep: {axis['label']} in {info['scenario']}",
         "",
         f"*{meta['scenario'].get('title', '')}* {' '.join(str(meta['scenario'].get('question', '')).split())}",
         "",
-        f"**Varied:** {axis['label']} (`{axis['name']}`"
+        "## Headline",
+        "",
+        intro,
+        "",
+        "```",
+        *head,
+        "```",
+        "",
+        "![Response curves](response_curves.png)",
+        "",
+        "## What was varied",
+        "",
+        f"**{axis['label']}** (`{axis['name']}`"
         + (f", {axis['unit']}" if axis.get("unit") and axis["kind"] != "lever" else "")
-        + f"): {', '.join(_value_text(v) for v in values)}. "
+        + f"): {', '.join(value_text(v) for v in values)}. "
         + (f"{axis['doc']}. " if axis.get("doc") else "")
         + f"Differences are taken against **{ref}**.",
         "",
         f"{n} replicates per value, master seed {info['seed']}, {meta['steps']} steps of {meta['step_days']:g} days."
         " Every value ran with the same replicates and random numbers (common random numbers), so each"
-        " difference is paired replicate by replicate; its 95% interval is much narrower than the two"
-        " estimates' intervals suggest.",
+        " difference is paired replicate by replicate.",
         "",
-        "## What moved",
+        "Statistics: a probability (share of replicates) or the mean over the replicates for every value, with its"
+        " 95% interval; differences from the reference value with simultaneous 95% intervals (Bonferroni over"
+        f" {family} value x outcome differences), Newcombe's paired score interval for probabilities. Verdicts:"
+        " **meaningful** when the interval lies wholly beyond the outcome's smallest meaningful difference,"
+        " **detectable but small** when it excludes zero but not that threshold, **noise** when it contains zero.",
         "",
     ]
-    moved = [r for r in rows if r["verdict"] == "meaningful"]
-    by_outcome: dict[str, list[dict[str, Any]]] = {}
-    for r in moved:
-        by_outcome.setdefault(r["outcome"], []).append(r)
-    ranked = [o for o in main_outcomes(rows, list(by_outcome), top=len(rows)) if o in by_outcome]
-    if not ranked:
-        lines.append(
-            "No outcome moved by more than its smallest meaningful difference at any value "
-            "(verdicts: meaningful, detectable but small, noise; see the tables)."
-        )
-    for o in ranked:
-        rs = by_outcome[o]
-        big = max(rs, key=lambda r: abs(r["difference"]))
-        base = next(r for r in rows if r["outcome"] == o and r["verdict"] == "reference")
-        lines.append(
-            f"- **{big['label']}{' (happened by the horizon)' if big['kind'] == 'event' else ''}**: {_fmt(base['estimate'], big['kind'])} at {ref} vs"
-            f" {_fmt(big['estimate'], big['kind'])} at {_value_text(big['value'])},"
-            f" {_fmt(big['difference'], big['kind'], True)}"
-            f" [{_fmt(big['difference_low'], big['kind'], True)}, {_fmt(big['difference_high'], big['kind'], True)}]"
-            f" (meaningful at {len(rs)} of {len(values) - 1} values)"
-        )
+    if aliases:
+        lines += ["Merged (the same quantity): " + "; ".join(f"`{a}` is `{k}`" for a, k in aliases.items()) + ".", ""]
     lines += [
-        "",
-        "Verdicts: **meaningful** when the paired 95% interval lies wholly beyond the outcome's smallest"
-        " meaningful difference (declared in the catalog, shown per table), **detectable but small** when it"
-        " excludes zero but not that threshold, **noise** when it contains zero. No correction for the"
-        f" {len(values) - 1} x {len({r['outcome'] for r in rows})} comparisons is applied: read a lone"
-        " 'detectable but small' with care.",
-        "",
-        "## Response curves",
-        "",
-        "![Response curves](response_curves.png)",
-        "",
         "The data behind the figure: `response_curves.csv`; every number of this report: `sweep.csv`.",
         "",
         "## Tables",
         "",
     ]
     for o in dict.fromkeys(r["outcome"] for r in rows):
-        rs = [r for r in rows if r["outcome"] == o]
-        kind = rs[0]["kind"]
-        unit = "" if kind in ("binary", "event") else f", {rs[0]['unit']}" if rs[0]["unit"] else ""
-        note = ": share of replicates in which it happened by the horizon" if kind == "event" else ""
-        lines += [
-            f"### {rs[0]['label']} (`{o}`{unit}){note}",
-            "",
-            f"Smallest meaningful difference: {_fmt(rs[0]['smallest'], kind, True)}.",
-            "",
-            f"| {axis['label']} | estimate [95%] | difference from {ref} [95%, paired] | verdict |",
-            "|---|---|---|---|",
-        ]
-        for r in rs:
-            diff = (
-                "-"
-                if r["verdict"] == "reference"
-                else f"{_fmt(r['difference'], kind, True)} [{_fmt(r['difference_low'], kind, True)},"
-                f" {_fmt(r['difference_high'], kind, True)}]"
-            )
-            lines.append(
-                f"| {_value_text(r['value'])} | {_fmt(r['estimate'], kind)}"
-                f" [{_fmt(r['low'], kind)}, {_fmt(r['high'], kind)}] | {diff} | {r['verdict']} |"
-            )
-        lines.append("")
+        lines += _outcome_table(o, [r for r in rows if r["outcome"] == o], axis, ref)
     lines += ["## Run folders", "", "| value | run folder |", "|---|---|"]
-    lines += [f"| {_value_text(v)} | `{f}` |" for v, f in zip(values, folders, strict=True)]
+    lines += [f"| {value_text(v)} | `{f}` |" for v, f in zip(values, folders, strict=True)]
+    by = reporting.pick_by(load_catalog())
     lines += [
         "",
-        f"Explain a replicate of any of them: `entente explain {folders[0]} --pick worst --by peak_escalation`.",
+        f"Explain a replicate of any of them: `entente explain {folders[0]} --pick worst --by {by}`.",
         f"Command: `{' '.join(info['command'])}`",
         "",
     ]
     return "\n".join(lines)
+
+
+def _outcome_table(o: str, rs: list[dict[str, Any]], axis: dict[str, Any], ref: str) -> list[str]:
+    kind = rs[0]["kind"]
+    stat = "probability" if kind in ("binary", "event") else "mean"
+    unit = "" if kind in ("binary", "event") else f", {rs[0]['unit']}" if rs[0]["unit"] else ""
+    note = " (share of replicates in which it happened)" if kind == "event" else ""
+    lines = [
+        f"### {rs[0]['label']} (`{o}`{unit}){note}",
+        "",
+        f"Smallest meaningful difference: {_fmt(rs[0]['smallest'], kind, True)}.",
+        "",
+        f"| {axis['label']} | {stat} [95%] | difference from {ref} [simultaneous 95%, paired] | verdict |",
+        "|---|---|---|---|",
+    ]
+    for r in rs:
+        diff = (
+            "-"
+            if r["verdict"] == "reference"
+            else f"{_fmt(r['difference'], kind, True)} [{_fmt(r['difference_low'], kind, True)},"
+            f" {_fmt(r['difference_high'], kind, True)}]"
+        )
+        lines.append(
+            f"| {value_text(r['value'])} | {_fmt(r['estimate'], kind)}"
+            f" [{_fmt(r['low'], kind)}, {_fmt(r['high'], kind)}] | {diff} | {r['verdict']} |"
+        )
+    return [*lines, ""]

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from model.analysis import stats
-from model.analysis.plotdata import fan, outcome_rows
-from model.catalog import load_catalog
+from model.analysis.headline import Pairing, effect_table, merge_duplicates, statistic
+from model.analysis.plotdata import fan, is_discrete, level_names
+from model.catalog import load_catalog, reporting
 from model.catalog.glossary import label
 from model.engine import Result, get_value, simulate
 from model.engine.outcomes import OUTCOMES
@@ -36,22 +37,23 @@ DEFAULT_REPLICATES = 1000
 MAX_REPLICATES = 20_000  # the page must stay interactive; `entente run` has no such ceiling
 SOURCE = "app setting"  # the "file" named by errors in a value the page set
 SAVED_HEADER = "# Written by `entente app`"  # Save overwrites only files that start with it
-FAN_VARIABLES = ("escalation", "brent", "russia.support_tier")
+MAX_PLOTS = 8  # variables drawn at once: each is an SVG chart drawn on the server
+MAX_LINES = 50  # individual replicate lines per chart
 
-# The main parameters offered as sliders on every scenario, with the span a slider covers.
-# Spans lie inside the meaningful ranges of model/catalog/ranges.yaml (a test checks it);
-# typed values outside a span still reach the scenario checks and come back as located errors.
-MAIN_PARAMETERS: tuple[tuple[str, float, float], ...] = (
-    ("relations.russia-saudi", -1.0, 1.0),
-    ("relations.russia-israel", -1.0, 1.0),
-    ("actors.russia.stances.support_iran", -1.0, 1.0),
-    ("actors.russia.interests.ties_saudi.weight", 0.0, 3.0),
-    ("constraints.RU_GULF_COST.weight", 0.0, 5.0),
-    ("world.attention_baseline", 0.2, 1.0),
-    ("world.brent_base", 50.0, 110.0),
-    ("world.temperature", 0.01, 0.2),
-    ("initial.escalation", 0.0, 10.0),
-)
+
+def default_variables(spec: dict[str, Any]) -> list[str]:
+    """The variables the page draws before the analyst chooses (reporting.yaml's app variables)."""
+    return [v for v in reporting.variables(spec, "app") if v in spec["world"]["variables"]]
+
+
+def main_parameters(spec: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """The main parameters offered as sliders on every scenario, with the span a slider covers.
+
+    From reporting.yaml (``app_parameters``); spans lie inside the meaningful ranges of
+    model/catalog/ranges.yaml (a test checks it), and typed values outside a span still reach the
+    scenario checks and come back as located errors.
+    """
+    return reporting.app_parameters(spec)
 
 
 # ------------------------------------------------------------------ state
@@ -99,6 +101,19 @@ class State:
         out.update({f"constraints.{k}.lifted": v for k, v in self.lifted.items()})
         out.update({f"constants.{k}": v for k, v in self.fixed.items()})
         return out
+
+
+def header(name: str, title: Any, question: Any, chain: list[Any] | None) -> tuple[str, str]:
+    """(title, question) as the reports show them: a scenario without a title of its own is "based on" its parent's."""
+    from model.analysis.words import scenario_header
+
+    sc = {
+        "name": name,
+        "title": str(title or name),
+        "question": str(question or ""),
+        "chain": [str(p) for p in chain or []],
+    }
+    return scenario_header({"scenario": sc})
 
 
 def scenario_choices() -> list[dict[str, str]]:
@@ -212,7 +227,7 @@ def controls(path: str) -> dict[str, Any]:
     catalog's disputed values), each with its range, unit and plain-English label.
     """
     path = resolve_scenario(path)
-    doc, _, _ = load_document(path)
+    doc, _, chain = load_document(path)
     spec = load_catalog()
     levers = []
     for name, lever in (doc.get("levers") or {}).items():
@@ -250,7 +265,7 @@ def controls(path: str) -> dict[str, Any]:
         if isinstance(d, dict) and "dist" in d:
             sampled[str(p)] = {**d, "origin": "the scenario's uncertainty"}
     sliders = []
-    for p, lo, hi in MAIN_PARAMETERS:
+    for p, lo, hi in main_parameters(spec):
         if p in sampled:
             continue
         value = constants.get(p, get_value(spec, p))
@@ -266,8 +281,13 @@ def controls(path: str) -> dict[str, Any]:
     return {
         "path": path,
         "name": str(doc.get("name", "")),
-        "title": str(doc.get("title", doc.get("name", ""))),
-        "question": " ".join(str(doc.get("question", "")).split()),
+        **dict(
+            zip(
+                ("title", "question"),
+                header(str(doc.get("name", "")), doc.get("title"), doc.get("question"), chain),
+                strict=True,
+            )
+        ),
         "levers": levers,
         "constraints": constraints,
         "sliders": sliders,
@@ -294,9 +314,30 @@ def _slider(
 
 
 # ------------------------------------------------------------------ the ensemble and what it shows
+RELATION = "relation:"  # prefix of the outcome names that record the relations (never shown as outcomes)
+
+
+def relation_pairs(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every pair of actors, once (relations are symmetric), in catalog order."""
+    actors = list(spec["actors"])
+    return [(a, b) for i, a in enumerate(actors) for b in actors[i + 1 :]]
+
+
 def run_ensemble(sc: Scenario) -> Result:
-    """The scenario's replicates 0..N-1, in memory (the same trajectories `entente run` stores)."""
-    return simulate(sc.config, sc.replicates)
+    """The scenario's replicates 0..N-1, in memory (the same trajectories `entente run` stores).
+
+    The relations between actors are recorded too (as ``relation:a:b`` outcomes whose series the
+    engine keeps in ``Result.extra``), for the page's network of who is aligned with whom; they
+    change nothing else (an outcome only reads the state).
+    """
+    import dataclasses
+
+    defs = {
+        f"{RELATION}{a}:{b}": {"expr": f"relation.{a}.{b}", "reduce": "final", "kind": "continuous", "unit": ""}
+        for a, b in relation_pairs(sc.config.spec)
+    }
+    config = dataclasses.replace(sc.config, outcome_defs={**sc.config.outcome_defs, **defs})
+    return simulate(config, sc.replicates)
 
 
 def dates(sc: Scenario, n_points: int) -> list[str]:
@@ -307,44 +348,182 @@ def dates(sc: Scenario, n_points: int) -> list[str]:
     return [(start + dt.timedelta(days=sc.step_days * i)).isoformat() for i in range(n_points)]
 
 
-def fans(res: Result, sc: Scenario) -> dict[str, dict[str, Any]]:
-    """Median with 50% and 90% bands of escalation, Brent and Russia's support tier."""
+@dataclass
+class View:
+    """What the page draws (not what is simulated): the variables chosen and how many replicate lines."""
+
+    variables: list[str]
+    lines: int = 10
+
+    @classmethod
+    def from_json(cls, data: Any, spec: dict[str, Any]) -> View:
+        """The page's view; unknown variables and bad counts are located issues, like any setting."""
+        data = data if isinstance(data, dict) else {}
+        chosen = data.get("plot")
+        if chosen is None:
+            chosen = default_variables(spec)
+        if not isinstance(chosen, list) or not all(isinstance(v, str) for v in chosen):
+            raise InputError.one(SOURCE, "expected a list of variable names", key="plot")
+        known = spec["world"]["variables"]
+        for v in chosen:
+            if v not in known:
+                from model.errors import did_you_mean
+
+                raise InputError.one(SOURCE, f"unknown variable '{v}'{did_you_mean(v, list(known))}", key="plot")
+        if len(chosen) > MAX_PLOTS:
+            raise InputError.one(SOURCE, f"choose at most {MAX_PLOTS} variables to plot", key="plot")
+        lines = data.get("lines", 10)
+        if isinstance(lines, bool) or not isinstance(lines, int) or not 0 <= lines <= MAX_LINES:
+            raise InputError.one(SOURCE, f"replicate lines must be a whole number from 0 to {MAX_LINES}", key="lines")
+        return cls(list(dict.fromkeys(chosen)), lines)
+
+
+def plottable(spec: dict[str, Any]) -> list[dict[str, str]]:
+    """Every world variable the page can plot: name, label, unit, what its scale means."""
+    return [
+        {
+            "name": v,
+            "label": label(spec, "variable", v),
+            "unit": str(d.get("unit", "")),
+            "words": reporting.scale_words(spec, v),
+        }
+        for v, d in spec["world"]["variables"].items()
+    ]
+
+
+def line_replicates(matrix: np.ndarray, k: int) -> list[int]:
+    """Column indices of ``k`` replicates spread over the distribution of their peak (lowest to highest).
+
+    Lines drawn at evenly spaced quantiles of each replicate's peak show the range an analyst
+    would sample by eye, not k random lines that may all sit in the middle; ties resolve to the
+    lowest index, so the same data give the same lines.
+    """
+    n = matrix.shape[1]
+    if k <= 0 or n == 0:
+        return []
+    order = np.argsort(np.nanmax(matrix, axis=0), kind="stable")
+    picks = np.unique(np.rint(np.linspace(0, n - 1, min(k, n))).astype(int))
+    return [int(order[i]) for i in picks]
+
+
+def fans(res: Result, sc: Scenario, variables: list[str] | None = None, lines: int = 0) -> dict[str, dict[str, Any]]:
+    """Median with 50% and 90% bands of each chosen variable, and ``lines`` individual replicates."""
     spec = sc.config.spec
     out = {}
-    for var in FAN_VARIABLES:
+    for var in variables if variables is not None else default_variables(spec):
         m = res.series[:, :, res.variables.index(var)].astype(float)
         f = fan(m, sc.step_days)
         info = spec["world"]["variables"][var]
+        unit = str(info.get("unit", ""))
+        picks = line_replicates(m, lines)
         out[var] = {
             "label": label(spec, "variable", var),
-            "unit": str(info.get("unit", "")),
+            "unit": unit,
+            "words": reporting.scale_words(spec, var),
             "weeks": f["x"].tolist(),
             "dates": dates(sc, m.shape[0]),
             **{k: np.round(f[k], 4).tolist() for k in ("median", "p25", "p75", "p5", "p95")},
-            "integer": var == "russia.support_tier",
+            "integer": is_discrete(var, unit),
+            "levels": level_names(var, spec["world"]),
             "lower": info.get("lower"),
             "upper": info.get("upper"),
+            "lines": [{"replicate": int(res.replicates[i]), "values": np.round(m[:, i], 4).tolist()} for i in picks],
         }
     return out
+
+
+def network(res: Result, sc: Scenario) -> dict[str, Any]:
+    """Who is aligned with whom, week by week: the actors on a circle and the median relation of every pair.
+
+    Relations lie in [-1, 1] (hostile to close). Each edge carries, per recorded step, the median
+    over the replicates and the share of replicates in which the pair is aligned (relation above
+    the catalog's ``aligned`` level, 0.3) or hostile (below -0.3), so the page can draw the network
+    at any week without another request.
+    """
+    spec = sc.config.spec
+    actors = list(spec["actors"])
+    angle = np.pi / 2 - 2 * np.pi * np.arange(len(actors)) / max(1, len(actors))
+    nodes = [
+        {"id": a, "label": label(spec, "actor", a), "x": round(float(np.cos(t)), 4), "y": round(float(-np.sin(t)), 4)}
+        for a, t in zip(actors, angle, strict=True)
+    ]
+    edges = []
+    for a, b in relation_pairs(spec):
+        name = f"relation.{a}.{b}"
+        if name not in res.extra_names:
+            continue
+        m = np.asarray(res.extra[:, :, res.extra_names.index(name)], dtype=float)
+        edges.append(
+            {
+                "a": a,
+                "b": b,
+                "median": np.round(np.median(m, axis=1), 3).tolist(),
+                "aligned": np.round((m > ALIGNED).mean(axis=1), 3).tolist(),
+                "hostile": np.round((m < -ALIGNED).mean(axis=1), 3).tolist(),
+            }
+        )
+    n = res.series.shape[0]
+    return {"nodes": nodes, "edges": edges, "dates": dates(sc, n), "weeks": (np.arange(n) * sc.step_days / 7).tolist()}
+
+
+ALIGNED = 0.3  # a relation above this reads "aligned", below its negative "hostile" (the page's legend says so)
 
 
 def _outcome_meta(sc: Scenario) -> dict[str, dict[str, Any]]:
     return {**OUTCOMES, **sc.config.outcome_defs}
 
 
+def shown_outcomes(sc: Scenario) -> tuple[list[str], dict[str, str]]:
+    """The outcomes the page lists: the scenario's, with the same quantity declared twice merged into one row."""
+    return merge_duplicates(list(sc.outcomes), _outcome_meta(sc))
+
+
 def outcomes_table(res: Result, sc: Scenario) -> list[dict[str, Any]]:
-    """One row per reported outcome: probability with its Wilson interval, or median with 5-95%."""
+    """One row per outcome, the statistic named: a probability (Wilson 95%) or the mean (95%), and the replicates' spread.
+
+    The same statistics as the comparison report, so the value, the pinned reference and their
+    difference are always the same statistic: a probability, or a mean (``statistic``). Continuous
+    outcomes also carry the 5-95% range of the replicates (``spread_low``, ``spread_high``).
+    """
     meta = _outcome_meta(sc)
-    rows = outcome_rows(res.outcomes, sc.outcomes, meta)
     spec = sc.config.spec
-    for r in rows:
-        name = r["outcome"]
-        r["label"] = str(meta[name].get("label") or label(spec, "outcome", name))
-        r["probability"] = r["kind"] in ("binary", "event")
-        for k, v in list(r.items()):
-            if isinstance(v, float) and not np.isfinite(v):
-                r[k] = None
+    names, aliases = shown_outcomes(sc)
+    rows = []
+    for name in names:
+        d = meta[name]
+        kind = d["kind"]
+        v = np.asarray(res.outcomes[name], dtype=float)
+        row: dict[str, Any] = {
+            "outcome": name,
+            "also": [a for a, k in aliases.items() if k == name],
+            "label": _outcome_label(spec, d, name),
+            "kind": kind,
+            "unit": str(d.get("unit", "")),
+            "words": reporting.outcome_scale(spec, d),
+            "probability": kind in ("binary", "event"),
+            "statistic": statistic(kind),
+            "n": len(v),
+        }
+        if row["probability"]:
+            hit = np.isfinite(v) if kind == "event" else v > 0.5
+            p, lo, hi = stats.wilson(float(hit.sum()), len(v))
+            row.update(value=p, low=lo, high=hi)
+            if kind == "event":
+                row["median_week"] = float(np.median(v[hit])) if hit.any() else None
+        else:
+            m, lo, hi = stats.mean_interval(v)
+            q = np.nanquantile(v, [0.05, 0.95]) if np.isfinite(v).any() else [np.nan, np.nan]
+            row.update(value=m, low=lo, high=hi, spread_low=float(q[0]), spread_high=float(q[1]))
+        rows.append({k: (None if isinstance(x, float) and not np.isfinite(x) else x) for k, x in row.items()})
     return rows
+
+
+def _outcome_label(spec: dict[str, Any], d: dict[str, Any], name: str) -> str:
+    text = str(d.get("label") or label(spec, "outcome", name))
+    if d.get("kind") == "event":
+        head = text[len("Weeks until ") :] if text.startswith("Weeks until ") else text
+        return f"{head[:1].upper()}{head[1:]} by the horizon"
+    return text
 
 
 def bindings(res: Result, sc: Scenario) -> list[dict[str, Any]]:
@@ -380,43 +559,39 @@ def bindings(res: Result, sc: Scenario) -> list[dict[str, Any]]:
     return out
 
 
-def _paired_values(values: np.ndarray, kind: str) -> np.ndarray:
-    v = np.asarray(values, dtype=float)
-    return np.isfinite(v).astype(float) if kind == "event" else v
-
-
 def differences(ref: Result, res: Result, sc: Scenario) -> list[dict[str, Any]]:
-    """Paired differences (current minus reference) of every reported outcome, with verdicts.
+    """Differences (current minus reference) of every outcome shown, with the comparison report's statistics.
 
-    Both ensembles must share seed and replicate ids (the caller checks), so replicate k of
-    each saw the same random numbers. Probabilities (binary and event outcomes) are compared
-    as shares of replicates, the rest as means; the verdict is the compare report's.
+    Both ensembles share seed and replicate ids (the caller checks), so replicate k of each saw
+    the same random numbers. The reference and the current setting get the same statistic as
+    their difference (a probability, or a mean); intervals are simultaneous 95% intervals over
+    the outcomes shown (Bonferroni), Newcombe's paired score interval for probabilities (never
+    beyond +/-100 points) and the normal interval of the paired differences for means; the
+    verdict is the compare report's.
     """
     meta = _outcome_meta(sc)
     spec = sc.config.spec
+    names = [n for n in shown_outcomes(sc)[0] if n in ref.outcomes and n in res.outcomes]
+    reps = np.asarray(res.replicates)
+    pairing = Pairing(True, reps, {"reference": len(reps), "current": len(reps)}, "",
+                      {"reference": ref.outcomes | {"replicate": reps}, "current": res.outcomes | {"replicate": reps}})  # fmt: skip
+    rows, z = effect_table(pairing, "reference", names, meta)
     out = []
-    for name in sc.outcomes:
-        if name not in ref.outcomes or name not in res.outcomes:
+    for r in rows:
+        if r["scenario"] != "current":
             continue
-        kind = meta[name]["kind"]
-        a = _paired_values(ref.outcomes[name], kind)
-        b = _paired_values(res.outcomes[name], kind)
-        d = stats.paired_difference(a, b)
-        smallest = float(meta[name].get("smallest", 0.0) or 0.0)
+        d = meta[r["outcome"]]
+        clean = {k: (None if isinstance(x, float) and not np.isfinite(x) else x) for k, x in r.items()}
         out.append(
             {
-                "outcome": name,
-                "label": str(meta[name].get("label") or label(spec, "outcome", name)),
-                "kind": kind,
-                "probability": kind in ("binary", "event"),
-                "unit": str(meta[name].get("unit", "")),
-                "reference": float(np.nanmean(a)) if np.isfinite(a).any() else None,
-                "current": float(np.nanmean(b)) if np.isfinite(b).any() else None,
-                "mean": d.mean if np.isfinite(d.mean) else None,
-                "low": d.low if np.isfinite(d.low) else None,
-                "high": d.high if np.isfinite(d.high) else None,
-                "smallest": smallest,
-                "verdict": stats.verdict(d.low, d.high, smallest),
+                **clean,
+                "label": _outcome_label(spec, d, r["outcome"]),
+                "probability": r["kind"] in ("binary", "event"),
+                "reference": clean["reference_value"],
+                "current": clean["value"],
+                "mean": clean.get("diff"),
+                "z": z,
+                "family": len(names),
             }
         )
     return out
@@ -435,6 +610,13 @@ def comparable(ref: Scenario, sc: Scenario) -> str | None:
 
 # ------------------------------------------------------------------ one replicate
 PICKS = ("worst", "median", "best")
+
+
+def pick_default(sc: Scenario) -> str:
+    """The outcome replicates are picked by unless the analyst chooses another (reporting.yaml)."""
+    names = shown_outcomes(sc)[0]
+    by = reporting.pick_by(sc.config.spec)
+    return by if by in names else (names[0] if names else by)
 
 
 def pick(res: Result, how: str | int, by: str) -> int:
@@ -480,11 +662,13 @@ def replicate_story(sc: Scenario, res: Result, replicate: int) -> dict[str, Any]
     same = bool(np.array_equal(alone.series[:, 0, :], res.series[:, idx, :]))
     meta = {**dictionary(sc), "step_days": sc.step_days, "start_date": sc.start_date, "scenario": {"name": sc.name}}
     values = {k: _finite(res.outcomes[k][idx]) for k in sc.outcomes if k in res.outcomes}
+    keys = list(records[0]["state"]) if records else []
+    final = {k: float(alone.series[-1, 0, alone.variables.index(k)]) for k in keys}
     return {
         "replicate": replicate,
         "matches_ensemble": same,
         "outcomes": values,
-        "narrative": narrate(records, meta, replicate),
+        "narrative": narrate(records, meta, replicate, final),
         "decisions": describe(Replayed(records, meta, alone, sc.config.spec)),
     }
 

@@ -100,25 +100,24 @@ class Session:
         with self.lock:
             sc, _doc, res = self._ensemble(state)
             t_sim = time.perf_counter() - t0
-            fans = logic.fans(res, sc)
             ref = self.reference
             note = logic.comparable(ref["scenario"], sc) if ref else None
-            tiers = sc.config.spec["world"]["support_tiers"]
-            charts = {
-                v: _svg(
-                    fans[v], ref["fans"].get(v) if ref and not note else None, tiers if fans[v]["integer"] else None
-                )
-                for v in logic.FAN_VARIABLES
-            }
+            view = logic.View.from_json(data.get("view"), sc.config.spec)
+            charts, series = _charts(sc, res, view, ref["scenario"] if ref and not note else None,
+                                     ref["result"] if ref and not note else None)  # fmt: skip
             out = {
                 "name": sc.name,
-                "title": sc.title,
-                "question": " ".join(sc.question.split()),
+                **dict(zip(("title", "question"), logic.header(sc.name, sc.title, sc.question, sc.chain), strict=True)),
                 "replicates": sc.replicates,
                 "seed": sc.seed,
                 "horizon": sc.horizon,
                 "start_date": sc.start_date,
                 "charts": charts,
+                "series": series,
+                "view": {"plot": view.variables, "lines": view.lines},
+                "plottable": logic.plottable(sc.config.spec),
+                "network": logic.network(res, sc),
+                "pick_by": logic.pick_default(sc),
                 "outcomes": logic.outcomes_table(res, sc),
                 "bindings": logic.bindings(res, sc),
                 "reference": None,
@@ -139,12 +138,7 @@ class Session:
         with self.lock:
             sc, _doc, res = self._ensemble(state)
             changed = ", ".join(f"{k}={v}" for k, v in state.settings().items()) or "as in the file"
-            self.reference = {
-                "scenario": sc,
-                "result": res,
-                "fans": logic.fans(res, sc),
-                "label": f"{sc.name} ({changed})",
-            }
+            self.reference = {"scenario": sc, "result": res, "label": f"{sc.name} ({changed})"}
         return {"pinned": self.reference["label"]}
 
     def unpin(self, _data: dict[str, Any]) -> dict[str, Any]:
@@ -160,7 +154,7 @@ class Session:
             how = int(how.strip())
         with self.lock:
             sc, _doc, res = self._ensemble(state)
-            rep = logic.pick(res, how, str(data.get("by", "peak_escalation")))
+            rep = logic.pick(res, how, str(data.get("by") or logic.pick_default(sc)))
             return logic.replicate_story(sc, res, rep)
 
     def save(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -201,10 +195,14 @@ class Session:
         }
 
 
-def _svg(data: dict[str, Any], reference: dict[str, Any] | None, tiers: list[str] | None) -> str:
+def _charts(sc: Any, res: Any, view: Any, ref_sc: Any, ref_res: Any) -> tuple[dict[str, str], dict[str, Any]]:
+    """The chosen variables' fan charts as SVG (the reference's median and band drawn in) and their numbers."""
     from model.app.figures import fan_svg
 
-    return fan_svg(data, reference, tiers)
+    fans = logic.fans(res, sc, view.variables, view.lines)
+    ref = logic.fans(ref_res, ref_sc, view.variables, 0) if ref_res is not None else {}
+    charts = {v: fan_svg(fans[v], ref.get(v), fans[v].get("levels")) for v in view.variables}
+    return charts, {"current": fans, "reference": ref}
 
 
 def _command(state: logic.State, sc: Any) -> str:

@@ -19,7 +19,15 @@ from model.errors import InputError, InputIssue, did_you_mean
 from model.safeyaml import Marks, load_file
 
 HERE = Path(__file__).parent
-FILES = ("claims.yaml", "world.yaml", "actors.yaml", "actions.yaml", "constraints.yaml", "outcomes.yaml")
+FILES = (
+    "claims.yaml",
+    "world.yaml",
+    "actors.yaml",
+    "actions.yaml",
+    "constraints.yaml",
+    "outcomes.yaml",
+    "reporting.yaml",
+)
 INTEREST_KINDS = ("linear", "peak", "above", "below")
 CONSTRAINT_KINDS = ("forbid", "gate", "cap", "cost")
 # outcome reducers and the kind of summary each gives (continuous, binary, event)
@@ -79,8 +87,11 @@ def _load_raw() -> tuple[dict[str, Any], dict[str, Marks]]:
         "outcomes": spec["outcomes"]["outcomes"],
         "outcomes_default": spec["outcomes"]["default"],
         "scales": scales,
+        "reporting": spec["reporting"]["reporting"],  # who and what reports put first (model.catalog.reporting)
     }
-    issues = check_catalog(out) + calibration_issues(out)
+    from model.catalog.reporting import check_reporting
+
+    issues = check_catalog(out) + calibration_issues(out) + check_reporting(out)
     if issues:
         raise InputError(issues)
     if CALIBRATION.exists():

@@ -107,14 +107,23 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
-def chunk_tables(result: Any) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """The three on-disk tables of one simulated chunk (columns documented in runs/README.md)."""
+def chunk_tables(
+    result: Any, start_date: str | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The three on-disk tables of one simulated chunk (columns documented in runs/README.md).
+
+    With a ``start_date`` the time series carry the calendar ``date`` of each step's end (a
+    reader of the Parquet files needs no step arithmetic).
+    """
     T1, R, V = result.series.shape
     reps = result.replicates.astype(np.int64)
     ts: dict[str, np.ndarray] = {
         "replicate": np.tile(reps, T1),
         "step": np.repeat(np.arange(T1, dtype=np.int32), R),
     }
+    if start_date:
+        seconds = np.rint(np.arange(T1) * float(result.step_days) * 86400).astype("timedelta64[s]")
+        ts["date"] = np.repeat(np.datetime64(str(start_date), "s") + seconds, R)
     for i, name in enumerate(result.variables):
         ts[name] = result.series[:, :, i].astype(np.float32).ravel()
     T = T1 - 1
@@ -143,6 +152,16 @@ def chunk_tables(result: Any) -> tuple[dict[str, np.ndarray], dict[str, np.ndarr
     return ts, dec, out
 
 
+def _start_date(folder: str) -> str | None:
+    """The run's start date, from the manifest written before any chunk (None without one)."""
+    from model.errors import InputError
+
+    try:
+        return files.read_manifest(Path(folder)).get("start_date")
+    except (InputError, OSError, ValueError):  # a folder without a readable manifest writes no date column
+        return None
+
+
 def run_chunk(config: Config, start: int, stop: int, folder: str) -> dict[str, Any]:
     """Simulate replicates [start, stop) and write their three tables; runs in any worker."""
     from model.engine import simulate
@@ -161,7 +180,7 @@ def run_chunk(config: Config, start: int, stop: int, folder: str) -> dict[str, A
                 break
         seed = int(replicate_keys(config.seed, np.array([bad]))[0]) if bad is not None else None
         raise ChunkFailure(start, stop, bad, seed, f"{type(exc).__name__}: {exc}") from None
-    ts, dec, out = chunk_tables(result)
+    ts, dec, out = chunk_tables(result, _start_date(folder))
     base = Path(folder)
     name = files.chunk_name(start, stop)
     for table, columns in zip(files.TABLES, (ts, dec, out), strict=True):  # outcomes last: marks the chunk done

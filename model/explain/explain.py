@@ -69,32 +69,54 @@ def _one(res: Any, name: str) -> float:
 
 
 def summary_line(rp: Replayed, replicate: int) -> str:
-    """One line on how the replicate went: peak escalation, US war, Russia's highest tier, Brent's peak."""
+    """One line on how the replicate went, over reporting.yaml's summary outcomes (labels and units from the run).
+
+    A probability outcome reads yes or no (with the week it first happened when an event outcome
+    of the same expression says so), a tier its number and name, anything else its value and unit.
+    """
+    from model.catalog.glossary import label
+    from model.catalog.reporting import outcomes
+
     res, meta = rp.result, rp.meta
+    defs = {**rp.spec.get("outcomes", {}), **meta.get("outcomes", {})}
     parts = []
-    esc = _one(res, "peak_escalation")
-    if np.isfinite(esc):
-        parts.append(f"peak escalation {esc:.1f}/10")
-    war = _one(res, "us_war_on_iran")
-    if np.isfinite(war):
-        week = _one(res, "weeks_to_us_war")
-        parts.append(
-            "US at war with Iran: " + (f"yes (from week {week:g})" if war >= 0.5 and np.isfinite(week) else "yes")
-            if war >= 0.5
-            else "US at war with Iran: no"
-        )
-    nuc = _one(res, "nuclear_sites_struck")
-    if np.isfinite(nuc) and nuc >= 0.5:
-        parts.append("nuclear sites struck")
-    tier = _one(res, "max_support_tier")
-    if np.isfinite(tier):
-        names = meta.get("support_tiers") or []
-        name = names[int(tier)] if 0 <= int(tier) < len(names) else ""
-        parts.append(f"Russia's highest support tier {int(tier)}" + (f" ({name})" if name else ""))
-    brent = _one(res, "peak_brent")
-    if np.isfinite(brent):
-        parts.append(f"Brent peak ${brent:.0f}")
+    for name in outcomes(rp.spec, "replicate_summary"):
+        x = _one(res, name)
+        d = defs.get(name, {})
+        if not np.isfinite(x) and d.get("kind") != "event":
+            continue
+        text = label({**rp.spec, "outcomes": defs}, "outcome", name)
+        parts.append(_summary_part(text, x, d, defs, res, meta))
     return f"Replicate {replicate}: " + "; ".join(parts) + "."
+
+
+def _summary_part(text: str, x: float, d: dict[str, Any], defs: dict[str, Any], res: Any, meta: dict[str, Any]) -> str:
+    """One outcome of the summary line in words."""
+    kind, unit = d.get("kind", "continuous"), str(d.get("unit", "") or "")
+    if kind == "binary":
+        if x < 0.5:
+            return f"{text}: no"
+        same = "".join(str(d.get("expr", "")).split())
+        week = next(
+            (
+                _one(res, n)
+                for n, o in defs.items()
+                if o.get("reduce") == "first_week"
+                and "".join(str(o.get("expr", "")).split()) == same
+                and n in res.outcomes
+            ),
+            float("nan"),
+        )
+        return f"{text}: yes" + (f" (from week {week:g})" if np.isfinite(week) else "")
+    if kind == "event":
+        return f"{text}: " + (f"week {x:g}" if np.isfinite(x) else "not by the horizon")
+    if kind == "tier":
+        names = meta.get("support_tiers") or []
+        k = int(x)
+        return f"{text} {k}" + (f" ({names[k]})" if 0 <= k < len(names) else "")
+    if unit.startswith("index ") and "-" in unit:
+        return f"{text} {x:.1f} of {unit.rsplit('-', 1)[1]}"
+    return f"{text} {x:.3g} {unit}".rstrip()
 
 
 def _act(rp: Replayed, action: str, target: str) -> str:
@@ -227,12 +249,17 @@ def describe(rp: Replayed, actor: str | None = None, step: int | None = None, he
     head_end = len(out)
     out += ["", *sampled_lines(rp), ""]
     claims_seen: set[str] = set()
+    from model.catalog.glossary import label
+    from model.catalog.reporting import hold_action
+
+    hold = hold_action(rp.spec)
+    names = {k: label(rp.spec, "variable", k) for k in (records[0]["state"] if records else {})}
     for rec in records:
         if actor and rec["actor"] != actor:
             continue
         if step is not None and rec["step"] != step:
             continue
-        if rec["action"] == "hold" and not rec["bound"] and (rec.get("idle") or (not actor and step is None)):
+        if rec["action"] == hold and not rec["bound"] and (rec.get("idle") or (not actor and step is None)):
             continue  # a unit without a decision this step, or an uneventful hold
         s = rec["state"]
         who = f"{rec['actor']}:{rec['track']}" if rec.get("track") else rec["actor"]
@@ -243,9 +270,7 @@ def describe(rp: Replayed, actor: str | None = None, step: int | None = None, he
             + ("  (tremble)" if rec["trembled"] else "")
         )
         out.append(head)
-        out.append(
-            f"        state: escalation {s['escalation']:.2f}, brent {s['brent']:.1f}, war state {int(s['war_state'])}, cohesion {s['cohesion']:.2f}, Russia's Gulf stake {s['russia.gulf_stake']:.2f}"
-        )
+        out.append("        state: " + ", ".join(f"{names.get(k, k)} {v:.3g}" for k, v in s.items()))
         alts = ", ".join(
             f"{_act(rp, a['action'], a['target'])} u={a['utility']} p={_pct(a.get('probability'))}"
             for a in rec["alternatives"]
@@ -306,4 +331,6 @@ def narrate_replicate(run: Path, replicate: int, meta: dict[str, Any] | None = N
             "An 'out-of-character move' is a tremble: " + tremble_note(rp).split(": ", 1)[1].replace("(C59)", "(C59)"),
             "",
         ]
-    return "\n".join(head) + "\n" + narrate(rp.records, rp.meta, replicate)
+    keys = list(rp.records[0]["state"]) if rp.records else []
+    final = {k: float(rp.result.series[-1, 0, rp.result.variables.index(k)]) for k in keys}
+    return "\n".join(head) + "\n" + narrate(rp.records, rp.meta, replicate, final)

@@ -14,16 +14,13 @@ import numpy as np
 
 from model.engine import Config, simulate
 
-STATE_KEYS = (
-    "escalation",
-    "war_state",
-    "brent",
-    "iran.strength",
-    "cohesion",
-    "russia.gulf_stake",
-    "russia.ad_spare",
-    "us.war_on_iran",
-)
+
+def state_keys(spec: dict[str, Any]) -> list[str]:
+    """The variables recorded with each decision: reporting.yaml's decision state and narrative status."""
+    from model.catalog.reporting import variables
+
+    names = [*variables(spec, "decision_state"), *variables(spec, "narrative_status")]
+    return list(dict.fromkeys(n for n in names if n in spec["world"]["variables"]))
 
 
 def choice_probabilities(utility: np.ndarray, temperature: float) -> np.ndarray:
@@ -66,10 +63,11 @@ def decision_records(config: Config, replicate: int, top: int = 3) -> tuple[list
         else:
             labels.setdefault(("when", ev.actor, ev.action, ev.target), ev.label or f"conditional event ({ev.when})")
     records: list[dict[str, Any]] = []
+    keys = state_keys(spec)
     for moment in res.records:
         step, day, decisions = moment["step"], moment["day"], moment["decisions"]
         t = step - 1
-        state = {k: round(float(res.series[t, 0, res.variables.index(k)]), 4) for k in STATE_KEYS}
+        state = {k: round(float(res.series[t, 0, res.variables.index(k)]), 4) for k in keys}
         for a, d in enumerate(decisions):
             if d.idle is not None and bool(d.idle[0]) and not bool(d.forced[0]):
                 continue  # the unit did not decide at this moment
