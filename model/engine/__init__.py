@@ -31,6 +31,7 @@ from model.engine.config import (
     samplable_paths,
     set_value,
 )
+from model.engine.mesa_compat import release
 from model.engine.model import EntenteModel
 from model.engine.outcomes import DEFAULT_OUTCOMES, OUTCOMES, compute
 
@@ -146,5 +147,6 @@ def simulate(
         extra=m.extra,
         records=m.records,
     )
+    release(m)  # Mesa 3.3 keeps every model in a class-level registry: give its memory back now
     res.outcomes = compute(res, config.outcome_defs, config.spec)
     return res
