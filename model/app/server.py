@@ -24,6 +24,7 @@ import json
 import os
 import queue
 import re
+import select
 import signal
 import socket
 import stat
@@ -54,6 +55,13 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 class Busy(Exception):
     """Too many simulations are already waiting; the client should try again shortly."""
+
+
+class ClientGone(Exception):
+    """The client hung up while its request waited for the simulator: nobody would read the answer."""
+
+
+_REQUEST = threading.local()  # the connection a pool thread serves (its ``gone`` check), for the queue
 
 
 class SimulationQueue:
@@ -90,6 +98,10 @@ class SimulationQueue:
             finally:
                 with self._count:
                     self.waiting -= 1
+        gone = getattr(_REQUEST, "gone", None)
+        if ahead is not None and gone is not None and gone():
+            self.lock.release()
+            raise ClientGone
         info: dict[str, Any] = {}
         if ahead is not None:
             info = {"waited_seconds": round(time.perf_counter() - t0, 3), "behind": ahead}
@@ -447,7 +459,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         try:
             data = self._body()
+            _REQUEST.gone = self._client_gone
             self._json(HTTPStatus.OK, getattr(self.session, ROUTES[path])(data))
+        except ClientGone:
+            self.close_connection = True
         except RequestError as exc:
             self._json(exc.status, {"errors": [f"{logic.SOURCE}: {exc}"]})
         except Busy as exc:
@@ -461,6 +476,18 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # noqa: BLE001 - the page gets a sentence and the server keeps running
             print(f"entente app: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
             self._json(HTTPStatus.OK, {"errors": [f"internal error: {type(exc).__name__}: {exc}"]})
+        finally:
+            _REQUEST.gone = None
+
+    def _client_gone(self) -> bool:
+        """Whether the client closed its connection (its request was read whole, so readable means closed)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            return self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except (OSError, ValueError):
+            return True
 
 
 def _refuse_constant(name: str) -> Any:
