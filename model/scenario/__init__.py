@@ -362,8 +362,15 @@ def load_document(path: str | Path) -> tuple[dict[str, Any], dict, list[str]]:
     current = path
     where: tuple[str, int, int] | None = None  # the 'extends:' that led to ``current``
     while True:
-        resolved = current.resolve()
         display = str(current)
+        try:
+            resolved = current.resolve()
+        except (OSError, RuntimeError) as exc:  # a symbolic link loop: RuntimeError before Python 3.13
+            file, line, col = where or (str(path), 1, 1)
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise InputError.one(
+                file, f"cannot read '{display}': {reason}", line, col, "extends" if where else ""
+            ) from None
         if resolved in chain:
             cycle = " -> ".join(p.name for p in [*chain, resolved])
             file, line, col = where or (str(path), 1, 1)
@@ -398,7 +405,7 @@ def load_document(path: str | Path) -> tuple[dict[str, Any], dict, list[str]]:
         try:
             parent, root = _resolve_extends(ref, current, root)
             found = parent is not None and parent.exists()
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop (Python < 3.13)
             reason = getattr(exc, "strerror", None) or str(exc)
             raise InputError.one(display, f"extends '{_short(ref)}': {reason}", line, col, "extends") from None
         if parent is None:

@@ -99,6 +99,43 @@ def known_names(doc: dict[str, Any], spec: dict[str, Any] | None = None) -> list
     return names
 
 
+def check_settings(settings: Any, source: str = "overrides") -> None:
+    """Settings are ``None`` or a mapping of names to an option, a number or true/false (InputError otherwise).
+
+    The one shape check for ``--set`` (parsed into such a mapping), ``overrides=`` of the Python
+    API and the app, so a list or a nested value is a sentence naming it, not an AttributeError.
+    """
+    if settings is None:
+        return
+    example = "{'us_restraint': 'firm', 'world.temperature': 0.1}"
+    if not isinstance(settings, dict):
+        raise InputError.one(
+            source, f"expected a mapping of names to values such as {example}, found {_kind(settings)}"
+        )
+    issues = [
+        InputIssue(f"{source} {key!r:.60}", None, None, "", f"expected a name (text), found {_kind(key)}")
+        for key in settings
+        if not isinstance(key, str)
+    ]
+    issues += [
+        InputIssue(
+            flag_label(source, key, "..."),
+            None,
+            None,
+            "",
+            f"expected an option, a number or true/false, found {_kind(v)}",
+        )
+        for key, v in settings.items()
+        if isinstance(key, str) and not isinstance(v, str | int | float | bool)
+    ]
+    if issues:
+        raise InputError(issues)
+
+
+def _kind(value: Any) -> str:
+    return f"{type(value).__name__} {value!r:.40}"
+
+
 def apply_settings(
     doc: dict[str, Any],
     marks: dict,
@@ -221,6 +258,7 @@ def compile_with_settings(
     """
     from model.scenario import compile_document
 
+    check_settings(settings, source)
     if settings:
         doc, marks = apply_settings(doc, marks, settings, source)
     try:
@@ -268,6 +306,9 @@ def load_with_settings(path: str | Path, settings: dict[str, Setting] | None = N
     """Load, merge, apply ``settings`` to and compile a scenario file (InputError on any problem)."""
     from model.scenario import load_document
 
+    check_settings(settings, source)
+    if not isinstance(path, str | Path) or not str(path):
+        raise InputError.one(source, f"expected a scenario file's path, found {_kind(path)}")
     check_exists(path)
     doc, marks, chain = load_document(path)
     sc = compile_with_settings(doc, marks, str(path), settings, source)
