@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -403,13 +404,18 @@ def compare(
     from model.analysis.compare import compare_folders
     from model.errors import InputError
 
-    items, reference = gather(scenarios, overrides, reference, replicates, seed, steps, "compare")
+    if not isinstance(out, str | Path) or not str(out):
+        raise InputError.one("compare", f"out: expected a folder, found {type(out).__name__} {out!r:.40}")
     if plot_format not in ("png", "svg", "pdf"):
         raise InputError.one("compare", f"plot_format must be png, svg or pdf, found {plot_format!r:.20}")
-    opts = RunOptions(workers=workers, quiet=quiet, plot_format=plot_format)
-    for it in items:
-        if isinstance(it, Scenario):
-            execution.check_options(opts, it.replicates, "compare")
+    try:
+        items, reference = gather(scenarios, overrides, reference, replicates, seed, steps, "compare")
+        opts = RunOptions(workers=workers, quiet=quiet, plot_format=plot_format)
+        for it in items:
+            if isinstance(it, Scenario):
+                execution.check_options(opts, it.replicates, "compare")
+    except InputError as exc:  # the command line's checks, named as the function's arguments
+        raise InputError([replace(i, key=i.key.removeprefix("--").replace("-", "_")) for i in exc.issues]) from None
     writable(Path(out), "out")
     folders, reused = prepare_runs(items, Path(out), opts, fresh)
     return compare_folders(folders, reference, Path(out), plot_format, quiet, reused, figures)

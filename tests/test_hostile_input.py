@@ -287,3 +287,19 @@ def test_compare_from_python_and_the_command_line_say_the_same(tmp_path, capsys)
         compare([BASE, BASE], out=tmp_path)
     code, _, err = run_cli(capsys, "compare", BASE, BASE, "--out", str(tmp_path))
     assert code == 2 and str(e.value).split(": ", 1)[1] in err
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: load_scenario(None), "expected a scenario file's path"),
+        (lambda: __import__("model.execution").execution.simulate(123, 2), "takes a Scenario, a path or a Config"),
+        (lambda: __import__("model.execution").execution.simulate(BASE, [2**63]), "replicate indices in 0..2^62"),
+        (lambda: compare([BASE], out=123), "out: expected a folder"),
+        (lambda: compare([BASE], replicates="5"), "replicates: expected a whole number"),
+    ],
+)
+def test_the_python_api_answers_in_sentences(call, words):
+    with pytest.raises(InputError) as e:
+        call()
+    assert words in str(e.value)

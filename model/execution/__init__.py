@@ -666,7 +666,9 @@ def simulate(
         elif isinstance(scenario, Scenario):
             sc = with_settings(scenario, overrides, "overrides")
         else:
-            raise TypeError(f"simulate() takes a Scenario, a path or a Config, not {type(scenario).__name__}")
+            raise InputError.one(
+                "scenario", f"simulate() takes a Scenario, a path or a Config, not {type(scenario).__name__}"
+            )
         config, default = sc.config, sc.replicates
     reps = default if replicates is None else replicates
     _check_replicates(reps)
@@ -674,6 +676,7 @@ def simulate(
 
 
 MAX_IN_MEMORY = 1_000_000  # replicates simulate() holds at once; entente run streams larger ensembles to disk
+MAX_INDEX = 2**62  # replicate indices are int64 inside the engine; no run reaches this one
 
 
 def _check_replicates(reps: Any) -> None:
@@ -697,8 +700,10 @@ def _check_replicates(reps: Any) -> None:
         or len(arr) > MAX_IN_MEMORY
         or arr.dtype.kind not in "iu"
         or (arr < 0).any()
+        or (arr > MAX_INDEX).any()
         or len(np.unique(arr)) != len(arr)
     ):
         raise InputError.one(
-            where, f"expected a count or a non-empty list of distinct replicate indices >= 0, found {reps!r:.60}"
+            where,
+            f"expected a count or a non-empty list of distinct replicate indices in 0..2^62, found {reps!r:.60}",
         )

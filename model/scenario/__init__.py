@@ -352,6 +352,8 @@ def _resolve_extends(ref: str, here: Path, root: Path) -> tuple[Path | None, Pat
 
 def load_document(path: str | Path) -> tuple[dict[str, Any], dict, list[str]]:
     """Load a scenario file and everything it extends, merged; with the origin of each key."""
+    if not isinstance(path, str | Path) or not str(path):
+        raise InputError.one("scenario", f"expected a scenario file's path, found {type(path).__name__} {path!r:.40}")
     path = Path(path)
     try:
         root = path.resolve().parent
