@@ -71,26 +71,24 @@ def _state(**kw):
 
 def test_twenty_simultaneous_updates_and_replicates_are_all_answered(tmp_path):
     """Was: 20 simultaneous /api/update -> 1 connection reset, 20 /api/replicate -> 8 (listen backlog 5)."""
-    with Served(tmp_path) as app:
-        start = threading.Barrier(40)
 
-        def call(k: int):
+    def burst(app: Served, call) -> list[tuple[int, dict]]:
+        start = threading.Barrier(20)
+
+        def one(k: int):
             start.wait()
-            if k < 20:  # every update a new setting: a queue of real simulations
-                return app.post("/api/update", _state(fixed={"world.temperature": 0.05 + 0.001 * k}))
-            return app.post("/api/replicate", {"state": _state(), "pick": "worst"})
+            return call(k)
 
-        with ThreadPoolExecutor(40) as pool:
-            answers = list(pool.map(call, range(40)))
-    statuses = [s for s, _ in answers]
-    assert statuses.count(200) + statuses.count(503) == 40, statuses  # no reset, no other failure
-    served = [b for s, b in answers if s == 200]
-    assert all("errors" not in b for b in served), [b["errors"] for b in served if "errors" in b][:3]
-    assert statuses.count(200) >= 25  # at most the simulations beyond the waiting limit are told to retry
-    assert any("queue" in b and b["queue"]["behind"] >= 1 for b in served)  # a request that waited says so
-    for s, b in answers:
-        if s == 503:
-            assert b["errors"][0].startswith("app setting: the app is busy")
+        with ThreadPoolExecutor(20) as pool:
+            return list(pool.map(one, range(20)))
+
+    with Served(tmp_path) as app:
+        updates = burst(app, lambda k: app.post("/api/update", _state(fixed={"world.temperature": 0.05 + k % 4 / 100})))
+        picks = burst(app, lambda k: app.post("/api/replicate", {"state": _state(), "pick": "worst"}))
+    for answers in (updates, picks):
+        assert [s for s, _ in answers] == [200] * 20  # no reset, no refusal: 20 fit the simulation queue
+        assert all("errors" not in b for _, b in answers), [b["errors"] for _, b in answers if "errors" in b][:3]
+        assert any(b.get("queue", {}).get("behind", 0) >= 1 for _, b in answers)  # one that waited says so
 
 
 def test_slow_clients_hold_at_most_the_pool_and_time_out(tmp_path):
