@@ -10,5 +10,5 @@ from __future__ import annotations
 
 import datetime as dt
 
-FIRST_START_DATE = dt.date(2018, 5, 1)  # the month the US left the nuclear deal (JCPOA)
-LAST_START_DATE = dt.date(2030, 12, 31)
+FIRST_START_DATE = dt.date(2018, 5, 1)  # the start of docs/research/timeline.yaml (the US leaves the JCPOA on 8 May)
+LAST_START_DATE = dt.date(2030, 12, 31)  # forecasts from the timeline's end (May 2025) for about five years
