@@ -112,7 +112,7 @@ class SimulationQueue:
 
 
 class Session:
-    """What the page shows, computed on request; one lock, because one analyst drives it."""
+    """What the page shows, computed on request; simulations take turns (one analyst drives it)."""
 
     def __init__(self, scenario: str, folder: Path, runs: Path, replicates: int = logic.DEFAULT_REPLICATES) -> None:
         self.scenario = logic.resolve_scenario(scenario)
