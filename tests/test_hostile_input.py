@@ -70,7 +70,6 @@ def test_a_relation_owned_by_cohesion_is_refused_with_the_reason(tmp_path, capsy
     issues = validate(scenario(tmp_path, "relations: {russia-iran: -0.9, iran-russia: 0.2}\n"))
     assert [(i.line, i.key) for i in issues] == [(3, "relations.russia-iran"), (3, "relations.iran-russia")]
     assert all("is the world variable 'cohesion'" in i.message and "initial.cohesion" in i.message for i in issues)
-    code, _, err = run_cli(capsys, "validate", BASE, "--set", "x=1")  # validate takes no --set: argparse, exit 2
     code, _, err = run_cli(capsys, "run", BASE, "--set", "relations.russia-iran=-0.9", "--out", str(tmp_path))
     assert code == 2 and "is the world variable 'cohesion'" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "baseline").exists()
