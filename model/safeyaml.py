@@ -182,11 +182,6 @@ def _yaml11_number(node: yaml.Node) -> str | None:
         return None
     text = str(node.value)
     digits = text.lstrip("+-")
-    try:
-        as11 = yaml.constructor.SafeConstructor().construct_object(node)
-    except (yaml.YAMLError, ValueError, OverflowError):
-        as11 = None
-    read = f"; YAML 1.1 reads it as {as11}" if isinstance(as11, int | float) else ""
     if ":" in text:
         why = "a base-60 number"
     elif "_" in text:
@@ -197,6 +192,11 @@ def _yaml11_number(node: yaml.Node) -> str | None:
         why = "an octal number (a leading zero)"
     else:
         return None
+    try:  # only for the message: what YAML 1.1 would have read
+        as11 = yaml.constructor.SafeConstructor().construct_object(node)
+    except (yaml.YAMLError, ValueError, OverflowError):
+        as11 = None
+    read = f"; YAML 1.1 reads it as {as11}" if isinstance(as11, int | float) else ""
     return (
         f"'{_short(text)}' is {why}{read}, which is rarely what was meant; write the number in plain decimal"
         " digits (or quote it if it is text)"

@@ -95,7 +95,7 @@ SLOW_CLIENTS = 1500 if os.environ.get("ENTENTE_FULL_LOAD") else 200  # the teste
 
 
 def test_slow_clients_hold_at_most_the_pool_and_time_out(tmp_path):
-    """Was: 1,500 slow requests held 1,500 threads (ENTENTE_FULL_LOAD=1 sends 1,500; 200 by default)."""
+    """Was: 1,500 slow requests held 1,500 threads (ENTENTE_FULL_LOAD=1 sends 1,500, with ulimit -n above 1,600)."""
     before = threading.active_count()
     with Served(tmp_path, read_timeout=0.5) as app:
         socks = []
