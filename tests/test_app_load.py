@@ -133,6 +133,30 @@ def test_a_client_that_hangs_up_is_not_a_traceback(tmp_path, capfd):
     assert "Traceback" not in err and "BrokenPipe" not in err and "ConnectionReset" not in err, err[:500]
 
 
+def test_requests_whose_clients_left_do_not_hold_places_in_the_queue(tmp_path):
+    with Served(tmp_path) as app:
+        body = json.dumps(_state()).encode()
+        app.session.queue.lock.acquire()  # a long simulation is running
+        try:
+            for _ in range(5):
+                s = socket.create_connection(("127.0.0.1", app.port))
+                s.sendall(
+                    b"POST /api/update HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Entente: 1\r\nContent-Length: %d\r\n\r\n"
+                    % (app.port, len(body))
+                    + body
+                )
+                time.sleep(0.2)  # read and waiting
+                s.close()
+            deadline = time.monotonic() + 5
+            while app.session.queue.waiting and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert app.session.queue.waiting == 0  # each left the queue when its client hung up
+        finally:
+            app.session.queue.lock.release()
+        status, body = app.post("/api/update", _state())
+        assert status == 200 and "queue" not in body
+
+
 def test_save_onto_a_fifo_refuses_without_blocking_the_session(tmp_path):
     """Was: Save onto a FIFO in the save folder blocked every other request while it held the session lock."""
     os.mkfifo(tmp_path / "piped.yaml")

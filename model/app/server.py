@@ -82,9 +82,12 @@ class SimulationQueue:
     def turn(self) -> Iterator[dict[str, Any]]:
         """Hold the session; yields what the answer says about the wait (empty when there was none)."""
         t0 = time.perf_counter()
+        gone = getattr(_REQUEST, "gone", None) or (lambda: False)
         if self.lock.acquire(blocking=False):
             ahead = None
         else:
+            if gone():
+                raise ClientGone
             with self._count:
                 if self.waiting >= self.max_waiting:
                     raise Busy(
@@ -94,14 +97,15 @@ class SimulationQueue:
                 self.waiting += 1
                 ahead = self.waiting
             try:
-                self.lock.acquire()
+                while not self.lock.acquire(timeout=0.25):  # a waiter whose client left frees its place
+                    if gone():
+                        raise ClientGone
             finally:
                 with self._count:
                     self.waiting -= 1
-        gone = getattr(_REQUEST, "gone", None)
-        if ahead is not None and gone is not None and gone():
-            self.lock.release()
-            raise ClientGone
+            if gone():
+                self.lock.release()
+                raise ClientGone
         info: dict[str, Any] = {}
         if ahead is not None:
             info = {"waited_seconds": round(time.perf_counter() - t0, 3), "behind": ahead}
