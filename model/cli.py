@@ -304,6 +304,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    except PermissionError as exc:  # a read-only folder or file given by the user: bad input, one line
+        if os.environ.get("ENTENTE_DEBUG"):
+            raise
+        where = exc.filename or "a file"
+        print(f"{where}: permission denied ({exc.strerror or exc}); choose a folder entente may write", file=sys.stderr)
+        return 2
     except Exception as exc:  # noqa: BLE001 - the user gets a sentence, the developer a traceback on request
         if os.environ.get("ENTENTE_DEBUG"):
             raise
@@ -422,45 +428,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from model import files, workflow
+    from model import workflow
     from model.analysis.compare import compare_folders
-    from model.errors import InputError
+    from model.execution import check_options
+    from model.scenario.settings import parse_assignments
 
     opts = _run_opts(args)
-    items: list = []
-    names = []
-    for item in args.items:
-        p = Path(item)
-        if p.is_dir():
-            if args.settings:
-                raise InputError.one(
-                    f"--set {args.settings[0]}",
-                    f"--set applies to scenario files; {item} is a run folder (it ran as it ran)",
-                )
-            meta = files.verify_run(p)
-            items.append(p)
-            names.append(str(meta["scenario"]["name"]))
-        else:
-            sc = _load(item, args)
-            items.append(sc)
-            names.append(sc.name)
-    if len(set(names)) != len(names):
-        raise InputError.one("command line", f"scenario names must differ to be compared: {', '.join(names)}")
-    reference = args.reference or names[0]
-    if reference not in names:
-        raise InputError.one("command line", f"--reference '{reference}' is not among {', '.join(names)}")
-    ref = items[names.index(reference)]
-    seed = args.seed
-    if seed is None:
-        seed = files.read_manifest(ref)["seed"] if isinstance(ref, Path) else ref.seed
-    for i, it in enumerate(items):  # every setting is checked before the first run starts
-        if not isinstance(it, Path):
-            items[i] = _scenario(args, args.items[i], seed)
-    from model.execution import check_options
-
-    for it in items:
+    items, reference = workflow.gather(
+        args.items,
+        parse_assignments(args.settings) or None,
+        args.reference,
+        args.replicates,
+        args.seed,
+        args.steps,
+        "command line",
+    )
+    for it in items:  # every setting is checked before the first run starts
         if not isinstance(it, Path):
             check_options(opts, it.replicates)
+    workflow.writable(_out(args))
     folders, reused = workflow.prepare_runs(items, _out(args), opts, args.fresh, _command())
     extra = workflow.missing_outcomes(folders)
     cmp = compare_folders(folders, reference, _out(args), opts.plot_format, args.quiet, reused, extra=extra)
@@ -724,9 +710,11 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def _cmd_discover(args: argparse.Namespace) -> int:
+    from model import workflow
     from model.analysis.discover import discover
 
-    run, _meta = _run_folder(args.run)
+    run, meta = _run_folder(args.run)
+    workflow.check_reproduces(run, meta)  # as explain, narrate and rerun do by rebuilding the scenario
     print(discover(run, args.outcome, args.threshold))
     return 0
 

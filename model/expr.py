@@ -180,6 +180,8 @@ class _Parser:
             right = self.unary()
             if op == "/" and _constant(right) == 0.0:
                 raise ExprError(f"division by zero at column {col}", col)
+            if op == "/" and _always_zero(right):
+                raise ExprError(f"division by an expression that is always zero at column {col}", col)
             node = Node(op, (node, right))
         return node
 
@@ -247,6 +249,27 @@ def _constant(node: Node) -> float | None:
         inner = _constant(node.args[0])
         return None if inner is None else -inner
     return None
+
+
+def _always_zero(node: Node) -> bool:
+    """Whether ``node`` is zero whatever the state: ``x - x``, ``0 * y``, ``(1 - 1)``, ``abs(y - y)``...
+
+    Why: a division by such a divisor would be 0 in every replicate and step (the grammar's x / 0
+    is 0), an outcome that silently means nothing; it is refused where it is written instead.
+    Linear in the size of the expression (structural equality of the two sides of a difference).
+    """
+    op, args = node.op, node.args
+    if op == "num":
+        return float(args[0]) == 0.0
+    if op in ("neg", "abs"):
+        return _always_zero(args[0])
+    if op == "-":
+        return args[0] == args[1] or (_always_zero(args[0]) and _always_zero(args[1]))
+    if op == "+" or op in ("min", "max"):
+        return _always_zero(args[0]) and _always_zero(args[1])
+    if op in ("*", "/"):
+        return _always_zero(args[0]) or (op == "*" and _always_zero(args[1]))
+    return False
 
 
 def parse(text: str, names: Iterable[str] | None = None, params: Iterable[str] | None = None) -> Node:

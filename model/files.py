@@ -100,10 +100,40 @@ def write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    fsync_dir(path.parent)
+
+
+def fsync_file(path: Path) -> None:
+    """Flush a written file's data to the disk (before it is renamed into place)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries (a rename into it) to the disk; a no-op where folders cannot be opened.
+
+    Why: a rename is durable only once its folder is; without this a power cut after the rename
+    can leave the old name, or a file of zero length, however carefully the file was written.
+    """
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the file itself was synced
+    finally:
+        os.close(fd)
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -120,7 +150,30 @@ def write_table(path: Path, columns: dict[str, np.ndarray]) -> None:
     table = pa.table({k: pa.array(v) for k, v in columns.items()})
     tmp = path.with_name(f".{path.name}.tmp")
     pq.write_table(table, tmp, compression="zstd")
+    fsync_file(tmp)
     os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def chunk_problem(folder: Path, start: int, stop: int, steps: int) -> str | None:
+    """Why a finished chunk's files cannot be trusted (unreadable, truncated, wrong rows), or None.
+
+    Reads only each Parquet file's footer: a truncated or overwritten file has none, and the row
+    counts must be those of replicates [start, stop) over the run's steps.
+    """
+    import pyarrow.parquet as pq
+
+    name = chunk_name(start, stop)
+    n = stop - start
+    expected = {"timeseries": (steps + 1) * n, "decisions": steps * n, "outcomes": n}
+    for table in TABLES:
+        try:
+            rows = pq.read_metadata(folder / table / name).num_rows
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError and others for a broken file
+            return f"{table}/{name} is unreadable ({_reason(exc)})"
+        if rows != expected[table]:
+            return f"{table}/{name} has {rows} rows, not {expected[table]}"
+    return None
 
 
 def _jsonable(obj: Any) -> Any:

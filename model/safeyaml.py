@@ -140,6 +140,10 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        odd = _yaml11_number(node)
+        if odd:
+            self.issue(node, path, odd)
+            return None
         try:
             value = self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
@@ -167,6 +171,39 @@ class _Builder:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+
+
+def _yaml11_number(node: yaml.Node) -> str | None:
+    """Why a plain number is refused when PyYAML's YAML 1.1 rules read it otherwise than it is written.
+
+    ``horizon: 010`` is octal 8, ``1:30`` is base 60 (90), ``1_0`` is 10 and ``0b11`` is 3 under
+    YAML 1.1 and text (or an error) elsewhere: a user who wrote them meant something else, so they
+    are refused with the value YAML 1.1 would have used, instead of running with it.
+    """
+    if node.tag not in (_INT, _FLOAT) or not isinstance(node, yaml.ScalarNode) or node.style not in (None, ""):
+        return None
+    text = str(node.value)
+    digits = text.lstrip("+-")
+    if ":" in text:
+        why = "a base-60 number"
+    elif "_" in text:
+        why = "digits with '_' separators"
+    elif node.tag == _INT and digits[:2].lower() == "0b":
+        why = "a binary number"
+    elif node.tag == _INT and len(digits) > 1 and digits[0] == "0" and digits[1:2].isdigit():
+        why = "an octal number (a leading zero)"
+    else:
+        return None
+    try:  # only for the message: what YAML 1.1 would have read
+        as11 = yaml.constructor.SafeConstructor().construct_object(node)
+    except (yaml.YAMLError, ValueError, OverflowError):
+        as11 = None
+    read = f"; YAML 1.1 reads it as {as11}" if isinstance(as11, int | float) else ""
+    return (
+        f"'{_short(text)}' is {why}{read}, which is rarely what was meant; write the number in plain decimal"
+        " digits (or quote it if it is text)"
+    )
 
 
 def _short(text: Any, limit: int = 40) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -94,6 +95,8 @@ def _complete(partial: Path, sc: Scenario, meta: dict[str, Any], opts: RunOption
         t0 = execution.now()
         with execution.stopping_cleanly(partial, plan):
             files.remove_temporaries(partial)
+            for note in execution.redo_broken_chunks(partial, sc.horizon):
+                sys.stderr.write(f"warning: {note}\n")
             progress = runner.Progress(plan.total, quiet=opts.quiet)
             progress.add(sum(b - a for a, b in files.finished_chunks(partial) if b <= plan.total))
             execution.simulate_chunks(sc, partial, plan, opts, workers, progress)
@@ -197,6 +200,33 @@ def _traces(folder: Path, sc: Scenario, meta: dict[str, Any], opts: RunOptions) 
     meta["traced"] = traced
 
 
+def check_reproduces(folder: Path, meta: dict[str, Any]) -> Scenario:
+    """The run's scenario, validated, after checking that it reproduces the run's first stored replicate.
+
+    A manifest whose scenario was edited and whose digests were recomputed passes the folder's
+    seal; what it can no longer do is reproduce the data beside it. ``explain``, ``narrate`` and
+    ``rerun`` rebuild the scenario anyway; ``discover`` reads only the outcome table, so it asks
+    for this check (one replicate re-simulated, well under a second).
+
+    Raises:
+        InputError: the scenario does not validate or does not reproduce the stored trajectory.
+    """
+    from model.engine import simulate as engine_simulate
+    from model.errors import InputError
+
+    where = str(Path(folder) / files.MANIFEST)
+    sc = execution.scenario_from_manifest(meta, where)
+    res = engine_simulate(sc.config, [0])
+    stored = files.read_replicate_series(folder, 0, res.variables)
+    if stored is None or not np.array_equal(res.series[:, 0, :].astype(np.float32), stored):
+        raise InputError.one(
+            where,
+            "the scenario in the manifest does not reproduce the run's stored data (replicate 0);"
+            " the manifest was edited after the run, or the catalog has changed since",
+        )
+    return sc
+
+
 def verified(folder: str | Path) -> Path:
     """A complete, unaltered run folder given on the command line (InputError otherwise)."""
     files.verify_run(folder)
@@ -283,6 +313,75 @@ def find_reusable(sc: Scenario, out: Path) -> Path | None:
     return None
 
 
+def gather(
+    items: Any,
+    settings: dict[str, Any] | None = None,
+    reference: str | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+    steps: int | None = None,
+    source: str = "compare",
+) -> tuple[list[Any], str]:
+    """What a comparison compares, validated the same way for ``entente compare`` and ``compare()``.
+
+    Scenario files are loaded with ``settings`` (``--set``), run folders verified, Scenario objects
+    taken as they are (with ``settings`` applied); then the names must differ, the reference be
+    among them, and every scenario gets the run values (the reference's seed by default: common
+    random numbers). Returns the items (Scenarios and run folders) and the reference's name.
+
+    Raises:
+        InputError: an empty or malformed list, a bad item, setting or run value (one line each).
+    """
+    from model.errors import InputError
+    from model.execution import apply_overrides, with_settings
+    from model.scenario.settings import check_settings, load_with_settings
+
+    check_settings(settings, "--set" if source == "command line" else "overrides")
+    if isinstance(items, str | Path | Scenario) or not isinstance(items, list | tuple):
+        raise InputError.one(
+            source, f"expected a list of scenario files, Scenario objects or run folders, found {type(items).__name__}"
+        )
+    if not items:
+        raise InputError.one(source, "nothing to compare: give scenario files, Scenario objects or run folders")
+    loaded: list[Any] = []
+    for item in items:
+        if isinstance(item, Scenario):
+            loaded.append(with_settings(item, settings, "overrides"))
+        elif isinstance(item, str | Path) and str(item):
+            if Path(item).is_dir():
+                if settings:
+                    first = next(iter(settings))
+                    raise InputError.one(
+                        f"--set {first}={settings[first]}" if source == "command line" else "overrides",
+                        f"settings apply to scenario files; {item} is a run folder (it ran as it ran)",
+                    )
+                files.verify_run(item)
+                loaded.append(Path(item))
+            else:
+                loaded.append(load_with_settings(item, settings, "--set" if source == "command line" else "overrides"))
+        else:
+            raise InputError.one(
+                source,
+                f"expected a scenario file, a Scenario or a run folder, found {type(item).__name__} {item!r:.40}",
+            )
+    names = [str(files.read_manifest(i)["scenario"]["name"]) if isinstance(i, Path) else i.name for i in loaded]
+    if len(set(names)) != len(names):
+        raise InputError.one(source, f"scenario names must differ to be compared: {', '.join(names)}")
+    if reference is not None and not isinstance(reference, str):
+        raise InputError.one(source, f"reference: expected a scenario name, found {type(reference).__name__}")
+    reference = reference or names[0]
+    if reference not in names:
+        where = "--reference" if source == "command line" else "reference"
+        raise InputError.one(source, f"{where} '{reference}' is not among {', '.join(names)}")
+    ref = loaded[names.index(reference)]
+    if seed is None:
+        seed = ref.seed if isinstance(ref, Scenario) else files.read_manifest(ref)["seed"]
+    cmd = "command line" if source == "command line" else source
+    return [
+        apply_overrides(i, replicates, seed, steps, cmd) if isinstance(i, Scenario) else i for i in loaded
+    ], reference
+
+
 def compare(
     scenarios: list[Any],
     reference: str | None = None,
@@ -295,15 +394,17 @@ def compare(
     quiet: bool = True,
     workers: int = 0,
     figures: bool = True,
+    overrides: dict[str, Any] | None = None,
 ) -> Any:
     """Compare scenarios from Python, as ``entente compare`` does; returns the comparison.
 
-    ``scenarios`` are scenario files, loaded :class:`Scenario` objects or complete run folders.
-    Scenarios run with the reference's seed (common random numbers) unless a matching run is
-    found under ``out`` and ``fresh`` is false. The result has ``folder`` (the report),
-    ``headlines``, ``rows`` and ``to_frame()`` (a tidy pandas frame: one row per outcome and
-    scenario with levels, difference, simultaneous interval and verdict). ``figures=False`` skips
-    the plots (the slowest part) for a quick look::
+    ``scenarios`` are scenario files, loaded :class:`Scenario` objects or complete run folders;
+    ``overrides`` are ``--set``'s settings for every scenario. Everything is validated by
+    :func:`gather`, the command line's own path. Scenarios run with the reference's seed (common
+    random numbers) unless a matching run is found under ``out`` and ``fresh`` is false. The
+    result has ``folder`` (the report), ``headlines``, ``rows`` and ``to_frame()`` (a tidy pandas
+    frame: one row per outcome and scenario with levels, difference, simultaneous interval and
+    verdict). ``figures=False`` skips the plots (the slowest part) for a quick look::
 
         from model.workflow import compare
         cmp = compare(["scenarios/baseline.yaml", "scenarios/us_joins_strikes.yaml"], replicates=500)
@@ -312,34 +413,21 @@ def compare(
     """
     from model.analysis.compare import compare_folders
     from model.errors import InputError
-    from model.execution import apply_overrides
-    from model.scenario import load_scenario
 
-    items: list[Any] = []
-    for s in scenarios:
-        if isinstance(s, Scenario):
-            items.append(s)
-        elif Path(s).is_dir():
-            files.verify_run(s)
-            items.append(Path(s))
-        else:
-            items.append(load_scenario(s))
-    names = [files.read_manifest(i)["scenario"]["name"] if isinstance(i, Path) else i.name for i in items]
-    if len(set(names)) != len(names):
-        raise InputError.one("compare", f"scenario names must differ to be compared: {', '.join(names)}")
-    reference = reference or names[0]
-    if reference not in names:
-        raise InputError.one("compare", f"reference '{reference}' is not among {', '.join(names)}")
-    ref = items[names.index(reference)]
-    if seed is None:
-        seed = ref.seed if isinstance(ref, Scenario) else files.read_manifest(ref)["seed"]
-    opts = RunOptions(workers=workers, quiet=quiet, plot_format=plot_format)
-    folders, reused = prepare_runs(
-        [apply_overrides(i, replicates, seed, steps) if isinstance(i, Scenario) else i for i in items],
-        Path(out),
-        opts,
-        fresh,
-    )
+    if not isinstance(out, str | Path) or not str(out):
+        raise InputError.one("compare", f"out: expected a folder, found {type(out).__name__} {out!r:.40}")
+    if plot_format not in ("png", "svg", "pdf"):
+        raise InputError.one("compare", f"plot_format must be png, svg or pdf, found {plot_format!r:.20}")
+    try:
+        items, reference = gather(scenarios, overrides, reference, replicates, seed, steps, "compare")
+        opts = RunOptions(workers=workers, quiet=quiet, plot_format=plot_format)
+        for it in items:
+            if isinstance(it, Scenario):
+                execution.check_options(opts, it.replicates, "compare")
+    except InputError as exc:  # the command line's checks, named as the function's arguments
+        raise InputError([replace(i, key=i.key.removeprefix("--").replace("-", "_")) for i in exc.issues]) from None
+    writable(Path(out), "out")
+    folders, reused = prepare_runs(items, Path(out), opts, fresh)
     return compare_folders(
         folders, reference, Path(out), plot_format, quiet, reused, figures, extra=missing_outcomes(folders)
     )
@@ -381,6 +469,22 @@ def missing_outcomes(folders: list[Path]) -> dict[Path, dict[str, np.ndarray]]:
             )
             out.setdefault(f, {})[name] = np.asarray(reduce(values, d["reduce"], m["step_days"]), dtype=float)
     return out
+
+
+def writable(folder: Path, name: str = "--out") -> None:
+    """Refuse, before anything runs, an output folder that cannot be created or written (one line, exit 2)."""
+    import tempfile
+
+    from model.errors import InputError
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise InputError.one(
+            f"{name} {folder}", f"cannot write there ({exc.strerror or exc}); choose another folder"
+        ) from None
 
 
 def prepare_runs(

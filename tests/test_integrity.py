@@ -301,6 +301,19 @@ def test_an_edited_or_truncated_manifest_is_a_one_line_error(sealed, tmp_path, c
     refused(capsys, run2, "the manifest is truncated or corrupt")
 
 
+def test_discover_refuses_a_manifest_whose_scenario_was_edited_and_resealed(sealed, tmp_path, capsys):
+    """Issue 21: explain, narrate and rerun refused such a manifest; discover read its outcomes anyway."""
+    run = copy_of(sealed, tmp_path)
+    meta = json.loads((run / "manifest.json").read_text())
+    meta["scenario"]["resolved"].setdefault("constants", {})["world.tremble"] = 0.5  # valid, and not what ran
+    meta["scenario"]["digest"] = execution.scenario_digest(meta)
+    meta["integrity"]["manifest"] = files.manifest_digest(meta)
+    (run / "manifest.json").write_text(json.dumps(meta))
+    files.verify_run(run)  # the seal holds: every digest was recomputed
+    code, _, err = main(capsys, "discover", str(run), "--outcome", "peak_brent > 90")
+    assert code == 2 and "does not reproduce the run's stored data" in err and len(err.strip().splitlines()) == 1
+
+
 def test_explain_refuses_a_replicate_outside_the_run(sealed, capsys):
     for rep in ("400", "4000", "-1"):
         code, _, err = main(capsys, "explain", str(sealed), "--replicate", rep)

@@ -31,6 +31,7 @@ from model.engine.config import (
     samplable_paths,
     set_value,
 )
+from model.engine.mesa_compat import release
 from model.engine.model import EntenteModel
 from model.engine.outcomes import DEFAULT_OUTCOMES, OUTCOMES, compute
 
@@ -157,5 +158,6 @@ def simulate(
         mark_series=m.mark_series,
         mark_extra=m.mark_extra,
     )
+    release(m)  # Mesa 3.3 keeps every model in a class-level registry: give its memory back now
     res.outcomes = compute(res, config.outcome_defs, config.spec)
     return res

@@ -25,8 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FIRST_DATE = dt.date(2018, 5, 1)
-LAST_DATE = dt.date(2030, 12, 31)
+FIRST_DATE = dt.date(2018, 5, 1)  # the start of the catalog's timeline (the US leaves the JCPOA on 8 May)
+LAST_DATE = dt.date(2030, 12, 31)  # forecasts from the timeline's end (May 2025) for about five years
+# the dates a scenario may start on (validation): widen them here, and only here, when the catalog covers more years
+FIRST_START_DATE = FIRST_DATE
+LAST_START_DATE = LAST_DATE
 EPS = 1e-6  # days: moments closer than this (well under a second) are one moment
 
 

@@ -517,6 +517,24 @@ def drop_incomplete(partial: Path) -> None:
                 f.unlink(missing_ok=True)
 
 
+def redo_broken_chunks(partial: Path, steps: int) -> list[str]:
+    """Remove every finished chunk whose files cannot be trusted, so it is simulated again; say which.
+
+    A chunk is written file by file and renamed into place, but a disk that filled, a copy cut
+    short or an edit can still leave a truncated Parquet file; resuming on it would fail inside
+    pyarrow on every attempt. Its three files go, and the run redoes those replicates (the same
+    numbers: a replicate depends only on the scenario, the seed and its index).
+    """
+    notes = []
+    for a, b in sorted(files.finished_chunks(partial)):
+        why = files.chunk_problem(partial, a, b, steps)
+        if why is not None:
+            for table in files.TABLES:
+                (partial / table / files.chunk_name(a, b)).unlink(missing_ok=True)
+            notes.append(f"replicates {a}-{b - 1}: {why}; they are simulated again")
+    return notes
+
+
 def state(partial: Path, plan: Plan) -> str:
     """'3 of 20 chunks (15,000 of 100,000 replicates) are complete and kept in <folder>'.
 
@@ -619,8 +637,9 @@ def with_settings(sc: Scenario, settings: dict[str, Any] | None, source: str = "
     and a parameter path are set exactly as ``entente run --set`` sets them; the run values
     (replicates, seed, steps) already given stay.
     """
-    from model.scenario.settings import compile_with_settings
+    from model.scenario.settings import check_settings, compile_with_settings
 
+    check_settings(settings, source)
     if not settings:
         return sc
     if sc.document is not None:
@@ -662,8 +681,9 @@ def simulate(
     """
     from model.engine import Config
     from model.engine import simulate as engine_simulate
-    from model.scenario.settings import load_with_settings
+    from model.scenario.settings import check_settings, load_with_settings
 
+    check_settings(overrides, "overrides")
     if isinstance(scenario, Config):
         if overrides:
             raise InputError.one(
@@ -678,7 +698,9 @@ def simulate(
         elif isinstance(scenario, Scenario):
             sc = with_settings(scenario, overrides, "overrides")
         else:
-            raise TypeError(f"simulate() takes a Scenario, a path or a Config, not {type(scenario).__name__}")
+            raise InputError.one(
+                "scenario", f"simulate() takes a Scenario, a path or a Config, not {type(scenario).__name__}"
+            )
         config, default = sc.config, sc.replicates
     reps = default if replicates is None else replicates
     _check_replicates(reps)
@@ -686,6 +708,7 @@ def simulate(
 
 
 MAX_IN_MEMORY = 1_000_000  # replicates simulate() holds at once; entente run streams larger ensembles to disk
+MAX_INDEX = 2**62  # replicate indices are int64 inside the engine; no run reaches this one
 
 
 def _check_replicates(reps: Any) -> None:
@@ -709,8 +732,10 @@ def _check_replicates(reps: Any) -> None:
         or len(arr) > MAX_IN_MEMORY
         or arr.dtype.kind not in "iu"
         or (arr < 0).any()
+        or (arr > MAX_INDEX).any()
         or len(np.unique(arr)) != len(arr)
     ):
         raise InputError.one(
-            where, f"expected a count or a non-empty list of distinct replicate indices >= 0, found {reps!r:.60}"
+            where,
+            f"expected a count or a non-empty list of distinct replicate indices in 0..2^62, found {reps!r:.60}",
         )

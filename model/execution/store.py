@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO
 
 from model.errors import InputError
-from model.files import LOCK, final_path, safe_component, utc_stamp
+from model.files import LOCK, final_path, fsync_dir, safe_component, utc_stamp
 
 
 def git_commit() -> str | None:
@@ -70,6 +70,10 @@ def lock(folder: Path) -> IO[bytes]:
         raise InputError.one(
             str(folder), "the run folder no longer exists (finished or moved by another process?)"
         ) from None
+    except PermissionError:
+        raise InputError.one(
+            str(folder), "cannot write to the run folder (permission denied); a run writes its chunks there"
+        ) from None
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -87,6 +91,7 @@ def finalize(partial: Path) -> Path:
         raise FileExistsError(f"{final} already exists; refusing to overwrite")
     (partial / LOCK).unlink(missing_ok=True)
     os.replace(partial, final)
+    fsync_dir(final.parent)
     return final
 
 

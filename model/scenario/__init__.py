@@ -19,6 +19,7 @@ from typing import Any
 
 from model import expr
 from model.catalog import check_catalog, load_catalog, variable_names
+from model.engine.calendar import FIRST_START_DATE, LAST_START_DATE
 from model.engine.config import (
     DISTRIBUTIONS,
     Change,
@@ -39,6 +40,13 @@ FORMAT_VERSION = 1
 MAX_HORIZON = 520  # ten years of weekly steps
 MAX_REPLICATES = 10_000_000
 MAX_EXTENDS_DEPTH = 16
+# Caps on list sections (docs/scenarios.md, Safety and limits): far beyond the shipped scenarios, and
+# each keeps a run's cost bounded (events are matched every step; outcomes are columns, plots, lines).
+MAX_EVENTS = 500
+MAX_CONDITIONAL_EVENTS = 100
+MAX_CHANGES = 200
+MAX_OUTCOMES = 60
+MAX_EXPECT = 100
 TOP_KEYS = {
     "version": "format version (1)",
     "name": "scenario name (letters, digits, _ and -)",
@@ -207,11 +215,27 @@ class _Checker:
             p = p[:-1]
         return self.marks.get((), (self.file, 1, 1))
 
+    def shown(self, path: tuple) -> tuple:
+        """The key path as the file that wrote it numbers it (not the merged document's index).
+
+        A child's first event is ``events[0]`` of the child's file, though its parent's events come
+        before it once merged; an event a lever option appends is named inside that option.
+        """
+        p = tuple(path)
+        if len(p) >= 2 and isinstance(p[1], int):
+            target = self.aliases.get(p[:2])
+            if target is not None:
+                return (*target, *p[2:])
+            local = self.marks.get((LOCAL_INDEX, p[0], p[1]))
+            if local is not None and isinstance(local[1], int):
+                return (p[0], local[1], *p[2:])
+        return p
+
     def bad(self, path: tuple, message: str, col_offset: int | None = None) -> None:
         file, line, col = self.at(path)
         if col_offset is not None and col is not None:
             col = col + col_offset
-        self.issues.append(InputIssue(file, line or 1, col or 1, dotted(path), message))
+        self.issues.append(InputIssue(file, line or 1, col or 1, dotted(self.shown(path)), message))
 
     def suggest(self, word: Any, options: Any) -> str:
         """A 'did you mean' suffix (bounded work per file: a file of 20,000 typos stays fast)."""
@@ -255,6 +279,18 @@ class _Checker:
         return True
 
 
+def _capped(ck: _Checker, key: str, items: list[Any], cap: int, what: str) -> list[Any]:
+    """The first ``cap`` items of a list section; one located error for the rest, which are not checked.
+
+    Why: a file of 100 kB can hold 20,000 aliased events; what is beyond any real scenario is
+    refused in constant time instead of being validated and simulated for minutes.
+    """
+    if len(items) <= cap:
+        return items
+    ck.bad((key, cap), f"a scenario holds at most {cap} {what}; this one has {len(items):,}")
+    return items[:cap]
+
+
 def _short(value: Any, limit: int = 40) -> str:
     text = str(value)
     return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"
@@ -265,14 +301,25 @@ def _file_marks(marks: Marks, file: str) -> dict[tuple, tuple[str, int | None, i
     return {k: (file, v[0], v[1]) for k, v in marks.items()}
 
 
+LOCAL_INDEX = "#index"  # marks key (LOCAL_INDEX, list, merged index) -> (file, the file's own index, None)
+
+
 def _shift_marks(omarks: dict, path: tuple, index: dict[int, int]) -> None:
-    """Renumber the marks of list items under ``path`` (old index -> new index) in one pass."""
+    """Renumber the marks of list items under ``path`` (old index -> new index) in one pass.
+
+    Each moved item also records the index its own file gives it, so errors name ``events[0]`` of
+    the child's file rather than the merged document's ``events[7]``.
+    """
     n = len(path)
     shifted = {}
     for k, v in omarks.items():
         if len(k) > n and k[:n] == path and isinstance(k[n], int):
             if k[n] in index:
                 shifted[(*path, index[k[n]], *k[n + 1 :])] = v
+                if len(k) == n + 1:
+                    shifted[(LOCAL_INDEX, *path, index[k[n]])] = (v[0], k[n], None)
+        elif k[:1] == (LOCAL_INDEX,) and k[1:-1] == path:
+            continue  # an index the file itself recorded is replaced by the one above
         else:
             shifted[k] = v
     omarks.clear()
@@ -319,6 +366,8 @@ def _resolve_extends(ref: str, here: Path, root: Path) -> tuple[Path | None, Pat
 
 def load_document(path: str | Path) -> tuple[dict[str, Any], dict, list[str]]:
     """Load a scenario file and everything it extends, merged; with the origin of each key."""
+    if not isinstance(path, str | Path) or not str(path):
+        raise InputError.one("scenario", f"expected a scenario file's path, found {type(path).__name__} {path!r:.40}")
     path = Path(path)
     try:
         root = path.resolve().parent
@@ -329,8 +378,15 @@ def load_document(path: str | Path) -> tuple[dict[str, Any], dict, list[str]]:
     current = path
     where: tuple[str, int, int] | None = None  # the 'extends:' that led to ``current``
     while True:
-        resolved = current.resolve()
         display = str(current)
+        try:
+            resolved = current.resolve()
+        except (OSError, RuntimeError) as exc:  # a symbolic link loop: RuntimeError before Python 3.13
+            file, line, col = where or (str(path), 1, 1)
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise InputError.one(
+                file, f"cannot read '{display}': {reason}", line, col, "extends" if where else ""
+            ) from None
         if resolved in chain:
             cycle = " -> ".join(p.name for p in [*chain, resolved])
             file, line, col = where or (str(path), 1, 1)
@@ -365,7 +421,7 @@ def load_document(path: str | Path) -> tuple[dict[str, Any], dict, list[str]]:
         try:
             parent, root = _resolve_extends(ref, current, root)
             found = parent is not None and parent.exists()
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop (Python < 3.13)
             reason = getattr(exc, "strerror", None) or str(exc)
             raise InputError.one(display, f"extends '{_short(ref)}': {reason}", line, col, "extends") from None
         if parent is None:
@@ -536,6 +592,12 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
             start_date = dt.date.fromisoformat(start)
         except ValueError:
             ck.bad(("start_date",), f"expected a date YYYY-MM-DD, found {type_name(start)}")
+        if start_date is not None and not FIRST_START_DATE <= start_date <= LAST_START_DATE:
+            ck.bad(
+                ("start_date",),
+                f"{start_date.isoformat()} is outside the calendar the model supports"
+                f" ({FIRST_START_DATE.isoformat()} to {LAST_START_DATE.isoformat()}: the years its catalog describes)",
+            )
 
     actors = list(spec["actors"])
     # --- levers: choose an option, then merge its settings like any other section
@@ -624,6 +686,9 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
         valid_set = set(valid)
         for k, v in section.items():
             if k not in valid_set:
+                if sec == "relations" and (owner := _owned_relation(spec, str(k))):
+                    ck.bad((sec, k), owner)
+                    continue
                 if sec == "relations":
                     a, _, b = str(k).partition("-")
                     if a in actors and b in actors and a != b:
@@ -697,7 +762,17 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
     names = variable_names(spec)
     section = doc.get("events", [])
     if ck.expect(("events",), section, (list,), "a list of events"):
+        section = _capped(ck, "events", section, MAX_EVENTS, "events (scheduled and conditional together)")
+        conditional = 0
         for i, ev in enumerate(section):
+            if isinstance(ev, dict) and "when" in ev:
+                conditional += 1
+                if conditional == MAX_CONDITIONAL_EVENTS + 1:
+                    ck.bad(
+                        ("events", i),
+                        f"a scenario holds at most {MAX_CONDITIONAL_EVENTS} conditional ('when') events: each is"
+                        " evaluated at every step of every replicate",
+                    )
             e = _check_event(ck, ("events", i), ev, spec, names, horizon, step_days, start_date)
             if e is not None:
                 events.append(e)
@@ -726,6 +801,7 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
                     changes.append(Change(step, values, str(h.get("label", "")), day=float(day)))
     section = doc.get("changes", [])
     if ck.expect(("changes",), section, (list,), "a list of dated changes"):
+        section = _capped(ck, "changes", section, MAX_CHANGES, "dated changes")
         for i, ch in enumerate(section):
             c = _check_change(ck, ("changes", i), ch, spec, horizon, step_days, start_date)
             if c is not None:
@@ -740,6 +816,9 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
     outcomes: list[str] = []
     outcome_defs: dict[str, dict[str, Any]] = {}
     if ck.expect(("outcomes",), outcomes_raw, (list,), "a list of outcome names or definitions"):
+        outcomes_raw = _capped(
+            ck, "outcomes", outcomes_raw, MAX_OUTCOMES, "outcomes (each is a column, a plot, a line)"
+        )
         for i, o in enumerate(outcomes_raw):
             if isinstance(o, dict):
                 od = _check_outcome(ck, ("outcomes", i), o, names)
@@ -754,6 +833,7 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
     expectations = []
     section = doc.get("expect", [])
     if ck.expect(("expect",), section, (list,), "a list of statements such as 'P(sustained_war) <= 0.2'"):
+        section = _capped(ck, "expect", section, MAX_EXPECT, "expectations")
         known = set(OUTCOMES) | set(outcome_defs)
         for i, item in enumerate(section):
             e = _check_expectation(ck, ("expect", i), item, known, spec, start_date, step_days, horizon)
@@ -871,8 +951,28 @@ def _check_expectation(
     return e
 
 
+def _owned_relation(spec: dict, pair: str) -> str | None:
+    """Why a relation cannot be set when a world variable owns it (Russia-Iran is ``cohesion``), else None.
+
+    The model overwrites such a relation with its variable at the start and after every step, so
+    a value written for it would be silently ignored.
+    """
+    a, _, b = pair.partition("-")
+    for name, var in spec["world"]["variables"].items():
+        owned = str(var.get("relation", ""))
+        if owned and {a, b} == set(owned.split("-")) and a != b:
+            label = var.get("label", name)
+            return (
+                f"the {owned} relation is the world variable '{name}' ({label}), which the model moves every step;"
+                f" set its starting value with initial.{name} or its parameters (world.{name}_*), not the relation"
+            )
+    return None
+
+
 def _unknown_path(spec: dict, path: str, paths: list[str], ck: _Checker | None = None) -> str:
     """The message for a path that is not a parameter (derived variables say what they derive from)."""
+    if path.startswith("relations.") and (owner := _owned_relation(spec, path.removeprefix("relations."))):
+        return f"'{_short(path)}' cannot be set: {owner}"
     var = spec["world"]["variables"].get(path.removeprefix("initial.")) if path.startswith("initial.") else None
     if var is not None and ("derived" in var or "tier_of" in var):
         how = var.get("derived") or f"the highest tier of {var['tier_of']}'s recent actions"

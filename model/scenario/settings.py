@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,9 @@ def parse_assignments(items: list[str] | None, source: str = "--set") -> dict[st
     return out
 
 
+_ASCII_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?", re.ASCII)
+
+
 def _number(value: Any) -> float | int | None:
     """The number a setting's value spells (None if it is not a finite number)."""
     if isinstance(value, bool):
@@ -69,6 +73,8 @@ def _number(value: Any) -> float | int | None:
     if isinstance(value, int | float):
         return value if math.isfinite(value) else None
     if isinstance(value, str):
+        if not _ASCII_NUMBER.fullmatch(value):  # float() also reads '１２', '٣', '1_0' and ' 7 '
+            return None
         try:
             v = float(value)
         except ValueError:
@@ -91,6 +97,43 @@ def known_names(doc: dict[str, Any], spec: dict[str, Any] | None = None) -> list
     names += numeric_paths(spec)
     names += [f"constraints.{c}.lifted" for c in spec["constraints"]]
     return names
+
+
+def check_settings(settings: Any, source: str = "overrides") -> None:
+    """Settings are ``None`` or a mapping of names to an option, a number or true/false (InputError otherwise).
+
+    The one shape check for ``--set`` (parsed into such a mapping), ``overrides=`` of the Python
+    API and the app, so a list or a nested value is a sentence naming it, not an AttributeError.
+    """
+    if settings is None:
+        return
+    example = "{'us_restraint': 'firm', 'world.temperature': 0.1}"
+    if not isinstance(settings, dict):
+        raise InputError.one(
+            source, f"expected a mapping of names to values such as {example}, found {_kind(settings)}"
+        )
+    issues = [
+        InputIssue(f"{source} {key!r:.60}", None, None, "", f"expected a name (text), found {_kind(key)}")
+        for key in settings
+        if not isinstance(key, str)
+    ]
+    issues += [
+        InputIssue(
+            flag_label(source, key, "..."),
+            None,
+            None,
+            "",
+            f"expected an option, a number or true/false, found {_kind(v)}",
+        )
+        for key, v in settings.items()
+        if isinstance(key, str) and not isinstance(v, str | int | float | bool)
+    ]
+    if issues:
+        raise InputError(issues)
+
+
+def _kind(value: Any) -> str:
+    return f"{type(value).__name__} {value!r:.40}"
 
 
 def apply_settings(
@@ -191,6 +234,10 @@ def apply_settings(
 
 
 def _unknown(key: str, doc: dict[str, Any], spec: dict[str, Any]) -> str:
+    from model.scenario import _owned_relation
+
+    if key.startswith("relations.") and (owner := _owned_relation(spec, key.removeprefix("relations."))):
+        return f"'{key}' cannot be set: {owner}"
     names = known_names(doc, spec)
     hint = did_you_mean(key, names)
     if not hint and "." not in key:
@@ -211,6 +258,7 @@ def compile_with_settings(
     """
     from model.scenario import compile_document
 
+    check_settings(settings, source)
     if settings:
         doc, marks = apply_settings(doc, marks, settings, source)
     try:
@@ -258,6 +306,9 @@ def load_with_settings(path: str | Path, settings: dict[str, Setting] | None = N
     """Load, merge, apply ``settings`` to and compile a scenario file (InputError on any problem)."""
     from model.scenario import load_document
 
+    check_settings(settings, source)
+    if not isinstance(path, str | Path) or not str(path):
+        raise InputError.one(source, f"expected a scenario file's path, found {_kind(path)}")
     check_exists(path)
     doc, marks, chain = load_document(path)
     sc = compile_with_settings(doc, marks, str(path), settings, source)
@@ -307,10 +358,8 @@ def parse_vary(text: str, source: str = "--vary") -> tuple[str, list[float]]:
     if not eq or not path.strip() or len(parts) != 3:
         raise InputError.one(where, "expected PATH=LOW:HIGH:N, e.g. world.temperature=0.02:0.2:7")
     low, high = _number(parts[0].strip()), _number(parts[1].strip())
-    try:
-        n = int(parts[2].strip())
-    except ValueError:
-        n = 0
+    count = parts[2].strip()
+    n = int(count) if count.isascii() and count.isdigit() and len(count) < 6 else 0
     if low is None or high is None:
         raise InputError.one(where, "LOW and HIGH must be numbers")
     if not 2 <= n <= MAX_SWEEP_VALUES:
@@ -318,7 +367,14 @@ def parse_vary(text: str, source: str = "--vary") -> tuple[str, list[float]]:
     if not low < high:
         raise InputError.one(where, f"LOW must be below HIGH, found {low} and {high}")
     step = (float(high) - float(low)) / (n - 1)
-    return path.strip(), [round(float(low) + i * step, 12) for i in range(n)]
+    values = [round(float(low) + i * step, 12) for i in range(n)]
+    if len(set(values)) < n:  # values are recorded to 12 decimals: the runs would be identical
+        raise InputError.one(
+            where,
+            f"the {n} values from {low} to {high} are not distinct to 12 decimals (the precision a run records);"
+            " widen the range or ask for fewer values",
+        )
+    return path.strip(), values
 
 
 def sweep_axis(sc: Any, lever: str | None = None, vary: list[str] | None = None) -> dict[str, Any]:
