@@ -125,7 +125,6 @@ def simulate(
     """
     m = EntenteModel(config, replicates, detail=detail, order=order)
     m.run()
-    m.release()
     t = m.tables
     res = Result(
         replicates=m.replicates,

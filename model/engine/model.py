@@ -229,12 +229,6 @@ class EntenteModel(mesa.Model):
         self.units: list[ActorAgent] = [made[i] for i in range(len(tabs))]
         self.n_options = self.opt.N
 
-    def release(self) -> None:
-        """Deregister the agents (Mesa 3.3 keeps every model its agents were created in)."""
-        for agent in list(self.units):
-            agent.remove()
-        self.units = []
-
     def _count_columns(self) -> dict[str, np.ndarray]:
         """Global option columns behind each choice counter name (count.<actor>.<action>[.<target>])."""
         cols: dict[str, list[int]] = {}
