@@ -530,7 +530,7 @@ class EntenteModel(mesa.Model):
             for ch in [c for c in self._changes if abs(self._change_day(c) - day) < EPS]:
                 self._apply_change(ch)
         self._deliveries(day)
-        self._update_derived()
+        self._update_derived(rows)
         t, R, U = self.opt, self.R, self.opt.U
         active = np.zeros(R, dtype=bool)
         active[rows] = True
@@ -556,7 +556,7 @@ class EntenteModel(mesa.Model):
             self._record_choices(s, c)
         if self.detail:
             self.records.append({"step": s, "day": day, "decisions": core.unit_decisions(self.opt, c)})
-        self._update_derived()
+        self._update_derived(rows)
 
     # ------------------------------------------------------------------ events
     def _candidates(self, day: float, due: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -815,7 +815,9 @@ class EntenteModel(mesa.Model):
                 ow = offer_window[rows][:, None] if np.ndim(offer_window) else offer_window
                 both = np.all(self.offer_day[rows, k, :] >= day - ow - EPS, axis=1)
                 fighting = (x[rows, f.state] == 1) | (x[rows, f.state] == 2)
-                r = rows[both & fighting & ~struck]
+                # a ceasefire is agreed by the offer that completes it, in that replicate (never by another
+                # replicate's offer at the same moment)
+                r = rows[both & fighting & ~struck & offer.any(axis=1)]
                 x[r, f.agreed] = 1.0
                 x[r, f.state] = 3.0
                 self.offer_day[r, k, :] = -np.inf
@@ -959,23 +961,34 @@ class EntenteModel(mesa.Model):
 
         return look
 
-    def _update_derived(self) -> None:
-        """Derived variables at the current day: support tier window, relation variables, expressions."""
-        t, x = self.tables, self.x
+    def _update_derived(self, rows: Any = None) -> None:
+        """Derived variables at the current day (support tier window, relation variables, expressions).
+
+        Only for the replicates at this moment (``rows``; all by default): a replicate's derived values
+        are those of its own last moment, never of a moment another replicate of the batch brought.
+        """
+        rows = slice(None) if rows is None else rows
+        t = self.tables
+        x = self.x[rows]
         for i, _ in t.dynamics.tier:
-            window = np.asarray(t.params.world("tier_window_days"), dtype=float)
-            live = (self.day - self.tier_day) < (window[:, None] if window.ndim else window)
+            window = core.take_rows(np.asarray(t.params.world("tier_window_days"), dtype=float), rows)
+            live = (self.day - self.tier_day[rows]) < (window[:, None] if np.ndim(window) else window)
             levels = np.arange(t.n_tiers)[None, :]
             x[:, i] = np.max(np.where(live, levels, 0), axis=1)
+        rel = self.rel[rows]
         rel_of = {i: (a, b) for i, a, b in t.dynamics.relation}
         for i, param in t.dynamics.upper_param:
             if i in rel_of:
                 a, b = rel_of[i]
-                self.rel[:, a, b] = self.rel[:, b, a] = np.minimum(self.rel[:, a, b], t.view[param])
+                rel[:, a, b] = rel[:, b, a] = np.minimum(rel[:, a, b], core.take_rows(t.view[param], rows))
+        self.rel[rows] = rel
         for i, a, b in t.dynamics.relation:
-            x[:, i] = self.rel[:, a, b]
-        for i, node in t.dynamics.derived:
-            x[:, i] = expr.evaluate(node, self.lookup, t.view)
+            x[:, i] = rel[:, a, b]
+        look = self.lookup_snapshot(x, rows)
+        view = core.RowView(t.view, rows)
+        for i, node in t.dynamics.derived:  # in file order: a derived variable may read an earlier one
+            x[:, i] = expr.evaluate(node, look, view)
+        self.x[rows] = x
 
     def run(self, steps: int | None = None) -> None:
         """Run the configured horizon (or ``steps`` more steps)."""
