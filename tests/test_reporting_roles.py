@@ -103,7 +103,7 @@ def test_the_scales_are_named_in_words():
     spec = load_catalog()
     tiers = [v for v, d in spec["world"]["variables"].items() if d.get("tier_of")]
     assert tiers and reporting.scale_words(spec, tiers[0]).startswith(f"0 {spec['world']['support_tiers'][0]}, 1 ")
-    war = spec["world"]["roles"]["war"]["state"]
+    war = reporting.war_variable(spec)
     assert reporting.scale_words(spec, war).endswith(f"3 {spec['world']['war_states'][3]}")
     esc = spec["world"]["roles"]["escalation"]["var"]
     assert "10 " in reporting.scale_words(spec, esc)  # what 10 means

@@ -41,13 +41,13 @@ DISCRETE_UNITS = ("0/1",)
 
 
 @functools.lru_cache(maxsize=1)
-def _scales() -> tuple[frozenset[str], str]:
-    """The catalog's tiered variables (``tier_of``) and its war-state variable (roles.war.state)."""
+def _scales() -> tuple[frozenset[str], frozenset[str]]:
+    """The catalog's tiered variables (``tier_of``) and its fronts' war-state variables."""
     from model.catalog import load_catalog, reporting
 
     world = load_catalog()["world"]
     tiers = frozenset(v for v, d in world["variables"].items() if isinstance(d, dict) and d.get("tier_of"))
-    return tiers, reporting.war_variable({"world": world})
+    return tiers, frozenset(reporting.war_variables({"world": world}))
 
 
 def level_names(name: str, meta: dict[str, Any]) -> list[str] | None:
@@ -55,7 +55,7 @@ def level_names(name: str, meta: dict[str, Any]) -> list[str] | None:
     tiers, war = _scales()
     if name in tiers and meta.get("support_tiers"):
         return list(meta["support_tiers"])
-    if name == war and meta.get("war_states"):
+    if name in war and meta.get("war_states"):
         return list(meta["war_states"])
     return None
 
@@ -63,7 +63,7 @@ def level_names(name: str, meta: dict[str, Any]) -> list[str] | None:
 def is_discrete(name: str, unit: str) -> bool:
     """Whole-number scales (support tiers, the war state, 0/1 flags) get integer ticks."""
     tiers, war = _scales()
-    return unit in DISCRETE_UNITS or name in tiers or name == war or unit.startswith("tier ")
+    return unit in DISCRETE_UNITS or name in tiers or name in war or unit.startswith("tier ")
 
 
 def fan(matrix: np.ndarray, step_days: float, start_date: str | None = None) -> dict[str, np.ndarray]:

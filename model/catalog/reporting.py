@@ -77,8 +77,7 @@ def scale_words(spec: dict[str, Any], variable: str) -> str:
     node = world.get("variables", {}).get(variable, {})
     if isinstance(node, dict) and node.get("tier_of") and world.get("support_tiers"):
         return ", ".join(f"{i} {n}" for i, n in enumerate(world["support_tiers"]))
-    war = (world.get("roles") or {}).get("war", {})
-    if variable == war.get("state") and world.get("war_states"):
+    if variable in war_variables(spec) and world.get("war_states"):
         return ", ".join(f"{i} {n}" for i, n in enumerate(world["war_states"]))
     words = (_role(spec, "scales").get(variable) or {}).get("words")
     return str(words) if words else ""
@@ -179,6 +178,12 @@ def rung_variable(spec: dict[str, Any]) -> str:
     return str((spec["world"].get("roles") or {}).get("reporting", {}).get("max_rung", ""))
 
 
+def war_variables(spec: dict[str, Any]) -> list[str]:
+    """Every front's war-state variable (world.yaml ``fronts``), the first front's first."""
+    return [str(f["vars"]["state"]) for f in (spec["world"].get("fronts") or {}).values()]
+
+
 def war_variable(spec: dict[str, Any]) -> str:
-    """The war state variable (``roles.war.state``), "" if the catalog has none."""
-    return str((spec["world"].get("roles") or {}).get("war", {}).get("state", ""))
+    """The first front's war-state variable (the Iran-Israel war state), "" if the catalog has none."""
+    found = war_variables(spec)
+    return found[0] if found else ""

@@ -189,7 +189,7 @@ def _flags(action: str) -> dict[str, Any]:
 
 def _simultaneous(recs: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     """A sentence when a strike and a ceasefire were decided in the same week (they are simultaneous)."""
-    strikes = [r for r in recs if _flags(r["action"]).get("direct_strike")]
+    strikes = [r for r in recs if _flags(r["action"]).get("strike") or _flags(r["action"]).get("direct_strike")]
     ceasefires = [r for r in recs if _flags(r["action"]).get("ceasefire")]
     if not strikes or not ceasefires:
         return ""
