@@ -126,7 +126,7 @@ def test_fans_have_dates_bands_in_order_and_an_integer_tier(ensembles):
     esc = f["escalation"]
     assert esc["dates"][:2] == ["2024-10-14", "2024-10-21"] and len(esc["dates"]) == sc.horizon + 1
     start = res.series[0, :, res.variables.index("escalation")]  # the state at the start (timeline and record)
-    assert esc["median"][0] == pytest.approx(float(np.median(start)))
+    assert esc["median"][0] == pytest.approx(float(np.median(start)), abs=1e-3)  # rounded for the page
     for k in range(len(esc["median"])):
         assert esc["p5"][k] <= esc["p25"][k] <= esc["median"][k] <= esc["p75"][k] <= esc["p95"][k]
     assert f["russia.support_tier"]["integer"] and not f["brent"]["integer"]
