@@ -111,6 +111,9 @@ class Config:
     # the world's dynamics and nobody deciding, so the state at the start follows from what happened before it
     warmup_events: list[Event] = field(default_factory=list)
     warmup_days: float = 0.0
+    # values the record gives a derived variable at the start (the Brent close before the start date): the
+    # variable's free part (roles.anchors in world.yaml) absorbs the difference left by the warm-up
+    anchors: dict[str, float] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- parameter paths

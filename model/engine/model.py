@@ -413,8 +413,27 @@ class EntenteModel(mesa.Model):
         self.day = 0.0
         self.clock[:] = 0.0
         self._update_derived()
+        self._anchor()
         self._reset_reporting()
         self._record(0)
+
+    def _anchor(self) -> None:
+        """Set a derived variable to the value the record gives at the start, through its free part.
+
+        The Brent close before the start date already prices the premia the warm-up rebuilt, so the
+        fundamentals take the difference (and become the level they revert to): the price starts at
+        the close, and only what happens after the start moves it.
+        """
+        roles = self.tables.roles.get("anchors", {})
+        for var, value in self.config.anchors.items():
+            role = roles.get(var)
+            if role is None:
+                continue
+            free = self.vi[role["free"]]
+            self.x[:, free] += float(value) - self.x[:, self.vi[var]]
+            if role.get("level"):
+                self.tables.params.values[f"world.{role['level']}"] = self.x[:, free].copy()
+            self._update_derived()
 
     def _warmup(self, begin: float, changes: list[Any]) -> None:
         """Replay the weeks before the start: dated changes and the record's events, nobody deciding, no noise.
@@ -839,14 +858,16 @@ class EntenteModel(mesa.Model):
         near[:, idx, idx] = True
         concerned = (near & struck[:, None, :]).any(axis=2)
         concerned &= self.tables.active[None, :]
-        when = day + float(w("reaction_days"))
+        # the delay may be sampled per replicate (deliberation takes days to weeks): an opening is the
+        # replicate's own moment, so it never changes another replicate's calendar
+        when = day + np.round(np.broadcast_to(np.asarray(core.take_rows(w("reaction_days"), rows), dtype=float), (len(rows),)))
         for u in range(t.U):
             if float(t.units[u].rate) <= 0:  # a track switched off is not reopened
                 continue
             cu = concerned[:, t.unit_actor[u]]
             if cu.any():
                 r = rows[cu]
-                self.open_day[r, u] = np.minimum(self.open_day[r, u], when)
+                self.open_day[r, u] = np.minimum(self.open_day[r, u], when[cu])
 
     def _orders(self, g: np.ndarray, units: np.ndarray, rows: np.ndarray, day: float) -> None:
         """An order schedules its delivery after the lead time (the tier records what arrives)."""

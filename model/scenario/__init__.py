@@ -865,14 +865,14 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
     if ck.issues:
         raise InputError(ck.issues)
     # --- the oil price the record gives for the start date (EIA closes), unless the scenario sets it
+    anchors: dict[str, float] = {}
     if start_date is not None:
         close = brent_close_before(start_date)
         own = _explicit_paths(doc)
-        if close is not None:
-            if "variables.brent_fundamental" not in own:
-                spec["world"]["variables"]["brent_fundamental"]["initial"] = close
-            if "world.brent_base" not in own:
-                spec["world"]["parameters"]["brent_base"]["value"] = close
+        if close is not None and not {"variables.brent_fundamental", "world.brent_base"} & own:
+            spec["world"]["variables"]["brent_fundamental"]["initial"] = close
+            spec["world"]["parameters"]["brent_base"]["value"] = close
+            anchors["brent"] = close
     spec["_fixed"] = sorted(fixed)
     config = Config(
         spec=spec,
@@ -887,6 +887,7 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
         marks=qmod.marks(questions),
         warmup_events=warmup,
         warmup_days=warmup_days,
+        anchors=anchors,
     )
     resolved = dict(doc)
     if "questions" in doc:
