@@ -47,6 +47,7 @@ def test_annotated_example_in_scenarios_doc_is_valid(tmp_path):
     p.write_text(example)
     sc = load_scenario(p)
     assert sc.name == "gulf_cools_on_russia" and len(sc.config.events) == 4  # three here, the treaty from baseline
-    assert {c.label for c in sc.config.changes} >= {"Ukraine ceasefire in March", "US change of administration"}
+    labels = {c.label for c in sc.config.changes}
+    assert "Ukraine ceasefire in March" in labels and any(x.startswith("US change of administration") for x in labels)
     assert set(sc.config.outcome_defs) == {"gulf_ties", "weeks_above_6"}
     assert sc.config.spec["constraints"]["RU_SU35_GATE"]["lifted"] is True

@@ -278,9 +278,11 @@ def test_cost_penalties_are_never_negative():
         for p in params:
             low, high, _ = ranges.bounds(SPEC, f"constraints.{cid}.{p}")
             assert low is not None and low >= 0, f"constraints.{cid}.{p} may be negative"
-        node = expr.parse(con["penalty"], names, set(params))
+        node = expr.parse(con["penalty"], names, set(params) | set(SPEC["world"]["parameters"]))
         for corner in ("low", "high"):
             values = {p: ranges.bounds(SPEC, f"constraints.{cid}.{p}")[0 if corner == "low" else 1] for p in params}
+            for name in node.params() - set(params):  # a world parameter the penalty reads
+                values[name] = ranges.bounds(SPEC, f"world.{name}")[0 if corner == "low" else 1]
             assert np.all(np.asarray(expr.evaluate(node, lookup, values)) >= 0), cid
 
 
