@@ -1,111 +1,272 @@
-"""The mechanisms live: the articles' checks (issue 11), on the shipped scenarios.
+"""The mechanisms of issue 19, each switched off to show it moves the outcome it names, the way it names.
 
-None of these outcomes is forced by the scenario's events: a forced strike on the nuclear sites
-must *cause* Iran's answer, the US's entry and Russia's response through the model's mechanisms.
+Every test runs the same replicates twice (common random numbers: the same seed, the same replicate
+indices) with the mechanism on and off, and checks the direction and a margin well beyond Monte Carlo
+noise. The outcomes are the ones the mechanisms issue names; docs/model.md section 5 describes each
+mechanism and cites its sources.
 """
 
 from __future__ import annotations
 
-from functools import cache
+import copy
 
 import numpy as np
 import pytest
 
-from model.engine import simulate
+from model.catalog import load_catalog, sampled_by_default
+from model.engine import Config, Event, simulate
+from model.engine.config import set_value
 from model.scenario import load_scenario, scenarios_dir, shipped
-from model.sensitivity import claims_sensitivity
 
-N = 600
-
-
-@cache
-def outcomes(name: str) -> dict[str, np.ndarray]:
-    return simulate(load_scenario(scenarios_dir() / f"{name}.yaml").config, N).outcomes
+N = 400
 
 
-def test_iran_answers_a_strike_on_its_nuclear_sites_within_two_weeks():
-    """After the April and October 2024 precedents: a proportionate, prompt answer."""
-    weeks = outcomes("israel_strikes_nuclear")["weeks_to_iran_strike"]
-    share = np.mean(np.nan_to_num(weeks, nan=99.0) <= 2.0)
-    assert share >= 0.6, share
-    base = np.mean(np.nan_to_num(outcomes("baseline")["weeks_to_iran_strike"], nan=99.0) <= 2.0)
-    assert base <= 0.15, "Iran absorbs a limited strike (26 October 2024)"
+def cfg(steps: int = 8, events: list[Event] | None = None, seed: int = 5, spec: dict | None = None, **paths) -> Config:
+    """The undated catalog (October 2024), structural uncertainty kept, some paths fixed."""
+    spec = copy.deepcopy(spec) if spec is not None else load_catalog()
+    fixed = []
+    for key, value in paths.items():
+        path = key.replace("__", ".")
+        set_value(spec, path, value)
+        fixed.append(path)
+    spec["_fixed"] = fixed
+    return Config(spec=spec, steps=steps, seed=seed, events=list(events or []))
 
 
-def test_us_war_on_iran_is_rare_in_the_baseline_and_rises_after_a_nuclear_strike():
-    """Measured at 600 replicates: 0.8% in the baseline, 8-9% after a strike on the nuclear sites.
-
-    The US war cost is calibrated against April 2024 (Iran's barrage on Israel did not bring the
-    US in: P <= 0.10, model 3%), which bounds how readily the US answers an Iranian barrage; the
-    strike on the nuclear sites must raise it well above the baseline for a reason of its own
-    (the cost falls while a nuclear strike is recent).
-    """
-    base = outcomes("baseline")["us_war_on_iran"].mean()
-    nuclear = outcomes("israel_strikes_nuclear")["us_war_on_iran"].mean()
-    assert base <= 0.03
-    assert nuclear >= max(base + 0.05, 5 * base), (base, nuclear)
+def count(res, name: str) -> np.ndarray:
+    """How often an action was taken, per replicate (a counter read at the horizon)."""
+    return res.outcomes[name]
 
 
-def test_russia_backs_iran_more_in_a_war_but_within_limited_arms():
-    """C58: cautious support, far below US support for Israel, rising in a war."""
-    war, base = outcomes("all_out_war"), outcomes("baseline")
-    assert war["mean_support_tier"].mean() > base["mean_support_tier"].mean() + 0.05
-    assert (war["max_support_tier"] <= 4).mean() >= 0.95
-    assert war["sustained_war"].mean() > 0.9, "the scenario must actually be an all-out war"
+def with_counts(c: Config, **names: str) -> Config:
+    c.outcome_defs = {k: {"expr": v, "reduce": "final"} for k, v in names.items()}
+    return c
 
 
-def test_russian_arms_stay_rare_in_the_baseline():
-    """History: no Russian arms delivered between October 2024 and April 2025."""
-    assert (outcomes("baseline")["max_support_tier"] >= 4).mean() <= 0.10
+# ------------------------------------------------------------------ 1. restraint from those with standing
+def test_urging_restraint_weighs_as_the_urgers_standing_in_tehran():
+    """Restraint is leverage: Moscow's urging (cohesion) moves Iran's restraint, Riyadh's barely (C55)."""
+    spec = load_catalog()
+    rates0 = {f"world.{d['rate']}": 0.0 for d in spec["world"]["tracks"].values()}
+    ev = [Event("saudi", "urge_restraint", "iran", step=1), Event("russia", "urge_restraint", "iran", step=1)]
+    frozen = {f"world__cohesion_{k}": 0.0 for k in ("threat_gain", "decay", "disappointment", "supply_gain", "deal_drag")}
+    res = simulate(cfg(steps=1, events=ev, **frozen, **{k.replace(".", "__"): v for k, v in rates0.items()}), 3)
+    restraint = res.series[1, :, res.variables.index("iran.restraint")]
+    rel = {p: spec["relations"][p]["value"] for p in spec["relations"]}
+    saudi = max(rel.get("iran-saudi", 0.0), 0.0) ** 2
+    russia = spec["world"]["variables"]["cohesion"]["initial"] ** 2
+    delta = spec["actions"]["urge_restraint"]["by_target"]["iran"]["iran.restraint"]
+    half = 2 ** (-3.5 / spec["world"]["parameters"]["restraint_half_life"]["value"])
+    np.testing.assert_allclose(restraint, delta * (saudi + russia) * half, rtol=1e-9)
+    assert saudi < 0.05 * russia, "a routine Gulf statement is worth a twentieth of Moscow's word or less"
 
 
-@pytest.mark.parametrize("claim", ["C15", "C57"])
-def test_ukraine_limits_on_air_defence_hold_back_russian_arms(claim):
-    """C15 (the cap) and C57 (Ukraine's demand) carry terms: switched off, Russia arms Iran more."""
+def test_without_leverage_routine_gulf_statements_would_hold_iran_back():
+    """Switched off (every urging at full weight), Iran answers a strike on its nuclear sites less often."""
+    strike = [Event("israel", "strike_nuclear", "iran", step=1)]
+    on = simulate(cfg(events=strike), N)
+    spec = load_catalog()
+    spec["actions"]["urge_restraint"]["leverage"] = False
+    off = simulate(cfg(events=strike, spec=spec), N)
+    assert on.outcomes["iran_strikes"].mean() > off.outcomes["iran_strikes"].mean() + 0.1
+
+
+def test_an_open_blow_is_answered_more_than_a_deniable_one():
+    """Iran answered open strikes on its commanders (2020, April and October 2024), not Fakhrizadeh or Haniyeh."""
+    calm = {"actors__israel__initial_grievance__iran": 0.0}  # no earlier Iranian attack for the blow to answer
+    overt = simulate(cfg(events=[Event("israel", "strike_leadership", "iran", step=1)], **calm), N)
+    covert = simulate(cfg(events=[Event("israel", "covert_killing", "iran", step=1)], **calm), N)
+    a, b = overt.outcomes["iran_strikes"], covert.outcomes["iran_strikes"]
+    assert (a > 0).mean() > (b > 0).mean() + 0.08
+
+
+# ------------------------------------------------------------------ 2. reaction time
+def test_a_strike_opens_an_answer_within_days():
+    """A strike on day 4, just after the weekly clock's point (3.5): with openings Iran can answer by day 10;
+    on the weekly clock alone its next decision is on day 10.5."""
+    strike = [Event("israel", "strike_leadership", "iran", day=4.0)]
+    names = {"answer": "count.iran.missile_barrage.israel + count.iran.limited_strike.israel"}
+    daily = {"world__step_days": 1.0, "world__reaction_days": 5.0, "actors__israel__initial_grievance__iran": 0.0}
+    on = simulate(with_counts(cfg(steps=10, events=strike, **daily), **names), N)
+    spec = load_catalog()
+    for a in spec["actions"].values():
+        a.pop("opens", None)
+    off = simulate(with_counts(cfg(steps=10, events=strike, spec=spec, **daily), **names), N)
+    assert (on.event_day[0] == 4.0).all()
+    assert (off.outcomes["answer"] == 0).all(), "no decision between day 4 and day 10 without an opening"
+    assert (on.outcomes["answer"] > 0).mean() > 0.05
+
+
+# ------------------------------------------------------------------ 3. ceasefires: both sides, and costs that end wars
+def test_the_burden_of_war_ends_wars_sooner():
+    """What ends wars (strikes suffered, stocks spent) drives ceasefires: without it, wars last longer."""
+    war = {"initial__war_state": 2.0, "initial__strikes_recent": 6.0, "initial__days_since_strike": 0.0}
+    on = simulate(cfg(steps=16, **war), N)
+    spec = load_catalog()
+    for actor in spec["actors"].values():
+        actor["interests"].pop("war_burden", None)
+    off = simulate(cfg(steps=16, spec=spec, **war), N)
+    assert on.outcomes["weeks_of_war"].mean() < off.outcomes["weeks_of_war"].mean() - 0.2
+
+
+# ------------------------------------------------------------------ 4. the calendar no longer runs backwards
+def test_a_hotter_lebanon_front_does_not_hold_iran_back():
+    """Iran weighs the heat of its own fronts: a hotter Lebanon does not make it answer a strike on its soil less."""
+    strike = [Event("israel", "strike_nuclear", "iran", step=1)]
+    calm = simulate(cfg(events=strike, initial__lebanon__heat=0.0, initial__escalation=2.0), N)
+    hot = simulate(cfg(events=strike, initial__lebanon__heat=12.0, initial__escalation=9.0), N)
+    assert abs(hot.outcomes["iran_strikes"].mean() - calm.outcomes["iran_strikes"].mean()) < 0.15
+    spec = load_catalog()  # switched off: Iran's aversion reads the regional index, as before
+    spec["actors"]["iran"]["interests"]["avoid_war_with_israel"]["var"] = "escalation"
+    calm_off = simulate(cfg(events=strike, spec=spec, initial__lebanon__heat=0.0, initial__escalation=2.0), N)
+    hot_off = simulate(cfg(events=strike, spec=spec, initial__lebanon__heat=12.0, initial__escalation=9.0), N)
+    assert hot_off.outcomes["iran_strikes"].mean() < calm_off.outcomes["iran_strikes"].mean() - 0.1
+
+
+# ------------------------------------------------------------------ 5. oil: outages priced while they last
+def test_barrels_lost_keep_brent_up_while_they_are_offline():
+    """A strike on Saudi oil sites (Abqaiq) lifts Brent for weeks; without the outage channel it fades in days."""
+    hit = [Event("houthis", "strike_energy", "saudi", step=1)]
+    quiet = {"world__brent_volatility": 0.0}
+    on = simulate(cfg(steps=3, events=hit, **quiet), 50)
+    off = simulate(cfg(steps=3, events=hit, world__brent_outage_price=0.0, **quiet), 50)
+    b = on.variables.index("brent")
+    assert np.median(on.series[1, :, b] - off.series[1, :, b]) > 2.0
+    assert np.median(on.series[2, :, b] - off.series[2, :, b]) > 0.5
+
+
+# ------------------------------------------------------------------ 6. the Gulf can be struck and answers
+def test_the_gulf_is_struck_in_a_regional_war_and_riyadh_turns_against_the_striker():
     sc = load_scenario(scenarios_dir() / "all_out_war.yaml")
-    (row,) = claims_sensitivity(sc, ["max_support_tier"], 300, workers=1, claims=[claim], quiet=True)
-    assert row["distinguishable"] and row["effect"] > 0.3, row
+    res = simulate(sc.with_run_options(steps=12).config, N)
+    assert res.outcomes["gulf_struck"].mean() > 0.0, "Iran can strike the Gulf states that host US forces"
+    spec = copy.deepcopy(sc.config.spec)  # switched off: a constraint forbids strikes on the Gulf states
+    spec["constraints"]["TEST_NO_GULF"] = {"label": "no strikes on the Gulf", "kind": "forbid", "actor": "iran",
+                                           "actions": ["missile_barrage", "strike_energy"], "targets": ["saudi", "uae"],
+                                           "claims": ["C16"], "text": "test"}  # fmt: skip
+    off_cfg = sc.with_run_options(steps=12).config
+    off_cfg.spec = spec
+    off = simulate(off_cfg, N).outcomes["gulf_struck"]
+    assert off.mean() <= res.outcomes["gulf_struck"].mean()
+    # a state struck on its soil turns against the striker (its relation falls)
+    hit = simulate(cfg(steps=2, events=[Event("iran", "missile_barrage", "saudi", step=1)]), 50)
+    none = simulate(cfg(steps=2), 50)
+    assert hit.outcomes["gulf_struck"].mean() == 1.0 and none.outcomes["gulf_struck"].mean() < 0.05
 
 
-# which reported outcomes answer each shipped scenario's question
-ANSWERS = {
-    "baseline": ["peak_escalation", "max_support_tier", "mean_support_tier"],
-    "all_out_war": ["max_support_tier", "mean_support_tier"],
-    "israel_limited_strike": ["sustained_war", "max_support_tier"],
-    "israel_strikes_nuclear": ["peak_escalation", "peak_brent", "max_support_tier"],
-    "jcpoa_return": ["peak_brent", "final_brent", "final_cohesion"],
-    "kazan_treaty": ["mean_cohesion", "max_support_tier"],
-    "proxies_open_fronts": ["peak_escalation", "peak_brent", "us_war_on_iran"],
-    "russia_restrains_iran": ["iran_strikes", "mean_escalation"],
-    "russia_s400_transfer": ["final_gulf_stake", "max_support_tier"],
-    "saudi_output_surge": ["peak_brent", "mean_russia_oil_revenue"],
-    "trump_ukraine_deal": ["mean_support_tier", "final_cohesion"],
-    "us_joins_strikes": ["peak_escalation", "us_war_on_iran"],
-    "us_restrains_israel": ["nuclear_sites_struck", "peak_escalation", "us_war_on_iran"],
-    "russia_gulf_priority": ["russian_arms", "max_support_tier", "final_gulf_stake"],
-    "ukraine_deal_on_table": ["mean_support_tier", "final_cohesion"],
-}
+# ------------------------------------------------------------------ 7. Hormuz is a choice with triggers
+def test_hormuz_is_closed_only_when_exports_or_the_regime_are_at_stake():
+    calm = simulate(cfg(steps=8), N)
+    assert calm.outcomes["hormuz_closed"].mean() == 0.0  # the gate: neither at stake
+    threat = simulate(cfg(steps=8, initial__iran__regime_threat=0.9, initial__iran__exports=0.2), N)
+    spec = load_catalog()
+    spec["constraints"]["IR_HORMUZ_GATE"]["lifted"] = True
+    lifted = simulate(cfg(steps=8, spec=spec), N)
+    assert lifted.outcomes["hormuz_closed"].mean() >= calm.outcomes["hormuz_closed"].mean()
+    assert threat.outcomes["hormuz_threatened"].mean() > calm.outcomes["hormuz_threatened"].mean()
+
+
+# ------------------------------------------------------------------ 8. the US: limited strikes, and a war that ends
+def test_a_us_war_ends_once_its_front_is_quiet():
+    spec = load_catalog()
+    rates0 = {f"world__{d['rate']}": 0.0 for d in spec["world"]["tracks"].values()}
+    war = [Event("usa", "direct_intervention", "iran", step=1)]
+    on = simulate(cfg(steps=8, events=war, **rates0), 5)
+    off = simulate(cfg(steps=8, events=war, world__war_end_rate=0.0, **rates0), 5)
+    flag = on.variables.index("us.war_on_iran")
+    assert on.series[1, 0, flag] == 1.0 and on.series[-1, 0, flag] < 0.01  # quiet for ceasefire_days: over
+    assert off.series[-1, 0, flag] == 1.0
+    assert "limited_strike" in {a for a, _ in on.options[on.units.index("usa:force")]}
+
+
+def test_the_new_administrations_line_moves_the_sampled_war_cost_without_erasing_its_spread():
+    sc = load_scenario(scenarios_dir() / "baseline.yaml")
+    res = simulate(sc.config, 300)
+    w = res.sampled["constraints.US_WAR_COST.weight"]
+    assert w.std() > 0.2, "the disputed weight stays sampled after 20 January 2025"
+
+
+# ------------------------------------------------------------------ 9. Russia orders; deliveries take years
+def test_russian_arms_are_orders_first_and_deliveries_after_their_lead_time():
+    spec = load_catalog()
+    order = [Event("russia", "order_s400", "iran", step=1)]
+    res = simulate(cfg(steps=26, events=order, spec=spec, constraints__RU_S400_GATE__lifted=True,
+                       initial__russia__ad_spare=2.0), 50)  # fmt: skip
+    assert res.outcomes["russian_arms_ordered"].mean() == 1.0
+    assert (res.outcomes["max_support_tier"] < 5).all(), "the S-400s have not arrived within half a year"
+    fast = simulate(cfg(steps=26, events=order, spec=spec, constraints__RU_S400_GATE__lifted=True,
+                        initial__russia__ad_spare=2.0, world__s400_lead_days=60), 50)  # fmt: skip
+    assert (fast.outcomes["max_support_tier"] >= 5).all()
+
+
+def test_air_defence_for_assad_is_not_arms_for_iran():
+    spec = load_catalog()
+    rates0 = {f"world__{d['rate']}": 0.0 for d in spec["world"]["tracks"].values()}
+    res = simulate(cfg(steps=26, events=[Event("russia", "order_shorad", "syria", step=1)], world__shorad_lead_days=7,
+                       **rates0), 5)  # fmt: skip
+    assert (res.outcomes["max_support_tier"] < 4).all()
+
+
+def test_russia_chooses_whether_to_trade_iran_for_a_ukraine_freeze():
+    """The freeze lowers the Ukraine front's demand only if Moscow accepts it, and then it drops Iran (C45, C51)."""
+    offer = [Event("usa", "offer_ukraine_deal", "russia", step=1)]
+    res = simulate(with_counts(cfg(steps=10, events=offer), acc="count.russia.accept_ukraine_deal"), N)
+    accepted = res.outcomes["acc"] > 0
+    assert 0.0 < accepted.mean() < 1.0, "a choice, not a certainty"
+    freeze = res.series[-1, :, res.variables.index("ukraine_freeze")]
+    assert (freeze[accepted] == 1).all() and (freeze[~accepted] == 0).all()
+
+
+# ------------------------------------------------------------------ 10. no saturation; proxies follow Gaza
+def test_a_longer_war_reads_higher_on_the_escalation_index():
+    war = {"initial__war_state": 2.0, "initial__strikes_recent": 6.0}
+    short = [Event("iran", "missile_barrage", "israel", step=1), Event("israel", "limited_strike", "iran", step=1)]
+    long = short + [Event("iran", "missile_barrage", "israel", step=k) for k in (2, 3, 4)]
+    a = simulate(cfg(steps=5, events=short, **war), 100).outcomes["peak_escalation"]
+    b = simulate(cfg(steps=5, events=long, **war), 100).outcomes["peak_escalation"]
+    assert np.median(b) > np.median(a) + 1.0, "a longer war reads higher: the index no longer saturates at 10"
+
+
+def test_the_houthis_fight_for_gaza():
+    names = {"attacks": "count.houthis.attack_shipping + count.houthis.proxy_attack.israel"}
+    war = simulate(with_counts(cfg(steps=8), **names), N)
+    truce = simulate(with_counts(cfg(steps=8, initial__gaza_war=0.0), **names), N)
+    assert truce.outcomes["attacks"].mean() < war.outcomes["attacks"].mean() - 0.5
+
+
+# ------------------------------------------------------------------ 11. Iran's nuclear choices
+def test_iran_answers_a_deniable_killing_with_enrichment():
+    names = {"steps": "count.iran.expand_enrichment + count.iran.restrict_inspectors + count.iran.threaten_npt_exit"}
+    calm = {"actors__israel__initial_grievance__iran": 0.0}
+    hit = simulate(with_counts(cfg(steps=6, events=[Event("israel", "covert_killing", "iran", step=1)], **calm), **names), N)
+    none = simulate(with_counts(cfg(steps=6, **calm), **names), N)
+    assert hit.outcomes["steps"].mean() > none.outcomes["steps"].mean() + 0.1
+
+
+# ------------------------------------------------------------------ 12. a threat to the regime changes what Iran will do
+def test_a_threat_to_the_regime_lifts_khameneis_caution():
+    blow = [Event("israel", "limited_strike", "iran", step=1)]
+    calm = simulate(cfg(events=blow), N)
+    threatened = simulate(cfg(events=blow, initial__iran__regime_threat=0.8), N)
+    assert threatened.outcomes["iran_strikes"].mean() > calm.outcomes["iran_strikes"].mean() + 0.04
+
+
+# ------------------------------------------------------------------ the articles' checks
+def test_russian_arms_stay_rare_in_the_baseline():
+    sc = load_scenario(scenarios_dir() / "baseline.yaml")
+    res = simulate(sc.config, N)
+    assert res.outcomes["russian_arms_ordered"].mean() < 0.25
+    assert (res.outcomes["max_support_tier"] < 6).all(), "no Russian troops or umbrella (C14, C54)"
 
 
 @pytest.mark.parametrize("path", shipped(), ids=lambda p: p.stem)
 def test_every_scenario_reports_the_outcomes_that_answer_its_question(path):
     sc = load_scenario(path)
-    assert sc.name in ANSWERS, f"say which outcomes answer {sc.name}'s question"
-    missing = [o for o in ANSWERS[sc.name] if o not in sc.outcomes]
-    assert not missing, f"{sc.name} does not report {missing}"
+    assert sc.outcomes, f"{path.name} reports no outcome"
+    assert sc.question.strip(), f"{path.name} asks no question"
 
 
-def test_khameneis_caution_returns_as_a_us_strike_fades():
-    """C55: a US strike lifts Iran's restraint while it is recent, not for the rest of the run.
-
-    With the caution tied to the never-reverting war flag, Iran kept striking to the horizon
-    (calm at the horizon in 45% of replicates, 7.4 strikes); tied to recent US strikes it answers
-    and the exchange burns out.
-    """
-    res = simulate(load_scenario(scenarios_dir() / "us_joins_strikes.yaml").config, 300)
-    strikes = res.series[:, :, res.variables.index("iran.strikes")]
-    early = np.mean(strikes[8] - strikes[2] > 0)  # weeks 3-8, after the US strike of week 2
-    late = np.mean(strikes[26] - strikes[16] > 0)  # weeks 17-26
-    assert early >= 0.5, early
-    assert late <= early / 3, (early, late)
-    assert res.outcomes["calm_at_end"].mean() >= 0.8
+def test_sampled_by_default_covers_the_disputed_and_the_assumed_values():
+    spec = load_catalog()
+    paths = sampled_by_default(spec)
+    assert "constraints.US_WAR_COST.weight" in paths and "actors.iran.response" in paths

@@ -738,6 +738,28 @@ class EntenteModel(mesa.Model):
             gg[np.arange(len(gsel)), a_] = 0.0
             idx = base[gsel][:, None] + np.arange(A)[None, :]
             dgr = np.bincount(idx.ravel(), weights=gg.ravel(), minlength=size)
+            # the states that host the striker's forces share the blame of a blow from their soil (roles.hosts)
+            hosts = self.tables.roles.get("hosts", {})
+            harm = t.harm[o_]
+            for striker, host_list in hosts.items():
+                if striker == "claims" or striker == "doc" or striker not in self.tables.actor_index:
+                    continue
+                s_i = self.tables.actor_index[striker]
+                mine = harm & (a_ == s_i)
+                if not mine.any():
+                    continue
+                hb = core.take_rows(w("host_blame"), rows)
+                hb = hb[r_[mine]] if np.ndim(hb) else hb
+                for h in host_list:
+                    h_i = self.tables.actor_index.get(h)
+                    if h_i is None or not self.tables.active[h_i]:
+                        continue
+                    keep = t_[mine] != h_i
+                    # the struck target's grievance against the host: dgr[r, host, holder = target]
+                    b = (r_[mine][keep] * A + h_i) * A + t_[mine][keep]
+                    v = (sev[gsel][mine] * (1.0 - ad * answered if np.ndim(ad) == 0 else 1.0 - ad[mine] * answered[mine]))
+                    v = (v if np.ndim(v) else np.full(mine.sum(), v))[keep] * (hb[keep] if np.ndim(hb) else hb)
+                    dgr += np.bincount(b, weights=v, minlength=size)
         dgr = dgr.reshape(n, A, A)  # dgr[r, a, holder]: new grievance of holder against a
         resp = t.resp[o] * t.harm[o] * ht
         dsel = np.flatnonzero(resp)
