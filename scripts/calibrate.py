@@ -88,7 +88,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=2500, help="replicates simulated at once (memory; default 2500)")
     p.add_argument("--param", action="append", default=[], metavar="PATH=LOW:HIGH", help="a trial dimension")
     p.add_argument(
-        "--only", default="", metavar="PATH,PATH", help="search only these declared or trial dimensions (the rest keep their values)"
+        "--only",
+        default="",
+        metavar="PATH,PATH",
+        help="search only these declared or trial dimensions (the rest keep their values)",
     )
     p.add_argument("--output", default=str(catalog.CALIBRATION), help="overlay to write (default: the catalog's)")
     p.add_argument("--dry-run", action="store_true", help="print the result, write nothing")
@@ -322,7 +325,13 @@ def run(args: argparse.Namespace) -> int:
 
             raise InputError(
                 [
-                    InputIssue("--only", None, None, "", f"'{p}' is not a declared or trial dimension{did_you_mean(p, sorted(space))}")
+                    InputIssue(
+                        "--only",
+                        None,
+                        None,
+                        "",
+                        f"'{p}' is not a declared or trial dimension{did_you_mean(p, sorted(space))}",
+                    )
                     for p in unknown
                 ]
             )

@@ -231,7 +231,7 @@ def test_compare_baseline_with_us_strikes_finds_higher_escalation(tmp_path):
     assert "**Bonferroni correction** over all" in md.split("## 1.")[0]
     assert _verdicts(md, "us_joins_strikes")["peak_escalation"] == "meaningful"
     assert "events[at 2: usa direct_intervention iran]" in md and "absent -> added" in md
-    assert "United States: Enter the war with own forces against Iran, in week 2" in md
+    assert "United States: Go to war with own forces against Iran, in week 2" in md
     assert "common random numbers" in md and "## Appendix: unpaired intervals" in md
     runs = [line for line in md.split("## Runs used")[1].splitlines() if line.startswith("- **")]
     assert len(runs) == 2 and all(str(tmp_path) in line and "run for this comparison" in line for line in runs)

@@ -121,13 +121,24 @@ def test_nuclear_strike_raises_russian_condemnation_and_oil():
     strike = [Event("israel", "strike_nuclear", "iran", step=1)]
     hold = [Event("israel", "hold", "none", step=1)]
     a, b = _paired(strike, hold)
-    ru = a.units.index("russia:diplomacy")
-    hostile = [
-        k for k, (act, t) in enumerate(a.options[ru]) if t == "israel" and act in ("condemn", "warn", "un_draft")
-    ]
-    share_a = np.isin(a.choices[1:3, :, ru], hostile).mean()
-    share_b = np.isin(b.choices[1:3, :, ru], hostile).mean()
-    assert share_a > share_b + 0.05
+
+    def share(res):
+        """Russia's choices at steps 1-2 that condemn, warn or table a UN draft against Israel, per replicate."""
+        hits = []
+        for u, name in enumerate(res.units):
+            if not name.startswith("russia:"):
+                continue
+            hostile = [
+                k
+                for k, (act, t) in enumerate(res.options[u])
+                if t == "israel" and act in ("condemn", "warn", "un_draft")
+            ]
+            if hostile:
+                hits.append(np.isin(res.choices[1:3, :, u], hostile).sum(axis=0))
+        return np.sum(hits, axis=0).mean()  # hostile choices per replicate
+
+    share_a, share_b = share(a), share(b)
+    assert share_a > share_b + 0.1, (share_a, share_b)
     brent = a.variables.index("brent")
     assert a.series[2, :, brent].mean() > b.series[2, :, brent].mean() + 1.0
 

@@ -31,14 +31,17 @@ def test_the_engine_draws_with_these_probabilities():
     sc = execution.apply_overrides(load_scenario(SC / "baseline.yaml"), steps=1)
     n = 600
     res = simulate(sc.config, n, detail=True)
-    T = sc.config.spec["world"]["parameters"]["temperature"]["value"]
+    # the temperature is sampled per replicate (structural uncertainty) unless the scenario fixes it
+    T = np.broadcast_to(
+        res.sampled.get("world.temperature", sc.config.spec["world"]["parameters"]["temperature"]["value"]), (n,)
+    )
     checked = 0
     for u, d in enumerate(res.records[0]["decisions"]):
         ok = ~d.trembled & ~d.forced & ~(d.idle if d.idle is not None else np.zeros(n, bool))
         if ok.sum() < 200:
             continue
         U = d.detail["utility"][ok]
-        P = np.array([choice_probabilities(row, T) for row in U])
+        P = np.array([choice_probabilities(row, temp) for row, temp in zip(U, T[ok], strict=True)])
         assert np.allclose(P.sum(axis=1), 1.0)
         chosen = d.choice[ok]
         assert (P[np.arange(len(chosen)), chosen] > 0).all()  # never a choice the rule could not make

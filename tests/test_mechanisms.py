@@ -49,7 +49,9 @@ def test_urging_restraint_weighs_as_the_urgers_standing_in_tehran():
     spec = load_catalog()
     rates0 = {f"world.{d['rate']}": 0.0 for d in spec["world"]["tracks"].values()}
     ev = [Event("saudi", "urge_restraint", "iran", step=1), Event("russia", "urge_restraint", "iran", step=1)]
-    frozen = {f"world__cohesion_{k}": 0.0 for k in ("threat_gain", "decay", "disappointment", "supply_gain", "deal_drag")}
+    frozen = {
+        f"world__cohesion_{k}": 0.0 for k in ("threat_gain", "decay", "disappointment", "supply_gain", "deal_drag")
+    }
     res = simulate(cfg(steps=1, events=ev, **frozen, **{k.replace(".", "__"): v for k, v in rates0.items()}), 3)
     restraint = res.series[1, :, res.variables.index("iran.restraint")]
     rel = {p: spec["relations"][p]["value"] for p in spec["relations"]}
@@ -131,8 +133,10 @@ def test_barrels_lost_keep_brent_up_while_they_are_offline():
     on = simulate(cfg(steps=3, events=hit, **quiet), 50)
     off = simulate(cfg(steps=3, events=hit, world__brent_outage_price=0.0, **quiet), 50)
     b = on.variables.index("brent")
-    assert np.median(on.series[1, :, b] - off.series[1, :, b]) > 2.0
-    assert np.median(on.series[2, :, b] - off.series[2, :, b]) > 0.5
+    first, second = (np.median(on.series[k, :, b] - off.series[k, :, b]) for k in (1, 2))
+    assert first > 2.0
+    # the barrels come back at {outage_restore_rate} a day: the premium fades, but is still there a week on
+    assert 0.1 < second < first
 
 
 # ------------------------------------------------------------------ 6. the Gulf can be struck and answers
@@ -222,9 +226,10 @@ def test_a_longer_war_reads_higher_on_the_escalation_index():
     war = {"initial__war_state": 2.0, "initial__strikes_recent": 6.0}
     short = [Event("iran", "missile_barrage", "israel", step=1), Event("israel", "limited_strike", "iran", step=1)]
     long = short + [Event("iran", "missile_barrage", "israel", step=k) for k in (2, 3, 4)]
-    a = simulate(cfg(steps=5, events=short, **war), 100).outcomes["peak_escalation"]
-    b = simulate(cfg(steps=5, events=long, **war), 100).outcomes["peak_escalation"]
-    assert np.median(b) > np.median(a) + 1.0, "a longer war reads higher: the index no longer saturates at 10"
+    a = simulate(cfg(steps=5, events=short, **war), 100).outcomes["mean_escalation"]
+    b = simulate(cfg(steps=5, events=long, **war), 100).outcomes["mean_escalation"]
+    # three more barrages of about 1.6 points each, decaying with a three-week half-life, over five weeks
+    assert np.median(b - a) > 1.0, "a longer war reads higher: each barrage adds its impulse"
 
 
 def test_the_houthis_fight_for_gaza():
@@ -238,7 +243,9 @@ def test_the_houthis_fight_for_gaza():
 def test_iran_answers_a_deniable_killing_with_enrichment():
     names = {"steps": "count.iran.expand_enrichment + count.iran.restrict_inspectors + count.iran.threaten_npt_exit"}
     calm = {"actors__israel__initial_grievance__iran": 0.0}
-    hit = simulate(with_counts(cfg(steps=6, events=[Event("israel", "covert_killing", "iran", step=1)], **calm), **names), N)
+    hit = simulate(
+        with_counts(cfg(steps=6, events=[Event("israel", "covert_killing", "iran", step=1)], **calm), **names), N
+    )
     none = simulate(with_counts(cfg(steps=6, **calm), **names), N)
     assert hit.outcomes["steps"].mean() > none.outcomes["steps"].mean() + 0.1
 

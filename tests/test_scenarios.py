@@ -197,8 +197,12 @@ def test_conditional_event_fires_when_its_condition_holds(tmp_path):
     ru = res.units.index("russia:diplomacy")
     k = res.options[ru].index(("urge_restraint", "iran"))
     forced_steps = [np.flatnonzero(res.forced[:, r, ru]) for r in range(50)]
-    assert all(len(s) == 1 and s[0] == 2 for s in forced_steps)  # step 3 (index 2): the first after US involvement
-    assert (res.choices[2, :, ru] == k).all()
+    assert all(len(s) == 1 for s in forced_steps)  # once, at Russia's first decision after the US went to war
+    us_day = res.event_day[0]
+    assert (us_day == 10.5).all()  # the middle of step 2
+    # Russia's diplomacy decides about weekly: the event takes its first decision after day 10.5
+    assert ((res.event_day[1] > us_day) & (res.event_day[1] <= us_day + 7.0)).all()
+    assert all(res.choices[s[0], r, ru] == k for r, s in enumerate(forced_steps))
 
 
 def test_levers_choose_settings(tmp_path):

@@ -84,6 +84,9 @@ class Result:
     mark_days: np.ndarray | None = None  # (M,) days at which the state was also recorded (Config.marks)
     mark_series: np.ndarray | None = None  # (M, R, V) the state at each mark
     mark_extra: np.ndarray | None = None  # (M, R, len(extra_names))
+    series_hi: np.ndarray | None = None  # (T+1, R, V) highest value within each step (its moments and its end)
+    series_lo: np.ndarray | None = None  # (T+1, R, V) lowest value within each step
+    series_mean: np.ndarray | None = None  # (T+1, R, V) time average over each step (row 0: the start)
 
     def to_frame(self, what: str = "outcomes") -> Any:
         """Tidy pandas frames of the result (needs pandas).
@@ -137,6 +140,9 @@ def simulate(
         constraint_ids=t.constraint_ids,
         step_days=m.dt,
         series=m.series,
+        series_hi=m.series_hi,
+        series_lo=m.series_lo,
+        series_mean=m.series_mean,
         choices=m.choices,
         bound=m.bound,
         forced=m.forced,

@@ -135,6 +135,7 @@ class OptionTable:
     set_vars: list[tuple[int, np.ndarray, np.ndarray]]  # (var, options that set it, values)
     set_pos: dict[int, np.ndarray]  # var -> (N,) position of each option in its set list, -1 if it does not set it
     esc_delta: np.ndarray  # (N,) or (R, N)
+    calm: np.ndarray  # (N,) deescalatory points of each option (at the index level calm_reference)
     align: np.ndarray  # (N, S)
     stance_self: np.ndarray
     stance_target: np.ndarray
@@ -272,6 +273,7 @@ def build(tables: Tables, fronts: list[tuple[set[int], set[int]]]) -> OptionTabl
         ),
         set_pos={j: _positions(cols, N) for j, cols, _ in set_vars},
         esc_delta=esc_delta,
+        calm=np.concatenate([np.asarray(t.calm, dtype=float) for t in units]),
         align=align,
         stance_self=np.concatenate([t.stance_self for t in units]),
         stance_target=np.concatenate([t.stance_target for t in units]),
@@ -458,6 +460,28 @@ class Decider:
     def __init__(self, model: Any, table: OptionTable) -> None:
         self.m = model
         self.t = table
+        self._taste: np.ndarray | None = None
+
+    def taste(self, rows: Any) -> Any:
+        """Each replicate's own, lasting preference for each option (normal, sd ``taste_spread``).
+
+        It is the part of what actors want that the catalog cannot pin down, drawn once per
+        replicate and option; holding is the reference (0).
+
+        Why: the weekly choice noise is independent from one decision to the next, so over a window
+        of many decisions it averages out and a mildly attractive option becomes a near-certainty.
+        What an analyst does not know about an actor's preferences does not change weekly: a
+        replicate whose Iran cares more for a Gulf strike keeps caring more. Drawn by option label
+        (not position), so a replicate's tastes do not depend on the batch or the listing order.
+        """
+        sd = take_rows(self.m.tables.params.world("taste_spread"), rows)
+        if np.ndim(sd) == 0 and float(sd) == 0.0:
+            return 0.0
+        if self._taste is None:
+            z = rng.normals_ids(self.m.keys, 0, "taste", self.t.ids)
+            z[:, self.t.hold] = 0.0
+            self._taste = z
+        return self._taste[rows] * col(sd)
 
     # ------------------------------------------------------------------ utilities
     def utilities(self, rows: Any, n: int) -> np.ndarray:
@@ -564,7 +588,7 @@ class Decider:
             noise = rng.gumbel_ids(keys, dkey, "choice", t.ids)
             inv_t = 1.0
         else:
-            Uf = self.utilities(rows, n)
+            Uf = self.utilities(rows, n) + self.taste(rows)
             noise = rng.gumbel_ids(keys, dkey, "choice", t.ids)
             inv_t = 1.0 / col(take_rows(m.tables.params.world("temperature"), rows))
         free_s = Uf * inv_t + noise
@@ -642,9 +666,10 @@ class Decider:
         info = None
         if detail:
             info = {
-                "utility": np.where(infeasible, NEG, Uf - charges),
-                "utility_free": Uf,
-                "feasible": ~infeasible,
+                # event-only actions are no alternative of the actor's own choice
+                "utility": np.where(infeasible | t.unchoosable, NEG, Uf - charges),
+                "utility_free": np.where(t.unchoosable, NEG, Uf),
+                "feasible": ~infeasible & ~t.unchoosable,
                 "free": free,
                 "hits": {ct.index: h for ct, h in hits},
                 "cols": {ct.index: ct.cols for ct, _ in hits},

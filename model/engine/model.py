@@ -60,6 +60,7 @@ class Front:
     since: int
     agreed: int
     heat: int = -1
+    sustained: int = -1  # counts the times the front entered a sustained war (a monotone record of it)
 
 
 class ActorAgent(mesa.Agent):
@@ -175,6 +176,11 @@ class EntenteModel(mesa.Model):
         defs = list(config.spec.get("outcomes", {}).values()) + list(config.outcome_defs.values())
         self.extra_names = sorted({n for d in defs for n in expr.parse(str(d["expr"]), t.names).names()} - set(self.vi))
         self.series = np.zeros((T + 1, R, self.V))
+        # the highest and lowest value of every variable within each step (over its moments and its end):
+        # peaks and thresholds are then read exactly at any step length, not only at the step ends
+        self.series_hi = np.zeros((T + 1, R, self.V))
+        self.series_lo = np.zeros((T + 1, R, self.V))
+        self.series_mean = np.zeros((T + 1, R, self.V))  # each step's time average (row 0: the start)
         self.extra = np.zeros((T + 1, R, len(self.extra_names)))
         self.mark_days = np.asarray(sorted(float(m) for m in config.marks), dtype=float)
         self.mark_series = np.zeros((len(self.mark_days), R, self.V))
@@ -209,6 +215,7 @@ class EntenteModel(mesa.Model):
                     self.vi[v["since"]],
                     self.vi[v["agreed"]],
                     self.vi[v["heat"]] if v.get("heat") else -1,
+                    self.vi[v["sustained"]] if v.get("sustained") else -1,
                 )
             )
         return out
@@ -366,6 +373,12 @@ class EntenteModel(mesa.Model):
         d0, d1 = self.cal.bounds(s)
         self._reset_reporting()
         self._rung_rec[:] = -1
+        # extremes over the step's moments and its end (not its start: the previous step's end)
+        self._hi = np.full_like(self.x, -np.inf)
+        self._lo = np.full_like(self.x, np.inf)
+        self._area = np.zeros_like(
+            self.x
+        )  # the step's integral of every variable over time (trapezoid between moments)
         tau = d0
         cycles = self._cycles(d0, d1)
         while True:
@@ -412,6 +425,12 @@ class EntenteModel(mesa.Model):
                 self._apply_change(ch)
         self.day = 0.0
         self.clock[:] = 0.0
+        # the scenario's own starting values (initial:, or sampled initial.X) are the state on the start
+        # date: the warm-up that rebuilt the rest of the world does not wear them down
+        p = self.tables.params
+        for v in self.config.spec.get("_pinned_initial", ()):
+            if v in self.vi:
+                self.x[:, self.vi[v]] = p.get(f"initial.{v}")
         self._update_derived()
         self._anchor()
         self._reset_reporting()
@@ -526,6 +545,8 @@ class EntenteModel(mesa.Model):
         span = np.maximum(span, 0.0)
         if isinstance(rows, slice) and np.ptp(span) < EPS:
             span = float(span[0])
+        area = getattr(self, "_area", None)
+        x0 = self.x[rows].copy() if area is not None else None
         self._dynamics(rows, t1, span)
         w = self.tables.params.world
         for f in self.fronts:
@@ -534,6 +555,9 @@ class EntenteModel(mesa.Model):
             ws = self.x[rows, f.state]
             fighting = (ws == 1) | (ws == 2)
             self.x[rows, f.state] = np.where(fighting & (since >= core.take_rows(w("ceasefire_days"), rows)), 3.0, ws)
+        if area is not None:
+            width = span if np.ndim(span) == 0 else np.asarray(span)[:, None]
+            area[rows] += 0.5 * (x0 + self.x[rows]) * width
         self.clock[rows] = t1
         self.day = t1
 
@@ -576,6 +600,7 @@ class EntenteModel(mesa.Model):
         if self.detail:
             self.records.append({"step": s, "day": day, "decisions": core.unit_decisions(self.opt, c)})
         self._update_derived(rows)
+        self._extremes(rows)
 
     # ------------------------------------------------------------------ events
     def _candidates(self, day: float, due: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -689,6 +714,11 @@ class EntenteModel(mesa.Model):
             V = self.V
             x += np.bincount(np.repeat(ri, cnt) * V + t.delta_var[ent], weights=vals, minlength=n * V).reshape(n, V)
         esc = seg_sum(t.esc_delta[rows][ri, o] if t.esc_delta.ndim == 2 else t.esc_delta[o])
+        # calming actions take a share of the tension, not fixed points: their declared points at the
+        # index level calm_reference, proportionally fewer below it, so many mediators never drive a
+        # region at war to calm while the strikes go on (esc already nets them off the impulses)
+        calm = seg_sum(t.calm[o]) * core.take_rows(w("deescalation_gain"), rows)
+        esc = esc + calm
         gold = seg_sum(t.goldstein[o])
         rung = seg_max(t.rung[o].astype(float), 0.0)
         tier = seg_max(t.tier[o].astype(float), 0.0).astype(np.int64)
@@ -757,8 +787,9 @@ class EntenteModel(mesa.Model):
                     keep = t_[mine] != h_i
                     # the struck target's grievance against the host: dgr[r, host, holder = target]
                     b = (r_[mine][keep] * A + h_i) * A + t_[mine][keep]
-                    v = (sev[gsel][mine] * (1.0 - ad * answered if np.ndim(ad) == 0 else 1.0 - ad[mine] * answered[mine]))
-                    v = (v if np.ndim(v) else np.full(mine.sum(), v))[keep] * (hb[keep] if np.ndim(hb) else hb)
+                    admine = ad[mine] if np.ndim(ad) else ad
+                    v = sev[gsel][mine] * (1.0 - admine * answered[mine])
+                    v = v[keep] * (hb[keep] if np.ndim(hb) else hb)
                     dgr += np.bincount(b, weights=v, minlength=size)
         dgr = dgr.reshape(n, A, A)  # dgr[r, a, holder]: new grievance of holder against a
         resp = t.resp[o] * t.harm[o] * ht
@@ -767,8 +798,9 @@ class EntenteModel(mesa.Model):
         if len(dsel):
             dd = core.take_rows(w("grievance_discharge"), rows)
             dd = dd[ri[dsel]] if np.ndim(dd) else dd
-            exp3 = float(np.asarray(w("answer_settle_exponent")).ravel()[0])
-            weight = np.minimum(resp[dsel], 1.0) * np.minimum(t.rung[o[dsel]] / 9.0, 1.0) ** exp3
+            ex = core.take_rows(w("answer_settle_exponent"), rows)
+            ex = ex[ri[dsel]] if np.ndim(ex) else ex
+            weight = np.minimum(resp[dsel], 1.0) * np.minimum(t.rung[o[dsel]] / 9.0, 1.0) ** ex
             dis = np.bincount(base[dsel] + tt[dsel], weights=dd * weight, minlength=size)
         dis = dis.reshape(n, A, A)  # dis[r, holder, target]: share of holder's grievance settled
         dst = np.zeros(n * A * S)
@@ -809,7 +841,8 @@ class EntenteModel(mesa.Model):
             self.x[rows, vi[stock_var]] = stock - used
             short = np.where(need > 0, 1.0 - used / np.where(need > 0, need, 1.0), 0.0)
             esc = esc + core.take_rows(w("interceptor_shortfall_gain"), rows) * short
-        self.x[rows, vi[self.tables.roles["escalation"]["var"]]] += esc
+        ei = vi[self.tables.roles["escalation"]["var"]]
+        self.x[rows, ei] = self.x[rows, ei] * np.exp(-calm / core.take_rows(w("calm_reference"), rows)) + esc
         for i, ra, rb in self.tables.dynamics.relation:  # relation variables follow their relation's new value
             self.x[rows, i] = self.rel[rows, ra, rb]
         rep = self.tables.roles["reporting"]
@@ -845,7 +878,10 @@ class EntenteModel(mesa.Model):
                 x[r, f.agreed] = 0.0
                 ws = x[r, f.state]
                 th = thr[struck] if np.ndim(thr) else thr
-                x[r, f.state] = np.where((ws == 2) | (recent >= th), 2.0, 1.0)
+                new = np.where((ws == 2) | (recent >= th), 2.0, 1.0)
+                if f.sustained >= 0:
+                    x[r, f.sustained] += (new == 2) & (ws != 2)
+                x[r, f.state] = new
                 self.offer_day[r, k, :] = -np.inf
             offer = on & t.ceasefire[gs]
             if offer.any():
@@ -882,7 +918,9 @@ class EntenteModel(mesa.Model):
         concerned &= self.tables.active[None, :]
         # the delay may be sampled per replicate (deliberation takes days to weeks): an opening is the
         # replicate's own moment, so it never changes another replicate's calendar
-        when = day + np.round(np.broadcast_to(np.asarray(core.take_rows(w("reaction_days"), rows), dtype=float), (len(rows),)))
+        when = day + np.round(
+            np.broadcast_to(np.asarray(core.take_rows(w("reaction_days"), rows), dtype=float), (len(rows),))
+        )
         for u in range(t.U):
             if float(t.units[u].rate) <= 0:  # a track switched off is not reopened
                 continue
@@ -932,14 +970,29 @@ class EntenteModel(mesa.Model):
         self.forced[i, rows] |= c.forced
         self.bound[i, rows] |= c.bound
 
+    def _extremes(self, rows: Any) -> None:
+        """Fold the state of some replicates into the step's highest and lowest values."""
+        if not hasattr(self, "_hi"):
+            return
+        x = np.clip(self.x[rows], self.tables.lower, self.tables.upper)
+        self._hi[rows] = np.maximum(self._hi[rows], x)
+        self._lo[rows] = np.minimum(self._lo[rows], x)
+
     def _record(self, step: int) -> None:
         np.clip(self.x, self.tables.lower, self.tables.upper, out=self.x)
         self.series[step] = self.x
+        if step == 0 or not hasattr(self, "_hi"):
+            self.series_hi[step] = self.series_lo[step] = self.series_mean[step] = self.x
+        else:
+            self.series_hi[step] = np.maximum(self._hi, self.x)
+            self.series_lo[step] = np.minimum(self._lo, self.x)
+            self.series_mean[step] = np.clip(self._area / self.dt, self.tables.lower, self.tables.upper)
         for j, name in enumerate(self.extra_names):
             self.extra[step, :, j] = self.lookup(name)
         last = step >= self.config.steps  # a mark on the horizon's last day is the state at the end of the run
         while self._next_mark < len(self.mark_days) and (
-            self.mark_days[self._next_mark] + 1.0 <= self.day + EPS or (last and self.mark_days[self._next_mark] <= self.day + EPS)
+            self.mark_days[self._next_mark] + 1.0 <= self.day + EPS
+            or (last and self.mark_days[self._next_mark] <= self.day + EPS)
         ):
             self._snapshot_mark(self._next_mark)
             self._next_mark += 1

@@ -13,6 +13,7 @@ reached, for time-to-event curves).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -182,8 +183,50 @@ def compute(
     return {name: outcome_values(result, d) for name, d in table.items()}
 
 
+def _monotone_in_one_variable(node: expr.Node, result: Result) -> bool:
+    """Whether the expression is one world variable, or one compared (<, <=, >, >=) with a constant.
+
+    Such an expression takes its extremes within a step at the variable's extremes there, so a
+    peak or a threshold crossed and left between two step ends is still seen.
+    """
+    names = node.names()
+    if len(names) != 1 or next(iter(names)) not in result.variables:
+        return False
+    if node.op == "name":
+        return True
+    if node.op not in ("<", "<=", ">", ">="):
+        return False
+    return sum(isinstance(a, expr.Node) and a.op == "name" for a in node.args) == 1 and not node.params()
+
+
+def _with_extremes(node: expr.Node, result: Result, how: str) -> np.ndarray:
+    """The (T+1, R) series of the expression at its most extreme value within each step."""
+    values = evaluate_series(node, result)
+    for s in (result.series_hi, result.series_lo):
+        other = evaluate_series(node, replace(result, series=s))
+        if how == "ever":
+            values = ((values != 0) | (other != 0)).astype(float)
+        else:
+            values = np.minimum(values, other) if how == "min" else np.maximum(values, other)
+    return values
+
+
 def outcome_values(result: Result, d: dict[str, Any]) -> np.ndarray:
-    """One outcome definition (``expr`` and ``reduce``) for every replicate of a result."""
+    """One outcome definition (``expr`` and ``reduce``) for every replicate of a result.
+
+    ``max``, ``min`` and ``ever`` of an expression monotone in one variable read the variable's
+    highest and lowest values within each step (``Result.series_hi``/``series_lo``), and ``mean``
+    of a variable its time average over each step (``series_mean``), so their answer does not
+    depend on the step length; other reducers read the step ends.
+    """
     node = expr.parse(str(d["expr"]))
-    marks = evaluate_marks(node, result) if dated_reducer(d["reduce"]) is not None else None
-    return np.asarray(reduce(evaluate_series(node, result), d["reduce"], result.step_days, marks), dtype=float)
+    how = d["reduce"]
+    marks = evaluate_marks(node, result) if dated_reducer(how) is not None else None
+    if how in ("max", "min", "ever") and result.series_hi is not None and _monotone_in_one_variable(node, result):
+        values = _with_extremes(node, result, how)
+    elif how == "mean" and result.series_mean is not None and node.op == "name" and node.args[0] in result.variables:
+        # the time average of a variable: each step's own average, not its value at the step's end
+        values = evaluate_series(node, replace(result, series=result.series_mean))
+    else:
+        values = evaluate_series(node, result)
+    return np.asarray(reduce(values, how, result.step_days, marks), dtype=float)

@@ -26,6 +26,7 @@ PURPOSES = {
     "opportunity": 7,
     "noise": 8,
     "noise_late": 9,
+    "taste": 10,
 }
 
 
@@ -91,3 +92,10 @@ def gumbel_ids(keys: np.ndarray, key: int, purpose: str, ids: np.ndarray) -> np.
 def uniforms_ids(keys: np.ndarray, key: int, purpose: str, ids: np.ndarray) -> np.ndarray:
     """Uniform draws in (0, 1) for each replicate and label id: shape (len(keys), len(ids))."""
     return ((_bits_ids(keys, key, purpose, ids) >> _S11).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
+
+
+def normals_ids(keys: np.ndarray, key: int, purpose: str, ids: np.ndarray) -> np.ndarray:
+    """Standard normal draws for each replicate and label id (Box-Muller on two keyed uniforms)."""
+    u1 = uniforms_ids(keys, 2 * key, purpose, ids)
+    u2 = uniforms_ids(keys, 2 * key + 1, purpose, ids)
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)

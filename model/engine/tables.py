@@ -168,6 +168,7 @@ class UnitTable:
     rel_target: np.ndarray  # (K,) change of relation(actor, target)
     reactions: np.ndarray  # (K, A) change of relation(actor, X) from third parties' reactions
     esc_delta: np.ndarray  # (K,) or (R, K): escalation impulse
+    calm: np.ndarray  # (K,) the action's deescalatory points (at the index level calm_reference)
     align: np.ndarray  # (K, S)
     resp: np.ndarray  # (K,)
     answers: np.ndarray  # (K,) how much grievance the option can answer (proportionality cap)
@@ -467,6 +468,7 @@ def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[s
         rel_target=np.zeros(K),
         reactions=np.zeros((K, A)),
         esc_delta=np.zeros(K),
+        calm=np.zeros(K),
         align=np.zeros((K, S)),
         resp=np.zeros(K),
         answers=np.zeros(K),
@@ -594,6 +596,7 @@ def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[s
     )
     if tab.esc_delta.shape[0] == 1:
         tab.esc_delta = tab.esc_delta[0]
+    tab.calm = dee.copy()
     tab.world_delta[:, esc_var] = 0.0  # escalation moves only through esc_delta
     # a strike heats the front it is fought on by its ladder impulse (front heat is what a party weighs
     # about its own war, apart from the region's other fronts)
@@ -601,9 +604,10 @@ def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[s
         # the catalog's ladder (never a batch statistic of sampled gains): a front's heat is the same for
         # a replicate alone and in any batch
         wp = spec["world"]["parameters"]
-        imp_k = float(wp["escalation_gain"]["value"]) * (rungs / 10.0) ** float(wp["escalation_exponent"]["value"]) - float(
-            wp["deescalation_gain"]["value"]
-        ) * dee
+        imp_k = (
+            float(wp["escalation_gain"]["value"]) * (rungs / 10.0) ** float(wp["escalation_exponent"]["value"])
+            - float(wp["deescalation_gain"]["value"]) * dee
+        )
         for k, (_act, t) in enumerate(opts):
             if not tab.strike[k]:
                 continue

@@ -874,6 +874,10 @@ def compile_document(doc: dict[str, Any], marks: dict, file: str) -> Scenario:
             spec["world"]["parameters"]["brent_base"]["value"] = close
             anchors["brent"] = close
     spec["_fixed"] = sorted(fixed)
+    if start_date is not None:
+        spec["_pinned_initial"] = sorted(
+            p.removeprefix("variables.") for p in _explicit_paths(doc) if p.startswith("variables.")
+        )
     config = Config(
         spec=spec,
         steps=int(horizon),
@@ -1128,6 +1132,10 @@ def _explicit_paths(doc: dict[str, Any]) -> set[str]:
         out.add(f"world.{p}")
     for p in (doc.get("constants") or {}) if isinstance(doc.get("constants"), dict) else {}:
         out.add(str(p))
+    for p in (doc.get("uncertainties") or {}) if isinstance(doc.get("uncertainties"), dict) else {}:
+        # a sampled value is the scenario's own too (initial.X is the variable X's starting value)
+        head, _, rest = str(p).partition(".")
+        out.add(f"variables.{rest}" if head == "initial" else str(p))
     cons = doc.get("constraints") if isinstance(doc.get("constraints"), dict) else {}
     for cid, c in (cons or {}).items():
         if isinstance(c, dict):
