@@ -106,7 +106,28 @@ def variable_names(spec: dict[str, Any]) -> set[str]:
                 names.add(f"relation.{a}.{b}")
         for issue in spec["world"]["issues"]:
             names.add(f"stance.{a}.{issue}")
+    names |= count_names(spec)
     return names
+
+
+def count_names(spec: dict[str, Any]) -> set[str]:
+    """Names of the choice counters: how often an actor took an action (against a target) since the start.
+
+    ``count.<actor>.<action>`` counts every target, ``count.<actor>.<action>.<target>`` one target;
+    forced events count as choices. Questions ("does Iran fire at US forces by 15 January?") and
+    outcomes read them like world variables.
+    """
+    out: set[str] = set()
+    hold = spec["world"]["roles"]["hold"]["action"]
+    for act, sa in spec["actions"].items():
+        if act == hold:
+            continue
+        for a, targets in (sa.get("takers") or {}).items():
+            out.add(f"count.{a}.{act}")
+            for t in targets:
+                if t != "none":
+                    out.add(f"count.{a}.{act}.{t}")
+    return out
 
 
 def _cites(node: dict[str, Any]) -> bool:

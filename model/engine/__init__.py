@@ -77,6 +77,9 @@ class Result:
     extra: np.ndarray | None = None  # (T+1, R, len(extra_names))
     records: list[list[Any]] = field(default_factory=list)  # detail mode: per step, per unit Decision
     outcomes: dict[str, np.ndarray] = field(default_factory=dict)
+    mark_days: np.ndarray | None = None  # (M,) days at which the state was also recorded (Config.marks)
+    mark_series: np.ndarray | None = None  # (M, R, V) the state at each mark
+    mark_extra: np.ndarray | None = None  # (M, R, len(extra_names))
 
     def to_frame(self, what: str = "outcomes") -> Any:
         """Tidy pandas frames of the result (needs pandas).
@@ -145,6 +148,9 @@ def simulate(
         extra_names=m.extra_names,
         extra=m.extra,
         records=m.records,
+        mark_days=m.mark_days,
+        mark_series=m.mark_series,
+        mark_extra=m.mark_extra,
     )
     res.outcomes = compute(res, config.outcome_defs, config.spec)
     return res

@@ -191,6 +191,9 @@ class ActorAgent(mesa.Agent):
         """
         m, tab = self.model, self.table
         R, K = m.R, len(tab.options)
+        policy = m.config.policy
+        if policy == "inert":  # nobody decides; events still force their options
+            opportunity = np.zeros_like(opportunity)
         if not detail and not opportunity.any() and not (forced >= 0).any():
             # no cycle point and no event in any replicate (most steps of a fine step): everyone holds
             none = np.zeros(R, dtype=bool)
@@ -201,7 +204,11 @@ class ActorAgent(mesa.Agent):
                 trembled=none,
                 idle=~none,
             )
-        U_free = self.utilities()
+        if policy == "hawk":  # the most escalatory feasible option, whatever the utilities
+            U_free = np.broadcast_to(tab.rung * 1.0 - np.arange(K) * 1e-6, (R, K)).copy()
+            noise = np.zeros_like(noise)
+        else:
+            U_free = self.utilities()
         if tab.unchoosable.any():  # event-only actions and actions aimed at actors who left
             U_free[:, tab.unchoosable] = -np.inf
         inv_t = 1.0 / _col(m.tables.params.world("temperature"))
@@ -212,7 +219,7 @@ class ActorAgent(mesa.Agent):
         free = np.argmax(scores, axis=1)
         cons = self._constraint_state()
         every = np.arange(R)
-        trembled = (tremble_u < m.tables.params.world("tremble")) & ~idle
+        trembled = (tremble_u < m.tables.params.world("tremble")) & ~idle & (policy == "model")
         has_event = forced >= 0
         if detail:
             need = every
@@ -241,7 +248,8 @@ class ActorAgent(mesa.Agent):
                     infeasible |= h
                 hits.append((ct.index, h))
             it = inv_t[need] if isinstance(inv_t, np.ndarray) else inv_t
-            sub -= charges * it
+            if policy != "hawk":  # the hawk ignores costs; only forbids, gates and caps stop it
+                sub -= charges * it
             infeasible |= tab.unavailable[None, :]  # nothing can be done to an actor who left
             sub[infeasible | tab.event_only[None, :]] = -np.inf
             c = np.argmax(sub, axis=1)

@@ -100,6 +100,10 @@ class Config:
     name: str = "custom"
     changes: list[Change] = field(default_factory=list)
     outcome_defs: dict[str, dict[str, Any]] = field(default_factory=dict)  # scenario-defined outcomes
+    # who decides: "model" (the actors' utilities), "inert" (every unit holds unless an event forces it) or
+    # "hawk" (every unit takes its most escalatory feasible option); the last two are the scorer's controls
+    policy: str = "model"
+    marks: list[float] = field(default_factory=list)  # days (since the start) at which the state is also recorded
 
 
 # ---------------------------------------------------------------- parameter paths

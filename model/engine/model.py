@@ -132,6 +132,11 @@ class EntenteModel(mesa.Model):
         self._changes = sorted(config.changes, key=lambda c: c.step)
         self._reset_reporting()
 
+        if config.policy not in ("model", "inert", "hawk"):
+            raise ValueError(f"policy must be 'model', 'inert' or 'hawk', not {config.policy!r}")
+        # choice counters (count.<actor>.<action>[.<target>]): cumulative choices per global option
+        self.counts = np.zeros((self.R, self.n_options))
+        self._count_cols = self._count_columns()
         T = config.steps
         self.extra_names = sorted(
             {n for d in config.outcome_defs.values() for n in expr.parse(d["expr"], t.names).names()} - set(self.vi)
@@ -147,6 +152,9 @@ class EntenteModel(mesa.Model):
         self.event_deferred = np.zeros((len(self._events), R), dtype=np.int32)  # steps it lost to another event
         self.event_blocked = np.zeros((len(self._events), R), dtype=np.int32)  # steps a constraint blocked it
         self.records: list[list[Decision]] = []
+        self.mark_days = np.asarray(sorted(float(m) for m in config.marks), dtype=float)
+        self.mark_series = np.zeros((len(self.mark_days), self.R, self.V))
+        self.mark_extra = np.zeros((len(self.mark_days), self.R, len(self.extra_names)))
 
     # ------------------------------------------------------------------ set-up
     def _reset_reporting(self) -> None:
@@ -166,10 +174,25 @@ class EntenteModel(mesa.Model):
         self.units: list[ActorAgent] = [made[i] for i in range(len(tabs))]
         self.n_options = sum(len(tab.options) for tab in tabs)
 
+    def _count_columns(self) -> dict[str, np.ndarray]:
+        """Global option columns behind each choice counter name."""
+        cols: dict[str, list[int]] = {}
+        for g, (unit, act, tgt) in enumerate(self.tables.option_labels):
+            actor = unit.split(":")[0]
+            if act == self.tables.roles["hold"]["action"]:
+                continue
+            cols.setdefault(f"count.{actor}.{act}", []).append(g)
+            if tgt != "none":
+                cols.setdefault(f"count.{actor}.{act}.{tgt}", []).append(g)
+        return {k: np.asarray(v, dtype=np.int64) for k, v in cols.items()}
+
     def lookup(self, name: str) -> Any:
         """Value of a name used in expressions, per replicate (the current state)."""
         if name in self.vi:
             return self.x[:, self.vi[name]]
+        if name.startswith("count."):
+            cols = self._count_cols.get(name)
+            return self.counts[:, cols].sum(axis=1) if cols is not None else np.zeros(self.R)
         step = self.steps
         if name == "step":
             return float(step)
@@ -312,7 +335,15 @@ class EntenteModel(mesa.Model):
         self._ceasefire(since + (d1 - t_act))
         self._update_derived(np.full(self.R, d1))
         i = step - 1
+        off = t.option_offset
+        for u, d in enumerate(decisions):
+            acted = np.flatnonzero(d.choice > 0)
+            self.counts[acted, off[u] + d.choice[acted]] += 1.0
         self._record(step)
+        for k in np.flatnonzero((self.mark_days > d0 + 1e-9) & (self.mark_days <= d1 + 1e-9)):
+            self.mark_series[k] = self.x
+            for j, name in enumerate(self.extra_names):
+                self.mark_extra[k, :, j] = self.lookup(name)
         for u, d in enumerate(decisions):
             self.choices[i, :, u] = d.choice
             self.bound[i, :, u] = d.bound
