@@ -35,10 +35,21 @@ def run_folder(p: subprocess.CompletedProcess) -> Path:
     return Path(p.stdout.splitlines()[0])
 
 
-def test_run_writes_a_complete_folder(tmp_path):
-    p = entente("run", BASE, "--replicates", "200", "--steps", "8", "--out", str(tmp_path), "--quiet", "--trace", "5")
-    folder = run_folder(p)
-    assert folder.parent == tmp_path / "baseline" and not folder.name.startswith(".")
+# One baseline run serves the tests that only read a run or start another beside it (a complete run
+# costs about 5 s of CPU, most of it drawing plots); conftest.py keeps them on one xdist worker.
+RUN_ARGS = ["run", BASE, "--replicates", "200", "--steps", "8", "--quiet", "--trace", "5"]
+
+
+@pytest.fixture(scope="module")
+def baseline_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("shared")
+    return run_folder(entente(*RUN_ARGS, "--out", str(out)))
+
+
+def test_run_writes_a_complete_folder(baseline_run):
+    folder = baseline_run
+    out = folder.parent.parent
+    assert folder.parent == out / "baseline" and not folder.name.startswith(".")
     meta = json.loads((folder / "manifest.json").read_text())
     assert meta["status"] == "complete" and meta["replicates"] == 200 and meta["steps"] == 8
     assert meta["scenario"]["resolved"]["horizon"] == 8
@@ -58,13 +69,13 @@ def test_run_writes_a_complete_folder(tmp_path):
     assert "Iran fired about 180 missiles" in (folder / "summary.md").read_text()
     recs = [json.loads(line) for line in (folder / "decisions.jsonl").read_text().splitlines()]
     assert {r["replicate"] for r in recs} >= {5, meta["traced"]["median"]}
-    assert not list(tmp_path.rglob("*.partial"))
+    assert not list(out.rglob("*.partial"))
 
 
-def test_second_run_gets_its_own_folder(tmp_path):
-    a = run_folder(entente("run", BASE, "--replicates", "50", "--steps", "3", "--out", str(tmp_path), "--quiet"))
-    b = run_folder(entente("run", BASE, "--replicates", "50", "--steps", "3", "--out", str(tmp_path), "--quiet"))
-    assert a != b and a.exists() and b.exists()
+def test_second_run_gets_its_own_folder(baseline_run):
+    out = baseline_run.parent.parent
+    again = run_folder(entente(*RUN_ARGS, "--out", str(out)))  # the same command line again
+    assert again != baseline_run and again.exists() and baseline_run.exists()
 
 
 def test_worker_count_and_chunk_size_leave_results_unchanged(tmp_path):
@@ -221,8 +232,8 @@ def test_compare_baseline_with_us_strikes_finds_higher_escalation(tmp_path):
     assert "data:image/svg+xml;base64," in (report / "report.html").read_text()
 
 
-def test_explain_reproduces_and_names_claims(tmp_path):
-    folder = run_folder(entente("run", BASE, "--replicates", "300", "--steps", "10", "--out", str(tmp_path), "--quiet"))
+def test_explain_reproduces_and_names_claims(baseline_run):
+    folder = baseline_run
     worst = entente("explain", str(folder), "--pick", "worst", "--by", "max_support_tier", "--actor", "russia").stdout
     assert "trajectory matches the run" in worst
     bound = data.read_decisions(folder, ["russia.bound"])["russia.bound"]
@@ -233,10 +244,8 @@ def test_explain_reproduces_and_names_claims(tmp_path):
     assert story.startswith("Replicate 3: peak escalation") and "## Replicate 3" in story and "Week 1" in story
 
 
-def test_rerun_reproduces_outputs(tmp_path):
-    a = run_folder(
-        entente("run", BASE, "--replicates", "120", "--steps", "5", "--out", str(tmp_path), "--quiet", "--seed", "9")
-    )
+def test_rerun_reproduces_outputs(baseline_run):
+    a = baseline_run
     b = run_folder(entente("rerun", str(a), "--quiet"))
     assert a != b
     for rel in ("outcomes.csv", "constraints.csv", "decisions.jsonl", "summary.md"):
@@ -248,7 +257,9 @@ def test_rerun_reproduces_outputs(tmp_path):
 
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path):
-    args = ["run", BASE, "--replicates", "12000", "--steps", "6", "--chunk-size", "1000", "--workers", "1", "--quiet"]
+    # twelve chunks, as with 12,000 replicates in chunks of 1,000, at a quarter of the cost (the two
+    # complete runs and their plots dominate); the wait below is for 2 chunks, the signal long before 12
+    args = ["run", BASE, "--replicates", "3000", "--steps", "6", "--chunk-size", "250", "--workers", "1", "--quiet"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "model", *args, "--out", str(tmp_path / "x")],
