@@ -78,41 +78,12 @@ def test_second_run_gets_its_own_folder(baseline_run):
     assert again != baseline_run and again.exists() and baseline_run.exists()
 
 
-def test_worker_count_and_chunk_size_leave_results_unchanged(tmp_path):
-    a = run_folder(
-        entente(
-            "run",
-            BASE,
-            "--replicates",
-            "600",
-            "--steps",
-            "6",
-            "--workers",
-            "1",
-            "--chunk-size",
-            "600",
-            "--out",
-            str(tmp_path / "a"),
-            "--quiet",
-        )
-    )
-    b = run_folder(
-        entente(
-            "run",
-            BASE,
-            "--replicates",
-            "600",
-            "--steps",
-            "6",
-            "--workers",
-            "2",
-            "--chunk-size",
-            "130",
-            "--out",
-            str(tmp_path / "b"),
-            "--quiet",
-        )
-    )
+def test_worker_count_and_chunk_size_leave_results_unchanged(baseline_run):
+    # the shared run is one chunk in one process; this one five uneven chunks (4 x 45 + 20) on two workers
+    a = baseline_run
+    b = run_folder(entente(*RUN_ARGS, "--workers", "2", "--chunk-size", "45", "--out", str(a.parent.parent / "b")))
+    meta_a, meta_b = (json.loads((f / "manifest.json").read_text()) for f in (a, b))
+    assert meta_a["chunk_size"] >= 200 and (meta_b["chunk_size"], meta_b["workers"]) == (45, 2)
     ta, tb = data.read_outcomes(a), data.read_outcomes(b)
     for k in ta:
         assert np.array_equal(ta[k], tb[k], equal_nan=True), k

@@ -59,7 +59,9 @@ def disagreements(requirements: list[Requirement], sections: dict[str, dict[str,
 
 def test_every_dependency_is_pinned_inside_its_range():
     sections = lock_sections(LOCK.read_text())
-    assert "3.11" in sections, "constraints.txt has no pins for Python 3.11 (the reference): run scripts/refresh_lock.py"
+    assert "3.11" in sections, (
+        "constraints.txt has no pins for Python 3.11 (the reference): run scripts/refresh_lock.py"
+    )
     problems = disagreements(direct_requirements(), sections)
     assert not problems, "pyproject.toml and constraints.txt disagree (run scripts/refresh_lock.py):\n" + "\n".join(
         problems
