@@ -301,8 +301,9 @@ class _DepthScan:
     Block collections are an indentation stack (an indentless sequence under a key adds one
     level, as the parser makes it a sequence), flow collections are counted bracket by
     bracket, and quoted, block and multi-line plain scalars and comments are skipped, so a
-    bracket inside text never counts. Where the text is not valid YAML the scan may count
-    fewer levels than there are, never more; the composer keeps the same limit as a backstop.
+    bracket inside text never counts. On valid YAML the count is the composer's (a property
+    test in tests/test_nesting.py holds it to PyYAML's); on broken text it may differ, and the
+    composer keeps the same limit, with the same message, as a backstop.
     """
 
     def __init__(self, text: str, limit: int) -> None:

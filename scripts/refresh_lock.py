@@ -72,7 +72,9 @@ def resolve(test: bool) -> list[str]:
         if run([sys.executable, "-m", "venv", str(venv)]).returncode:
             sys.exit("could not create a virtual environment")
         python = str(venv / "bin" / "python")
-        env = {k: v for k, v in os.environ.items() if k not in ("PIP_CONSTRAINT", "VIRTUAL_ENV")}
+        env = {k: v for k, v in os.environ.items() if k != "PIP_CONSTRAINT"}
+        env["VIRTUAL_ENV"] = str(venv)  # as if activated: the suite finds ruff and friends on PATH
+        env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
         if run([python, "-m", "pip", "install", "-q", "-e", f"{ROOT}[test]"], env=env).returncode:
             sys.exit("pip could not install .[test] from pyproject's ranges; the lock is unchanged")
         if test and run([python, "-m", "pytest", "-p", "no:cacheprovider"], cwd=ROOT, env=env).returncode:
