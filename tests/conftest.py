@@ -1,4 +1,4 @@
-"""Shared helpers: small configurations built straight from the catalog; one worker per shared fixture."""
+"""Shared helpers: small configurations built straight from the catalog."""
 
 from __future__ import annotations
 
@@ -25,21 +25,3 @@ def make_config(steps: int = 4, seed: int = 7, events: list[Event] | None = None
 @pytest.fixture
 def config_factory():
     return make_config
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the tests that share a module-scoped fixture of the suite on one xdist worker.
-
-    Why: such a fixture (a run folder, an app ensemble) is built once per worker process that
-    needs it, and a complete run costs about 5 s of CPU. With ``--dist loadgroup`` (pyproject's
-    addopts) each group goes to one worker, so it is built once; other tests spread as before.
-    """
-    for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        info = getattr(item, "_fixtureinfo", None)
-        for name in getattr(info, "names_closure", []):
-            defs = info.name2fixturedefs.get(name) or ()
-            if defs and defs[-1].scope == "module" and defs[-1].baseid:  # the suite's own, not a plugin's
-                item.add_marker(pytest.mark.xdist_group(f"{defs[-1].baseid}::{name}"))
-                break

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -35,15 +37,28 @@ def run_folder(p: subprocess.CompletedProcess) -> Path:
     return Path(p.stdout.splitlines()[0])
 
 
-# One baseline run serves the tests that only read a run or start another beside it (a complete run
-# costs about 5 s of CPU, most of it drawing plots); conftest.py keeps them on one xdist worker.
+# One baseline run serves the tests that only read it or copy it (a complete run costs about 5 s of
+# CPU, most of it drawing plots): built once per session, by whichever xdist worker asks first.
 RUN_ARGS = ["run", BASE, "--replicates", "200", "--steps", "8", "--quiet", "--trace", "5"]
 
 
-@pytest.fixture(scope="module")
-def baseline_run(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("shared")
-    return run_folder(entente(*RUN_ARGS, "--out", str(out)))
+@pytest.fixture(scope="session")
+def baseline_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the session's, shared by workers
+    with open(root / "baseline_run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait for the first one's run
+        done = root / "baseline_run.path"
+        if not done.exists():
+            done.write_text(str(run_folder(entente(*RUN_ARGS, "--out", str(root / "baseline_run")))))
+        return Path(done.read_text())
+
+
+def copy_of(run: Path, tmp_path: Path) -> Path:
+    """The shared run, copied where a test may write beside it."""
+    dest = tmp_path / run.parent.name / run.name
+    shutil.copytree(run, dest)
+    return dest
 
 
 def test_run_writes_a_complete_folder(baseline_run):
@@ -72,16 +87,16 @@ def test_run_writes_a_complete_folder(baseline_run):
     assert not list(out.rglob("*.partial"))
 
 
-def test_second_run_gets_its_own_folder(baseline_run):
-    out = baseline_run.parent.parent
-    again = run_folder(entente(*RUN_ARGS, "--out", str(out)))  # the same command line again
-    assert again != baseline_run and again.exists() and baseline_run.exists()
+def test_second_run_gets_its_own_folder(baseline_run, tmp_path):
+    first = copy_of(baseline_run, tmp_path)
+    again = run_folder(entente(*RUN_ARGS, "--out", str(tmp_path)))  # the same command line again
+    assert again.parent == first.parent and again != first and again.exists() and first.exists()
 
 
-def test_worker_count_and_chunk_size_leave_results_unchanged(baseline_run):
+def test_worker_count_and_chunk_size_leave_results_unchanged(baseline_run, tmp_path):
     # the shared run is one chunk in one process; this one five uneven chunks (4 x 45 + 20) on two workers
     a = baseline_run
-    b = run_folder(entente(*RUN_ARGS, "--workers", "2", "--chunk-size", "45", "--out", str(a.parent.parent / "b")))
+    b = run_folder(entente(*RUN_ARGS, "--workers", "2", "--chunk-size", "45", "--out", str(tmp_path)))
     meta_a, meta_b = (json.loads((f / "manifest.json").read_text()) for f in (a, b))
     assert meta_a["chunk_size"] >= 200 and (meta_b["chunk_size"], meta_b["workers"]) == (45, 2)
     ta, tb = data.read_outcomes(a), data.read_outcomes(b)
@@ -215,10 +230,10 @@ def test_explain_reproduces_and_names_claims(baseline_run):
     assert story.startswith("Replicate 3: peak escalation") and "## Replicate 3" in story and "Week 1" in story
 
 
-def test_rerun_reproduces_outputs(baseline_run):
+def test_rerun_reproduces_outputs(baseline_run, tmp_path):
     a = baseline_run
-    b = run_folder(entente("rerun", str(a), "--quiet"))
-    assert a != b
+    b = run_folder(entente("rerun", str(copy_of(a, tmp_path)), "--quiet"))
+    assert b.parent == tmp_path / "baseline" and b.name != a.name
     for rel in ("outcomes.csv", "constraints.csv", "decisions.jsonl", "summary.md"):
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
     for part in (a / "timeseries").glob("*.parquet"):
