@@ -64,7 +64,8 @@ def copy_of(run: Path, tmp_path: Path) -> Path:
 def test_run_writes_a_complete_folder(baseline_run):
     folder = baseline_run
     out = folder.parent.parent
-    assert folder.parent == out / "baseline" and not folder.name.startswith(".")
+    assert (out.name, folder.parent.name) == ("baseline_run", "baseline")  # --out, then the scenario's name
+    assert not folder.name.startswith(".")
     meta = json.loads((folder / "manifest.json").read_text())
     assert meta["status"] == "complete" and meta["replicates"] == 200 and meta["steps"] == 8
     assert meta["scenario"]["resolved"]["horizon"] == 8
@@ -232,8 +233,9 @@ def test_explain_reproduces_and_names_claims(baseline_run):
 
 def test_rerun_reproduces_outputs(baseline_run, tmp_path):
     a = baseline_run
-    b = run_folder(entente("rerun", str(copy_of(a, tmp_path)), "--quiet"))
-    assert b.parent == tmp_path / "baseline" and b.name != a.name
+    copy = copy_of(a, tmp_path)
+    b = run_folder(entente("rerun", str(copy), "--quiet"))
+    assert b.parent == copy.parent and b != copy  # beside the run, in a folder of its own
     for rel in ("outcomes.csv", "constraints.csv", "decisions.jsonl", "summary.md"):
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
     for part in (a / "timeseries").glob("*.parquet"):
