@@ -25,6 +25,7 @@ from model.errors import InputError, InputIssue, did_you_mean
 MAX_BYTES = 1_000_000
 MAX_NODES = 200_000  # nodes visited while building data; aliases count every time they are used
 MAX_DEPTH = 64  # nested mappings and lists; real scenarios use fewer than 10
+_TOO_DEEP = f"nesting is deeper than {MAX_DEPTH} levels (entente's limit)"
 MAX_INT = 2**63 - 1  # whole numbers beyond this are refused when read (the seed is the largest value)
 
 Path_ = tuple[str | int, ...]
@@ -50,7 +51,7 @@ class _Loader(yaml.SafeLoader):
         self.depth += 1
         if self.depth > MAX_DEPTH:
             mark = self.peek_event().start_mark
-            raise yaml.MarkedYAMLError(problem=f"nesting is deeper than {MAX_DEPTH} levels", problem_mark=mark)
+            raise yaml.MarkedYAMLError(problem=_TOO_DEEP, problem_mark=mark)
         try:
             return super().compose_node(parent, index)
         finally:
@@ -290,9 +291,7 @@ def _compose_libyaml(text: str) -> list[yaml.Node]:
             attach(node)
         elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
             if len(stack) >= MAX_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, f"nesting is deeper than {MAX_DEPTH} levels", event.start_mark
-                )
+                raise yaml.composer.ComposerError(None, None, _TOO_DEEP, event.start_mark)
             kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
             tag = event.tag
             if tag is None or tag == "!":
@@ -315,10 +314,203 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     _compose = _compose_python
 
 
+# ------------------------------------------------------------------ nesting, before any parser
+# PyYAML's own limits differ between releases (6.0.4's libyaml stops at 1,000 levels with its own
+# words, older ones recurse), so entente measures the depth itself, on the text, before PyYAML
+# reads it: the limit and its message are then the same whatever PyYAML is installed.
+_SPACE = re.compile(r"[ \t\r\n]*")
+_FLOW_PLAIN_END = re.compile(r"[,\[\]{}]|:(?=[ \t\r\n,\[\]{}]|$)|(?<=[ \t\r\n])#")
+_FLOW_NAME_END = re.compile(r"[ \t\r\n,\[\]{}]|$")
+_PLAIN_STOP = re.compile(r":(?=[ \t\r]|$)|[ \t]#")
+_DOUBLE = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.S)
+_SINGLE = re.compile(r"'(?:[^']++|'')*+'", re.S)
+_BLOCK_SCALAR = re.compile(r"[|>][0-9+-]*(?=[ \t\r]|$)")
+
+
+class _TooDeep(Exception):
+    """A collection opens deeper than MAX_DEPTH; ``offset`` is where, in the text."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(offset)
+        self.offset = offset
+
+
+class _DepthScan:
+    """A cheap pass over YAML text that follows collection nesting the way YAML's scanner does.
+
+    Block collections are an indentation stack (an indentless sequence under a key adds one
+    level, as the parser makes it a sequence), flow collections are counted bracket by
+    bracket, and quoted, block and multi-line plain scalars and comments are skipped, so a
+    bracket inside text never counts. On valid YAML the count is the composer's (a property
+    test in tests/test_nesting.py holds it to PyYAML's); on broken text it may differ, and the
+    composer keeps the same limit, with the same message, as a backstop.
+    """
+
+    def __init__(self, text: str, limit: int) -> None:
+        self.text = text
+        self.limit = limit
+        self.blocks: list[list[Any]] = []  # [column, is_mapping, indentless sequence open]
+        self.text_deeper_than: int | None = None  # lines indented more are a scalar's text
+
+    def depth(self) -> int:
+        return len(self.blocks) + sum(1 for b in self.blocks if b[2])
+
+    def top(self) -> int:
+        return self.blocks[-1][0] if self.blocks else -1
+
+    def column(self, offset: int) -> int:
+        return offset - (self.text.rfind("\n", 0, offset) + 1)
+
+    def run(self) -> None:
+        text, pos, n = self.text, 0, len(self.text)
+        while pos < n:
+            eol = text.find("\n", pos)
+            eol = n if eol < 0 else eol
+            line = text[pos:eol]
+            body = line.lstrip(" ")
+            indent = len(line) - len(body)
+            if line[:3] in ("---", "...") and line[3:4] in ("", " ", "\t", "\r"):
+                self.blocks.clear()
+                self.text_deeper_than = None
+                pos = self.tokens(pos + 3, eol) if line[:3] == "---" else eol + 1
+                continue
+            if not body.strip() or body.startswith("#") or line.startswith("%"):
+                pos = eol + 1
+                continue
+            if self.text_deeper_than is not None:
+                if indent > self.text_deeper_than:
+                    pos = eol + 1
+                    continue
+                self.text_deeper_than = None
+            while self.blocks and self.blocks[-1][0] > indent:
+                self.blocks.pop()
+            pos = self.tokens(pos + indent, eol)
+
+    def open_block(self, offset: int, mapping: bool) -> None:
+        col = self.column(offset)
+        top = self.blocks[-1] if self.blocks else None
+        if top is None or col > top[0]:
+            self.blocks.append([col, mapping, False])
+        elif col == top[0] and top[1]:
+            if mapping:
+                top[2] = False  # a key at the mapping's column ends its indentless sequence
+            elif top[2]:
+                return
+            else:
+                top[2] = True
+        else:
+            return
+        if self.depth() > self.limit:
+            raise _TooDeep(offset)
+
+    def tokens(self, p: int, eol: int) -> int:
+        """Read the nodes that start on one line from ``p``; return where the next line starts."""
+        text, n = self.text, len(self.text)
+        value = False  # after 'key:' the rest of the line is that key's value
+        while True:
+            while p < eol and text[p] in " \t\r":
+                p += 1
+            if p >= eol:
+                return eol + 1
+            c = text[p]
+            after = text[p + 1] if p + 1 < n else "\n"
+            if c == "#":
+                return eol + 1
+            if c in "-?" and after in " \t\r\n" and not value:
+                self.open_block(p, mapping=c == "?")
+                p += 1
+                continue
+            if c in "&!":
+                while p < eol and text[p] not in " \t\r":
+                    p += 1
+                continue
+            if c in "|>" and _BLOCK_SCALAR.match(text, p, eol):
+                self.text_deeper_than = self.top()
+                return eol + 1
+            if c in "[{\"'":
+                start = p
+                if c in "[{":
+                    p = self.flow(p)
+                else:
+                    m = (_DOUBLE if c == '"' else _SINGLE).match(text, p)
+                    p = m.end() if m else n
+                eol = text.find("\n", p)
+                eol = n if eol < 0 else eol
+                while p < eol and text[p] in " \t\r":
+                    p += 1
+                if not value and p < eol and text[p] == ":" and text[p + 1 : p + 2] in ("", " ", "\t", "\r", "\n"):
+                    self.open_block(start, mapping=True)
+                    p, value = p + 1, True
+                    continue
+                return eol + 1
+            m = None if value else _PLAIN_STOP.search(text, p, eol)
+            if m is not None and m.group() == ":":
+                self.open_block(p, mapping=True)
+                p, value = m.end(), m.start() > p  # ': - x' after '? key' may open a block
+                continue
+            self.text_deeper_than = self.top()  # a plain scalar: more-indented lines continue it
+            return eol + 1
+
+    def flow(self, p: int) -> int:
+        """Skip a flow collection that opens at ``p``, counting its brackets; return the offset after it.
+
+        Token by token as libyaml reads flow text: a quote opens a quoted scalar only where a
+        token starts (``[don't]`` is plain text), and a plain scalar ends at ``,[]{}``, at
+        ``:`` before a space or bracket, or at a comment.
+        """
+        text, n, base, open_ = self.text, len(self.text), self.depth(), 0
+        while True:
+            p = _SPACE.match(text, p).end()
+            if p >= n:
+                return n
+            c = text[p]
+            if c in "[{":
+                open_ += 1
+                if base + open_ > self.limit:
+                    raise _TooDeep(p)
+                p += 1
+            elif c in "]}":
+                open_ -= 1
+                p += 1
+                if open_ <= 0:
+                    return p
+            elif c in ",?:":
+                p += 1
+            elif c == "#":
+                end = text.find("\n", p)
+                p = n if end < 0 else end
+            elif c in "\"'":
+                m = (_DOUBLE if c == '"' else _SINGLE).match(text, p)
+                if m is None:
+                    return n
+                p = m.end()
+            elif text.startswith("!<", p):  # a verbatim tag may hold commas
+                end = text.find(">", p)
+                p = n if end < 0 else end + 1
+            elif c in "&!*":
+                p = _FLOW_NAME_END.search(text, p).start()
+            else:
+                m = _FLOW_PLAIN_END.search(text, p + 1)
+                if m is None:
+                    return n
+                p = m.start()
+
+
+def check_nesting(text: str, file: str) -> None:
+    """Refuse text whose collections nest deeper than MAX_DEPTH, located, before PyYAML reads it."""
+    try:
+        _DepthScan(text, MAX_DEPTH).run()
+    except _TooDeep as exc:
+        line = text.count("\n", 0, exc.offset) + 1
+        column = exc.offset - (text.rfind("\n", 0, exc.offset) + 1) + 1
+        raise InputError.one(file, _TOO_DEEP, line, column) from None
+
+
 def load_text(text: str, file: str) -> tuple[Any, Marks]:
     """Parse YAML text into plain data and a table of positions; raise InputError on any issue."""
     if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise InputError.one(file, f"file is larger than the {MAX_BYTES // 1000} kB limit", 1, 1)
+    check_nesting(text, file)
     nodes: list[yaml.Node] = []
     try:
         nodes = _compose(text)
@@ -331,6 +523,8 @@ def load_text(text: str, file: str) -> tuple[Any, Marks]:
         line = mark.line + 1 if mark else 1
         col = mark.column + 1 if mark else 1
         problem = (exc.problem or exc.context or "invalid YAML").strip()
+        if problem == _TOO_DEEP:  # the composer's backstop: the same words as check_nesting
+            raise InputError.one(file, problem, line, col) from None
         if problem == "found invalid Unicode character escape code":  # libyaml's words for \ud800
             problem = "invalid Unicode escape (a lone surrogate or beyond U+10FFFF)"
         raise InputError.one(file, f"YAML syntax error: {problem}", line, col) from None

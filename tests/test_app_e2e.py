@@ -5,12 +5,15 @@ change, that a bad slider value shows the located error and the server keeps run
 a screenshot and inspects it (not blank, the scenario's title in the page), and stops the
 server with Ctrl-C (exit 0, no traceback).
 
-Without Chromium this test FAILS with the install command (CI installs it in .ci/run);
-ENTENTE_NO_BROWSER=1 turns that into a skip that says so, outside CI only.
+Without Chromium, on a user's machine the test is skipped and the summary says what to install
+(`apt-get install chromium chromium-driver`); under CI (`CI` set, or `ENTENTE_REQUIRE_BROWSER=1`,
+which .ci/run exports after installing Chromium) a missing browser fails it instead, so CI never
+passes without having driven the page.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import signal
@@ -25,25 +28,33 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "app_lever.yaml"
 TITLE = "Israel's answer as a lever"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+INSTALL = "apt-get install chromium chromium-driver"
 
 
-def _browser_or_explain() -> None:
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        missing.append("the selenium package (pip install -e '.[test]')")
+def browser_required() -> bool:
+    """CI must drive the page; a user's test run may skip it (and say so) when no browser is installed."""
+    ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    return ci or os.environ.get("ENTENTE_REQUIRE_BROWSER", "").strip() == "1"
+
+
+def missing_for_browser() -> list[str]:
+    """What the end-to-end test lacks on this machine: Debian's chromium, its driver, selenium."""
+    missing = [name for name in ("chromium", "chromedriver") if shutil.which(name) is None]
+    if importlib.util.find_spec("selenium") is None:
+        missing.append("the selenium package (pip install -c constraints.txt -e '.[test]')")
+    return missing
+
+
+def need_browser() -> None:
+    """Skip with what to install, or fail under CI (a skipped browser test must not pass CI)."""
+    missing = missing_for_browser()
     if not missing:
         return
-    msg = (
-        f"the app's end-to-end test needs {', '.join(missing)}: apt-get install -y chromium chromium-driver"
-        " (.ci/run does this); set ENTENTE_NO_BROWSER=1 to skip it knowingly"
-    )
-    if os.environ.get("ENTENTE_NO_BROWSER") == "1" and not os.environ.get("CI"):
-        pytest.skip("NO BROWSER: " + msg)
-    pytest.fail(msg)
+    what = "Chromium not found" if "chromium" in missing else f"{', '.join(missing)} not found"
+    msg = f"{what} (needs {', '.join(missing)}): {INSTALL}"
+    if browser_required():
+        pytest.fail(f"{msg}; required under CI (CI or ENTENTE_REQUIRE_BROWSER=1 is set)", pytrace=False)
+    pytest.skip(msg)
 
 
 def _driver(profile: Path):  # noqa: ANN202
@@ -51,7 +62,7 @@ def _driver(profile: Path):  # noqa: ANN202
     from selenium.webdriver.chrome.service import Service
 
     opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
+    opts.binary_location = shutil.which("chromium")
     for a in (
         "--headless",
         "--no-sandbox",
@@ -66,7 +77,7 @@ def _driver(profile: Path):  # noqa: ANN202
         "--window-size=1400,1800",
     ):
         opts.add_argument(a)
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
 
 
 def _wait(fn, timeout: float = 20.0, what: str = "the page"):  # noqa: ANN001, ANN202
@@ -150,7 +161,7 @@ def _new_controls(driver, status, settled, tmp_path: Path) -> None:  # noqa: ANN
 
 
 def test_app_in_headless_chromium(tmp_path):
-    _browser_or_explain()
+    need_browser()
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -234,3 +245,32 @@ def test_app_in_headless_chromium(tmp_path):
             raise
     assert server.returncode == 0, err
     assert "Traceback" not in err and "stopped" in err
+
+
+# ------------------------------------------------------------------ the gate itself, without a browser
+def _machine(monkeypatch: pytest.MonkeyPatch, on_path: set[str], env: dict[str, str]) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}" if name in on_path else None)
+    for var in ("CI", "ENTENTE_REQUIRE_BROWSER"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+
+
+@pytest.mark.parametrize("env", [{}, {"CI": "false"}, {"CI": "0"}, {"ENTENTE_REQUIRE_BROWSER": "0"}])
+def test_without_chromium_a_users_run_skips_and_names_the_package(monkeypatch, env):
+    _machine(monkeypatch, {"chromedriver"}, env)
+    with pytest.raises(pytest.skip.Exception, match=r"^Chromium not found .*apt-get install chromium chromium-driver"):
+        need_browser()
+
+
+@pytest.mark.parametrize("env", [{"CI": "true"}, {"CI": "1"}, {"ENTENTE_REQUIRE_BROWSER": "1"}])
+def test_under_ci_a_missing_browser_fails(monkeypatch, env):
+    _machine(monkeypatch, {"chromium"}, env)  # the driver is missing
+    with pytest.raises(pytest.fail.Exception, match=r"chromedriver not found .*chromium-driver.*required under CI"):
+        need_browser()
+
+
+def test_with_chromium_and_its_driver_the_test_runs(monkeypatch):
+    _machine(monkeypatch, {"chromium", "chromedriver"}, {"CI": "true"})
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
+    need_browser()  # neither skips nor fails

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -35,10 +37,35 @@ def run_folder(p: subprocess.CompletedProcess) -> Path:
     return Path(p.stdout.splitlines()[0])
 
 
-def test_run_writes_a_complete_folder(tmp_path):
-    p = entente("run", BASE, "--replicates", "200", "--steps", "8", "--out", str(tmp_path), "--quiet", "--trace", "5")
-    folder = run_folder(p)
-    assert folder.parent == tmp_path / "baseline" and not folder.name.startswith(".")
+# One baseline run serves the tests that only read it or copy it (a complete run costs about 5 s of
+# CPU, most of it drawing plots): built once per session, by whichever xdist worker asks first.
+RUN_ARGS = ["run", BASE, "--replicates", "200", "--steps", "8", "--quiet", "--trace", "5"]
+
+
+@pytest.fixture(scope="session")
+def baseline_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the session's, shared by workers
+    with open(root / "baseline_run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait for the first one's run
+        done = root / "baseline_run.path"
+        if not done.exists():
+            done.write_text(str(run_folder(entente(*RUN_ARGS, "--out", str(root / "baseline_run")))))
+        return Path(done.read_text())
+
+
+def copy_of(run: Path, tmp_path: Path) -> Path:
+    """The shared run, copied where a test may write beside it."""
+    dest = tmp_path / run.parent.name / run.name
+    shutil.copytree(run, dest)
+    return dest
+
+
+def test_run_writes_a_complete_folder(baseline_run):
+    folder = baseline_run
+    out = folder.parent.parent
+    assert (out.name, folder.parent.name) == ("baseline_run", "baseline")  # --out, then the scenario's name
+    assert not folder.name.startswith(".")
     meta = json.loads((folder / "manifest.json").read_text())
     assert meta["status"] == "complete" and meta["replicates"] == 200 and meta["steps"] == 8
     assert meta["scenario"]["resolved"]["horizon"] == 8
@@ -58,50 +85,21 @@ def test_run_writes_a_complete_folder(tmp_path):
     assert "Iran fired about 180 missiles" in (folder / "summary.md").read_text()
     recs = [json.loads(line) for line in (folder / "decisions.jsonl").read_text().splitlines()]
     assert {r["replicate"] for r in recs} >= {5, meta["traced"]["median"]}
-    assert not list(tmp_path.rglob("*.partial"))
+    assert not list(out.rglob("*.partial"))
 
 
-def test_second_run_gets_its_own_folder(tmp_path):
-    a = run_folder(entente("run", BASE, "--replicates", "50", "--steps", "3", "--out", str(tmp_path), "--quiet"))
-    b = run_folder(entente("run", BASE, "--replicates", "50", "--steps", "3", "--out", str(tmp_path), "--quiet"))
-    assert a != b and a.exists() and b.exists()
+def test_second_run_gets_its_own_folder(baseline_run, tmp_path):
+    first = copy_of(baseline_run, tmp_path)
+    again = run_folder(entente(*RUN_ARGS, "--out", str(tmp_path)))  # the same command line again
+    assert again.parent == first.parent and again != first and again.exists() and first.exists()
 
 
-def test_worker_count_and_chunk_size_leave_results_unchanged(tmp_path):
-    a = run_folder(
-        entente(
-            "run",
-            BASE,
-            "--replicates",
-            "600",
-            "--steps",
-            "6",
-            "--workers",
-            "1",
-            "--chunk-size",
-            "600",
-            "--out",
-            str(tmp_path / "a"),
-            "--quiet",
-        )
-    )
-    b = run_folder(
-        entente(
-            "run",
-            BASE,
-            "--replicates",
-            "600",
-            "--steps",
-            "6",
-            "--workers",
-            "2",
-            "--chunk-size",
-            "130",
-            "--out",
-            str(tmp_path / "b"),
-            "--quiet",
-        )
-    )
+def test_worker_count_and_chunk_size_leave_results_unchanged(baseline_run, tmp_path):
+    # the shared run is one chunk in one process; this one five uneven chunks (4 x 45 + 20) on two workers
+    a = baseline_run
+    b = run_folder(entente(*RUN_ARGS, "--workers", "2", "--chunk-size", "45", "--out", str(tmp_path)))
+    meta_a, meta_b = (json.loads((f / "manifest.json").read_text()) for f in (a, b))
+    assert meta_a["chunk_size"] >= 200 and (meta_b["chunk_size"], meta_b["workers"]) == (45, 2)
     ta, tb = data.read_outcomes(a), data.read_outcomes(b)
     for k in ta:
         assert np.array_equal(ta[k], tb[k], equal_nan=True), k
@@ -242,8 +240,8 @@ def test_compare_baseline_with_us_strikes_finds_higher_escalation(tmp_path):
     assert "data:image/svg+xml;base64," in (report / "report.html").read_text()
 
 
-def test_explain_reproduces_and_names_claims(tmp_path):
-    folder = run_folder(entente("run", BASE, "--replicates", "300", "--steps", "10", "--out", str(tmp_path), "--quiet"))
+def test_explain_reproduces_and_names_claims(baseline_run):
+    folder = baseline_run
     worst = entente("explain", str(folder), "--pick", "worst", "--by", "max_support_tier", "--actor", "russia").stdout
     assert "trajectory matches the run" in worst
     bound = data.read_decisions(folder, ["russia.bound"])["russia.bound"]
@@ -254,12 +252,11 @@ def test_explain_reproduces_and_names_claims(tmp_path):
     assert story.startswith("Replicate 3: Peak escalation") and "## Replicate 3" in story and "Week 1" in story
 
 
-def test_rerun_reproduces_outputs(tmp_path):
-    a = run_folder(
-        entente("run", BASE, "--replicates", "120", "--steps", "5", "--out", str(tmp_path), "--quiet", "--seed", "9")
-    )
-    b = run_folder(entente("rerun", str(a), "--quiet"))
-    assert a != b
+def test_rerun_reproduces_outputs(baseline_run, tmp_path):
+    a = baseline_run
+    copy = copy_of(a, tmp_path)
+    b = run_folder(entente("rerun", str(copy), "--quiet"))
+    assert b.parent == copy.parent and b != copy  # beside the run, in a folder of its own
     for rel in ("outcomes.csv", "constraints.csv", "decisions.jsonl", "summary.md"):
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
     for part in (a / "timeseries").glob("*.parquet"):
@@ -269,7 +266,9 @@ def test_rerun_reproduces_outputs(tmp_path):
 
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path):
-    args = ["run", BASE, "--replicates", "12000", "--steps", "6", "--chunk-size", "1000", "--workers", "1", "--quiet"]
+    # twelve chunks, as with 12,000 replicates in chunks of 1,000, at a quarter of the cost (the two
+    # complete runs and their plots dominate); the wait below is for 2 chunks, the signal long before 12
+    args = ["run", BASE, "--replicates", "3000", "--steps", "6", "--chunk-size", "250", "--workers", "1", "--quiet"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "model", *args, "--out", str(tmp_path / "x")],

@@ -27,6 +27,14 @@ def test_readme_opens_with_exactly_two_commands():
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert readme_commands()[1] in ci
+    assert "export ENTENTE_REQUIRE_BROWSER=1" in ci  # CI cannot pass by skipping the browser test
+
+
+def test_both_readme_commands_install_the_locked_versions():
+    """A fresh machine gets the versions the suite passed with, not whatever was released last."""
+    for command in readme_commands():
+        assert "pip install -c constraints.txt -e " in command, command
+    assert (ROOT / "constraints.txt").exists()
 
 
 def test_main_job_scenarios_exist():
