@@ -43,8 +43,9 @@ are paired on the replicates they share.""",
 Runs (or reuses, like compare) every scenario that has questions: and scores its probabilities
 against what happened: Brier score, log score and Brier skill against the base rate, per episode
 and in all, with bootstrap intervals; writes runs/score/<timestamp>-<hash>/ (scorecard.md,
-scores.csv, scores.json, reliability.png). A probability of exactly 0 or 1 is checked against the
-inert and random controls: "by construction" when both give it too, else flagged "unforced certainty".
+scores.csv, scores.json, reliability.png). A share of exactly 0 or 1 is checked against the
+inert and random controls: "by construction" when both give it too; else it is flagged "unforced"
+and stated as (k + 1/2) / (n + 1), since n replicates cannot show that something is impossible.
 --controls also scores the controls and the constant forecaster beside the model.""",
     "explain": """examples:
   entente explain runs/baseline/<run> --replicate 7381

@@ -54,6 +54,7 @@ import datetime as dt
 import math
 import sys
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="",
         metavar="PATH,PATH",
         help="search only these declared or trial dimensions (the rest keep their values)",
+    )
+    p.add_argument(
+        "--method",
+        choices=("coordinate", "sample"),
+        default="coordinate",
+        help="coordinate: move one value at a time from the catalog's stated values while the training score "
+        "improves by more than --min-gain (default); sample: the best of a Latin hypercube",
+    )
+    p.add_argument("--rounds", type=int, default=4, help="coordinate: rounds of one-at-a-time moves (default 4)")
+    p.add_argument("--grid", type=int, default=6, help="coordinate: values tried per dimension and round (default 6)")
+    p.add_argument(
+        "--min-gain",
+        type=float,
+        default=0.001,
+        help="coordinate: the least fall of the training Brier score that moves a value (default 0.001)",
+    )
+    p.add_argument(
+        "--fit-all",
+        action="store_true",
+        help="after scoring the split, search again on every episode and write those values (the held-out "
+        "score then measures the procedure, not the written values)",
     )
     p.add_argument("--output", default=str(catalog.CALIBRATION), help="overlay to write (default: the catalog's)")
     p.add_argument("--dry-run", action="store_true", help="print the result, write nothing")
@@ -210,6 +232,74 @@ def design(space: dict[str, tuple[float, float]], samples: int, seed: int, curre
     return np.vstack([np.asarray(current, dtype=float), lows + u * (highs - lows)])
 
 
+def coordinate_search(
+    score_sets: Any,
+    space: dict[str, tuple[float, float]],
+    start: np.ndarray,
+    rounds: int,
+    grid: int,
+    min_gain: float,
+    say: Any,
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Move values one dimension at a time from ``start`` (the catalog's stated values) while the score improves.
+
+    Why not the best point of a random sample: with dozens of dimensions and a hundred questions, a
+    random point that scores best carries random values for every parameter the questions do not
+    inform, and those hurt on episodes it has not seen. Here a value leaves its stated assumption
+    only when moving it lowers the training Brier score by more than ``min_gain`` (with common
+    random numbers, so the difference is not noise between sets): what the questions cannot tell
+    stays where the catalog's reasoning put it.
+
+    Each round scores the current set and, for every dimension, ``grid`` values spread over its
+    range (the others held). The moves that gain more than ``min_gain`` are ranked; moves interact,
+    so the round then scores their cumulative combinations (the best move, the best two, ...) and
+    keeps the best combination.
+    """
+    dims = list(space)
+    x = np.asarray(start, dtype=float).copy()
+    history: list[dict[str, Any]] = []
+    for r in range(rounds):
+        sets, owner = [x.copy()], [-1]
+        for j, p in enumerate(dims):
+            lo, hi = space[p]
+            for v in np.linspace(lo, hi, grid):
+                if abs(v - x[j]) > 1e-9 * max(1.0, abs(hi - lo)):
+                    s = x.copy()
+                    s[j] = v
+                    sets.append(s)
+                    owner.append(j)
+        b = score_sets(np.array(sets), f"round {r + 1}")
+        base = float(b[0])
+        best_per_dim: dict[int, tuple[float, int]] = {}
+        for k in range(1, len(sets)):
+            j = owner[k]
+            if j not in best_per_dim or b[k] < best_per_dim[j][0]:
+                best_per_dim[j] = (float(b[k]), k)
+        gains = sorted(((base - bk, j, k) for j, (bk, k) in best_per_dim.items() if base - bk > min_gain), reverse=True)
+        if not gains:
+            say(f"  round {r + 1}: Brier {base:.4f}; no move gains more than {min_gain:g}: done")
+            history.append({"round": r + 1, "brier": base, "moves": {}})
+            break
+        combos, c = [], x.copy()
+        for _, j, k in gains[:12]:
+            c = c.copy()
+            c[j] = sets[k][j]
+            combos.append(c)
+        bc = score_sets(np.array(combos), f"round {r + 1} combinations")
+        m = int(np.argmin(bc))
+        new = combos[m]
+        moves = {
+            dims[j]: {"from": float(x[j]), "to": float(new[j]), "gain_alone": round(g, 5)} for g, j, _ in gains[: m + 1]
+        }
+        say(f"  round {r + 1}: Brier {base:.4f} -> {bc[m]:.4f} with {m + 1} of {len(gains)} moves: "
+            + ", ".join(f"{p} {mv['from']:.4g} -> {mv['to']:.4g}" for p, mv in moves.items()))  # fmt: skip
+        history.append({"round": r + 1, "brier": base, "after": float(bc[m]), "moves": moves})
+        if bc[m] > base - min_gain:
+            break
+        x = new
+    return x, history
+
+
 # ------------------------------------------------------------------ simulation
 def _batch(shared: dict[str, Any], name: str, k0: int, k1: int, replicates: int) -> tuple[str, int, np.ndarray]:
     """Question probabilities of sets k0..k1-1 in one episode: (k1 - k0) x questions."""
@@ -218,7 +308,16 @@ def _batch(shared: dict[str, Any], name: str, k0: int, k1: int, replicates: int)
     sc, paths, X = shared["episodes"][name], shared["paths"][name], shared["X"]
     cfg = copy.copy(sc.config)
     k = k1 - k0
-    cfg.samples = {p: np.repeat(X[k0:k1, j], replicates) for j, p in paths}
+    cfg.samples = {}
+    for j, p in paths:
+        v = np.repeat(X[k0:k1, j], replicates)
+        spread, (lo_c, hi_c) = shared["spread"].get(p, 0.0), shared["space"][p]
+        if spread:  # drawn per replicate around the set's value, as the engine draws it (structural uncertainty)
+            lo = np.maximum(np.minimum(v * (1 - spread), v * (1 + spread)), lo_c)
+            hi = np.minimum(np.maximum(v * (1 - spread), v * (1 + spread)), hi_c)
+            u = np.tile(np.random.default_rng(zlib.crc32(p.encode())).random(replicates), k)  # the same draws per set
+            v = lo + u * np.maximum(hi - lo, 0.0)
+        cfg.samples[p] = v
     res = simulate(cfg, np.tile(np.arange(replicates), k))  # common random numbers: the same replicates per set
     cols = [np.nan_to_num(res.outcomes[q.column], nan=0.0).reshape(k, replicates) != 0 for q in sc.questions]
     return name, k0, np.stack([c.mean(axis=1) for c in cols], axis=1)
@@ -241,7 +340,14 @@ def probabilities(
     for name, sc in episodes.items():
         kept = set(sc.config.spec.get("_fixed", ())) | {u.path for u in sc.config.uncertainties}
         paths[name] = [(j, p) for j, p in enumerate(dims) if p not in kept]  # the scenario's own value wins
-    shared = {"episodes": episodes, "paths": paths, "X": X}
+    spec = next(iter(episodes.values())).config.spec
+    spreads = {
+        p: float(d["spread"])
+        for p, (_, _, _, d) in catalog.calibration_nodes(spec).items()
+        if isinstance(d, dict) and d.get("spread")
+    }
+    space = {p: catalog.calibration_space(spec).get(p, (-np.inf, np.inf)) for p in dims}
+    shared = {"episodes": episodes, "paths": paths, "X": X, "spread": spreads, "space": space}
     per = max(1, batch // replicates)
     tasks = [(name, k0, min(k0 + per, len(X)), replicates) for name in episodes for k0 in range(0, len(X), per)]
     out = {name: np.zeros((len(X), len(sc.questions))) for name, sc in episodes.items()}
@@ -289,8 +395,14 @@ def overlay_text(run: dict[str, Any], values: dict[str, float]) -> str:
     header = [
         f"# Calibrated values, written by {SOURCE} on {run['date']}; the catalog loader",
         "# (model/catalog/__init__.py) applies them on top of the YAML catalog. Do not edit by hand: re-run the script.",
-        f"# Sample: {run['samples']} parameter sets x {run['replicates']} replicates (Latin hypercube, seed {run['seed']}),",
-        f"# the best {run['rescored']['sets']} and the catalog's values re-scored with {run['rescored']['replicates']} replicates.",
+        (
+            f"# Sample: {run['samples']} parameter sets x {run['replicates']} replicates (Latin hypercube, seed {run['seed']}),"
+            if run.get("method") == "sample"
+            else f"# Coordinate search from the catalog's stated values, {run['replicates']} replicates per set (a value moves"
+            " only when it lowers the training Brier score),"
+        ),
+        f"# the chosen set and the previous values re-scored with {run['rescored']['replicates']} replicates"
+        + ("; the written values: the same search on every episode (--fit-all)." if run.get("fit_all") else "."),
         f"# Train ({len(run['train'])}): {', '.join(run['train'])}: Brier {_f(tr['brier'])}, skill {_f(tr['skill'])}"
         f" (catalog values: {_f(run['catalog_train_score']['brier'])}, {_f(run['catalog_train_score']['skill'])}).",
         f"# Held out ({len(run['held_out'])}): {', '.join(run['held_out'])}: Brier {_f(ho['brier'])}, skill {_f(ho['skill'])}"
@@ -357,44 +469,63 @@ def run(args: argparse.Namespace) -> int:
     )
     say(f"train ({len(train)}): {', '.join(train)}")
     say(f"held out ({len(held)}): {', '.join(held)}")
-    X = design(space, args.samples, args.seed, current)
     t0 = time.perf_counter()
     tr_eps = {n: episodes[n] for n in train}
     ho_eps = {n: episodes[n] for n in held}
-    P, y = pooled(
-        probabilities(tr_eps, X, dims, args.replicates, args.workers, args.batch, "sample", args.quiet), tr_eps
-    )
-    first = brier_per_set(P, y)
-    best = [int(k) for k in np.argsort(first, kind="stable") if k != 0][: args.keep]
-    candidates = [0, *best]
-    say(f"best {len(best)} of {args.samples} sets by Brier on the training questions: "
-        + ", ".join(f"#{k} {first[k]:.4f}" for k in best) + f" (catalog values: {first[0]:.4f})")  # fmt: skip
-    Xc = X[candidates]
-    P2, y2 = pooled(
-        probabilities(tr_eps, Xc, dims, args.rescore_replicates, args.workers, args.batch, "re-score", args.quiet),
-        tr_eps,
-    )
-    second = brier_per_set(P2, y2)
-    win = int(np.argmin(second))
-    say(
-        f"re-scored with {args.rescore_replicates} replicates: "
-        + ", ".join(f"#{k} {b:.4f}" for k, b in zip(candidates, second, strict=True))
-    )
+
+    def scorer(eps: dict[str, Any]) -> Any:
+        def score_sets(Xs: np.ndarray, label: str) -> np.ndarray:
+            P, y = pooled(
+                probabilities(eps, Xs, dims, args.replicates, args.workers, args.batch, label, args.quiet), eps
+            )
+            return brier_per_set(P, y)
+
+        return score_sets
+
+    stated = catalog.load_catalog(calibrated=False)
+    start = [min(max(float(get_value(stated, p)), space[p][0]), space[p][1]) for p in dims]
+    history: dict[str, Any] = {}
+    if args.method == "coordinate":
+        say("coordinate search on the training episodes, from the catalog's stated values")
+        found, history["train"] = coordinate_search(
+            scorer(tr_eps), space, np.array(start), args.rounds, args.grid, args.min_gain, say
+        )
+        X = np.vstack([current, found])
+        candidates, best = [0, 1], [1]
+        P2, y2 = pooled(
+            probabilities(tr_eps, X, dims, args.rescore_replicates, args.workers, args.batch, "re-score", args.quiet),
+            tr_eps,
+        )
+        second = brier_per_set(P2, y2)
+        win = 1
+    else:
+        X = design(space, args.samples, args.seed, current)
+        candidates, best, P2, y2, second, win = sample_search(tr_eps, X, dims, args, say)
     Xh = X[[0, candidates[win]]]
     P3, y3 = pooled(
         probabilities(ho_eps, Xh, dims, args.rescore_replicates, args.workers, args.batch, "held out", args.quiet),
         ho_eps,
     )
     chosen = {p: float(f"{X[candidates[win], j]:.6g}") for j, p in enumerate(dims)}
+    if args.fit_all:
+        say("coordinate search on every episode (--fit-all), from the catalog's stated values")
+        all_eps = {**tr_eps, **ho_eps}
+        final, history["all"] = coordinate_search(
+            scorer(all_eps), space, np.array(start), args.rounds, args.grid, args.min_gain, say
+        )
+        chosen = {p: float(f"{final[j]:.6g}") for j, p in enumerate(dims)}
     run_record = {
         "script": SOURCE,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"),
         "command": " ".join(["python", SOURCE, *sys.argv[1:]]) if sys.argv[0].endswith("calibrate.py") else SOURCE,
+        "method": args.method,
         "seed": args.seed,
-        "samples": args.samples,
+        "samples": args.samples if args.method == "sample" else None,
         "replicates": args.replicates,
         "rescored": {"sets": len(best), "replicates": args.rescore_replicates},
         "chosen_set": candidates[win],
+        "fit_all": bool(args.fit_all),
+        "search": history,
         "train": train,
         "held_out": held,
         "train_score": scores(P2[win], y2, args.seed),
@@ -402,9 +533,11 @@ def run(args: argparse.Namespace) -> int:
         "catalog_train_score": scores(P2[0], y2, args.seed),
         "catalog_held_out_score": scores(P3[0], y3, args.seed),
         "previous": {p: float(get_value(spec, p)) for p in dims},
+        "stated": {p: float(v) for p, v in zip(dims, start, strict=True)},
         "ranges": {p: [lo, hi] for p, (lo, hi) in space.items()},
         "seconds": round(time.perf_counter() - t0, 1),
     }
+
     print(f"{'parameter':<50} {'catalog':>10} {'chosen':>10}  range")
     for p in dims:
         print(f"{p:<50} {run_record['previous'][p]:>10.4g} {chosen[p]:>10.4g}  [{space[p][0]:g}, {space[p][1]:g}]")
@@ -429,6 +562,30 @@ def run(args: argparse.Namespace) -> int:
         catalog.load_catalog()  # the overlay must load (declared, in range)
         print("regenerated the reference tables of docs/model.md (provenance: calibrated: scripts/calibrate.py (...))")
     return 0
+
+
+def sample_search(tr_eps: dict[str, Any], X: np.ndarray, dims: list[str], args: argparse.Namespace, say: Any) -> tuple:
+    """The best of a Latin hypercube on the training episodes, its few best re-scored with more replicates."""
+    P, y = pooled(
+        probabilities(tr_eps, X, dims, args.replicates, args.workers, args.batch, "sample", args.quiet), tr_eps
+    )
+    first = brier_per_set(P, y)
+    best = [int(k) for k in np.argsort(first, kind="stable") if k != 0][: args.keep]
+    candidates = [0, *best]
+    say(f"best {len(best)} of {args.samples} sets by Brier on the training questions: "
+        + ", ".join(f"#{k} {first[k]:.4f}" for k in best) + f" (catalog values: {first[0]:.4f})")  # fmt: skip
+    Xc = X[candidates]
+    P2, y2 = pooled(
+        probabilities(tr_eps, Xc, dims, args.rescore_replicates, args.workers, args.batch, "re-score", args.quiet),
+        tr_eps,
+    )
+    second = brier_per_set(P2, y2)
+    win = int(np.argmin(second))
+    say(
+        f"re-scored with {args.rescore_replicates} replicates: "
+        + ", ".join(f"#{k} {b:.4f}" for k, b in zip(candidates, second, strict=True))
+    )
+    return candidates, best, P2, y2, second, win
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -302,3 +302,13 @@ def test_score_command_refuses_bad_input_with_one_located_line(tmp_path, capsys)
     _, err = capsys.readouterr()
     assert "no scenario" in err and "has questions" in err and "Traceback" not in err
     assert main(["score", str(FIXTURE), "--replicates", "0", "--out", str(tmp_path)]) == 2
+
+
+def test_a_share_of_zero_or_one_is_stated_as_jeffreys_unless_the_scenario_settles_it():
+    """0 of 500 is 'rarer than about 1 in 500', stated 0.5/501; a forced answer stays certain."""
+    assert score.stated(0, 500, settled=False) == pytest.approx(0.5 / 501)
+    assert score.stated(500, 500, settled=False) == pytest.approx(500.5 / 501)
+    assert score.stated(0, 500, settled=True) == 0.0 and score.stated(500, 500, settled=True) == 1.0
+    assert score.stated(7, 500, settled=False) == 7 / 500  # an uncertain share is the share
+    # the log score of a wrong unforced 'never' is finite: ln(1 - 500.5/501) = ln(0.5/501)
+    assert math.isfinite(score.log_score([score.stated(500, 500, False)], [0]))

@@ -16,13 +16,13 @@ their outcome columns are in each run's manifest and outcome table) and computes
 * percentile **bootstrap intervals** over questions (the reference's ȳ is refitted in every
   resample, as it would be on another question set).
 
-It also classifies certain answers (honest probabilities): a probability of exactly 0 or 1 is
-**by construction** when the inert control (nobody decides) and the hawk control (everyone takes
-its most escalatory option) give the same certain answer, so that the scenario's events,
-constraints or the model's structure force it; any other certain answer is an **unforced
-certainty** and is flagged. The pure functions are tested on hand-computed examples; the
-writer turns a scorecard into ``scorecard.md``, ``scores.csv``, ``scores.json`` and
-``reliability.png``.
+It also classifies certain answers (honest probabilities): an ensemble share of exactly 0 or 1 is
+**by construction** when the inert control (nobody decides) and the random control (any feasible
+option) give the same answer, so that the scenario's events, constraints or the model's structure
+force it; any other is **unforced** and flagged, and stated as (k + 1/2) / (n + 1) (``stated``):
+n replicates can show an outcome is rare, never that it is impossible. The pure functions are
+tested on hand-computed examples; the writer turns a scorecard into ``scorecard.md``,
+``scores.csv``, ``scores.json`` and ``reliability.png``.
 """
 
 from __future__ import annotations
@@ -181,6 +181,22 @@ def certainty(p_model: float, p_inert: float | None, p_random: float | None) -> 
     return UNFORCED
 
 
+def stated(yes: int, n: int, settled: bool) -> float:
+    """The probability an ensemble of n replicates states when k = ``yes`` of them answered yes.
+
+    The share k/n, except that a share of exactly 0 or 1 the scenario does not settle (``settled``
+    False: not by construction) is stated as (k + 1/2) / (n + 1), the Jeffreys estimate: n
+    replicates that never (or always) saw something cannot show it is impossible (or certain),
+    only that it is rarer than about 1 in n. A forecaster who says 0% and is wrong scores -inf on
+    the log score; one who says 0.1% pays what the evidence warrants.
+    """
+    if n <= 0:
+        return float("nan")
+    if settled or 0 < yes < n:
+        return yes / n
+    return (yes + 0.5) / (n + 1)
+
+
 # ------------------------------------------------------------------ reliability (pure)
 def reliability(p: Any, y: Any, bins: int = 5, adaptive: bool = False) -> list[dict[str, Any]]:
     """Predicted probability against observed frequency, by bins of the forecasts.
@@ -301,20 +317,23 @@ def score_runs(
         for qid, q in probs["model"].items():
             others = {pol: probs[pol][qid]["p"] if qid in probs.get(pol, {}) else None for pol in CONTROLS}
             y = bool(q["resolution"])
+            cert = certainty(q["p"], others["inert"], others["random"])
+            p_q = stated(q["yes_replicates"], q["replicates"], cert == BY_CONSTRUCTION)
             rows.append(
                 {
                     "episode": ep.name,
                     "id": qid,
                     "ask": q["ask"],
                     "resolution": y,
-                    "p": q["p"],
+                    "p": p_q,
+                    "share": q["p"],
                     "yes_replicates": q["yes_replicates"],
                     "replicates": q["replicates"],
-                    "brier": (q["p"] - y) ** 2,
-                    "log_likelihood": float(log_likelihoods([q["p"]], [y])[0]),
+                    "brier": (p_q - y) ** 2,
+                    "log_likelihood": float(log_likelihoods([p_q], [y])[0]),
                     "p_inert": others["inert"],
                     "p_hawk": others["hawk"],
-                    "certainty": certainty(q["p"], others["inert"], others["random"]),
+                    "certainty": cert,
                     "p_random": others["random"],
                     "form": q.get("form", ""),
                     "asks_about": q.get("expr", ""),
@@ -390,7 +409,8 @@ def _yes(y: bool) -> str:
 
 def _note(r: dict[str, Any]) -> str:
     if r["certainty"] == UNFORCED:
-        return "UNFORCED CERTAINTY"
+        k, n = r.get("yes_replicates"), r.get("replicates")
+        return f"UNFORCED: {'never' if not k else 'always'} in {n} replicates" if n else "UNFORCED CERTAINTY"
     return r["certainty"]
 
 
@@ -433,8 +453,8 @@ def text(card: Scorecard) -> str:
     if card.controls and "inert" not in card.summary:
         lines.append("  (the controls' runs are missing for some episode: controls not scored)")
     lines.append(
-        f"certain answers (exactly 0 or 1): {len(card.constructed)} by construction (the inert and random controls give "
-        f"the same answer), {len(card.unforced)} unforced certainty"
+        f"ensemble shares of exactly 0 or 1: {len(card.constructed)} by construction (the inert and random controls give "
+        f"the same answer; stated as 0 or 1), {len(card.unforced)} not forced by the scenario (stated as (k + 1/2) / (n + 1))"
         + (": " + ", ".join(f"{r['episode']}/{r['id']}" for r in card.unforced) if card.unforced else "")
     )
     if card.without_constructed is not None:
@@ -456,7 +476,8 @@ def markdown(card: Scorecard, command: list[str] | None = None) -> str:
         f"{_plural(n, 'question')} in {_plural(len(card.episodes), 'episode')}, {yes} resolved yes (base rate {card.base_rate:.2f}). "
         f"Brier {_num(m.brier)} {_interval(m.brier_low, m.brier_high, 3)}, log score {_num(m.log)}, "
         f"Brier skill {_skill(m.skill)} {_interval(m.skill_low, m.skill_high)} against the base rate. "
-        f"Certain answers: {len(card.constructed)} by construction, **{len(card.unforced)} unforced**.",
+        f"Ensemble shares of exactly 0 or 1: {len(card.constructed)} by construction, **{len(card.unforced)} not forced** "
+        "(stated as (k + 1/2) / (n + 1)).",
         "",
         "![reliability](reliability.png)",
         "",
@@ -513,15 +534,17 @@ def markdown(card: Scorecard, command: list[str] | None = None) -> str:
         "## How to read it",
         "",
         "- P(yes) is the share of replicates in which the question's condition held (or the actor made the choice) "
-        "in its window; Brier is (P - outcome)^2 and the log score the mean of ln P (yes) or ln(1 - P) (no): "
+        "in its window, except that a share of exactly 0 or 1 the scenario does not force is stated as "
+        "(k + 1/2) / (n + 1) (k yes of n replicates: the Jeffreys estimate; n replicates show only that it is rarer "
+        "than about 1 in n). Brier is (P - outcome)^2 and the log score the mean of ln P (yes) or ln(1 - P) (no): "
         "a certain answer that was wrong gives -inf, reported as such.",
         "- Brier skill = 1 - Brier / Brier of the constant forecaster who says the base rate for every question "
         "(0: no better than the base rate; the per-episode reference is the same forecaster on the episode's questions). "
         f"Intervals: percentile bootstrap over questions ({card.resamples} resamples, seed {card.seed}).",
         "- **By construction**: a probability of exactly 0 or 1 that the inert control (nobody decides) and the random "
         "control (every feasible option equally likely) give too: the scenario's events force it or its constraints rule "
-        "it out, whatever the actors want. **Unforced certainty**: any other 0 or 1, a model certain where it should not "
-        "be. The hawk control (everyone takes its most escalatory feasible option) is a negative control for the score.",
+        "it out, whatever the actors want. **Unforced**: any other share of 0 or 1, an outcome the ensemble never (or "
+        "always) produced though the scenario allows both: flagged, and stated as above. The hawk control (everyone takes its most escalatory feasible option) is a negative control for the score.",
         f"- Runs read: {sum(len(v) for v in card.runs.values())} run folders (`scores.json`, key `runs`).",
     ]
     if command:

@@ -54,8 +54,8 @@ def outcome_table(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-@functools.lru_cache(maxsize=1)
-def _load_raw() -> tuple[dict[str, Any], dict[str, Marks]]:
+@functools.lru_cache(maxsize=2)
+def _load_raw(calibrated: bool = True) -> tuple[dict[str, Any], dict[str, Marks]]:
     spec: dict[str, Any] = {}
     marks: dict[str, Marks] = {}
     for name in FILES:
@@ -94,7 +94,7 @@ def _load_raw() -> tuple[dict[str, Any], dict[str, Marks]]:
     issues = check_catalog(out) + calibration_issues(out) + check_reporting(out)
     if issues:
         raise InputError(issues)
-    if CALIBRATION.exists():
+    if calibrated and CALIBRATION.exists():
         data, m = load_file(CALIBRATION, display=f"model/catalog/{CALIBRATION.name}")
         apply_calibration(out, data, m, f"model/catalog/{CALIBRATION.name}")
     return out, marks
@@ -196,8 +196,16 @@ def sampled_by_default(spec: dict[str, Any]) -> list[str]:
 
 
 def calibration_space(spec: dict[str, Any]) -> dict[str, tuple[float, float]]:
-    """The parameters declared calibratable and their search ranges: path -> (low, high)."""
-    return {p: (float(d["low"]), float(d["high"])) for p, (_, _, _, d) in calibration_nodes(spec).items()}
+    """The parameters declared calibratable and their search ranges: path -> (low, high).
+
+    An entry with ``search: false`` is estimated elsewhere (its ``doc`` says from what): it keeps its
+    range and spread, but the scorer does not move it.
+    """
+    return {
+        p: (float(d["low"]), float(d["high"]))
+        for p, (_, _, _, d) in calibration_nodes(spec).items()
+        if d.get("search", True) is not False
+    }
 
 
 def calibration_issues(spec: dict[str, Any], file: str = "catalog") -> list[InputIssue]:
@@ -220,10 +228,10 @@ def calibration_issues(spec: dict[str, Any], file: str = "catalog") -> list[Inpu
         where = f"{path} (calibrate)"
         if (
             not isinstance(decl, dict)
-            or set(decl) - {"low", "high", "doc", "spread"}
+            or set(decl) - {"low", "high", "doc", "spread", "search"}
             or not {"low", "high"} <= set(decl)
         ):
-            bad(where, "expected {low: NUMBER, high: NUMBER} and optionally spread: FRACTION")
+            bad(where, "expected {low: NUMBER, high: NUMBER} and optionally spread: FRACTION, search: false")
         elif "spread" in decl and not (isinstance(decl["spread"], int | float) and 0 < decl["spread"] < 1):
             bad(where, "spread is a fraction of the value, between 0 and 1")
             continue
@@ -282,6 +290,9 @@ def apply_calibration(spec: dict[str, Any], data: Any, marks: Marks, file: str) 
             bad(("values", path), f"'{path}' is not declared calibratable in the catalog{hint}")
             continue
         holder, key, node, decl = nodes[path]
+        if decl.get("search", True) is False:
+            bad(("values", path), f"'{path}' is estimated from data (search: false), not by the calibration")
+            continue
         lo, hi = float(decl["low"]), float(decl["high"])
         if isinstance(v, bool) or not isinstance(v, int | float) or not (lo <= v <= hi):
             bad(("values", path), f"expected a number in its declared range [{lo:g}, {hi:g}], found {v!r}")
@@ -313,9 +324,13 @@ def calibration_summary(run: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def load_catalog() -> dict[str, Any]:
-    """A fresh deep copy of the shipped catalog, safe to override."""
-    return copy.deepcopy(_load_raw()[0])
+def load_catalog(calibrated: bool = True) -> dict[str, Any]:
+    """A fresh deep copy of the shipped catalog, safe to override.
+
+    ``calibrated=False`` leaves out the calibration overlay: the values as the YAML files state
+    them, with their assumptions (the prior the calibration script starts from).
+    """
+    return copy.deepcopy(_load_raw(calibrated)[0])
 
 
 def world_variables(spec: dict[str, Any]) -> list[str]:
