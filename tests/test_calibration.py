@@ -18,8 +18,8 @@ FIXTURE = ROOT / "tests" / "fixtures" / "score" / "tiny_episode.yaml"
 
 
 def bare_catalog() -> dict:
-    """The shipped catalog without its calibration declarations (tests declare their own)."""
-    spec = load_catalog()
+    """The shipped catalog, stated values, without its calibration declarations (tests declare their own)."""
+    spec = load_catalog(calibrated=False)
     nodes = [p for p in spec["world"]["parameters"].values()] + list(spec["constraints"].values())
     for actor in spec["actors"].values():
         nodes.append(actor.get("response") or {})
@@ -167,7 +167,7 @@ def test_the_script_calibrates_a_trial_dimension_and_writes_an_overlay(tmp_path,
     cal = script()
     out = tmp_path / "cal.yaml"
     args = ["--episodes", str(episodes), "--param", "world.stance_weight=0.2:1.0", "--only", "world.stance_weight",
-            "--samples", "4", "--replicates", "10", "--keep", "2", "--rescore-replicates", "20", "--workers", "1",
+            "--method", "sample", "--samples", "4", "--replicates", "10", "--keep", "2", "--rescore-replicates", "20", "--workers", "1",
             "--quiet"]  # fmt: skip
     assert cal.main([*args, "--output", str(out)]) == 0
     printed = capsys.readouterr().out

@@ -14,7 +14,10 @@ Tolerances, measured on 600 replicates (seed of the scenario) when this file was
   week for durations (``weeks_of_war`` in the baseline: 2.75, 2.46, 2.89 weeks); peaks 0.20
   (a finer step sees peaks between weekly dates: ``peak_escalation`` 5.23 vs 5.81, 11%);
 * median paths at common weekly dates: escalation 0.5 index points (largest 0.18), Brent
-  1.5 USD (largest 0.61), cohesion 0.03 (largest 0.012).
+  1.5 USD (largest 0.61), cohesion 0.03 (largest 0.012), or 3.5 standard errors of the
+  difference of two medians where the replicates spread wider (Brent's daily volatility of
+  $1.28, estimated from the 2018-2025 closes, spreads it by about $14 after 18 weeks: a
+  median of 600 moves by about $0.7 by chance).
 
 If every actor took one decision per step whatever the step (all rates 1 per day at
 ``step_days: 1``), ``calm_at_end`` falls from 0.95 to 0.24, ``mean_escalation`` rises 87%
@@ -91,6 +94,9 @@ def run(name: str, step_days: float):
     weekly = np.arange(0, cfg.steps + 1, int(round(7 / step_days)))
     assert len(weekly) == WEEKS + 1
     paths = {v: np.median(res.series[weekly, :, res.variables.index(v)], axis=1) for v in PATH_TOL}
+    # the standard error of a median of n draws is about sqrt(pi / 2) * sd / sqrt(n)
+    paths.update({f"{v}:se": math.sqrt(math.pi / 2) * np.std(res.series[weekly, :, res.variables.index(v)], axis=1)
+                  / math.sqrt(REPLICATES) for v in PATH_TOL})  # fmt: skip
     keys = PROBABILITIES + MEANS + PEAKS
     means = {k: float(np.mean(res.outcomes[k])) for k in keys}
     means.update({f"{k}:se": float(np.std(res.outcomes[k]) / math.sqrt(REPLICATES)) for k in keys})
@@ -145,7 +151,9 @@ def test_means_do_not_depend_on_the_step(name, outcome):
 @pytest.mark.parametrize(("name", "variable"), list(_cases(PATH_TOL)))
 def test_median_paths_agree_at_weekly_dates(name, variable):
     for dt, (_, p), (_, ref) in _pairs(name):
-        gap = np.abs(p[variable] - ref[variable])
-        assert gap.max() <= PATH_TOL[variable], (
-            f"{variable} at {dt} days: week {gap.argmax()} differs by {gap.max():.3f}"
+        # a fixed tolerance, or Monte Carlo noise where the paths spread (Brent's random walk after months)
+        noise = MC_SE * np.hypot(p[f"{variable}:se"], ref[f"{variable}:se"])
+        gap = np.abs(p[variable] - ref[variable]) - np.maximum(PATH_TOL[variable], noise)
+        assert gap.max() <= 0, (
+            f"{variable} at {dt} days: week {gap.argmax()} differs by {gap.max():.3f} beyond its tolerance"
         )

@@ -426,9 +426,11 @@ class EntenteModel(mesa.Model):
         self.day = 0.0
         self.clock[:] = 0.0
         # the scenario's own starting values (initial:, or sampled initial.X) are the state on the start
-        # date: the warm-up that rebuilt the rest of the world does not wear them down
+        # date: the warm-up that rebuilt the rest of the world does not wear them down; and the records
+        # of the run (since_start) count from the start, not what the warm-up replayed
         p = self.tables.params
-        for v in self.config.spec.get("_pinned_initial", ()):
+        records = [v for v, d in self.config.spec["world"]["variables"].items() if d.get("since_start")]
+        for v in [*self.config.spec.get("_pinned_initial", ()), *records]:
             if v in self.vi:
                 self.x[:, self.vi[v]] = p.get(f"initial.{v}")
         self._update_derived()
