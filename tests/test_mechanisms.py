@@ -95,7 +95,9 @@ def test_a_strike_opens_an_answer_within_days():
         a.pop("opens", None)
     off = simulate(with_counts(cfg(steps=10, events=strike, spec=spec, **daily), **names), N)
     assert (on.event_day[0] == 4.0).all()
-    assert (off.outcomes["answer"] == 0).all(), "no decision between day 4 and day 10 without an opening"
+    # without an opening Iran's next decision after the strike is on day 10.5: only its background rate of
+    # unprovoked strikes (decided on day 3.5, before the blow) remains
+    assert (off.outcomes["answer"] > 0).mean() < 0.01, "no decision between day 4 and day 10 without an opening"
     assert (on.outcomes["answer"] > 0).mean() > 0.05
 
 
@@ -132,7 +134,7 @@ def test_a_hotter_lebanon_front_does_not_hold_iran_back():
 def test_barrels_lost_keep_brent_up_while_they_are_offline():
     """A strike on Saudi oil sites (Abqaiq) lifts Brent for weeks; without the outage channel it fades in days."""
     hit = [Event("houthis", "strike_energy", "saudi", step=1)]
-    quiet = {"world__brent_volatility": 0.0}
+    quiet = {"world__brent_volatility": 0.0, "world__outage_restore_rate": 0.15}  # the mechanism, not its calibration
     on = simulate(cfg(steps=3, events=hit, **quiet), 50)
     off = simulate(cfg(steps=3, events=hit, world__brent_outage_price=0.0, **quiet), 50)
     b = on.variables.index("brent")
@@ -251,6 +253,48 @@ def test_iran_answers_a_deniable_killing_with_enrichment():
     )
     none = simulate(with_counts(cfg(steps=6, **calm), **names), N)
     assert hit.outcomes["steps"].mean() > none.outcomes["steps"].mean() + 0.1
+
+
+def test_iran_keeps_the_deals_limits_while_its_oil_still_sells():
+    """May-November 2018: Iran stayed within the JCPOA (first step May 2019); lifting its patience, it steps out."""
+    from model.scenario import compile_document
+
+    names = {"steps": "count.iran.expand_enrichment"}
+
+    def run(lifted: bool):
+        doc = {"name": "patience", "start_date": "2018-05-10", "horizon": 20, "seed": 4}
+        if lifted:
+            doc["constraints"] = {"IR_DEAL_PATIENCE": {"lifted": True}}
+        c = compile_document(doc, {}, "patience").config
+        return simulate(with_counts(c, **names), N).outcomes["steps"]
+
+    kept, lifted = run(False), run(True)
+    assert (lifted > 0).mean() > (kept > 0).mean() + 0.15
+    # inside the deal there is no drift of the programme either: without a step the index never rises
+    # above the deal's level (strikes on the sites can still set it back)
+    doc = {"name": "patience", "start_date": "2018-05-10", "horizon": 20, "seed": 4}
+    c = compile_document(doc, {}, "patience").config
+    c.outcome_defs = {"nuclear": {"expr": "iran.nuclear", "reduce": "final"},
+                      "steps": {"expr": "count.iran.expand_enrichment + count.iran.restrict_inspectors"
+                                " + count.iran.threaten_npt_exit", "reduce": "final"}}  # fmt: skip
+    res = simulate(c, N)
+    still = res.outcomes["steps"] == 0
+    assert still.any() and (res.outcomes["nuclear"][still] <= 0.2 + 1e-9).all()
+
+
+def test_the_status_quo_adds_its_weight_to_holding_and_nothing_else():
+    """Hand-computed: with status_quo s, every unit's hold gains exactly s and no action moves."""
+    from model.engine import EntenteModel
+
+    us = []
+    for s in (0.0, 0.37):
+        m = EntenteModel(cfg(steps=1, world__status_quo=s), 4)
+        us.append(m.decider.utilities(slice(None), 4))
+    diff = us[1] - us[0]
+    hold = m.opt.hold
+    np.testing.assert_allclose(diff[:, hold], 0.37, rtol=0, atol=1e-12)
+    others = np.setdiff1d(np.arange(diff.shape[1]), hold)
+    np.testing.assert_allclose(diff[:, others], 0.0, atol=1e-12)
 
 
 # ------------------------------------------------------------------ 12. a threat to the regime changes what Iran will do

@@ -523,6 +523,11 @@ class Decider:
                 rw[:, a_of == a] = col(w) if np.ndim(w) else w
             G = np.minimum(m.griev[rows][:, tg, a_of], t.answers[rc]) * t.resp[rc]
             U[:, rc] += rw * G
+        # the status quo needs no decision: holding gains this much over every action, so a government
+        # acts when something gives it a reason, not because one of many mildly useful acts is on offer
+        sq = take_rows(m.tables.params.world("status_quo"), rows)
+        if np.ndim(sq) or float(sq) != 0.0:
+            U[:, t.hold] += col(sq) if np.ndim(sq) else sq
         return U
 
     # ------------------------------------------------------------------ constraints
