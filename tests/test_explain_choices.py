@@ -121,3 +121,18 @@ def test_top_level_help_lists_every_command(capsys: pytest.CaptureFixture):
     """argparse %-formats subcommand help: a bare '%' in one would crash `entente --help`."""
     assert cli.main(["--help"]) == 0
     assert "sweep" in capsys.readouterr().out
+
+
+def test_a_replicate_without_a_decision_at_an_opening_moment_is_still_explained():
+    """A moment opened for other replicates (a strike opening an answer) holds no decision of this one.
+
+    Regression: replicate 911 of the S-400 scenario (traced by `entente run` at 1,000 replicates) met
+    a moment with no row deciding, and its decision records failed with an IndexError.
+    """
+    from model.explain.records import decision_records
+    from model.scenario import load_scenario, scenarios_dir
+
+    sc = load_scenario(scenarios_dir() / "russia_s400_transfer.yaml")
+    for rep in (515, 911):
+        records, res = decision_records(sc.config, rep)
+        assert records and all(r["replicate"] == rep for r in records if "replicate" in r)

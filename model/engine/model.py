@@ -590,8 +590,8 @@ class EntenteModel(mesa.Model):
             self.open_day[opened] = np.inf
         forced, won = self._candidates(day, due, active)
         any_row = (due | (forced >= 0)).any(axis=1)
-        if not any_row.any() and not self.detail:
-            return
+        if not any_row.any() and not (self.detail and common):
+            return  # nobody decides (in detail, the common clock's moments are still recorded)
         sel: Any = slice(None) if any_row.all() or (self.detail and common) else np.flatnonzero(any_row)
         n = R if isinstance(sel, slice) else len(sel)
         c = self.decider.decide(sel, n, due[sel], forced[sel], day, self.config.policy, self.detail)
