@@ -219,7 +219,7 @@ def test_compare_baseline_with_us_strikes_finds_higher_escalation(tmp_path):
     assert md.index("## Headline") < md.index("## 1. What was changed") < md.index("## 2. Every outcome")
     head = md.split("## How to read")[0]
     # the headline ranks on the key outcomes, in words, and its figure comes before any long text
-    assert head.index("**Peak escalation** (mean over the replicates; index 0-10: 0 calm") < head.index(
+    assert head.index("**Peak escalation** (mean over the replicates; ladder points: 0 calm") < head.index(
         "![Headline](plots/headline.svg)"
     )
     war = head.split("**US at war with Iran**")[1].split("\n\n")[1]

@@ -386,7 +386,7 @@ def headline(rows: list[dict[str, Any]], reference: str) -> list[ScenarioHeadlin
 
 # ------------------------------------------------------------------ the headline in words
 def unit_words(spec: dict[str, Any], name: str, meta: dict[str, Any]) -> str:
-    """An outcome's unit with what its numbers mean: "index 0-10: 0 calm, ..., 10 the ceiling: ..."."""
+    """An outcome's unit with what its numbers mean: "ladder points: 0 calm, ..., 10 a regional war ..."."""
     from model.catalog.reporting import outcome_scale
 
     kind = meta.get("kind", "continuous")
