@@ -295,7 +295,7 @@ def test_the_headline_names_the_statistic_the_unit_in_words_and_the_direction():
     ranked = headline.rank(rows, "baseline", [("peak_escalation", "higher")])
     lines = headline.headline_text(spec, ranked, meta, "baseline", markdown=False)
     assert lines[0] == (
-        "Peak escalation (mean over the replicates; index 0-10: 0 calm, 4 the October 2024 standoff after Iran's"
+        "Peak escalation (mean over the replicates; ladder points: 0 calm, 4 the October 2024 standoff after Iran's"
         " barrage (the start), 10 a regional war at the level of Iran's 2024 barrages, open above (weeks of war read"
         " higher); higher is worse; meaningful beyond ±0.5):"
         " baseline 4.81"
