@@ -5,8 +5,8 @@ never certain unless the scenario forces it, and beats its negative controls:
 
 * Brier skill against the base rate of the question set of at least 0.15. This is a floor
   below what was measured, not the issue's target: the target of 0.35 is NOT met. Measured
-  with the calibrated catalog (200 replicates): in-sample skill 0.23 on 213 questions; the
-  calibration's held-out half (episodes it did not fit) scored 0.08 (docs/model.md, section 9);
+  with the calibrated catalog: in-sample skill 0.21 on 213 questions (500 replicates); the
+  calibration's held-out half (episodes it did not fit) scored 0.11 (docs/model.md, section 9);
 * no stated probability of exactly 0% or 100% unless the scenario forces it (the inert and
   random controls decide "forced"); an ensemble share of 0 or 1 that is not forced is stated
   as (k + 1/2) / (n + 1), the Jeffreys estimate, and the raw share is still listed;
@@ -15,7 +15,7 @@ never certain unless the scenario forces it, and beats its negative controls:
   option) and the constant forecaster (the base rate: skill 0) each at least 0.15 below the
   model's skill, so that these tests can fail.
 
-Runs 200 replicates per scenario and policy (about 1-2 s per run): the targets are far from
+Runs 120 replicates per scenario and policy (about 1-2 s per run): the targets are far from
 Monte Carlo noise at that size, and the bootstrap intervals in the printed card say how far.
 """
 
@@ -29,7 +29,7 @@ from model.cli import main
 from model.scenario import scenarios_dir
 
 HISTORY = scenarios_dir() / "history"
-REPLICATES = 200
+REPLICATES = 120  # skill 0.20 here, 0.21 at 500 replicates: far above the floor
 MIN_SKILL = 0.15  # a floor under the measured 0.23; the issue's target of 0.35 is not met
 CONTROL_GAP = 0.15
 
