@@ -356,7 +356,7 @@ def test_discover_finds_the_box_that_drives_an_outcome(tmp_path):
     sc.write_text(
         "name: disc\nextends: baseline\nhorizon: 4\nuncertainties:\n  initial.brent_fundamental: {dist: uniform, low: 60, high: 140}\n"
     )
-    folder = run_folder(entente("run", str(sc), "--replicates", "1000", "--out", str(tmp_path), "--quiet"))
+    folder = run_folder(entente("run", str(sc), "--replicates", "600", "--out", str(tmp_path), "--quiet"))
     out = entente("discover", str(folder), "--outcome", "peak_brent > 115").stdout
     assert "coverage" in out and "density" in out
     assert "WARNING" not in out  # the box reaches the density threshold: a finding
@@ -366,7 +366,7 @@ def test_discover_finds_the_box_that_drives_an_outcome(tmp_path):
     assert low > 100, line
     # an outcome no sampled value drives (half the replicates by their number): a box dense where it was
     # found is noise, and its density on the other half says so
-    weak = entente("discover", str(folder), "--outcome", "replicate < 500", "--threshold", "0.9").stdout
+    weak = entente("discover", str(folder), "--outcome", "replicate < 300", "--threshold", "0.9").stdout
     assert "WARNING: no box reaches the density threshold of 90%" in weak and "Box (below the threshold)" in weak
     bad = entente("discover", str(folder), "--outcome", "peak_brent >", check=False)
     assert bad.returncode == 2

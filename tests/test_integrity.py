@@ -69,7 +69,7 @@ def wait_for_parts(out: Path, n: int, proc: subprocess.Popen, limit: float = 120
     raise AssertionError("the run did not produce chunks in time")
 
 
-SLOW = ["run", BASE, "--replicates", "6000", "--steps", "4", "--chunk-size", "75", "--quiet"]
+SLOW = ["run", BASE, "--replicates", "3000", "--steps", "4", "--chunk-size", "75", "--quiet"]  # 40 chunks
 
 
 def _replicates(args: list[str], n: int) -> list[str]:
@@ -99,9 +99,9 @@ def test_sigterm_with_two_workers_stops_cleanly_and_resumes_identically(tmp_path
     assert f"resume with: entente run --resume {partial}" in err
     resumed = Path(entente("run", "--resume", str(partial), "--quiet", "--workers", "2").stdout.splitlines()[0])
     table = data.read_outcomes(resumed)
-    assert np.array_equal(table["replicate"], np.arange(6000))
-    sc = execution.apply_overrides(load_scenario(BASE), replicates=6000, steps=4)
-    reps = [0, 74, 75, 2999, 5999]  # chunk edges, before and after the interruption
+    assert np.array_equal(table["replicate"], np.arange(3000))
+    sc = execution.apply_overrides(load_scenario(BASE), replicates=3000, steps=4)
+    reps = [0, 74, 75, 1499, 2999]  # chunk edges, before and after the interruption
     alone = model.engine.simulate(sc.config, reps).outcomes
     for k, v in alone.items():
         assert np.array_equal(table[k][reps], v, equal_nan=True), k
@@ -110,7 +110,7 @@ def test_sigterm_with_two_workers_stops_cleanly_and_resumes_identically(tmp_path
 def test_ctrl_c_to_the_process_group_with_two_workers(tmp_path):
     out = tmp_path / "x"
     proc = subprocess.Popen(
-        # ten times SLOW's replicates: on a busy machine (CI, parallel test workers) 6,000 could finish
+        # twenty times SLOW's replicates: on a busy machine (CI, parallel test workers) 3,000 could finish
         # between the first chunk's file appearing and the signal; nothing waits for the rest
         [sys.executable, "-m", "model", *_replicates(SLOW, 60000), "--workers", "2", "--out", str(out)],
         stdout=subprocess.PIPE,
