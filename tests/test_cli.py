@@ -266,9 +266,9 @@ def test_rerun_reproduces_outputs(baseline_run, tmp_path):
 
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path):
-    # twelve chunks, as with 12,000 replicates in chunks of 1,000, at a quarter of the cost (the two
+    # twelve chunks, as with 12,000 replicates in chunks of 1,000, at a sixth of the cost (the two
     # complete runs and their plots dominate); the wait below is for 2 chunks, the signal long before 12
-    args = ["run", BASE, "--replicates", "3000", "--steps", "6", "--chunk-size", "250", "--workers", "1", "--quiet"]
+    args = ["run", BASE, "--replicates", "1800", "--steps", "6", "--chunk-size", "150", "--workers", "1", "--quiet"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "model", *args, "--out", str(tmp_path / "x")],

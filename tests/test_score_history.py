@@ -15,7 +15,7 @@ never certain unless the scenario forces it, and beats its negative controls:
   option) and the constant forecaster (the base rate: skill 0) each at least 0.15 below the
   model's skill, so that these tests can fail.
 
-Runs 120 replicates per scenario and policy (about 1-2 s per run): the targets are far from
+Runs 100 replicates per scenario and policy (about 1-2 s per run): the targets are far from
 Monte Carlo noise at that size, and the bootstrap intervals in the printed card say how far.
 """
 
@@ -29,7 +29,7 @@ from model.cli import main
 from model.scenario import scenarios_dir
 
 HISTORY = scenarios_dir() / "history"
-REPLICATES = 120  # skill 0.20 here, 0.21 at 500 replicates: far above the floor
+REPLICATES = 100  # skill about 0.20 here, 0.21 at 500 replicates: far above the floor
 MIN_SKILL = 0.15  # a floor under the measured 0.23; the issue's target of 0.35 is not met
 CONTROL_GAP = 0.15
 
