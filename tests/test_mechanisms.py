@@ -15,22 +15,15 @@ import pytest
 
 from model.catalog import load_catalog, sampled_by_default
 from model.engine import Config, Event, simulate
-from model.engine.config import set_value
 from model.scenario import load_scenario, scenarios_dir, shipped
+from tests.conftest import make_config
 
 N = 400
 
 
 def cfg(steps: int = 8, events: list[Event] | None = None, seed: int = 5, spec: dict | None = None, **paths) -> Config:
     """The undated catalog (October 2024), structural uncertainty kept, some paths fixed."""
-    spec = copy.deepcopy(spec) if spec is not None else load_catalog()
-    fixed = []
-    for key, value in paths.items():
-        path = key.replace("__", ".")
-        set_value(spec, path, value)
-        fixed.append(path)
-    spec["_fixed"] = fixed
-    return Config(spec=spec, steps=steps, seed=seed, events=list(events or []))
+    return make_config(steps=steps, seed=seed, events=events, spec=spec, **paths)
 
 
 def count(res, name: str) -> np.ndarray:
