@@ -7,6 +7,7 @@ plots agree with each other.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +194,7 @@ def fan_chart(
     names = list(series)
     others = [n for n in names if n != reference]
     single = len(names) == 1
+    ylabel = textwrap.fill(ylabel, 38)  # a unit in words ("ladder points (10: ...)") would overrun the panel
     if len(names) >= 4 and reference in series:
         fig, axes = _grid(len(others), 2, 5.0, 3.2, share=True)
         for i, (ax, n) in enumerate(zip(axes, others)):
