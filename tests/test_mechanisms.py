@@ -290,6 +290,57 @@ def test_the_status_quo_adds_its_weight_to_holding_and_nothing_else():
     np.testing.assert_allclose(diff[:, others], 0.0, atol=1e-12)
 
 
+def test_escalation_reluctance_charges_each_option_its_rung_over_nine():
+    """Hand-computed: with reluctance k an option of Kahn rung r loses exactly k * r / 9; holding (rung 0) nothing."""
+    from model.engine import EntenteModel
+
+    us = []
+    for k in (0.0, 0.45):
+        m = EntenteModel(cfg(steps=1, world__escalation_reluctance=k), 4)
+        us.append(m.decider.utilities(slice(None), 4))
+    diff = us[1] - us[0]
+    np.testing.assert_allclose(diff, -0.45 * m.opt.rung[None, :] / 9.0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(diff[:, m.opt.hold], 0.0, atol=1e-12)
+    col = int(np.flatnonzero(m.opt.rung == 9)[0])
+    assert diff[0, col] == pytest.approx(-0.45)  # a direct strike (rung 9) carries the whole weight
+
+
+def test_escalation_reluctance_keeps_strikes_for_a_reason():
+    """Mechanism: without a blow, Israel's strikes on Iran fall under reluctance; after one, Iran still answers."""
+    quiet = {"israel_strikes": "count.israel.limited_strike.iran"}
+    off = simulate(with_counts(cfg(world__escalation_reluctance=0.0), **quiet), N).outcomes["israel_strikes"]
+    on = simulate(with_counts(cfg(world__escalation_reluctance=0.6), **quiet), N).outcomes["israel_strikes"]
+    assert (on > 0).mean() < (off > 0).mean() - 0.1
+    blow = [Event("israel", "strike_nuclear", "iran", step=1)]
+    hit = simulate(cfg(events=blow, world__escalation_reluctance=0.3), N).outcomes["iran_strikes"]
+    calm = simulate(cfg(world__escalation_reluctance=0.3), N).outcomes["iran_strikes"]
+    assert (hit > 0).mean() > (calm > 0).mean() + 0.15  # a grievance still carries a strike over the reluctance
+
+
+def test_option_dilution_makes_acting_independent_of_how_many_options_are_listed():
+    """Hand-computed: at dilution d each action of a unit with K choosable actions loses d T log K."""
+    from model.engine import EntenteModel
+
+    d, T = 0.8, 0.3
+    m = EntenteModel(cfg(steps=1, world__option_dilution=d, world__temperature=T), 2)
+    t = m.opt
+    logk = m.decider.log_options()
+    for u in range(t.U):
+        cs = np.arange(t.offset[u], t.offset[u] + t.size[u])
+        acts = [g for g in cs if g != t.hold[u] and not t.unchoosable[g] and not np.any(t.unavailable[..., g])]
+        for g in acts:
+            assert logk[g] == pytest.approx(np.log(len(acts)), abs=1e-12)
+        assert logk[t.hold[u]] == 0.0
+
+    # behaviour: with the correction the busiest units act less often, and a unit's share of weeks
+    # acting moves toward that of a unit with one action
+    def acting(dil: float) -> float:
+        res = simulate(cfg(world__option_dilution=dil), N)
+        return float((res.choices > 0).mean())
+
+    assert acting(1.0) < acting(0.0) - 0.05
+
+
 # ------------------------------------------------------------------ 12. a threat to the regime changes what Iran will do
 def test_a_threat_to_the_regime_lifts_khameneis_caution():
     blow = [Event("israel", "limited_strike", "iran", step=1)]

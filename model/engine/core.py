@@ -461,6 +461,7 @@ class Decider:
         self.m = model
         self.t = table
         self._taste: np.ndarray | None = None
+        self._logk: np.ndarray | None = None
 
     def taste(self, rows: Any) -> Any:
         """Each replicate's own, lasting preference for each option (normal, sd ``taste_spread``).
@@ -482,6 +483,25 @@ class Decider:
             z[:, self.t.hold] = 0.0
             self._taste = z
         return self._taste[rows] * col(sd)
+
+    def log_options(self) -> np.ndarray:
+        """(N,) log of the number of actions its unit can choose from, on each action's column (0 on holds).
+
+        Why: a logit choice spreads its weight over every option, so a unit with twelve mildly useful
+        actions acts far more often than one with two, for no reason the catalog states. Charging each
+        action ``option_dilution * T * log K`` makes the chance of acting at all that of one action
+        with the options' log-mean-exp utility (at 1: the number of targets listed no longer matters).
+        """
+        if self._logk is None:
+            t = self.t
+            ok = ~(t.unchoosable | np.broadcast_to(t.unavailable, t.unchoosable.shape))
+            ok = ok.copy()
+            ok[t.hold] = False
+            k = np.bincount(t.unit_of, weights=ok.astype(float), minlength=t.U)
+            logk = np.log(np.maximum(k, 1.0))[t.unit_of]
+            logk[t.hold] = 0.0
+            self._logk = logk
+        return self._logk
 
     # ------------------------------------------------------------------ utilities
     def utilities(self, rows: Any, n: int) -> np.ndarray:
@@ -528,6 +548,12 @@ class Decider:
         sq = take_rows(m.tables.params.world("status_quo"), rows)
         if np.ndim(sq) or float(sq) != 0.0:
             U[:, t.hold] += col(sq) if np.ndim(sq) else sq
+        # each rung up the escalation ladder needs a stronger reason (Kahn): an option costs this much
+        # per rung/9 (a direct strike on a state, rung 9, costs the whole weight; words at rung 2-3 a
+        # quarter to a third of it), so interests alone rarely carry a strike and a grievance usually does
+        er = take_rows(m.tables.params.world("escalation_reluctance"), rows)
+        if np.ndim(er) or float(er) != 0.0:
+            U -= (col(er) if np.ndim(er) else er) * (t.rung / 9.0)
         return U
 
     # ------------------------------------------------------------------ constraints
@@ -595,7 +621,11 @@ class Decider:
         else:
             Uf = self.utilities(rows, n) + self.taste(rows)
             noise = rng.gumbel_ids(keys, dkey, "choice", t.ids)
-            inv_t = 1.0 / col(take_rows(m.tables.params.world("temperature"), rows))
+            temp = col(take_rows(m.tables.params.world("temperature"), rows))
+            inv_t = 1.0 / temp
+            dil = take_rows(m.tables.params.world("option_dilution"), rows)
+            if np.ndim(dil) or float(dil) != 0.0:
+                Uf = Uf - (col(dil) if np.ndim(dil) else dil) * temp * self.log_options()
         free_s = Uf * inv_t + noise
         free_s[:, t.unchoosable] = NEG
         cons = self.constraint_state(rows, n)
