@@ -462,6 +462,7 @@ class Decider:
         self.t = table
         self._taste: np.ndarray | None = None
         self._logk: np.ndarray | None = None
+        self._state_rungs: np.ndarray | None = None
 
     def taste(self, rows: Any) -> Any:
         """Each replicate's own, lasting preference for each option (normal, sd ``taste_spread``).
@@ -541,8 +542,8 @@ class Decider:
                 if t.damped_by[a] >= 0:
                     w = w * (1.0 - x[:, t.damped_by[a]])
                 rw[:, a_of == a] = col(w) if np.ndim(w) else w
-            G = np.minimum(m.griev[rows][:, tg, a_of], t.answers[rc]) * t.resp[rc]
-            U[:, rc] += rw * G
+            Gm = np.minimum(m.griev[rows][:, tg, a_of], t.answers[rc])
+            U[:, rc] += rw * (Gm * t.resp[rc])
         # the status quo needs no decision: holding gains this much over every action, so a government
         # acts when something gives it a reason, not because one of many mildly useful acts is on offer
         sq = take_rows(m.tables.params.world("status_quo"), rows)
@@ -553,8 +554,30 @@ class Decider:
         # quarter to a third of it), so interests alone rarely carry a strike and a grievance usually does
         er = take_rows(m.tables.params.world("escalation_reluctance"), rows)
         if np.ndim(er) or float(er) != 0.0:
-            U -= (col(er) if np.ndim(er) else er) * (t.rung / 9.0)
+            cost = np.broadcast_to(self.state_rungs(), (n, t.N))
+            if len(rc):
+                # a grievance the act can answer is the reason the ladder asks for: the reluctance falls
+                # with the share of the act's proportionate answer that is owed (all of it: none left)
+                cost = cost.copy()
+                owed = np.divide(Gm, t.answers[rc], out=np.zeros_like(Gm), where=t.answers[rc] > 0)
+                cost[:, rc] *= 1.0 - np.where(t.resp[rc] > 0, owed, 0.0)
+            U -= (col(er) if np.ndim(er) else er) * cost
         return U
+
+    def state_rungs(self) -> np.ndarray:
+        """(N,) each option's Kahn rung / 9 when a state takes it at or above ``reluctance_rung``, else 0.
+
+        Why: the ladder describes what a government risks by crossing into direct attack (below that
+        line sanctions, deployments and seizures are the routine tools of the record); for a militia raids are the
+        routine means of its existence (the record: Iraqi militias, Hezbollah and the Houthis fired for
+        months at a time), so only states carry the reluctance.
+        """
+        if self._state_rungs is None:
+            actors = self.m.config.spec["actors"]
+            is_state = np.array([bool(actors[a].get("state", True)) for a in self.m.tables.actors])
+            line = float(self.m.tables.params.world("reluctance_rung"))
+            self._state_rungs = np.where(self.t.rung >= line, self.t.rung / 9.0, 0.0) * is_state[self.t.actor_of]
+        return self._state_rungs
 
     # ------------------------------------------------------------------ constraints
     def constraint_state(self, rows: Any, n: int) -> list[tuple[GConstraint, np.ndarray]]:
