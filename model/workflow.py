@@ -576,7 +576,11 @@ def run_score(
                     execution.with_policy(s, policy), Path(out), light, fresh, command, policy
                 )
         runs.append(score.EpisodeRuns(s.name, folders))
-    card = score.score_runs(runs, controls, seed=seed or 0)
+    from model.catalog import load_catalog
+
+    fc = load_catalog()["reporting"].get("forecast") or {}
+    recal = (float(fc.get("shift", 0.0)), float(fc.get("slope", 1.0)))
+    card = score.score_runs(runs, controls, seed=seed or 0, recal=recal)
     score.write(card, Path(out), command or ["entente", *sys.argv[1:]], opts.quiet)
     return card
 

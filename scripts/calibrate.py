@@ -388,7 +388,13 @@ def scores(p: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ output
-def overlay_text(run: dict[str, Any], values: dict[str, float]) -> str:
+def jeffreys(P: np.ndarray, n: int) -> np.ndarray:
+    """Shares of n replicates as the scorer states them: exactly 0 or 1 becomes (k + 1/2) / (n + 1)."""
+    P = np.asarray(P, dtype=float)
+    return np.where((P <= 0) | (P >= 1), (np.round(P * n) + 0.5) / (n + 1), P)
+
+
+def overlay_text(run: dict[str, Any], values: dict[str, float], forecast: dict[str, float] | None = None) -> str:
     import yaml
 
     tr, ho = run["train_score"], run["held_out_score"]
@@ -408,7 +414,18 @@ def overlay_text(run: dict[str, Any], values: dict[str, float]) -> str:
         f"# Held out ({len(run['held_out'])}): {', '.join(run['held_out'])}: Brier {_f(ho['brier'])}, skill {_f(ho['skill'])}"
         f" (catalog values: {_f(run['catalog_held_out_score']['brier'])}, {_f(run['catalog_held_out_score']['skill'])}).",
     ]
-    body = yaml.safe_dump({"run": run, "values": values}, sort_keys=False, allow_unicode=True, width=110)
+    doc: dict[str, Any] = {"run": run, "values": values}
+    if forecast is not None:
+        fr = run.get("forecast") or {}
+        ft = (fr.get("fitted_on_train") or {}) if isinstance(fr, dict) else {}
+        hs = (fr.get("held_out_score") or {}) if isinstance(fr, dict) else {}
+        header.append(
+            f"# Forecast recalibration (logit P = shift + slope logit share), fitted on the training half: shift "
+            f"{_f(ft.get('shift'))}, slope {_f(ft.get('slope'))}; held out: Brier {_f(hs.get('brier'))}, skill "
+            f"{_f(hs.get('skill'))}; written (fitted on every episode): shift {forecast['shift']:g}, slope {forecast['slope']:g}."
+        )
+        doc["forecast"] = forecast
+    body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=110)
     return "\n".join(header) + "\n" + body
 
 
@@ -507,6 +524,11 @@ def run(args: argparse.Namespace) -> int:
         ho_eps,
     )
     chosen = {p: float(f"{X[candidates[win], j]:.6g}") for j, p in enumerate(dims)}
+    # the forecast recalibration: fitted on the training half's questions at the chosen set, measured on the held-out half
+    n_re = args.rescore_replicates
+    recal_train = score.fit_recalibration(jeffreys(P2[win], n_re), y2)
+    recal_held = score.recalibrate(jeffreys(P3[1], n_re), *recal_train)
+    recal = recal_train
     if args.fit_all:
         say("coordinate search on every episode (--fit-all), from the catalog's stated values")
         all_eps = {**tr_eps, **ho_eps}
@@ -514,6 +536,11 @@ def run(args: argparse.Namespace) -> int:
             scorer(all_eps), space, np.array(start), args.rounds, args.grid, args.min_gain, say
         )
         chosen = {p: float(f"{final[j]:.6g}") for j, p in enumerate(dims)}
+        Pa, ya = pooled(
+            probabilities(all_eps, final[None, :], dims, n_re, args.workers, args.batch, "recalibration", args.quiet),
+            all_eps,
+        )
+        recal = score.fit_recalibration(jeffreys(Pa[0], n_re), ya)
     run_record = {
         "script": SOURCE,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"),
@@ -532,6 +559,12 @@ def run(args: argparse.Namespace) -> int:
         "held_out_score": scores(P3[1], y3, args.seed),
         "catalog_train_score": scores(P2[0], y2, args.seed),
         "catalog_held_out_score": scores(P3[0], y3, args.seed),
+        "forecast": {
+            "fitted_on_train": {"shift": recal_train[0], "slope": recal_train[1]},
+            "train_score": scores(score.recalibrate(jeffreys(P2[win], n_re), *recal_train), y2, args.seed),
+            "held_out_score": scores(recal_held, y3, args.seed),
+            "written": {"shift": recal[0], "slope": recal[1]},
+        },
         "previous": {p: float(get_value(spec, p)) for p in dims},
         "stated": {p: float(v) for p, v in zip(dims, start, strict=True)},
         "ranges": {p: [lo, hi] for p, (lo, hi) in space.items()},
@@ -547,6 +580,12 @@ def run(args: argparse.Namespace) -> int:
             f"{label} ({len(run_record[key])} episodes, {new['n']} questions): Brier {_f(new['brier'])} (catalog values "
             f"{_f(old['brier'])}), skill {_f(new['skill'])} (catalog values {_f(old['skill'])}), log score {_f(new['log'])}"
         )
+    fr = run_record["forecast"]
+    print(
+        f"forecast recalibration fitted on the training half: shift {recal_train[0]:g}, slope {recal_train[1]:g}; "
+        f"held out: Brier {_f(fr['held_out_score']['brier'])}, skill {_f(fr['held_out_score']['skill'])} "
+        f"(ensemble shares: {_f(run_record['held_out_score']['skill'])}); written: shift {recal[0]:g}, slope {recal[1]:g}"
+    )
     if args.dry_run:
         print("dry run: nothing written")
         return 0
@@ -555,7 +594,9 @@ def run(args: argparse.Namespace) -> int:
         k: (v if not isinstance(v, dict) else {a: score._finite_or_text(b) for a, b in v.items()})
         for k, v in run_record.items()
     }
-    out_path.write_text(overlay_text(run_record, chosen), encoding="utf-8")
+    out_path.write_text(
+        overlay_text(run_record, chosen, {"shift": float(recal[0]), "slope": float(recal[1])}), encoding="utf-8"
+    )
     print(f"wrote {out_path}")
     if writes_catalog:
         regenerate_docs()

@@ -271,7 +271,14 @@ def test_score_command_end_to_end_on_the_fixture(tmp_path, capsys):
     y = np.array([r["resolution"] for r in scores["rows"]], dtype=float)
     assert scores["summary"]["model"]["brier"] == pytest.approx(score.brier(p, y))
     assert scores["summary"]["constant"]["skill"] == pytest.approx(0.0, abs=1e-12)
-    assert set(scores["summary"]) == {"model", "inert", "hawk", "random", "constant"}
+    # the forecast is the stated ensemble share recalibrated by the catalog's fit; the share is scored beside it
+    rc = scores["recalibration"]
+    pe = np.array([r["p_ensemble"] for r in scores["rows"]])
+    np.testing.assert_allclose(p, score.recalibrate(pe, rc["shift"], rc["slope"]), rtol=0, atol=1e-12)
+    identity = (rc["shift"], rc["slope"]) == (0.0, 1.0)
+    assert set(scores["summary"]) == {"model", "inert", "hawk", "random", "constant"} | (
+        set() if identity else {"ensemble"}
+    )
     # the printed card: every question, its probability and resolution, the controls' skills
     for qid in rows:
         assert qid in out
@@ -312,3 +319,49 @@ def test_a_share_of_zero_or_one_is_stated_as_jeffreys_unless_the_scenario_settle
     assert score.stated(7, 500, settled=False) == 7 / 500  # an uncertain share is the share
     # the log score of a wrong unforced 'never' is finite: ln(1 - 500.5/501) = ln(0.5/501)
     assert math.isfinite(score.log_score([score.stated(500, 500, False)], [0]))
+
+
+def test_recalibration_on_hand_computed_forecasts():
+    """logit(P) = shift + slope logit(share): at (1, 0.5) a share of 0.5 becomes sigma(1) = 0.7311 and
+    0.2 becomes sigma(1 + 0.5 ln 0.25) = sigma(0.3069) = 0.5761; forced 0 and 1 stay; (0, 1) is the identity."""
+    got = score.recalibrate([0.5, 0.2, 0.0, 1.0], 1.0, 0.5)
+    assert got[0] == pytest.approx(1 / (1 + math.exp(-1)), abs=1e-12)
+    assert got[1] == pytest.approx(1 / (1 + math.exp(-(1 + 0.5 * math.log(0.25)))), abs=1e-12)
+    assert got[1] == pytest.approx(0.5761, abs=1e-4)
+    assert got[2] == 0.0 and got[3] == 1.0
+    shares = np.array([0.01, 0.3, 0.77])
+    np.testing.assert_array_equal(score.recalibrate(shares, 0.0, 1.0), shares)
+
+
+def test_the_recalibration_fit_recovers_a_known_distortion():
+    """Outcomes drawn with P(yes) = sigma(0.5 + 0.75 logit(share)): the fit finds about (0.5, 0.75), and
+    on well-calibrated shares about the identity."""
+    rng = np.random.default_rng(3)
+    share = rng.uniform(0.02, 0.98, 6000)
+    z = np.log(share / (1 - share))
+    y = rng.random(6000) < 1 / (1 + np.exp(-(0.5 + 0.75 * z)))
+    a, b = score.fit_recalibration(share, y)
+    assert abs(a - 0.5) <= 0.15 and abs(b - 0.75) <= 0.1
+    a0, b0 = score.fit_recalibration(share, rng.random(6000) < share)
+    assert abs(a0) <= 0.15 and abs(b0 - 1.0) <= 0.125
+    # the fit never raises the Brier score above the shares' own
+    assert score.brier(score.recalibrate(share, a, b), y) <= score.brier(share, y)
+
+
+def test_the_overlay_recalibration_is_checked_and_applied(tmp_path):
+    from model import catalog
+    from model.safeyaml import load_file
+
+    good = tmp_path / "good.yaml"
+    good.write_text("run: {date: '2026-12-01'}\nvalues: {}\nforecast: {shift: 0.4, slope: 0.9}\n")
+    spec = catalog.load_catalog(calibrated=False)
+    data, marks = load_file(good)
+    catalog.apply_calibration(spec, data, marks, str(good))
+    assert spec["reporting"]["forecast"]["shift"] == 0.4 and spec["reporting"]["forecast"]["slope"] == 0.9
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("run: {date: '2026-12-01'}\nvalues: {}\nforecast: {shift: 0.4, slope: -1}\n")
+    data, marks = load_file(bad)
+    with pytest.raises(InputError) as err:
+        catalog.apply_calibration(catalog.load_catalog(calibrated=False), data, marks, str(bad))
+    msg = str(err.value)
+    assert "forecast.slope" in msg and "bad.yaml:3" in msg

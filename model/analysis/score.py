@@ -41,6 +41,7 @@ from model.files import safe_component, utc_now, utc_stamp, write_json, write_te
 CONTROLS = ("inert", "hawk", "random")
 FORECASTERS = {
     "model": "model",
+    "ensemble": "model's ensemble share, not recalibrated",
     "inert": "inert control (nobody decides)",
     "hawk": "hawk control (most escalatory option)",
     "random": "random control (any feasible option)",
@@ -197,6 +198,45 @@ def stated(yes: int, n: int, settled: bool) -> float:
     return (yes + 0.5) / (n + 1)
 
 
+def recalibrate(p: Any, shift: float = 0.0, slope: float = 1.0) -> np.ndarray:
+    """A forecast from an ensemble's stated share: logit(forecast) = shift + slope * logit(share).
+
+    Why: the ensemble's share is what the mechanisms say; its track record on the scored history
+    says how far to trust it (scripts/calibrate.py fits ``shift`` and ``slope`` on a training half
+    of the episodes and measures them on the held-out half, as forecasters recalibrate a model's
+    output against its record: Platt scaling). A slope below 1 tempers shares the record showed
+    too sure; a shift moves every forecast toward the side the record showed too rare. Shares of
+    exactly 0 or 1 (answered by construction) stay 0 or 1: a recalibration cannot unforce an event.
+    """
+    p = np.asarray(p, dtype=float)
+    if shift == 0.0 and slope == 1.0:
+        return p.copy()
+    out = p.copy()
+    inner = (p > 0.0) & (p < 1.0)
+    z = np.log(p[inner]) - np.log1p(-p[inner])
+    out[inner] = 1.0 / (1.0 + np.exp(-(shift + slope * z)))
+    return out
+
+
+def fit_recalibration(p: Any, y: Any) -> tuple[float, float]:
+    """The (shift, slope) of ``recalibrate`` with the lowest Brier score on forecasts ``p`` of outcomes ``y``.
+
+    A grid (shift in [-2, 2] by 0.05, slope in [0.3, 1.5] by 0.025): two numbers fitted on a
+    hundred questions or more, deterministic, and bounded so that no fit can invert the shares
+    (slope > 0) or drown them (slope >= 0.3).
+    """
+    p, y = np.asarray(p, dtype=float), np.asarray(y, dtype=float)
+    shifts = np.round(np.arange(-40, 41) * 0.05, 10)
+    slopes = np.round(0.3 + np.arange(49) * 0.025, 10)
+    best = (np.inf, 0.0, 1.0)
+    for b in slopes:
+        for a in shifts:
+            bs = float(np.mean((recalibrate(p, float(a), float(b)) - y) ** 2))
+            if bs < best[0] - 1e-15:
+                best = (bs, float(a), float(b))
+    return best[1], best[2]
+
+
 # ------------------------------------------------------------------ reliability (pure)
 def reliability(p: Any, y: Any, bins: int = 5, adaptive: bool = False) -> list[dict[str, Any]]:
     """Predicted probability against observed frequency, by bins of the forecasts.
@@ -301,13 +341,20 @@ class Scorecard:
 
 
 def score_runs(
-    episodes: list[EpisodeRuns], controls: bool = False, resamples: int = RESAMPLES, seed: int = 0
+    episodes: list[EpisodeRuns],
+    controls: bool = False,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+    recal: tuple[float, float] = (0.0, 1.0),
 ) -> Scorecard:
     """Score every question of the episodes' runs (read from their folders).
 
     ``controls`` adds the inert, hawk and random controls and the constant forecaster to the summary
     (their runs must be among the folders); certain answers are classified whenever both
-    controls' runs are there.
+    controls' runs are there. ``recal`` is the (shift, slope) that turns the ensemble's stated share
+    into the model's forecast (``recalibrate``; the catalog's reporting.forecast); the ensemble's own
+    share is scored beside it ("ensemble"), so what the mechanisms say and what the recalibration
+    adds are both on the card.
     """
     rows: list[dict[str, Any]] = []
     meta_ep: list[dict[str, Any]] = []
@@ -318,7 +365,8 @@ def score_runs(
             others = {pol: probs[pol][qid]["p"] if qid in probs.get(pol, {}) else None for pol in CONTROLS}
             y = bool(q["resolution"])
             cert = certainty(q["p"], others["inert"], others["random"])
-            p_q = stated(q["yes_replicates"], q["replicates"], cert == BY_CONSTRUCTION)
+            p_ens = stated(q["yes_replicates"], q["replicates"], cert == BY_CONSTRUCTION)
+            p_q = float(recalibrate([p_ens], *recal)[0])
             rows.append(
                 {
                     "episode": ep.name,
@@ -326,6 +374,7 @@ def score_runs(
                     "ask": q["ask"],
                     "resolution": y,
                     "p": p_q,
+                    "p_ensemble": p_ens,
                     "share": q["p"],
                     "yes_replicates": q["yes_replicates"],
                     "replicates": q["replicates"],
@@ -359,6 +408,9 @@ def score_runs(
     p = np.array([r["p"] for r in rows], dtype=float)
     rate = base_rate(y)
     summary = {"model": summarise(p, y, None, resamples, seed)}
+    if tuple(recal) != (0.0, 1.0):
+        pe = np.array([r["p_ensemble"] for r in rows], dtype=float)
+        summary["ensemble"] = summarise(pe, y, None, resamples, seed)
     have_controls = all(r[f"p_{pol}"] is not None for r in rows for pol in CONTROLS)
     if controls and have_controls:
         for pol in CONTROLS:
@@ -375,7 +427,9 @@ def score_runs(
     kept = np.array([r["certainty"] != BY_CONSTRUCTION for r in rows])
     without = summarise(p[kept], y[kept], None, resamples, seed) if 0 < kept.sum() < len(rows) else None
     runs = {ep.name: {pol: str(f) for pol, f in ep.folders.items()} for ep in episodes}
-    return Scorecard(rows, meta_ep, summary, rate, controls, runs, resamples, seed, without)
+    card = Scorecard(rows, meta_ep, summary, rate, controls, runs, resamples, seed, without)
+    card.extra["recalibration"] = {"shift": float(recal[0]), "slope": float(recal[1])}
+    return card
 
 
 # ------------------------------------------------------------------ words and files
@@ -452,6 +506,12 @@ def text(card: Scorecard) -> str:
         )
     if card.controls and "inert" not in card.summary:
         lines.append("  (the controls' runs are missing for some episode: controls not scored)")
+    rc = card.extra.get("recalibration") or {}
+    if rc and (rc["shift"], rc["slope"]) != (0.0, 1.0):
+        lines.append(
+            f"forecast = the ensemble's share recalibrated: logit(P) = {rc['shift']:g} + {rc['slope']:g} logit(share) "
+            "(fitted by scripts/calibrate.py on the record; catalog reporting.forecast)"
+        )
     lines.append(
         f"ensemble shares of exactly 0 or 1: {len(card.constructed)} by construction (the inert and random controls give "
         f"the same answer; stated as 0 or 1), {len(card.unforced)} not forced by the scenario (stated as (k + 1/2) / (n + 1))"
@@ -477,7 +537,7 @@ def markdown(card: Scorecard, command: list[str] | None = None) -> str:
         f"Brier {_num(m.brier)} {_interval(m.brier_low, m.brier_high, 3)}, log score {_num(m.log)}, "
         f"Brier skill {_skill(m.skill)} {_interval(m.skill_low, m.skill_high)} against the base rate. "
         f"Ensemble shares of exactly 0 or 1: {len(card.constructed)} by construction, **{len(card.unforced)} not forced** "
-        "(stated as (k + 1/2) / (n + 1)).",
+        "(stated as (k + 1/2) / (n + 1))." + _recal_words(card),
         "",
         "![reliability](reliability.png)",
         "",
@@ -552,13 +612,24 @@ def markdown(card: Scorecard, command: list[str] | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
+def _recal_words(card: Scorecard) -> str:
+    rc = card.extra.get("recalibration") or {}
+    if not rc or (rc["shift"], rc["slope"]) == (0.0, 1.0):
+        return ""
+    return (
+        f" P(yes) is the ensemble's stated share recalibrated, logit(P) = {rc['shift']:g} + {rc['slope']:g} logit(share)"
+        " (scripts/calibrate.py; the share itself is the column `p_ensemble` of scores.csv and the row"
+        ' "model\'s ensemble share" below).'
+    )
+
+
 def _md(s: str) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
 def csv_table(card: Scorecard) -> dict[str, list[Any]]:
     """scores.csv: one row per question."""
-    keys = ["episode", "id", "ask", "resolution", "p", "yes_replicates", "replicates", "brier", "log_likelihood",
+    keys = ["episode", "id", "ask", "resolution", "p", "p_ensemble", "yes_replicates", "replicates", "brier", "log_likelihood",
             "p_inert", "p_hawk", "p_random", "certainty", "form", "asks_about", "after", "by", "on", "tags", "source"]  # fmt: skip
     out: dict[str, list[Any]] = {k: [] for k in keys}
     for r in card.rows:
@@ -596,6 +667,7 @@ def as_json(card: Scorecard, command: list[str] | None = None) -> dict[str, Any]
         "rows": rows,
         "runs": card.runs,
         "bootstrap": {"resamples": card.resamples, "seed": card.seed, "level": LEVEL},
+        "recalibration": card.extra.get("recalibration", {"shift": 0.0, "slope": 1.0}),
     }
 
 

@@ -271,8 +271,8 @@ def apply_calibration(spec: dict[str, Any], data: Any, marks: Marks, file: str) 
         bad((), "expected a mapping with 'run' and 'values'")
         raise InputError(issues)
     for k in data:
-        if k not in ("run", "values"):
-            bad((k,), f"unknown key '{k}'; expected run, values")
+        if k not in ("run", "values", "forecast"):
+            bad((k,), f"unknown key '{k}'; expected run, values, forecast")
     run = data.get("run") or {}
     values = data.get("values") or {}
     if not isinstance(run, dict):
@@ -303,9 +303,31 @@ def apply_calibration(spec: dict[str, Any], data: Any, marks: Marks, file: str) 
             text = f"{CALIBRATION_SCRIPT} ({key} = {float(v):g}; {summary})"
         node["calibrated"] = text
         done.append(str(path))
+    forecast = data.get("forecast")
+    if forecast is not None:
+        # the recalibration of question forecasts (model.analysis.score.recalibrate), within the fit's bounds
+        if not isinstance(forecast, dict):
+            bad(("forecast",), "expected a mapping {shift, slope}")
+        else:
+            target = spec["reporting"].setdefault("forecast", {})
+            for key, (lo, hi) in FORECAST_BOUNDS.items():
+                v = forecast.get(key)
+                if isinstance(v, bool) or not isinstance(v, int | float) or not (lo <= v <= hi):
+                    bad(("forecast", key), f"expected a number in [{lo:g}, {hi:g}], found {v!r}")
+                    continue
+                target[key] = float(v)
+            for k in forecast:
+                if k not in FORECAST_BOUNDS:
+                    bad(("forecast", k), f"unknown key '{k}'; expected shift, slope")
+            target["calibrated"] = f"{CALIBRATION_SCRIPT} ({summary})"
+            done += [f"reporting.forecast.{k}" for k in FORECAST_BOUNDS if k in forecast]
     if issues:
         raise InputError(issues)
     return done
+
+
+# the grid scripts/calibrate.py searches for the forecast recalibration (model.analysis.score.fit_recalibration)
+FORECAST_BOUNDS = {"shift": (-2.0, 2.0), "slope": (0.3, 1.5)}
 
 
 def calibration_summary(run: dict[str, Any]) -> str:
