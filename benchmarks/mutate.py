@@ -1,4 +1,4 @@
-"""Mutation check: does the test suite catch an engine that is wrong? (issue 10, item 7)
+"""Mutation check: does the test suite catch an engine that is wrong? (issues 10 and 20)
 
 Not a test. Each mutation is a textual replacement in the engine or catalog source; it is
 applied to a fresh copy of the repository in a temporary folder, and the semantic test files
@@ -34,13 +34,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = ["tests/test_semantics.py", "tests/test_engine.py", "tests/test_steplength.py", "tests/test_scenarios.py"]
+TESTS = [
+    "tests/test_semantics.py",
+    "tests/test_engine.py",
+    "tests/test_steplength.py",
+    "tests/test_scenarios.py",
+    "tests/test_mechanisms.py",
+    "tests/test_score.py",
+]
 DESELECT = ["tests/test_scenarios.py::test_every_shipped_scenario_satisfies_the_json_schema"]
 WORLD = "model/catalog/world.yaml"
 MODEL = "model/engine/model.py"
-AGENTS = "model/engine/agents.py"
+CORE = "model/engine/core.py"
+CONFIG = "model/engine/config.py"
 OUTCOMES = "model/engine/outcomes.py"
-RNG = "model/engine/rng.py"
+SCORE = "model/analysis/score.py"
 
 
 PLUGIN = """
@@ -58,11 +66,11 @@ class Mutation:
     name: str
     doc: str
     edits: tuple[tuple[str, str, str], ...]  # (file, old text, new text): every occurrence is replaced
-    listed: bool = False  # one of the mutations issue 10 lists (must be caught)
+    listed: bool = False  # one of the mutations an issue lists (issue 10 or 20: must be caught)
 
 
 MUTATIONS = [
-    # --- the mutations issue 10 lists
+    # --- kept from the first engine (the catalog text they change is unchanged)
     Mutation(
         "interception_from_iran_missiles",
         "interception drawn from Iran's missile stock instead of the defender's interceptors",
@@ -75,47 +83,103 @@ MUTATIONS = [
         ((WORLD, "- {cohesion_disappointment} * max(", "+ {cohesion_disappointment} * max("),),
         True,
     ),
+    # --- the survivors issue 20 lists, on the v2 engine (model/engine/core.py and model.py)
     Mutation(
-        "week_outcomes_off_by_one",
-        "every *_week outcome one step late",
-        ((OUTCOMES, "(first + 0.5) * step_days / 7.0", "(first + 1.5) * step_days / 7.0"),),
-        True,
-    ),
-    Mutation(
-        "tier_window_5_weeks",
-        "a tier window of 5 weeks instead of 4 (tier_window_days 35)",
-        ((WORLD, 'support tier", value: 28,', 'support tier", value: 35,'),),
-        True,
-    ),
-    Mutation(
-        "ceasefire_needs_agreement",
-        "a ceasefire that needs an agreement as well as a lull",
+        "peak_interest_not_squared",
+        "the peak-interest utility without its squared distance",
         (
             (
-                MODEL,
-                '(since >= w("ceasefire_days")) | ((agreed > 0)',
-                '((since >= w("ceasefire_days")) & (agreed > 0)) | ((agreed > 0)',
+                CORE,
+                "return -w / b**2 * (2.0 * (x - a) * d + d * d)",
+                "return -w / b * (np.abs(x + d - a) - np.abs(x - a))",
             ),
         ),
         True,
     ),
-    # --- our own
     Mutation(
-        "order_dependent_relations",
-        "relation changes applied unit by unit, later units' grievances read them",
+        "stance_self_and_target_swapped",
+        "an action's own stance effect lands on its target",
+        ((MODEL, "idx = ((ri[ssel] * A + a[ssel]) * S)", "idx = ((ri[ssel] * A + np.maximum(tt[ssel], 0)) * S)"),),
+        True,
+    ),
+    Mutation(
+        "grievance_added_before_discharge",
+        "a step's new grievance is added before the answers settle the old one",
         (
             (
                 MODEL,
-                "drel[a, act, tsafe] += rt",
-                "self.rel[act, a, tsafe] += rt\n        self.rel[act, tsafe, a] += rt",
+                "        griev0 *= 1.0 - np.minimum(dis.transpose(0, 2, 1), 1.0)\n        griev0 += dgr\n",
+                "        griev0 += dgr\n        griev0 *= 1.0 - np.minimum(dis.transpose(0, 2, 1), 1.0)\n",
             ),
-            (MODEL, "aff[m] = self._rel_by_target[t][rows[m]]", "aff[m] = self.rel[rows[m], :, t]"),
+        ),
+        True,
+    ),
+    Mutation(
+        "provocation_discount_batch_max",
+        "the provocation discount read as the batch maximum",
+        (
+            (
+                MODEL,
+                'dp = core.take_rows(w("provocation_discount"), rows)',
+                'dp = np.max(core.take_rows(w("provocation_discount"), rows))',
+            ),
+        ),
+        True,
+    ),
+    Mutation(
+        "tremble_ignores_max_rung",
+        "a tremble may pick any feasible option, whatever its rung",
+        ((CORE, "feas = ok[r, cs] & (t.rung[cs][None, :] <= capr)", "feas = ok[r, cs]"),),
+        True,
+    ),
+    Mutation(
+        "triangular_mode_mirrored",
+        "the triangular distribution's mode mirrored",
+        (
+            (
+                CONFIG,
+                "c = (mode - lo) / (hi - lo) if hi > lo else 0.5",
+                "c = (hi - mode) / (hi - lo) if hi > lo else 0.5",
+            ),
+        ),
+        True,
+    ),
+    # --- the decision core and this round's mechanisms
+    Mutation(
+        "answers_not_proportionate",
+        "an answer is worth the whole grievance, not at most its own weight",
+        ((CORE, "Gm = np.minimum(m.griev[rows][:, tg, a_of], t.answers[rc])", "Gm = m.griev[rows][:, tg, a_of]"),),
+    ),
+    Mutation(
+        "affinity_not_squared",
+        "friends are aggrieved on another's behalf in proportion to affinity, not its square",
+        ((MODEL, "aff = np.maximum(rel0[r_, :, t_], 0.0) ** 2", "aff = np.maximum(rel0[r_, :, t_], 0.0)"),),
+    ),
+    Mutation(
+        "reluctance_not_waived",
+        "the escalation reluctance ignores the grievance an act answers",
+        ((CORE, "cost[:, rc] *= 1.0 - np.where(t.resp[rc] > 0, owed, 0.0)", "cost[:, rc] *= 1.0"),),
+    ),
+    Mutation(
+        "reluctance_for_armed_groups",
+        "the escalation reluctance charged to armed groups that are not states",
+        (
+            (
+                CORE,
+                "self._state_rungs = np.where(self.t.rung >= line, self.t.rung / 9.0, 0.0) * is_state[self.t.actor_of]",
+                "self._state_rungs = np.where(self.t.rung >= line, self.t.rung / 9.0, 0.0)",
+            ),
         ),
     ),
     Mutation(
-        "decision_rate_ignored",
-        "every unit decides every step (its cycle of 1 / rate days ignored)",
-        ((MODEL, "            out[:, u] = hit\n", "            out[:, u] = True\n"),),
+        "status_quo_on_every_option",
+        "the status quo's weight added to every option instead of holding",
+        ((CORE, "U[:, t.hold] += col(sq) if np.ndim(sq) else sq", "U += col(sq) if np.ndim(sq) else sq"),),
+    ),
+    Mutation(
+        "dilution_counts_hold",
+        "option dilution counts holding among a unit's actions",
+        ((CORE, "            ok[t.hold] = False\n", ""),),
     ),
     Mutation(
         "grievance_discharge_sign",
@@ -123,8 +187,8 @@ MUTATIONS = [
         (
             (
                 MODEL,
-                'self.griev -= np.minimum(acc["discharge"]',
-                'self.griev += np.minimum(acc["discharge"]',
+                "griev0 *= 1.0 - np.minimum(dis.transpose(0, 2, 1), 1.0)",
+                "griev0 *= 1.0 + np.minimum(dis.transpose(0, 2, 1), 1.0)",
             ),
         ),
     ),
@@ -134,89 +198,26 @@ MUTATIONS = [
         ((OUTCOMES, "return after.max(axis=0)", "return values.max(axis=0)"),),
     ),
     Mutation(
-        "decide_at_step_end",
-        "decisions read, and effects land on, the end-of-step state whatever the clock says",
-        (
-            (
-                MODEL,
-                "t_act = np.where(np.isfinite(t_act), np.clip(t_act, d0, d1), d0 + 0.5 * self.dt)",
-                "t_act = np.full(self.R, d1)",
-            ),
-        ),
-    ),
-    Mutation(
-        "decide_at_step_start",
-        "decisions read the start-of-step state and effects land there (the clock's date ignored)",
-        (
-            (
-                MODEL,
-                "t_act = np.where(np.isfinite(t_act), np.clip(t_act, d0, d1), d0 + 0.5 * self.dt)",
-                "t_act = np.full(self.R, d0)",
-            ),
-        ),
-    ),
-    Mutation(
         "durations_at_step_ends",
         "durations counted from step ends instead of the trapezoid rule",
         ((OUTCOMES, "return (0.5 * (held[:-1] + held[1:])).sum(axis=0)", "return held[1:].sum(axis=0)"),),
     ),
+    # --- the scorer
     Mutation(
-        "tier_window_batch_max",
-        "a sampled tier window collapsed to the batch maximum",
+        "recalibration_shift_sign",
+        "the forecast recalibration moves forecasts the wrong way",
         (
             (
-                MODEL,
-                'window = np.asarray(t.params.world("tier_window_days"), dtype=float)',
-                'window = np.asarray(np.max(t.params.world("tier_window_days")), dtype=float)',
+                SCORE,
+                "out[inner] = 1.0 / (1.0 + np.exp(-(shift + slope * z)))",
+                "out[inner] = 1.0 / (1.0 + np.exp(-(-shift + slope * z)))",
             ),
         ),
     ),
     Mutation(
-        "cost_penalty_unclamped",
-        "negative cost penalties reach the utilities (fast path no longer exact)",
-        (
-            (
-                AGENTS,
-                "pen = np.maximum(np.asarray(expr.evaluate(ct.penalty, m.lookup, ct.params), float), 0.0)",
-                "pen = np.asarray(expr.evaluate(ct.penalty, m.lookup, ct.params), float)",
-            ),
-        ),
-    ),
-    Mutation(
-        "blocked_event_consumed",
-        "an event is consumed when it wins its unit, even if a constraint blocks it",
-        ((MODEL, 'e["fired"] |= applied', 'e["fired"] |= won[k]'),),
-    ),
-    Mutation(
-        "deferred_event_lost",
-        "a scheduled event is tried only at its own step (a deferred or blocked one is lost)",
-        ((MODEL, "cand = np.full(self.R, ev.step <= step)", "cand = np.full(self.R, ev.step == step)"),),
-    ),
-    Mutation(
-        "week_from_step_start",
-        "`week` in conditions counts from the start of the step",
-        ((MODEL, "return float(step * self.dt / 7.0)", "return float((step - 1) * self.dt / 7.0)"),),
-    ),
-    Mutation(
-        "rng_ignores_step",
-        "the random streams repeat every step",
-        ((RNG, "np.uint64(step) * _M2 + np.uint64(PURPOSES[purpose])", "np.uint64(PURPOSES[purpose])"),),
-    ),
-    Mutation(
-        "decay_per_week",
-        "half-lives applied per step of 7 days whatever the step",
-        ((MODEL, "new[:, i] = x0[:, i] * _decay(view[hl], dt)", "new[:, i] = x0[:, i] * _decay(view[hl], 7.0)"),),
-    ),
-    Mutation(
-        "agreed_ceasefire_ignored",
-        "an agreed ceasefire never shortens the lull",
-        (
-            (
-                MODEL,
-                '((agreed > 0) & (since >= w("agreed_ceasefire_days")))',
-                '((agreed > 1) & (since >= w("agreed_ceasefire_days")))',
-            ),
-        ),
+        "unforced_certainty_stated_raw",
+        "an unforced share of 0 or 1 is stated as 0 or 1",
+        ((SCORE, "    return (yes + 0.5) / (n + 1)\n", "    return yes / n\n"),),
     ),
 ]
 
@@ -322,7 +323,7 @@ def main() -> int:
     chosen = [m for m in MUTATIONS if args.k in m.name]
     if args.list:
         for m in chosen:
-            print(f"{m.name:34s} {'(issue 10) ' if m.listed else ''}{m.doc}")
+            print(f"{m.name:34s} {'(listed) ' if m.listed else ''}{m.doc}")
         return 0
     t0 = time.perf_counter()
     global SNAPSHOT
@@ -345,7 +346,7 @@ def main() -> int:
     with ThreadPoolExecutor(max_workers=max(1, args.j)) as pool:
         for m, status, detail, secs in pool.map(lambda m: mutate(m, known, args.timeout, args.all), chosen):
             rows.append((m, status))
-            print(f"{status:9s} {m.name:34s} {secs:6.1f}s  {'[issue 10] ' if m.listed else ''}{m.doc}")
+            print(f"{status:9s} {m.name:34s} {secs:6.1f}s  {'[listed] ' if m.listed else ''}{m.doc}")
             print(f"{'':9s} {'':34s}          {detail}", flush=True)
     snap.cleanup()
     caught = sum(s == "caught" for _, s in rows)

@@ -217,6 +217,8 @@ def test_a_strike_aggrieves_the_targets_friends_from_start_of_step_relations_and
     frozen = {
         f"world.cohesion_{k}": 0.0 for k in ("threat_gain", "decay", "disappointment", "supply_gain", "deal_drag")
     }
+    g0 = 0.8  # Israel holds a grievance against Iran (an earlier Iranian attack) that its strike answers
+    frozen["actors.israel.initial_grievance.iran"] = g0
     # in the same step Iran holds a summit with Saudi Arabia (relation +0.05): simultaneous moves, so
     # the strike's grievances read the relation the decisions saw, not the one the summit leaves
     events = [Event("iran", "summit", "saudi", step=1), Event("israel", "limited_strike", "iran", step=1)]
@@ -226,7 +228,6 @@ def test_a_strike_aggrieves_the_targets_friends_from_start_of_step_relations_and
     ghl = w("grievance_half_life")
     sev = float(CATALOG["actions"]["limited_strike"]["severity"])
     landed = half(dt / 2, ghl)
-    g0 = float(CATALOG["actors"]["israel"]["initial_grievance"]["iran"]["value"])
     # Israel was aggrieved by Iran first: its strike is read as an answer and aggrieves less (answer_discount)
     answered = 1.0 - w("answer_discount") * min(g0 * half(dt / 2, ghl), 1.0)
     # griev[r, target, holder]; Russia's tie to Iran is cohesion (held constant here) at the action time
@@ -241,7 +242,6 @@ def test_a_strike_aggrieves_the_targets_friends_from_start_of_step_relations_and
     weight = (
         min(float(CATALOG["actions"]["limited_strike"]["response"]), 1.0) * min(rung("limited_strike") / 9, 1.0) ** 3
     )
-    g0 = float(CATALOG["actors"]["israel"]["initial_grievance"]["iran"]["value"])
     expected = g0 * half(dt, ghl) * (1.0 - min(w("grievance_discharge") * weight, 1.0))
     np.testing.assert_allclose(m.griev[:, ai["iran"], ai["israel"]], expected)
 
