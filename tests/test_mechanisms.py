@@ -297,8 +297,8 @@ def test_escalation_reluctance_charges_a_states_attacks_their_rung_over_nine_les
 
     k = 0.45
     us, models = [], []
-    for kk in (0.0, k):
-        m = EntenteModel(cfg(steps=1, world__escalation_reluctance=kk), 4)
+    for kk in (0.0, k):  # Israel owes Iran a small answer (0.1 of a limited strike's 0.35): a part-waived option
+        m = EntenteModel(cfg(steps=1, world__escalation_reluctance=kk, actors__israel__initial_grievance__iran=0.1), 4)
         us.append(m.decider.utilities(slice(None), 4))
         models.append(m)
     diff = us[1] - us[0]

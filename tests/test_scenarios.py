@@ -67,7 +67,11 @@ DIRECTIONS = [
     ("us_joins_strikes", "iran_strikes", ">"),  # Iran answers the strikes on its soil
     ("israel_strikes_nuclear", "peak_escalation", ">"),
     ("israel_strikes_nuclear", "iran_strikes", ">"),  # proportionate retaliation
-    ("israel_strikes_nuclear", "us_strikes_iran", ">"),  # the US is drawn in (a strike of its own, limited or war)
+    (
+        "israel_strikes_nuclear",
+        "sustained_war",
+        ">",
+    ),  # the exchange that follows (the US helps intercept, rarely strikes)
     ("russia_s400_transfer", "final_gulf_stake", "<"),  # Riyadh and Abu Dhabi react
     ("saudi_output_surge", "peak_brent", "<"),
     ("saudi_output_surge", "mean_russia_oil_revenue", "<"),
