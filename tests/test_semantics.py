@@ -579,3 +579,47 @@ def test_an_event_stands_in_for_the_units_decision_of_its_cycle():
     assert (res.event_step[0] == 1).all()
     assert (decisions == 1).all(), np.bincount(decisions)
     del EntenteModel
+
+
+# ---------------------------------------------------------------- utilities and stances by hand (issue 20's survivors)
+@given(
+    x=st.floats(-2, 2),
+    d=st.floats(-1, 1),
+    w=st.floats(0.1, 3),
+    a=st.floats(-1, 1),
+    b=st.floats(0.2, 2),
+)
+@settings(max_examples=60, deadline=None)
+def test_a_peak_interest_changes_by_its_squared_distance(x, d, w, a, b):
+    """I(x) = -w ((x - a) / b)^2: an option that moves x by d is worth I(x + d) - I(x), whatever the values."""
+    from model.engine.core import _interest_change
+
+    def interest(v: float) -> float:
+        return -w * ((v - a) / b) ** 2
+
+    got = float(_interest_change("peak", np.array([[x]]), np.array([d]), w, a, b)[0, 0])
+    assert got == pytest.approx(interest(x + d) - interest(x), rel=1e-9, abs=1e-9)
+
+
+def test_a_peak_interest_on_a_hand_computed_example():
+    """x 0.5, d 0.2, target 0.3, width 0.5, weight 2: -2 (0.4/0.5)^2 + 2 (0.2/0.5)^2 = -1.28 + 0.32 = -0.96."""
+    from model.engine.core import _interest_change
+
+    assert float(_interest_change("peak", np.array([[0.5]]), np.array([0.2]), 2.0, 0.3, 0.5)[0, 0]) == pytest.approx(
+        -0.96
+    )
+
+
+def test_a_mediation_moves_the_targets_stance_not_the_mediators():
+    """China mediates with Iran: Iran's end_fighting stance gains 0.15 x relation(China, Iran)^2 (leverage);
+    China's own stance does not move (a stance effect on the target lands on the target)."""
+    events = [Event("china", "mediate", "iran", step=1)]
+    m = EntenteModel(config(events=events), 2)
+    s0, r0 = m.stance.copy(), m.rel.copy()
+    m.run()
+    ai, si = m.tables.actor_index, m.tables.issues.index("end_fighting")
+    assert (m.event_step[0] == 1).all()
+    lev = max(r0[0, ai["china"], ai["iran"]], 0.0) ** 2
+    gain = float(CATALOG["actions"]["mediate"]["stance"]["target"]["end_fighting"])
+    np.testing.assert_allclose(m.stance[:, ai["iran"], si] - s0[:, ai["iran"], si], gain * lev, rtol=0.05)
+    np.testing.assert_array_equal(m.stance[:, ai["china"], si], s0[:, ai["china"], si])
