@@ -623,3 +623,52 @@ def test_a_mediation_moves_the_targets_stance_not_the_mediators():
     gain = float(CATALOG["actions"]["mediate"]["stance"]["target"]["end_fighting"])
     np.testing.assert_allclose(m.stance[:, ai["iran"], si] - s0[:, ai["iran"], si], gain * lev, rtol=0.05)
     np.testing.assert_array_equal(m.stance[:, ai["china"], si], s0[:, ai["china"], si])
+
+
+def test_an_exchange_in_one_step_settles_the_old_grievance_before_adding_the_new():
+    """Israel (aggrieved 0.8 by Iran) and Iran strike each other in the same step. Israel's answer settles
+    grievance_discharge x (rung/9)^3 of its old grievance; Iran's strike then adds its own severity, which
+    the answer given in the same step cannot have settled: old x kept x (1 - settled) + new."""
+    dt = 7.0
+    g0 = 0.8
+    frozen = {"actors.israel.initial_grievance.iran": g0, "world.answer_discount": 0.0}
+    events = [Event("israel", "limited_strike", "iran", step=1), Event("iran", "limited_strike", "israel", step=1)]
+    m = EntenteModel(config(events=events, **frozen), 2)
+    m.run()
+    ai = m.tables.actor_index
+    ghl = w("grievance_half_life")
+    sev = float(CATALOG["actions"]["limited_strike"]["severity"])
+    settled = min(
+        w("grievance_discharge")
+        * min(float(CATALOG["actions"]["limited_strike"]["response"]), 1.0)
+        * min(rung("limited_strike") / 9, 1.0) ** 3,
+        1.0,
+    )
+    expected = g0 * half(dt, ghl) * (1.0 - settled) + sev * half(dt / 2, ghl)
+    np.testing.assert_allclose(m.griev[:, ai["iran"], ai["israel"]], expected)
+
+
+def test_with_every_decision_a_tremble_no_choice_climbs_above_the_trembles_highest_rung():
+    """tremble = 1: every decision is a random pick among the feasible options up to tremble_max_rung, so no
+    recorded choice (there are no events) has a higher rung; below it, every rung the units offer appears."""
+    cap = w("tremble_max_rung")
+    res = simulate(config(steps=6, rates=None, **{"world.tremble": 1.0}), 40)
+    rungs = np.array([[int(CATALOG["scales"][a]["kahn_rung"]) for a, _ in opts] for opts in res.options], dtype=object)
+    chosen = np.array(
+        [[[rungs[u][res.choices[t, r, u]] for u in range(len(res.options))] for r in range(40)] for t in range(6)]
+    )
+    assert chosen.max() <= cap
+    offered = {int(CATALOG["scales"][a]["kahn_rung"]) for opts in res.options for a, _ in opts}
+    missing = {r for r in offered if r <= cap} - set(np.unique(chosen).tolist())
+    assert not missing, f"rungs never drawn: {sorted(missing)}"
+
+
+def test_a_triangular_draw_has_its_analytic_distribution():
+    """Triangular(0, 0.8, 1): P(x <= 0.8) = 0.8, mean (0 + 0.8 + 1) / 3 = 0.6, P(x <= 0.4) = 0.4^2 / 0.8 = 0.2."""
+    u = Uncertainty("world.temperature", "triangular", {"low": 0.0, "mode": 0.8, "high": 1.0})
+    x = u.sample(np.arange(20000, dtype=np.uint64) * np.uint64(2654435761) + np.uint64(7))
+    n = len(x)
+    for q, p in ((0.8, 0.8), (0.4, 0.2)):
+        se = np.sqrt(p * (1 - p) / n)
+        assert abs((x <= q).mean() - p) < 4 * se, q
+    assert abs(x.mean() - 0.6) < 4 * np.sqrt(1 / 18 * (0.64 + 1 - 0.8) / n)
