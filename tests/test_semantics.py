@@ -672,3 +672,17 @@ def test_a_triangular_draw_has_its_analytic_distribution():
         se = np.sqrt(p * (1 - p) / n)
         assert abs((x <= q).mean() - p) < 4 * se, q
     assert abs(x.mean() - 0.6) < 4 * np.sqrt(1 / 18 * (0.64 + 1 - 0.8) / n)
+
+
+def test_an_endorsement_moves_the_endorsers_own_stance():
+    """Russia endorses Iran: its own support_iran stance gains the action's 0.02 (stance.actor), less the drift
+    back over the half step left (stance_reversion); Iran's, already at the top of the scale (1), stays there."""
+    m = EntenteModel(config(events=[Event("russia", "endorse", "iran", step=1)]), 2)
+    s0 = m.stance.copy()
+    m.run()
+    ai, si = m.tables.actor_index, m.tables.issues.index("support_iran")
+    assert (m.event_step[0] == 1).all()
+    own = float(CATALOG["actions"]["endorse"]["stance"]["actor"]["support_iran"])
+    kept = np.exp(-w("stance_reversion") * 7.0 / 2)  # taken mid-step, it drifts back for the half step left
+    np.testing.assert_allclose(m.stance[:, ai["russia"], si], s0[:, ai["russia"], si] + own * kept)
+    np.testing.assert_allclose(m.stance[:, ai["iran"], si], np.minimum(s0[:, ai["iran"], si] + own, 1.0))
