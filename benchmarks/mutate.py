@@ -158,7 +158,7 @@ MUTATIONS = [
     Mutation(
         "reluctance_not_waived",
         "the escalation reluctance ignores the grievance an act answers",
-        ((CORE, "cost[:, rc] *= 1.0 - np.where(t.resp[rc] > 0, owed, 0.0)", "cost[:, rc] *= 1.0"),),
+        ((CORE, "cost[:, hit] *= 1.0 - np.where(t.resp[rc][r] > 0, owed, 0.0)", "cost[:, hit] *= 1.0"),),
     ),
     Mutation(
         "reluctance_for_armed_groups",

@@ -463,6 +463,7 @@ class Decider:
         self._taste: np.ndarray | None = None
         self._logk: np.ndarray | None = None
         self._state_rungs: np.ndarray | None = None
+        self._reluctance: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def taste(self, rows: Any) -> Any:
         """Each replicate's own, lasting preference for each option (normal, sd ``taste_spread``).
@@ -549,20 +550,33 @@ class Decider:
         sq = take_rows(m.tables.params.world("status_quo"), rows)
         if np.ndim(sq) or float(sq) != 0.0:
             U[:, t.hold] += col(sq) if np.ndim(sq) else sq
-        # each rung up the escalation ladder needs a stronger reason (Kahn): an option costs this much
-        # per rung/9 (a direct strike on a state, rung 9, costs the whole weight; words at rung 2-3 a
-        # quarter to a third of it), so interests alone rarely carry a strike and a grievance usually does
+        # crossing into direct attack needs a reason (Kahn): a state's option at or above reluctance_rung
+        # costs this much per rung/9, so interests alone rarely carry a strike and a grievance usually does
         er = take_rows(m.tables.params.world("escalation_reluctance"), rows)
         if np.ndim(er) or float(er) != 0.0:
-            cost = np.broadcast_to(self.state_rungs(), (n, t.N))
-            if len(rc):
+            cols, base, rpos = self.reluctance_cols()  # only the few attack columns, not every option
+            cost = np.broadcast_to(base, (n, len(cols)))
+            hit = rpos >= 0
+            if hit.any():
                 # a grievance the act can answer is the reason the ladder asks for: the reluctance falls
                 # with the share of the act's proportionate answer that is owed (all of it: none left)
+                r = rpos[hit]
+                ans = t.answers[rc][r]
+                owed = np.divide(Gm[:, r], ans, out=np.zeros((n, len(r))), where=ans > 0)
                 cost = cost.copy()
-                owed = np.divide(Gm, t.answers[rc], out=np.zeros_like(Gm), where=t.answers[rc] > 0)
-                cost[:, rc] *= 1.0 - np.where(t.resp[rc] > 0, owed, 0.0)
-            U -= (col(er) if np.ndim(er) else er) * cost
+                cost[:, hit] *= 1.0 - np.where(t.resp[rc][r] > 0, owed, 0.0)
+            U[:, cols] -= (col(er) if np.ndim(er) else er) * cost
         return U
+
+    def reluctance_cols(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The options that carry the reluctance, their rung/9, and their position among the answering options (-1)."""
+        if self._reluctance is None:
+            sr = self.state_rungs()
+            cols = np.flatnonzero(sr)
+            pos = np.full(self.t.N, -1, dtype=np.int64)
+            pos[self.t.resp_cols] = np.arange(len(self.t.resp_cols))
+            self._reluctance = (cols, sr[cols], pos[cols])
+        return self._reluctance
 
     def state_rungs(self) -> np.ndarray:
         """(N,) each option's Kahn rung / 9 when a state takes it at or above ``reluctance_rung``, else 0.
