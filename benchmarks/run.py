@@ -249,7 +249,7 @@ def bench_sobol() -> None:
         f"Sobol: {n} parameters, N = 1024 ({res['runs']:,} runs x 52 steps), 2 workers",
         f"{t:.1f} s (simulation {res['seconds_simulating']:.1f} s)",
         "< 60 s",
-        t < 60 and n == 10,
+        t < 60 and n >= 10,  # the target was set for 10; more parameters only make it harder
         seconds=t,
         runs=res["runs"],
         parameters=n,

@@ -53,6 +53,7 @@ def main() -> None:
         "brent",
         "oil_premium",
         "iran.regime_threat",
+        "proxy_strength",
         "us.posture",
     ):
         print(f"  {v:22s} {m.x[0, m.vi[v]]:.3f}")

@@ -311,7 +311,7 @@ def test_escalation_reluctance_charges_a_states_attacks_their_rung_over_nine_les
             continue
         owed = np.zeros(4)
         if t.resp[g] > 0 and t.answers[g] > 0 and t.target[g] >= 0:
-            owed = np.minimum(m.griev[:, t.target[g], t.actor_of[g]], t.answers[g]) / t.answers[g]
+            owed = np.minimum(m.griev_attack[:, t.target[g], t.actor_of[g]], t.answers[g]) / t.answers[g]
         want[:, g] = -k * t.rung[g] / 9.0 * (1.0 - owed)
     np.testing.assert_allclose(diff, want, rtol=0, atol=1e-12)
     assert (want[:, t.hold] == 0).all()
@@ -321,6 +321,122 @@ def test_escalation_reluctance_charges_a_states_attacks_their_rung_over_nine_les
     full = np.isclose(want, -k * t.rung[None, :] / 9.0) & (t.rung[None, :] >= 9) & (want != 0)
     part = (want != 0) & ~full
     assert full.any() and part.any()
+
+
+def _quiet_half_year(n: int = N, drop_actions: tuple[str, ...] = (), **world: float) -> dict[str, np.ndarray]:
+    """Mid-2022 (no exchange between Israel and Iran in the record): Israel's open strikes and sabotage on Iran."""
+    from model.scenario import compile_document
+
+    doc = {"name": "quiet", "start_date": "2022-06-01", "horizon": 26, "seed": 4, "world": dict(world)}
+    c = compile_document(doc, {}, "quiet").config
+    for a in drop_actions:
+        del c.spec["actions"][a]
+    names = {"strikes": "count.israel.limited_strike.iran + count.israel.strike_nuclear.iran"}
+    if "sabotage" not in drop_actions:
+        names["sabotage"] = "count.israel.sabotage.iran"
+    return simulate(with_counts(c, **names), n).outcomes
+
+
+def test_only_a_blow_licenses_a_strike_not_a_pile_of_slights():
+    """Mechanism (waiver_rung): Iran's nuclear steps and words aggrieve Israel but do not waive its reluctance;
+    with every grievance waiving it (waiver_rung 0), Israel strikes Iran about twice as often in a quiet half-year."""
+    on, off = _quiet_half_year(waiver_rung=9), _quiet_half_year(waiver_rung=0)
+    # measured at the calibrated values (400 replicates): 0.97 strikes a run against 1.99 (57% of runs against 81%)
+    assert on["strikes"].mean() < 0.7 * off["strikes"].mean()
+    assert (on["strikes"] > 0).mean() < (off["strikes"] > 0).mean() - 0.1
+
+
+def test_a_grievance_licenses_a_strike_only_when_a_blow_left_it():
+    """Hand-checked bookkeeping: a nuclear step adds to Israel's grievance but not to its attack grievance;
+    a limited strike adds the same amount to both."""
+    from model.engine import EntenteModel
+
+    spec = load_catalog()
+    quiet = {f"world__{d['rate']}": 0.0 for d in spec["world"]["tracks"].values()}  # nobody decides
+    for act, is_attack in (("expand_enrichment", False), ("limited_strike", True)):
+        m = EntenteModel(cfg(steps=1, events=[Event("iran", act, "israel", step=1)], **quiet), 2)
+        i, j = m.tables.actor_index["iran"], m.tables.actor_index["israel"]
+        g0, a0 = m.griev[:, i, j].copy(), m.griev_attack[:, i, j].copy()
+        m.step()
+        dg, da = m.griev[:, i, j] - g0, m.griev_attack[:, i, j] - a0
+        assert (dg > 0).all()
+        np.testing.assert_allclose(da, dg if is_attack else 0.0, atol=1e-12)
+
+
+def test_israel_answers_nuclear_steps_covertly_when_it_can():
+    """Mechanism (sabotage, Natanz 2020-2021): Israel has a covert rung below the line of attack, which it uses
+    in most quiet half-years (the record: Natanz, Karaj, Isfahan), without striking Iran more for it."""
+    on, off = _quiet_half_year(), _quiet_half_year(drop_actions=("sabotage",))
+    assert (on["sabotage"] > 0).mean() > 0.3
+    assert on["strikes"].mean() <= off["strikes"].mean() + 0.05
+
+
+def test_a_blow_to_a_friend_is_felt_at_the_vicarious_share_by_hand():
+    """Hand-computed: Israel's strike on Hezbollah's commander adds vicarious_grievance x closeness^2 x severity
+    to Iran's grievance against Israel (nobody else acting); halving the share halves the increment."""
+    from model.engine import EntenteModel
+
+    spec = load_catalog()
+    quiet = {f"world__{d['rate']}": 0.0 for d in spec["world"]["tracks"].values()}
+    inc = {}
+    for vg in (1.0, 0.4):
+        m = EntenteModel(cfg(steps=1, events=[Event("israel", "strike_leadership", "hezbollah", step=1)],
+                             world__vicarious_grievance=vg, **quiet), 2)  # fmt: skip
+        i, j, h = (m.tables.actor_index[a] for a in ("israel", "iran", "hezbollah"))
+        g0 = m.griev[:, i, j].copy()
+        closeness = np.maximum(m.rel[:, j, h], 0.0) ** 2
+        answered = np.minimum(m.griev[:, h, i], 1.0)  # Israel's grievance against Hezbollah: an answer aggrieves less
+        ad = m.tables.params.world("answer_discount")
+        m.step()
+        want = vg * closeness * spec["actions"]["strike_leadership"]["severity"] * (1 - ad * answered)
+        got = m.griev[:, i, j] - g0 * 2 ** (-7.0 / m.tables.params.world("grievance_half_life"))
+        # the new grievance decays from the blow's day to the step's end: at most a week's decay
+        assert (got <= want + 1e-12).all() and (got >= 0.5 * want).all()
+        inc[vg] = got
+    np.testing.assert_allclose(inc[0.4], 0.4 * inc[1.0], rtol=1e-9)
+
+
+def test_iran_lets_a_blow_to_its_friends_pass_more_than_one_to_itself():
+    """Mechanism (vicarious_grievance): after Shukr's killing (a strike on Hezbollah's commander) Iran strikes
+    Israel less often when a friend's loss weighs less than its own (the record: Iran waited two months)."""
+    blow = [Event("israel", "strike_leadership", "hezbollah", step=1)]
+    calm = {"actors__israel__initial_grievance__iran": 0.0}
+    full = simulate(cfg(events=blow, world__vicarious_grievance=1.0, **calm), N).outcomes["iran_strikes"]
+    part = simulate(cfg(events=blow, world__vicarious_grievance=0.35, **calm), N).outcomes["iran_strikes"]
+    assert (part > 0).mean() < (full > 0).mean() - 0.05
+
+
+def test_a_deadly_raid_is_answered_at_the_raiders_commanders():
+    """Mechanism (deadly_raid, Tower 22): a raid that kills US soldiers makes Washington kill a militia commander
+    within weeks far more often than a routine volley does (the record: al-Saadi, ten days after Tower 22)."""
+    names = {"kills": "count.usa.strike_leadership.iraqi_militias"}
+    runs = {}
+    for act in ("deadly_raid", "proxy_attack"):
+        c = with_counts(cfg(steps=4, events=[Event("iraqi_militias", act, "usa", step=1)]), **names)
+        runs[act] = (simulate(c, N).outcomes["kills"] > 0).mean()
+    # measured (October 2024 catalog, 400 replicates): 4.8% of runs against none
+    assert runs["deadly_raid"] > runs["proxy_attack"] + 0.025
+
+
+def test_effort_by_target_prices_a_militia_commander_below_a_states_general():
+    """Hand-checked: the option table carries the per-target effort, the action's effort elsewhere; the catalog
+    refuses a per-target effort for a target the action does not have."""
+    from model.catalog import check_catalog
+    from model.engine import EntenteModel
+
+    spec = load_catalog()
+    m = EntenteModel(cfg(steps=1), 1)
+    t = m.opt
+    sl = spec["actions"]["strike_leadership"]
+    for g in range(t.N):
+        u = t.units[t.unit_of[g]]
+        act, tg = u.options[g - int(t.offset[t.unit_of[g]])]
+        if act == "strike_leadership":
+            assert t.effort[g] == sl.get("effort_by_target", {}).get(tg, sl["effort"])
+    assert sl["effort_by_target"]["iraqi_militias"] < sl["effort"]
+    bad = copy.deepcopy(spec)
+    bad["actions"]["strike_leadership"]["effort_by_target"] = {"houthis": 0.3}
+    assert any("effort_by_target.houthis" in str(i) for i in check_catalog(bad))
 
 
 def test_escalation_reluctance_keeps_strikes_for_a_reason():

@@ -232,11 +232,15 @@ def test_a_strike_aggrieves_the_targets_friends_from_start_of_step_relations_and
     answered = 1.0 - w("answer_discount") * min(g0 * half(dt / 2, ghl), 1.0)
     # griev[r, target, holder]; Russia's tie to Iran is cohesion (held constant here) at the action time
     np.testing.assert_allclose(
-        m.griev[:, ai["israel"], ai["russia"]], sev * answered * initial("cohesion") ** 2 * landed
+        m.griev[:, ai["israel"], ai["russia"]],
+        w("vicarious_grievance") * sev * answered * initial("cohesion") ** 2 * landed,
     )
     np.testing.assert_allclose(m.griev[:, ai["israel"], ai["iran"]], sev * answered * landed)
     saudi_iran = float(CATALOG["relations"]["iran-saudi"]["value"])
-    np.testing.assert_allclose(m.griev[:, ai["israel"], ai["saudi"]], sev * answered * saudi_iran**2 * landed)
+    # a blow to a friend is felt at vicarious_grievance of a blow to oneself
+    np.testing.assert_allclose(
+        m.griev[:, ai["israel"], ai["saudi"]], w("vicarious_grievance") * sev * answered * saudi_iran**2 * landed
+    )
     assert m.rel[0, ai["saudi"], ai["iran"]] > saudi_iran, "the summit did move the relation"
     # Israel answered its grievance against Iran: a rung-9 strike settles grievance_discharge of it
     weight = (

@@ -502,6 +502,12 @@ def check_catalog(spec: dict[str, Any], file: str = "catalog") -> list[InputIssu
             for t in targets:
                 if t != "none" and t not in actors:
                     bad(f"{key}.takers.{taker}", f"unknown target '{t}'{did_you_mean(t, actors)}")
+        targets_of = {t for ts in (spec_a.get("takers") or {}).values() for t in ts}
+        for t, e in (spec_a.get("effort_by_target") or {}).items():
+            if t not in targets_of:
+                bad(f"{key}.effort_by_target.{t}", f"not a target of this action{did_you_mean(t, sorted(targets_of))}")
+            elif not isinstance(e, (int, float)) or isinstance(e, bool):
+                bad(f"{key}.effort_by_target.{t}", "expected a number")
         for field in ("effects",):
             for var in spec_a.get(field, {}) or {}:
                 if var not in variables:

@@ -560,9 +560,12 @@ class Decider:
             if hit.any():
                 # a grievance the act can answer is the reason the ladder asks for: the reluctance falls
                 # with the share of the act's proportionate answer that is owed (all of it: none left)
+                # only a grievance left by direct attacks is such a reason: slights, sanctions and nuclear
+                # steps make a strike attractive (the answer term above) but do not waive the ladder
                 r = rpos[hit]
                 ans = t.answers[rc][r]
-                owed = np.divide(Gm[:, r], ans, out=np.zeros((n, len(r))), where=ans > 0)
+                Ga = np.minimum(m.griev_attack[rows][:, tg[r], a_of[r]], ans)
+                owed = np.divide(Ga, ans, out=np.zeros((n, len(r))), where=ans > 0)
                 cost = cost.copy()
                 cost[:, hit] *= 1.0 - np.where(t.resp[rc][r] > 0, owed, 0.0)
             U[:, cols] -= (col(er) if np.ndim(er) else er) * cost

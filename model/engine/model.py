@@ -155,6 +155,10 @@ class EntenteModel(mesa.Model):
         for a, actor in config.spec["actors"].items():
             for b in actor.get("initial_grievance", {}):
                 self.griev[:, ai[b], ai[a]] = p.get(f"actors.{a}.initial_grievance.{b}")
+        # the part of each grievance left by direct attacks (acts at or above waiver_rung): only this
+        # waives the reluctance to strike, so a pile of small slights never licenses a strike (Kahn's ladder)
+        # (initial grievances stand for earlier blows: they count as both)
+        self.griev_attack = self.griev.copy()
         self.tier_day = np.full((R, t.n_tiers), -np.inf)
         for i, _ in t.dynamics.tier:
             k0 = self.x[:, i].astype(np.int64)
@@ -687,6 +691,7 @@ class EntenteModel(mesa.Model):
         x0 = self.x[rows]
         rel0 = self.rel[rows]
         griev0 = self.griev[rows]
+        gatt0 = self.griev_attack[rows]
         stance0 = self.stance[rows]
         x = x0.copy()
 
@@ -749,9 +754,14 @@ class EntenteModel(mesa.Model):
         sev = t.severity[o] * ht
         gsel = np.flatnonzero(sev)
         dgr = np.zeros(size)
+        dga = np.zeros(size)
         if len(gsel):
             r_, t_, a_, o_ = ri[gsel], tt[gsel], a[gsel], o[gsel]
-            aff = np.maximum(rel0[r_, :, t_], 0.0) ** 2  # each holder's affinity with the target
+            # each holder's affinity with the target; a blow to a friend is felt at vicarious_grievance of
+            # a blow to oneself (states rarely went to war over their friends' losses: Iran let Shukr pass)
+            vg = core.take_rows(w("vicarious_grievance"), rows)
+            vg = vg[r_][:, None] if np.ndim(vg) else vg
+            aff = vg * np.maximum(rel0[r_, :, t_], 0.0) ** 2
             aff[np.arange(len(gsel)), t_] = 1.0
             gg = np.where(t.harm[o_][:, None], aff, 0.0)
             if t.help[o_].any():
@@ -770,6 +780,9 @@ class EntenteModel(mesa.Model):
             gg[np.arange(len(gsel)), a_] = 0.0
             idx = base[gsel][:, None] + np.arange(A)[None, :]
             dgr = np.bincount(idx.ravel(), weights=gg.ravel(), minlength=size)
+            attack = t.rung[o_] >= float(self.tables.params.world("waiver_rung"))
+            if attack.any():
+                dga = np.bincount(idx[attack].ravel(), weights=gg[attack].ravel(), minlength=size)
             # the states that host the striker's forces share the blame of a blow from their soil (roles.hosts)
             hosts = self.tables.roles.get("hosts", {})
             harm = t.harm[o_]
@@ -793,6 +806,9 @@ class EntenteModel(mesa.Model):
                     v = sev[gsel][mine] * (1.0 - admine * answered[mine])
                     v = v[keep] * (hb[keep] if np.ndim(hb) else hb)
                     dgr += np.bincount(b, weights=v, minlength=size)
+                    att = attack[mine][keep]
+                    if att.any():
+                        dga += np.bincount(b[att], weights=v[att], minlength=size)
         dgr = dgr.reshape(n, A, A)  # dgr[r, a, holder]: new grievance of holder against a
         resp = t.resp[o] * t.harm[o] * ht
         dsel = np.flatnonzero(resp)
@@ -827,9 +843,13 @@ class EntenteModel(mesa.Model):
         np.clip(rel, -1.0, 1.0, out=rel)
         self.rel[rows] = rel
         self.stance[rows] = np.clip(stance0 + dst, -1.0, 1.0)
-        griev0 *= 1.0 - np.minimum(dis.transpose(0, 2, 1), 1.0)
+        settle = 1.0 - np.minimum(dis.transpose(0, 2, 1), 1.0)
+        griev0 *= settle
         griev0 += dgr
         self.griev[rows] = griev0
+        gatt0 *= settle
+        gatt0 += dga.reshape(n, A, A)
+        self.griev_attack[rows] = gatt0
         # interception: missiles launched at a defender meet its interceptor stock
         vi = self.vi
         for defender, stock_var in self.tables.roles.get("interception", {}).get("defenders", {}).items():
@@ -1044,7 +1064,9 @@ class EntenteModel(mesa.Model):
         st = self.stance[rows]
         st += _per_rep(1.0 - np.exp(-np.asarray(w("stance_reversion"), float) * dt)) * (self.stance0[rows] - st)
         self.stance[rows] = st
-        self.griev[rows] = self.griev[rows] * _per_rep(_decay(w("grievance_half_life"), dt))
+        gdecay = _per_rep(_decay(w("grievance_half_life"), dt))
+        self.griev[rows] = self.griev[rows] * gdecay
+        self.griev_attack[rows] = self.griev_attack[rows] * gdecay
         self.x[rows] = new
 
     def lookup_snapshot(self, x0: np.ndarray, rows: Any = None) -> Any:

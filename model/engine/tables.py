@@ -499,7 +499,7 @@ def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[s
     for k, (act, t) in enumerate(opts):
         sa = spec["actions"][act]
         sc = scales[act]
-        tab.effort[k] = float(_take(sa, "effort", 0.0))
+        tab.effort[k] = float((_take(sa, "effort_by_target", {}) or {}).get(t, _take(sa, "effort", 0.0)))
         tab.resp[k] = float(_take(sa, "response", 0.0))
         tab.severity[k] = float(_take(sa, "severity", 0.0))
         tab.answers[k] = float(_take(sa, "answers", tab.severity[k]))
