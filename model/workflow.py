@@ -579,8 +579,9 @@ def run_score(
     from model.catalog import load_catalog
 
     fc = load_catalog()["reporting"].get("forecast") or {}
-    recal = (float(fc.get("shift", 0.0)), float(fc.get("slope", 1.0)))
-    card = score.score_runs(runs, controls, seed=seed or 0, recal=recal)
+    card = score.score_runs(
+        runs, controls, seed=seed or 0, recal=score.as_recal({f: fc.get(f) or {} for f in score.FAMILIES})
+    )
     score.write(card, Path(out), command or ["entente", *sys.argv[1:]], opts.quiet)
     return card
 

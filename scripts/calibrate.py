@@ -376,6 +376,20 @@ def pooled(probs: dict[str, np.ndarray], episodes: dict[str, Any]) -> tuple[np.n
     return P, y
 
 
+def families(episodes: dict[str, Any]) -> np.ndarray:
+    """Each pooled question's family (model.analysis.score.question_family), in ``pooled``'s order."""
+    from model.analysis import score
+
+    names = sorted(episodes)
+    return np.array(
+        [
+            score.question_family("chose" if q.chose is not None else "when", q.expression)
+            for n in names
+            for q in episodes[n].questions
+        ]
+    )
+
+
 def brier_per_set(P: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.mean((P - y[None, :]) ** 2, axis=1)
 
@@ -394,7 +408,19 @@ def jeffreys(P: np.ndarray, n: int) -> np.ndarray:
     return np.where((P <= 0) | (P >= 1), (np.round(P * n) + 0.5) / (n + 1), P)
 
 
-def overlay_text(run: dict[str, Any], values: dict[str, float], forecast: dict[str, float] | None = None) -> str:
+def _pairs(recal: dict[str, tuple[float, float]]) -> dict[str, dict[str, float]]:
+    """A recalibration per family as the overlay writes it: {family: {shift, slope}}."""
+    return {f: {"shift": float(a), "slope": float(b)} for f, (a, b) in recal.items()}
+
+
+def _pairs_text(recal: Any) -> str:
+    from model.analysis import score
+
+    rc = score.as_recal(recal)
+    return "; ".join(f"{f}: shift {rc[f][0]:g}, slope {rc[f][1]:g}" for f in score.FAMILIES)
+
+
+def overlay_text(run: dict[str, Any], values: dict[str, float], forecast: dict[str, Any] | None = None) -> str:
     import yaml
 
     tr, ho = run["train_score"], run["held_out_score"]
@@ -420,9 +446,9 @@ def overlay_text(run: dict[str, Any], values: dict[str, float], forecast: dict[s
         ft = (fr.get("fitted_on_train") or {}) if isinstance(fr, dict) else {}
         hs = (fr.get("held_out_score") or {}) if isinstance(fr, dict) else {}
         header.append(
-            f"# Forecast recalibration (logit P = shift + slope logit share), fitted on the training half: shift "
-            f"{_f(ft.get('shift'))}, slope {_f(ft.get('slope'))}; held out: Brier {_f(hs.get('brier'))}, skill "
-            f"{_f(hs.get('skill'))}; written (fitted on every episode): shift {forecast['shift']:g}, slope {forecast['slope']:g}."
+            f"# Forecast recalibration (logit P = shift + slope logit share, per question family), fitted on the training"
+            f" half: {_pairs_text(ft)}; held out: Brier {_f(hs.get('brier'))}, skill "
+            f"{_f(hs.get('skill'))}; written (fitted on every episode): {_pairs_text(forecast)}."
         )
         doc["forecast"] = forecast
     body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=110)
@@ -526,8 +552,9 @@ def run(args: argparse.Namespace) -> int:
     chosen = {p: float(f"{X[candidates[win], j]:.6g}") for j, p in enumerate(dims)}
     # the forecast recalibration: fitted on the training half's questions at the chosen set, measured on the held-out half
     n_re = args.rescore_replicates
-    recal_train = score.fit_recalibration(jeffreys(P2[win], n_re), y2)
-    recal_held = score.recalibrate(jeffreys(P3[1], n_re), *recal_train)
+    f2, f3 = families(tr_eps), families(ho_eps)
+    recal_train = score.fit_recalibration_by_family(jeffreys(P2[win], n_re), y2, f2)
+    recal_held = score.recalibrate_by_family(jeffreys(P3[1], n_re), f3, recal_train)
     recal = recal_train
     if args.fit_all:
         say("coordinate search on every episode (--fit-all), from the catalog's stated values")
@@ -540,7 +567,7 @@ def run(args: argparse.Namespace) -> int:
             probabilities(all_eps, final[None, :], dims, n_re, args.workers, args.batch, "recalibration", args.quiet),
             all_eps,
         )
-        recal = score.fit_recalibration(jeffreys(Pa[0], n_re), ya)
+        recal = score.fit_recalibration_by_family(jeffreys(Pa[0], n_re), ya, families(all_eps))
     run_record = {
         "script": SOURCE,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"),
@@ -560,10 +587,10 @@ def run(args: argparse.Namespace) -> int:
         "catalog_train_score": scores(P2[0], y2, args.seed),
         "catalog_held_out_score": scores(P3[0], y3, args.seed),
         "forecast": {
-            "fitted_on_train": {"shift": recal_train[0], "slope": recal_train[1]},
-            "train_score": scores(score.recalibrate(jeffreys(P2[win], n_re), *recal_train), y2, args.seed),
+            "fitted_on_train": _pairs(recal_train),
+            "train_score": scores(score.recalibrate_by_family(jeffreys(P2[win], n_re), f2, recal_train), y2, args.seed),
             "held_out_score": scores(recal_held, y3, args.seed),
-            "written": {"shift": recal[0], "slope": recal[1]},
+            "written": _pairs(recal),
         },
         "previous": {p: float(get_value(spec, p)) for p in dims},
         "stated": {p: float(v) for p, v in zip(dims, start, strict=True)},
@@ -582,9 +609,9 @@ def run(args: argparse.Namespace) -> int:
         )
     fr = run_record["forecast"]
     print(
-        f"forecast recalibration fitted on the training half: shift {recal_train[0]:g}, slope {recal_train[1]:g}; "
+        f"forecast recalibration fitted on the training half: {_pairs_text(recal_train)}; "
         f"held out: Brier {_f(fr['held_out_score']['brier'])}, skill {_f(fr['held_out_score']['skill'])} "
-        f"(ensemble shares: {_f(run_record['held_out_score']['skill'])}); written: shift {recal[0]:g}, slope {recal[1]:g}"
+        f"(ensemble shares: {_f(run_record['held_out_score']['skill'])}); written: {_pairs_text(recal)}"
     )
     if args.dry_run:
         print("dry run: nothing written")
@@ -594,9 +621,7 @@ def run(args: argparse.Namespace) -> int:
         k: (v if not isinstance(v, dict) else {a: score._finite_or_text(b) for a, b in v.items()})
         for k, v in run_record.items()
     }
-    out_path.write_text(
-        overlay_text(run_record, chosen, {"shift": float(recal[0]), "slope": float(recal[1])}), encoding="utf-8"
-    )
+    out_path.write_text(overlay_text(run_record, chosen, _pairs(recal)), encoding="utf-8")
     print(f"wrote {out_path}")
     if writes_catalog:
         regenerate_docs()

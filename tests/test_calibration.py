@@ -180,10 +180,14 @@ def test_the_script_calibrates_a_trial_dimension_and_writes_an_overlay(tmp_path,
     spec = declared_spec()
     spec["world"]["parameters"]["stance_weight"]["calibrate"] = {"low": 0.2, "high": 1.0}  # declared there, it loads
     assert apply_calibration(spec, data, marks, str(out)) == [
-        "world.stance_weight", "reporting.forecast.shift", "reporting.forecast.slope"]  # fmt: skip
-    # the forecast recalibration: fitted on the training half, measured on the held-out half, written beside the values
+        "world.stance_weight", "reporting.forecast.choice.shift", "reporting.forecast.choice.slope",
+        "reporting.forecast.state.shift", "reporting.forecast.state.slope"]  # fmt: skip
+    # the forecast recalibration, a pair per question family: fitted on the training half, measured on the
+    # held-out half, written beside the values
     lo, hi = (-2.0, 2.0), (0.3, 1.5)
-    assert lo[0] <= data["forecast"]["shift"] <= lo[1] and hi[0] <= data["forecast"]["slope"] <= hi[1]
+    for fam in ("choice", "state"):
+        fc = data["forecast"][fam]
+        assert lo[0] <= fc["shift"] <= lo[1] and hi[0] <= fc["slope"] <= hi[1]
     assert set(data["run"]["forecast"]) == {"fitted_on_train", "train_score", "held_out_score", "written"}
     # a trial dimension may not go into the catalog's own overlay; nothing declared is a clear error
     assert cal.main(args) == 2

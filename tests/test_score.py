@@ -272,10 +272,11 @@ def test_score_command_end_to_end_on_the_fixture(tmp_path, capsys):
     assert scores["summary"]["model"]["brier"] == pytest.approx(score.brier(p, y))
     assert scores["summary"]["constant"]["skill"] == pytest.approx(0.0, abs=1e-12)
     # the forecast is the stated ensemble share recalibrated by the catalog's fit; the share is scored beside it
-    rc = scores["recalibration"]
+    rc = score.as_recal(scores["recalibration"])
     pe = np.array([r["p_ensemble"] for r in scores["rows"]])
-    np.testing.assert_allclose(p, score.recalibrate(pe, rc["shift"], rc["slope"]), rtol=0, atol=1e-12)
-    identity = (rc["shift"], rc["slope"]) == (0.0, 1.0)
+    fam = [r["family"] for r in scores["rows"]]
+    np.testing.assert_allclose(p, score.recalibrate_by_family(pe, fam, rc), rtol=0, atol=1e-12)
+    identity = all(v == score.IDENTITY for v in rc.values())
     assert set(scores["summary"]) == {"model", "inert", "hawk", "random", "constant"} | (
         set() if identity else {"ensemble"}
     )
@@ -348,6 +349,32 @@ def test_the_recalibration_fit_recovers_a_known_distortion():
     assert score.brier(score.recalibrate(share, a, b), y) <= score.brier(share, y)
 
 
+def test_questions_fall_in_two_families_each_recalibrated_with_its_own_pair():
+    """A question on an actor's choice (chose:, or a count of actions) is a 'choice', on a price or a front a
+    'state'; each family's forecasts use their own (shift, slope), and a family's fit follows its own distortion."""
+    assert score.question_family("chose", "count.iran.seize_tanker.usa") == "choice"
+    assert score.question_family("when", "count.iran.missile_barrage.israel > 0") == "choice"
+    assert score.question_family("when", "brent > 85") == "state"
+    assert score.question_family("when", "lebanon.ceasefire > 0") == "state"
+    p = np.array([0.5, 0.5])
+    got = score.recalibrate_by_family(p, ["choice", "state"], {"choice": (1.0, 1.0), "state": (0.0, 1.0)})
+    assert got[0] == pytest.approx(1 / (1 + math.exp(-1))) and got[1] == 0.5
+    assert score.as_recal((0.3, 0.9)) == {"choice": (0.3, 0.9), "state": (0.3, 0.9)}
+    rng = np.random.default_rng(5)
+    share = rng.uniform(0.02, 0.98, 8000)
+    fam = np.where(np.arange(8000) % 2 == 0, "choice", "state")
+    z = np.log(share / (1 - share))
+    truth = np.where(fam == "choice", 1 / (1 + np.exp(-(1.0 + z))), share)  # the choices timid, the states right
+    y = rng.random(8000) < truth
+    fit = score.fit_recalibration_by_family(share, y, fam)
+    assert abs(fit["choice"][0] - 1.0) <= 0.15 and abs(fit["state"][0]) <= 0.15 and abs(fit["state"][1] - 1) <= 0.125
+    one = score.fit_recalibration(share, y)  # one pair for both: worse than a pair each
+    assert score.brier(score.recalibrate_by_family(share, fam, fit), y) < score.brier(score.recalibrate(share, *one), y)
+    # a family with too few questions keeps the identity
+    few = score.fit_recalibration_by_family(share[:12], y[:12], ["choice"] * 11 + ["state"])
+    assert few["state"] == score.IDENTITY
+
+
 def test_the_overlay_recalibration_is_checked_and_applied(tmp_path):
     from model import catalog
     from model.safeyaml import load_file
@@ -357,7 +384,24 @@ def test_the_overlay_recalibration_is_checked_and_applied(tmp_path):
     spec = catalog.load_catalog(calibrated=False)
     data, marks = load_file(good)
     catalog.apply_calibration(spec, data, marks, str(good))
-    assert spec["reporting"]["forecast"]["shift"] == 0.4 and spec["reporting"]["forecast"]["slope"] == 0.9
+    # one pair for every question applies to both families
+    fc = spec["reporting"]["forecast"]
+    assert all(fc[f]["shift"] == 0.4 and fc[f]["slope"] == 0.9 for f in score.FAMILIES)
+    fam = tmp_path / "fam.yaml"
+    fam.write_text(
+        "run: {date: '2026-12-01'}\nvalues: {}\nforecast:\n  choice: {shift: 1.2, slope: 1.1}\n  state: {shift: 0.0, slope: 1.0}\n"
+    )
+    spec = catalog.load_catalog(calibrated=False)
+    data, marks = load_file(fam)
+    catalog.apply_calibration(spec, data, marks, str(fam))
+    fc = spec["reporting"]["forecast"]
+    assert (fc["choice"]["shift"], fc["choice"]["slope"], fc["state"]["shift"]) == (1.2, 1.1, 0.0)
+    odd = tmp_path / "odd.yaml"
+    odd.write_text("run: {date: '2026-12-01'}\nvalues: {}\nforecast:\n  prices: {shift: 0.1, slope: 1.0}\n")
+    data, marks = load_file(odd)
+    with pytest.raises(InputError) as err:
+        catalog.apply_calibration(catalog.load_catalog(calibrated=False), data, marks, str(odd))
+    assert "unknown key 'prices'" in str(err.value) and "odd.yaml:4" in str(err.value)
     bad = tmp_path / "bad.yaml"
     bad.write_text("run: {date: '2026-12-01'}\nvalues: {}\nforecast: {shift: 0.4, slope: -1}\n")
     data, marks = load_file(bad)

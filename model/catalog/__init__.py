@@ -305,22 +305,34 @@ def apply_calibration(spec: dict[str, Any], data: Any, marks: Marks, file: str) 
         done.append(str(path))
     forecast = data.get("forecast")
     if forecast is not None:
-        # the recalibration of question forecasts (model.analysis.score.recalibrate), within the fit's bounds
+        # the recalibration of question forecasts (model.analysis.score.recalibrate), within the fit's bounds:
+        # one {shift, slope} for every question, or one per question family ({choice: {...}, state: {...}})
         if not isinstance(forecast, dict):
-            bad(("forecast",), "expected a mapping {shift, slope}")
+            bad(("forecast",), "expected a mapping {choice: {shift, slope}, state: {shift, slope}} or {shift, slope}")
         else:
+            flat = any(k in FORECAST_BOUNDS for k in forecast)
+            parts = {f: forecast for f in FORECAST_FAMILIES} if flat else forecast
             target = spec["reporting"].setdefault("forecast", {})
-            for key, (lo, hi) in FORECAST_BOUNDS.items():
-                v = forecast.get(key)
-                if isinstance(v, bool) or not isinstance(v, int | float) or not (lo <= v <= hi):
-                    bad(("forecast", key), f"expected a number in [{lo:g}, {hi:g}], found {v!r}")
+            for fam, part in parts.items():
+                where = ("forecast",) if flat else ("forecast", fam)
+                if fam not in FORECAST_FAMILIES:
+                    bad(where, f"unknown key '{fam}'; expected {', '.join(FORECAST_FAMILIES)} (or shift, slope)")
                     continue
-                target[key] = float(v)
-            for k in forecast:
-                if k not in FORECAST_BOUNDS:
-                    bad(("forecast", k), f"unknown key '{k}'; expected shift, slope")
-            target["calibrated"] = f"{CALIBRATION_SCRIPT} ({summary})"
-            done += [f"reporting.forecast.{k}" for k in FORECAST_BOUNDS if k in forecast]
+                if not isinstance(part, dict):
+                    bad(where, "expected a mapping {shift, slope}")
+                    continue
+                node = target.setdefault(fam, {})
+                for key, (lo, hi) in FORECAST_BOUNDS.items():
+                    v = part.get(key)
+                    if isinstance(v, bool) or not isinstance(v, int | float) or not (lo <= v <= hi):
+                        bad((*where, key), f"expected a number in [{lo:g}, {hi:g}], found {v!r}")
+                        continue
+                    node[key] = float(v)
+                for k in part:
+                    if k not in FORECAST_BOUNDS:
+                        bad((*where, k), f"unknown key '{k}'; expected shift, slope")
+                node["calibrated"] = f"{CALIBRATION_SCRIPT} ({summary})"
+                done += [f"reporting.forecast.{fam}.{k}" for k in FORECAST_BOUNDS if k in part]
     if issues:
         raise InputError(issues)
     return done
@@ -328,6 +340,8 @@ def apply_calibration(spec: dict[str, Any], data: Any, marks: Marks, file: str) 
 
 # the grid scripts/calibrate.py searches for the forecast recalibration (model.analysis.score.fit_recalibration)
 FORECAST_BOUNDS = {"shift": (-2.0, 2.0), "slope": (0.3, 1.5)}
+# the question families it is fitted for (model.analysis.score.FAMILIES)
+FORECAST_FAMILIES = ("choice", "state")
 
 
 def calibration_summary(run: dict[str, Any]) -> str:
