@@ -49,6 +49,7 @@ CORE = "model/engine/core.py"
 CONFIG = "model/engine/config.py"
 OUTCOMES = "model/engine/outcomes.py"
 SCORE = "model/analysis/score.py"
+TABLES = "model/engine/tables.py"
 
 
 PLUGIN = """
@@ -108,8 +109,8 @@ MUTATIONS = [
         (
             (
                 MODEL,
-                "        griev0 *= 1.0 - np.minimum(dis.transpose(0, 2, 1), 1.0)\n        griev0 += dgr\n",
-                "        griev0 += dgr\n        griev0 *= 1.0 - np.minimum(dis.transpose(0, 2, 1), 1.0)\n",
+                "        griev0 *= settle\n        griev0 += dgr\n",
+                "        griev0 += dgr\n        griev0 *= settle\n",
             ),
         ),
         True,
@@ -219,6 +220,44 @@ MUTATIONS = [
         "an unforced share of 0 or 1 is stated as 0 or 1",
         ((SCORE, "    return (yes + 0.5) / (n + 1)\n", "    return yes / n\n"),),
     ),
+    # --- the mechanisms of this round (issue 19: friends' losses, blows alone waiving reluctance, per-target effort)
+    Mutation(
+        "vicarious_share_ignored",
+        "a blow to a friend aggrieves as much as a blow to oneself, whatever vicarious_grievance says",
+        ((MODEL, "aff = vg * np.maximum(rel0[r_, :, t_], 0.0) ** 2", "aff = np.maximum(rel0[r_, :, t_], 0.0) ** 2"),),
+    ),
+    Mutation(
+        "waiver_from_every_grievance",
+        "every grievance waives the reluctance, not only the part left by blows",
+        (
+            (
+                CORE,
+                "Ga = np.minimum(m.griev_attack[rows][:, tg[r], a_of[r]], ans)",
+                "Ga = np.minimum(m.griev[rows][:, tg[r], a_of[r]], ans)",
+            ),
+        ),
+    ),
+    Mutation(
+        "attack_ledger_counts_every_act",
+        "the attack ledger records the grievance of every act, whatever its rung",
+        ((MODEL, 'attack = t.rung[o_] >= float(self.tables.params.world("waiver_rung"))', "attack = t.rung[o_] >= 0"),),
+    ),
+    Mutation(
+        "effort_by_target_ignored",
+        "an action's per-target effort is ignored",
+        (
+            (
+                TABLES,
+                '(_take(sa, "effort_by_target", {}) or {}).get(t, _take(sa, "effort", 0.0))',
+                '_take(sa, "effort", 0.0)',
+            ),
+        ),
+    ),
+    Mutation(
+        "one_question_family",
+        "every question is recalibrated as a question on actors' choices",
+        ((SCORE, 'return "choice" if form == "chose" or "count." in str(expr) else "state"', 'return "choice"'),),
+    ),
 ]
 
 
@@ -313,14 +352,15 @@ def mutate(mutation: Mutation, known: set[str], timeout: float, every: bool) -> 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("-k", default="", help="only mutations whose name contains this text")
+    ap.add_argument("-k", default="", help="only mutations whose name contains this text (several, comma-separated)")
     ap.add_argument("-j", type=int, default=2, help="mutations run in parallel (default 2)")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per test run")
     ap.add_argument("--list", action="store_true", help="list the mutations and exit")
     ap.add_argument("--rev", default="", help="test a git revision (e.g. HEAD) instead of the working tree")
     ap.add_argument("--all", action="store_true", help="run every test per mutation (default: stop at the first catch)")
     args = ap.parse_args()
-    chosen = [m for m in MUTATIONS if args.k in m.name]
+    keys = [k for k in args.k.split(",") if k] or [""]
+    chosen = [m for m in MUTATIONS if any(k in m.name for k in keys)]
     if args.list:
         for m in chosen:
             print(f"{m.name:34s} {'(listed) ' if m.listed else ''}{m.doc}")

@@ -45,6 +45,13 @@ def take_rows(v: Any, rows: Any) -> Any:
     return v[rows] if isinstance(v, np.ndarray) and v.ndim >= 1 else v
 
 
+def pair_take(ledger: np.ndarray, rows: Any, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """``ledger[rows][:, i, j]`` for an (R, A, A) ledger, without copying the rows' whole (A, A) blocks."""
+    A = ledger.shape[1]
+    r = np.arange(ledger.shape[0])[rows] if isinstance(rows, slice) else np.asarray(rows)
+    return ledger.reshape(-1)[(r * (A * A))[:, None] + (np.asarray(i) * A + np.asarray(j))[None, :]]
+
+
 def col(v: Any) -> Any:
     """A per-replicate (n,) value as a column for (n, K) arithmetic; scalars pass through."""
     return v[:, None] if isinstance(v, np.ndarray) and v.ndim == 1 else v
@@ -543,7 +550,7 @@ class Decider:
                 if t.damped_by[a] >= 0:
                     w = w * (1.0 - x[:, t.damped_by[a]])
                 rw[:, a_of == a] = col(w) if np.ndim(w) else w
-            Gm = np.minimum(m.griev[rows][:, tg, a_of], t.answers[rc])
+            Gm = np.minimum(pair_take(m.griev, rows, tg, a_of), t.answers[rc])
             U[:, rc] += rw * (Gm * t.resp[rc])
         # the status quo needs no decision: holding gains this much over every action, so a government
         # acts when something gives it a reason, not because one of many mildly useful acts is on offer
@@ -564,7 +571,7 @@ class Decider:
                 # steps make a strike attractive (the answer term above) but do not waive the ladder
                 r = rpos[hit]
                 ans = t.answers[rc][r]
-                Ga = np.minimum(m.griev_attack[rows][:, tg[r], a_of[r]], ans)
+                Ga = np.minimum(pair_take(m.griev_attack, rows, tg[r], a_of[r]), ans)
                 owed = np.divide(Ga, ans, out=np.zeros((n, len(r))), where=ans > 0)
                 cost = cost.copy()
                 cost[:, hit] *= 1.0 - np.where(t.resp[rc][r] > 0, owed, 0.0)

@@ -690,8 +690,10 @@ class EntenteModel(mesa.Model):
         who = ri[starts]  # the replicates that acted, each with its segment of pairs
         x0 = self.x[rows]
         rel0 = self.rel[rows]
-        griev0 = self.griev[rows]
-        gatt0 = self.griev_attack[rows]
+        # the grievance ledgers are read and written only where this moment's pairs touch them (flat
+        # offsets), not copied as whole (replicates, actors, actors) blocks
+        gidx = np.asarray(rows) * (A * A)  # flat offset of each decided replicate in the (R, A, A) ledgers
+        gflat, aflat = self.griev.reshape(-1), self.griev_attack.reshape(-1)
         stance0 = self.stance[rows]
         x = x0.copy()
 
@@ -744,7 +746,7 @@ class EntenteModel(mesa.Model):
         rsel = np.flatnonzero(react.any(axis=1))
         if len(rsel):
             harm_t = ht[rsel] & t.harm[o[rsel]]
-            provoked = np.where(harm_t, np.minimum(griev0[ri[rsel], tt[rsel], a[rsel]], 1.0), 0.0)
+            provoked = np.where(harm_t, np.minimum(gflat[gidx[ri[rsel]] + tt[rsel] * A + a[rsel]], 1.0), 0.0)
             dp = core.take_rows(w("provocation_discount"), rows)
             dp = dp[ri[rsel]] if np.ndim(dp) else dp
             vals = react[rsel] * (1.0 - dp * provoked)[:, None]
@@ -754,7 +756,7 @@ class EntenteModel(mesa.Model):
         sev = t.severity[o] * ht
         gsel = np.flatnonzero(sev)
         dgr = np.zeros(size)
-        dga = np.zeros(size)
+        dga = None
         if len(gsel):
             r_, t_, a_, o_ = ri[gsel], tt[gsel], a[gsel], o[gsel]
             # each holder's affinity with the target; a blow to a friend is felt at vicarious_grievance of
@@ -773,7 +775,7 @@ class EntenteModel(mesa.Model):
                 if viol.any():
                     gg = gg + viol[:, None] * np.maximum(stance0[r_, :, si], 0.0)
             # an answer to the target's own attack aggrieves less: the exchange it closes was expected
-            answered = np.where(t.harm[o_], np.minimum(griev0[r_, t_, a_], 1.0), 0.0)
+            answered = np.where(t.harm[o_], np.minimum(gflat[gidx[r_] + t_ * A + a_], 1.0), 0.0)
             ad = core.take_rows(w("answer_discount"), rows)
             ad = ad[r_] if np.ndim(ad) else ad
             gg *= (sev[gsel] * (1.0 - ad * answered))[:, None]
@@ -808,11 +810,12 @@ class EntenteModel(mesa.Model):
                     dgr += np.bincount(b, weights=v, minlength=size)
                     att = attack[mine][keep]
                     if att.any():
-                        dga += np.bincount(b[att], weights=v[att], minlength=size)
-        dgr = dgr.reshape(n, A, A)  # dgr[r, a, holder]: new grievance of holder against a
+                        extra = np.bincount(b[att], weights=v[att], minlength=size)
+                        dga = extra if dga is None else dga + extra
+        # dgr, dga: new grievance of holder against a, flat in (r, a, holder)
         resp = t.resp[o] * t.harm[o] * ht
         dsel = np.flatnonzero(resp)
-        dis = np.zeros(size)
+        dis = None
         if len(dsel):
             dd = core.take_rows(w("grievance_discharge"), rows)
             dd = dd[ri[dsel]] if np.ndim(dd) else dd
@@ -820,7 +823,7 @@ class EntenteModel(mesa.Model):
             ex = ex[ri[dsel]] if np.ndim(ex) else ex
             weight = np.minimum(resp[dsel], 1.0) * np.minimum(t.rung[o[dsel]] / 9.0, 1.0) ** ex
             dis = np.bincount(base[dsel] + tt[dsel], weights=dd * weight, minlength=size)
-        dis = dis.reshape(n, A, A)  # dis[r, holder, target]: share of holder's grievance settled
+        # dis: share of holder's grievance against target settled, flat in (r, holder, target)
         dst = np.zeros(n * A * S)
         ss = t.stance_self[o]
         ssel = np.flatnonzero(ss.any(axis=1))
@@ -843,13 +846,19 @@ class EntenteModel(mesa.Model):
         np.clip(rel, -1.0, 1.0, out=rel)
         self.rel[rows] = rel
         self.stance[rows] = np.clip(stance0 + dst, -1.0, 1.0)
-        settle = 1.0 - np.minimum(dis.transpose(0, 2, 1), 1.0)
-        griev0 *= settle
-        griev0 += dgr
-        self.griev[rows] = griev0
-        gatt0 *= settle
-        gatt0 += dga.reshape(n, A, A)
-        self.griev_attack[rows] = gatt0
+        # the old grievance is settled first, then the new one added, at the entries they touch (the rest
+        # would be multiplied by 1 and added 0: the same floats as a dense update)
+        if dis is not None:
+            key = np.flatnonzero(dis)
+            r_loc, holder, target = key // (A * A), (key // A) % A, key % A
+            at = gidx[r_loc] + target * A + holder
+            settle = 1.0 - np.minimum(dis[key], 1.0)
+            gflat[at] *= settle
+            aflat[at] *= settle
+        for ledger, new in ((gflat, dgr), (aflat, dga)):
+            if new is not None and np.ndim(new):
+                key = np.flatnonzero(new)
+                ledger[gidx[key // (A * A)] + key % (A * A)] += new[key]
         # interception: missiles launched at a defender meet its interceptor stock
         vi = self.vi
         for defender, stock_var in self.tables.roles.get("interception", {}).get("defenders", {}).items():
