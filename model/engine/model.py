@@ -755,8 +755,7 @@ class EntenteModel(mesa.Model):
         drel = drel.reshape(n, A, A)
         sev = t.severity[o] * ht
         gsel = np.flatnonzero(sev)
-        dgr = np.zeros(size)
-        dga = None
+        dgr = dga = None  # nothing harmful this moment: no new grievance to scatter
         if len(gsel):
             r_, t_, a_, o_ = ri[gsel], tt[gsel], a[gsel], o[gsel]
             # each holder's affinity with the target; a blow to a friend is felt at vicarious_grievance of
@@ -856,7 +855,7 @@ class EntenteModel(mesa.Model):
             gflat[at] *= settle
             aflat[at] *= settle
         for ledger, new in ((gflat, dgr), (aflat, dga)):
-            if new is not None and np.ndim(new):
+            if new is not None:
                 key = np.flatnonzero(new)
                 ledger[gidx[key // (A * A)] + key % (A * A)] += new[key]
         # interception: missiles launched at a defender meet its interceptor stock
