@@ -408,16 +408,21 @@ def jeffreys(P: np.ndarray, n: int) -> np.ndarray:
     return np.where((P <= 0) | (P >= 1), (np.round(P * n) + 0.5) / (n + 1), P)
 
 
-def _pairs(recal: dict[str, tuple[float, float]]) -> dict[str, dict[str, float]]:
-    """A recalibration per family as the overlay writes it: {family: {shift, slope}}."""
-    return {f: {"shift": float(a), "slope": float(b)} for f, (a, b) in recal.items()}
+def _pairs(recal: dict[str, tuple[float, ...]]) -> dict[str, dict[str, float]]:
+    """A recalibration per family as the overlay writes it: {family: {shift, slope, hedge, base}}."""
+    from model.analysis import score
+
+    return {
+        f: {k: round(float(v), 4) for k, v in zip(score.RECAL_KEYS, score.as_recal(recal)[f], strict=True)}
+        for f in recal
+    }
 
 
 def _pairs_text(recal: Any) -> str:
     from model.analysis import score
 
     rc = score.as_recal(recal)
-    return "; ".join(f"{f}: shift {rc[f][0]:g}, slope {rc[f][1]:g}" for f in score.FAMILIES)
+    return "; ".join(f"{f}: {score.recal_text(rc[f])}" for f in score.FAMILIES)
 
 
 def overlay_text(run: dict[str, Any], values: dict[str, float], forecast: dict[str, Any] | None = None) -> str:
@@ -446,7 +451,8 @@ def overlay_text(run: dict[str, Any], values: dict[str, float], forecast: dict[s
         ft = (fr.get("fitted_on_train") or {}) if isinstance(fr, dict) else {}
         hs = (fr.get("held_out_score") or {}) if isinstance(fr, dict) else {}
         header.append(
-            f"# Forecast recalibration (logit P = shift + slope logit share, per question family), fitted on the training"
+            f"# Forecast recalibration (P = (1 - hedge) logistic(shift + slope logit share) + hedge base, per question"
+            " family), fitted on the training"
             f" half: {_pairs_text(ft)}; held out: Brier {_f(hs.get('brier'))}, skill "
             f"{_f(hs.get('skill'))}; written (fitted on every episode): {_pairs_text(forecast)}."
         )

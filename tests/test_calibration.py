@@ -179,15 +179,15 @@ def test_the_script_calibrates_a_trial_dimension_and_writes_an_overlay(tmp_path,
     assert out.read_text().startswith("# Calibrated values, written by scripts/calibrate.py")
     spec = declared_spec()
     spec["world"]["parameters"]["stance_weight"]["calibrate"] = {"low": 0.2, "high": 1.0}  # declared there, it loads
-    assert apply_calibration(spec, data, marks, str(out)) == [
-        "world.stance_weight", "reporting.forecast.choice.shift", "reporting.forecast.choice.slope",
-        "reporting.forecast.state.shift", "reporting.forecast.state.slope"]  # fmt: skip
+    assert apply_calibration(spec, data, marks, str(out)) == ["world.stance_weight"] + [
+        f"reporting.forecast.{fam}.{k}" for fam in ("choice", "state") for k in ("shift", "slope", "hedge", "base")
+    ]
     # the forecast recalibration, a pair per question family: fitted on the training half, measured on the
     # held-out half, written beside the values
-    lo, hi = (-2.0, 2.0), (0.3, 1.5)
+    lo, hi = (-2.5, 2.5), (0.3, 1.5)
     for fam in ("choice", "state"):
         fc = data["forecast"][fam]
-        assert lo[0] <= fc["shift"] <= lo[1] and hi[0] <= fc["slope"] <= hi[1]
+        assert lo[0] <= fc["shift"] <= lo[1] and hi[0] <= fc["slope"] <= hi[1] and 0 <= fc["hedge"] <= 0.3
     assert set(data["run"]["forecast"]) == {"fitted_on_train", "train_score", "held_out_score", "written"}
     # a trial dimension may not go into the catalog's own overlay; nothing declared is a clear error
     assert cal.main(args) == 2

@@ -335,18 +335,37 @@ def test_recalibration_on_hand_computed_forecasts():
 
 
 def test_the_recalibration_fit_recovers_a_known_distortion():
-    """Outcomes drawn with P(yes) = sigma(0.5 + 0.75 logit(share)): the fit finds about (0.5, 0.75), and
-    on well-calibrated shares about the identity."""
+    """Outcomes drawn with P(yes) = sigma(0.5 + 0.75 logit(share)): the fit finds about (0.5, 0.75) and no
+    hedge; on well-calibrated shares about the identity; with a fifth of the questions answered at the base
+    rate whatever the share, a hedge of about 0.2."""
     rng = np.random.default_rng(3)
-    share = rng.uniform(0.02, 0.98, 6000)
+    n = 4000
+    share = rng.uniform(0.02, 0.98, n)
     z = np.log(share / (1 - share))
-    y = rng.random(6000) < 1 / (1 + np.exp(-(0.5 + 0.75 * z)))
-    a, b = score.fit_recalibration(share, y)
-    assert abs(a - 0.5) <= 0.15 and abs(b - 0.75) <= 0.1
-    a0, b0 = score.fit_recalibration(share, rng.random(6000) < share)
-    assert abs(a0) <= 0.15 and abs(b0 - 1.0) <= 0.125
+    y = rng.random(n) < 1 / (1 + np.exp(-(0.5 + 0.75 * z)))
+    a, b, h, base = score.fit_recalibration(share, y)
+    assert abs(a - 0.5) <= 0.15 and abs(b - 0.75) <= 0.1 and h <= 0.04
+    assert base == pytest.approx(y.mean())
+    a0, b0, h0, _ = score.fit_recalibration(share, rng.random(n) < share)
+    assert abs(a0) <= 0.15 and abs(b0 - 1.0) <= 0.125 and h0 <= 0.04
     # the fit never raises the Brier score above the shares' own
-    assert score.brier(score.recalibrate(share, a, b), y) <= score.brier(share, y)
+    assert score.brier(score.recalibrate(share, a, b, h, base), y) <= score.brier(share, y)
+    # a fifth of the answers ignore the share (the model knows nothing of them): a hedge near 0.2
+    blind = rng.random(n) < 0.2
+    yh = np.where(blind, rng.random(n) < 0.4, rng.random(n) < share)
+    a2, b2, h2, _ = score.fit_recalibration(share, yh)
+    assert 0.1 <= h2 <= 0.3 and abs(b2 - 1.0) <= 0.3
+
+
+def test_a_hedged_forecast_is_computed_by_hand_and_never_certain():
+    """P = (1 - h) sigma(a + b logit s) + h base: by hand for one share; unforced shares near 0 or 1 stay at
+    least h base from 0 and h (1 - base) from 1; forced shares of 0 and 1 stay where they are."""
+    got = score.recalibrate(np.array([0.25, 1e-6, 1 - 1e-6, 0.0, 1.0]), 1.0, 0.5, 0.2, 0.6)
+    by_hand = 0.8 / (1 + math.exp(-(1.0 + 0.5 * math.log(0.25 / 0.75)))) + 0.2 * 0.6
+    assert got[0] == pytest.approx(by_hand, abs=1e-12)
+    assert 0.12 <= got[1] < 0.2 and 0.8 <= got[2] <= 0.92
+    assert got[3] == 0.0 and got[4] == 1.0
+    assert score.recal_text((1.0, 0.5, 0.2, 0.6)) == "P = 0.8 logistic(1 + 0.5 logit(share)) + 0.2 x 0.6"
 
 
 def test_questions_fall_in_two_families_each_recalibrated_with_its_own_pair():
@@ -359,13 +378,14 @@ def test_questions_fall_in_two_families_each_recalibrated_with_its_own_pair():
     p = np.array([0.5, 0.5])
     got = score.recalibrate_by_family(p, ["choice", "state"], {"choice": (1.0, 1.0), "state": (0.0, 1.0)})
     assert got[0] == pytest.approx(1 / (1 + math.exp(-1))) and got[1] == 0.5
-    assert score.as_recal((0.3, 0.9)) == {"choice": (0.3, 0.9), "state": (0.3, 0.9)}
+    assert score.as_recal((0.3, 0.9)) == {"choice": (0.3, 0.9, 0.0, 0.5), "state": (0.3, 0.9, 0.0, 0.5)}
+    assert score.as_recal({"shift": 0.3, "slope": 0.9, "hedge": 0.1, "base": 0.4})["state"] == (0.3, 0.9, 0.1, 0.4)
     rng = np.random.default_rng(5)
-    share = rng.uniform(0.02, 0.98, 8000)
-    fam = np.where(np.arange(8000) % 2 == 0, "choice", "state")
+    share = rng.uniform(0.02, 0.98, 4000)
+    fam = np.where(np.arange(4000) % 2 == 0, "choice", "state")
     z = np.log(share / (1 - share))
     truth = np.where(fam == "choice", 1 / (1 + np.exp(-(1.0 + z))), share)  # the choices timid, the states right
-    y = rng.random(8000) < truth
+    y = rng.random(4000) < truth
     fit = score.fit_recalibration_by_family(share, y, fam)
     assert abs(fit["choice"][0] - 1.0) <= 0.15 and abs(fit["state"][0]) <= 0.15 and abs(fit["state"][1] - 1) <= 0.125
     one = score.fit_recalibration(share, y)  # one pair for both: worse than a pair each
@@ -389,13 +409,15 @@ def test_the_overlay_recalibration_is_checked_and_applied(tmp_path):
     assert all(fc[f]["shift"] == 0.4 and fc[f]["slope"] == 0.9 for f in score.FAMILIES)
     fam = tmp_path / "fam.yaml"
     fam.write_text(
-        "run: {date: '2026-12-01'}\nvalues: {}\nforecast:\n  choice: {shift: 1.2, slope: 1.1}\n  state: {shift: 0.0, slope: 1.0}\n"
+        "run: {date: '2026-12-01'}\nvalues: {}\nforecast:\n  choice: {shift: 1.2, slope: 1.1, hedge: 0.1, base: 0.6}\n"
+        "  state: {shift: 0.0, slope: 1.0}\n"
     )
     spec = catalog.load_catalog(calibrated=False)
     data, marks = load_file(fam)
     catalog.apply_calibration(spec, data, marks, str(fam))
     fc = spec["reporting"]["forecast"]
     assert (fc["choice"]["shift"], fc["choice"]["slope"], fc["state"]["shift"]) == (1.2, 1.1, 0.0)
+    assert (fc["choice"]["hedge"], fc["choice"]["base"]) == (0.1, 0.6) and "hedge" not in fc["state"]
     odd = tmp_path / "odd.yaml"
     odd.write_text("run: {date: '2026-12-01'}\nvalues: {}\nforecast:\n  prices: {shift: 0.1, slope: 1.0}\n")
     data, marks = load_file(odd)
@@ -409,3 +431,8 @@ def test_the_overlay_recalibration_is_checked_and_applied(tmp_path):
         catalog.apply_calibration(catalog.load_catalog(calibrated=False), data, marks, str(bad))
     msg = str(err.value)
     assert "forecast.slope" in msg and "bad.yaml:3" in msg
+    bad.write_text("run: {date: '2026-12-01'}\nvalues: {}\nforecast: {shift: 0.4, slope: 1, hedge: 0.5}\n")
+    data, marks = load_file(bad)
+    with pytest.raises(InputError) as err:
+        catalog.apply_calibration(catalog.load_catalog(calibrated=False), data, marks, str(bad))
+    assert "forecast.hedge" in str(err.value) and "[0, 0.3]" in str(err.value)

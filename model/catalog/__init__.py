@@ -308,7 +308,10 @@ def apply_calibration(spec: dict[str, Any], data: Any, marks: Marks, file: str) 
         # the recalibration of question forecasts (model.analysis.score.recalibrate), within the fit's bounds:
         # one {shift, slope} for every question, or one per question family ({choice: {...}, state: {...}})
         if not isinstance(forecast, dict):
-            bad(("forecast",), "expected a mapping {choice: {shift, slope}, state: {shift, slope}} or {shift, slope}")
+            bad(
+                ("forecast",),
+                "expected a mapping {choice: {shift, slope, hedge, base}, state: {...}} or {shift, slope, ...}",
+            )
         else:
             flat = any(k in FORECAST_BOUNDS for k in forecast)
             parts = {f: forecast for f in FORECAST_FAMILIES} if flat else forecast
@@ -316,21 +319,26 @@ def apply_calibration(spec: dict[str, Any], data: Any, marks: Marks, file: str) 
             for fam, part in parts.items():
                 where = ("forecast",) if flat else ("forecast", fam)
                 if fam not in FORECAST_FAMILIES:
-                    bad(where, f"unknown key '{fam}'; expected {', '.join(FORECAST_FAMILIES)} (or shift, slope)")
+                    bad(
+                        where,
+                        f"unknown key '{fam}'; expected {', '.join(FORECAST_FAMILIES)} (or {', '.join(FORECAST_BOUNDS)})",
+                    )
                     continue
                 if not isinstance(part, dict):
-                    bad(where, "expected a mapping {shift, slope}")
+                    bad(where, f"expected a mapping {{{', '.join(FORECAST_BOUNDS)}}}")
                     continue
                 node = target.setdefault(fam, {})
                 for key, (lo, hi) in FORECAST_BOUNDS.items():
                     v = part.get(key)
+                    if v is None and key not in FORECAST_REQUIRED:
+                        continue
                     if isinstance(v, bool) or not isinstance(v, int | float) or not (lo <= v <= hi):
                         bad((*where, key), f"expected a number in [{lo:g}, {hi:g}], found {v!r}")
                         continue
                     node[key] = float(v)
                 for k in part:
                     if k not in FORECAST_BOUNDS:
-                        bad((*where, k), f"unknown key '{k}'; expected shift, slope")
+                        bad((*where, k), f"unknown key '{k}'; expected {', '.join(FORECAST_BOUNDS)}")
                 node["calibrated"] = f"{CALIBRATION_SCRIPT} ({summary})"
                 done += [f"reporting.forecast.{fam}.{k}" for k in FORECAST_BOUNDS if k in part]
     if issues:
@@ -339,7 +347,8 @@ def apply_calibration(spec: dict[str, Any], data: Any, marks: Marks, file: str) 
 
 
 # the grid scripts/calibrate.py searches for the forecast recalibration (model.analysis.score.fit_recalibration)
-FORECAST_BOUNDS = {"shift": (-2.0, 2.0), "slope": (0.3, 1.5)}
+FORECAST_BOUNDS = {"shift": (-2.5, 2.5), "slope": (0.3, 1.5), "hedge": (0.0, 0.3), "base": (0.0, 1.0)}
+FORECAST_REQUIRED = ("shift", "slope")  # hedge and base may be left out (no hedge)
 # the question families it is fitted for (model.analysis.score.FAMILIES)
 FORECAST_FAMILIES = ("choice", "state")
 
