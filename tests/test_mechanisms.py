@@ -168,6 +168,39 @@ def test_hormuz_is_closed_only_when_exports_or_the_regime_are_at_stake():
     assert threat.outcomes["hormuz_threatened"].mean() > calm.outcomes["hormuz_threatened"].mean()
 
 
+def test_iran_threatens_hormuz_when_squeezed_or_attacked_not_weekly():
+    """Mechanism (IR_HORMUZ_THREAT): the threat costs its whole weight in a calm with exports at 1.5 million
+    bbl/day, less as exports are cut, the US strikes or the regime is threatened. Switched off (lifted), Iran
+    threatens in a calm half-year far more often; with exports cut to 0.4 it threatens more than at 1.5."""
+    calm = simulate(cfg(steps=26), N).outcomes["hormuz_threatened"]
+    spec = load_catalog()
+    spec["constraints"]["IR_HORMUZ_THREAT"]["lifted"] = True
+    off = simulate(cfg(steps=26, spec=spec), N).outcomes["hormuz_threatened"]
+    # measured (1,000 replicates of the baseline scenario): 0.35 of half-years with it, 0.77 without
+    assert calm.mean() < off.mean() - 0.2
+    squeezed = simulate(cfg(steps=26, world__iran_exports_level=0.4, initial__iran__exports=0.4), N)
+    assert squeezed.outcomes["hormuz_threatened"].mean() > calm.mean() + 0.1
+
+
+def test_riyadh_cuts_when_the_price_sags_and_does_not_pump_it_down_when_high():
+    """Mechanism (saudi oil_price, kind below 80): at Brent 65 Riyadh cuts more often than at 95; at 95 the
+    price gives it no reason to raise output, where the old symmetric peak at 82 made it pump the price down
+    (switched back to the peak, it raises output more often at 95)."""
+    names = {"cut": "count.saudi.oil_output_cut", "up": "count.saudi.oil_output_up"}
+
+    def run(price: float, spec: dict | None = None) -> dict[str, np.ndarray]:
+        c = cfg(steps=12, spec=spec, initial__brent_fundamental=price, world__brent_base=price)
+        return simulate(with_counts(c, **names), N).outcomes
+
+    low, high = run(65.0), run(95.0)
+    assert low["cut"].mean() > high["cut"].mean() + 0.1
+    spec = load_catalog()
+    spec["actors"]["saudi"]["interests"]["oil_price"] = {"var": "brent", "kind": "peak", "target": 82, "width": 20,
+                                                          "weight": 0.6, "claims": ["C52"]}  # fmt: skip
+    peak_high = run(95.0, spec)
+    assert peak_high["up"].mean() > high["up"].mean() + 0.1
+
+
 # ------------------------------------------------------------------ 8. the US: limited strikes, and a war that ends
 def test_a_us_war_ends_once_its_front_is_quiet():
     spec = load_catalog()
