@@ -197,3 +197,20 @@ def test_variables_stay_within_declared_bounds(variable):
     i = res.variables.index(variable)
     lo, hi = spec["world"]["variables"][variable]["lower"], spec["world"]["variables"][variable]["upper"]
     assert res.series[:, :, i].min() >= lo and res.series[:, :, i].max() <= hi
+
+
+def test_a_run_leaves_its_configuration_as_it_found_it():
+    """A dated change that edits the spec (an actor active or not, a side changed) edits the model's own copy:
+    before, the baseline's timeline wrote `syria.active` into the caller's Config, so a second run of the same
+    Config began from the first run's last dated state."""
+    import json
+
+    from model.scenario import load_scenario, scenarios_dir
+
+    c = load_scenario(scenarios_dir() / "baseline.yaml").with_run_options(steps=12).config
+    before = json.dumps(c.spec, sort_keys=True, default=str)
+    first = simulate(c, 20)
+    assert json.dumps(c.spec, sort_keys=True, default=str) == before
+    second = simulate(c, 20)
+    for k in first.outcomes:
+        assert np.array_equal(first.outcomes[k], second.outcomes[k], equal_nan=True), k

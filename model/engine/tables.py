@@ -8,7 +8,6 @@ Per-replicate parameter draws arrive as arrays of shape (R,) and broadcast every
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from model import expr
-from model.catalog import variable_names, world_variables
+from model.catalog import plain_copy, variable_names, world_variables
 from model.engine.config import Config, Uncertainty, get_value
 
 Value = float | np.ndarray
@@ -301,7 +300,7 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray, params: P
     ``params`` is passed when a dated change recompiles the tables mid-run, so that sampled
     values (and earlier changes) carry over.
     """
-    spec = copy.deepcopy(config.spec)
+    spec = plain_copy(config.spec)
     if params is None:
         params = Params(config, keys, reps)
     params.spec = spec
