@@ -160,6 +160,7 @@ def _new_controls(driver, status, settled, tmp_path: Path) -> None:  # noqa: ANN
     assert "Aligned" in driver.find_element(By.ID, "network-summary").text and last_week
 
 
+@pytest.mark.slow
 def test_app_in_headless_chromium(tmp_path):
     need_browser()
     from selenium.webdriver.common.by import By

@@ -69,6 +69,7 @@ def _state(**kw):
     return {"scenario": FIXTURE, "replicates": N, **kw}
 
 
+@pytest.mark.slow
 def test_twenty_simultaneous_updates_and_replicates_are_all_answered(tmp_path):
     """Was: 20 simultaneous /api/update -> 1 connection reset, 20 /api/replicate -> 8 (listen backlog 5)."""
 

@@ -177,6 +177,7 @@ def _verdicts(md: str, scenario: str) -> dict[str, str]:
     return out
 
 
+@pytest.mark.slow
 def test_compare_with_itself_finds_no_difference(tmp_path):
     twin = tmp_path / "twin.yaml"
     twin.write_text(
@@ -203,6 +204,7 @@ def test_compare_with_itself_finds_no_difference(tmp_path):
     assert "data:image/png;base64," in html and "<table>" in html
 
 
+@pytest.mark.slow
 def test_compare_baseline_with_us_strikes_finds_higher_escalation(tmp_path):
     p = entente(
         "compare", BASE, str(scenarios_dir() / "us_joins_strikes.yaml"), "--replicates", "300", "--steps", "8",
@@ -252,6 +254,7 @@ def test_explain_reproduces_and_names_claims(baseline_run):
     assert story.startswith("Replicate 3: Peak escalation") and "## Replicate 3" in story and "Week 1" in story
 
 
+@pytest.mark.slow
 def test_rerun_reproduces_outputs(baseline_run, tmp_path):
     a = baseline_run
     copy = copy_of(a, tmp_path)
@@ -265,6 +268,7 @@ def test_rerun_reproduces_outputs(baseline_run, tmp_path):
         assert png.read_bytes() == (b / "plots" / png.name).read_bytes(), png.name
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_to_the_same_result(tmp_path):
     # twelve chunks, as with 12,000 replicates in chunks of 1,000, at a sixth of the cost (the two
     # complete runs and their plots dominate); the wait below is for 2 chunks, the signal long before 12
@@ -325,6 +329,7 @@ def test_bad_command_lines_exit_2(args, tmp_path):
     assert p.returncode == 2, p.stderr
 
 
+@pytest.mark.slow
 def test_precision_adds_replicates_until_intervals_are_narrow(tmp_path):
     p = entente(
         "run",
@@ -351,6 +356,7 @@ def test_precision_adds_replicates_until_intervals_are_narrow(tmp_path):
     assert f"{prec['replicates']} replicates were needed" in (folder / "summary.md").read_text()
 
 
+@pytest.mark.slow
 def test_discover_finds_the_box_that_drives_an_outcome(tmp_path):
     sc = tmp_path / "disc.yaml"
     sc.write_text(

@@ -27,6 +27,7 @@ def test_readme_opens_with_exactly_two_commands():
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert readme_commands()[1] in ci
+    assert "\npython -m pytest -m slow\n" in ci  # and the slow tests the suite's default run leaves out
     assert "export ENTENTE_REQUIRE_BROWSER=1" in ci  # CI cannot pass by skipping the browser test
 
 

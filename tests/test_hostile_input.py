@@ -302,3 +302,19 @@ def test_the_python_api_answers_in_sentences(call, words):
     with pytest.raises(InputError) as e:
         call()
     assert words in str(e.value)
+
+
+@pytest.mark.parametrize("reps", [0, -1, True, [], [-1], [1.5], [2**63], 2**40, 10**7])
+def test_the_engines_simulate_refuses_replicates_it_cannot_mean(reps):
+    """Issue 21 (Python API): model.engine.simulate, public like model.execution.simulate, ran 0 or -1
+    replicates and [1.5] as [1], raised OverflowError for [2**63] and tried to allocate 8 TiB for 2**40;
+    it now gives the execution layer's sentence (one check, model.engine.check_replicates). A repeated index
+    ([1, 1]) the engine accepts (its sensitivity and calibration designs run one replicate under several
+    parameter rows); model.execution.simulate, the user's door, refuses it."""
+    from model.engine import simulate as engine_simulate
+    from model.scenario import load_scenario, scenarios_dir
+
+    c = load_scenario(scenarios_dir() / "baseline.yaml").with_run_options(steps=2).config
+    with pytest.raises(InputError) as err:
+        engine_simulate(c, reps)
+    assert str(err.value).startswith("replicates: ")

@@ -80,6 +80,7 @@ def _replicates(args: list[str], n: int) -> list[str]:
 
 
 # ------------------------------------------------------------------ A. interrupts, with any worker count
+@pytest.mark.slow
 def test_sigterm_with_two_workers_stops_cleanly_and_resumes_identically(tmp_path):
     out = tmp_path / "x"
     proc = subprocess.Popen(

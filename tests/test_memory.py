@@ -71,6 +71,7 @@ def test_release_is_harmless_where_mesa_has_no_registry():
     assert ref() is None
 
 
+@pytest.mark.slow
 def test_twenty_simulations_keep_resident_memory_flat(config):
     """A model of 1,000 replicates over 4 steps holds about 14 MB; 20 leaked ones would add 280 MB.
 

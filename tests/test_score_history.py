@@ -28,6 +28,8 @@ import json
 import math
 from pathlib import Path
 
+import pytest
+
 from model.cli import main
 from model.scenario import scenarios_dir
 
@@ -40,6 +42,7 @@ MIN_ENSEMBLE_SKILL = 0.2  # the ensemble's shares alone: a floor under the measu
 CONTROL_GAP = 0.15
 
 
+@pytest.mark.slow
 def test_history_questions_meet_the_forecasting_targets(tmp_path, capsys):
     code = main(["score", str(HISTORY), "--controls", "--replicates", str(REPLICATES), "--out", str(tmp_path),
                  "--workers", "1", "--quiet"])  # fmt: skip

@@ -34,6 +34,7 @@ from model.engine.config import (
 from model.engine.mesa_compat import release
 from model.engine.model import EntenteModel
 from model.engine.outcomes import DEFAULT_OUTCOMES, OUTCOMES, compute
+from model.errors import InputError
 
 __all__ = [
     "Change",
@@ -110,6 +111,48 @@ class Result:
         raise ValueError("what must be 'outcomes' or 'series'")
 
 
+MAX_IN_MEMORY = 1_000_000  # replicates simulate() holds at once; entente run streams larger ensembles to disk
+MAX_INDEX = 2**62  # replicate indices are int64 inside the engine; no run reaches this one
+
+
+def check_replicates(reps: Any, distinct: bool = True) -> None:
+    """A positive count, or a non-empty list of distinct non-negative integer indices (InputError otherwise).
+
+    Why here: ``simulate`` is public, and the execution layer and the CLI call this same check, so a
+    count of 0, True, 2**40 or a list with repeats gets one sentence whichever door it comes in by
+    (before, the engine ran 0 or -1 replicates and [1.5] as [1], and tried to allocate 8 TiB for 2**40).
+    ``distinct=False`` lets an index repeat: the engine's own designs (sensitivity, calibration) run the
+    same replicate under different parameter rows (common random numbers); a user's list may not.
+    """
+    where = "replicates"
+    if isinstance(reps, bool):
+        raise InputError.one(where, f"expected a count or a list of replicate indices, found {reps!r}")
+    if isinstance(reps, int | np.integer):
+        if not 1 <= int(reps) <= MAX_IN_MEMORY:
+            raise InputError.one(
+                where, f"a count must lie in 1..{MAX_IN_MEMORY:,} (entente run streams more), found {reps}"
+            )
+        return
+    try:
+        arr = np.asarray(reps)
+    except (TypeError, ValueError):
+        arr = np.asarray([], dtype=float)
+    if (
+        arr.ndim != 1
+        or len(arr) == 0
+        or len(arr) > MAX_IN_MEMORY
+        or arr.dtype.kind not in "iu"
+        or (arr < 0).any()
+        or (arr > MAX_INDEX).any()
+        or (distinct and len(np.unique(arr)) != len(arr))
+    ):
+        raise InputError.one(
+            where,
+            f"expected a count or a non-empty list of {'distinct ' if distinct else ''}replicate indices in 0..2^62, "
+            f"found {reps!r:.60}",
+        )
+
+
 def simulate(
     config: Config,
     replicates: Sequence[int] | np.ndarray | int = 1,
@@ -126,6 +169,7 @@ def simulate(
         detail: keep full decision records (for explaining a few replicates).
         order: activation order of the decision units (results do not depend on it).
     """
+    check_replicates(replicates, distinct=False)
     m = EntenteModel(config, replicates, detail=detail, order=order)
     m.run()
     t = m.tables

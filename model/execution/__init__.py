@@ -26,6 +26,7 @@ from typing import IO, Any
 import numpy as np
 
 import model
+import model.engine as _engine
 from model import files
 from model.catalog import load_catalog
 from model.engine.outcomes import OUTCOMES
@@ -707,35 +708,6 @@ def simulate(
     return engine_simulate(config, reps, detail=detail)
 
 
-MAX_IN_MEMORY = 1_000_000  # replicates simulate() holds at once; entente run streams larger ensembles to disk
-MAX_INDEX = 2**62  # replicate indices are int64 inside the engine; no run reaches this one
-
-
-def _check_replicates(reps: Any) -> None:
-    """A positive count, or a non-empty list of distinct non-negative integer indices (InputError otherwise)."""
-    where = "replicates"
-    if isinstance(reps, bool):
-        raise InputError.one(where, f"expected a count or a list of replicate indices, found {reps!r}")
-    if isinstance(reps, int | np.integer):
-        if not 1 <= int(reps) <= MAX_IN_MEMORY:
-            raise InputError.one(
-                where, f"a count must lie in 1..{MAX_IN_MEMORY:,} (entente run streams more), found {reps}"
-            )
-        return
-    try:
-        arr = np.asarray(reps)
-    except (TypeError, ValueError):
-        arr = np.asarray([], dtype=float)
-    if (
-        arr.ndim != 1
-        or len(arr) == 0
-        or len(arr) > MAX_IN_MEMORY
-        or arr.dtype.kind not in "iu"
-        or (arr < 0).any()
-        or (arr > MAX_INDEX).any()
-        or len(np.unique(arr)) != len(arr)
-    ):
-        raise InputError.one(
-            where,
-            f"expected a count or a non-empty list of distinct replicate indices in 0..2^62, found {reps!r:.60}",
-        )
+# One validation of replicate counts for the API and the CLI: the engine's (model.engine.check_replicates)
+MAX_IN_MEMORY = _engine.MAX_IN_MEMORY
+_check_replicates = _engine.check_replicates
