@@ -62,6 +62,22 @@ def test_a_strike_and_a_ceasefire_in_the_same_week_are_said_to_be_simultaneous()
     assert "Neither came first: the ceasefire (Israel) and the strike (Iran) were decided at the same moment" in story
     alone = narrate([rec(1, "israel", "agree_ceasefire", "iran", "diplomacy")], META, 3)
     assert "Neither came first" not in alone
+    # a ceasefire offered to another party is not this strike's: nothing to say
+    other = narrate(
+        [rec(1, "israel", "agree_ceasefire", "hezbollah", "diplomacy"), rec(1, "iran", "limited_strike", "israel")],
+        META,
+        3,
+    )
+    assert "Neither came first" not in other and "same week" not in other
+    # the why is told once; the next week's repeat is a short line
+    twice = narrate(
+        records
+        + [rec(2, "israel", "agree_ceasefire", "iran", "diplomacy"), rec(2, "iran", "limited_strike", "israel")],
+        META,
+        3,
+    )
+    assert twice.count("Neither came first") == 1
+    assert "Again the ceasefire (Israel) and the strike (Iran) were decided in the same week." in twice
 
 
 def test_out_of_character_only_for_a_move_its_own_model_found_unlikely():

@@ -187,14 +187,25 @@ def _flags(action: str) -> dict[str, Any]:
     return _catalog()["actions"].get(action, {}) or {}
 
 
-def _simultaneous(recs: list[dict[str, Any]], meta: dict[str, Any]) -> str:
-    """A sentence when a strike and a ceasefire were decided in the same week (they are simultaneous)."""
+def _simultaneous(recs: list[dict[str, Any]], meta: dict[str, Any], explained: bool = False) -> str:
+    """A sentence when a strike and a ceasefire between the same two parties were decided in the same week.
+
+    Only a ceasefire and a strike between the same pair are told (a Houthi truce offer beside an Israeli
+    strike on Iran is not news); the why (every move of a week is decided on the same state) is said the
+    first time, ``explained`` after that, so a long war does not repeat it every week.
+    """
     strikes = [r for r in recs if _flags(r["action"]).get("strike") or _flags(r["action"]).get("direct_strike")]
     ceasefires = [r for r in recs if _flags(r["action"]).get("ceasefire")]
-    if not strikes or not ceasefires:
+    pairs = {frozenset((r["actor"], r.get("target"))) for r in ceasefires}
+    strikes = [r for r in strikes if frozenset((r["actor"], r.get("target"))) in pairs]
+    if not strikes:
         return ""
+    hit = {frozenset((r["actor"], r.get("target"))) for r in strikes}
+    ceasefires = [r for r in ceasefires if frozenset((r["actor"], r.get("target"))) in hit]
     who = " and ".join(dict.fromkeys(_label(meta, r["actor"]) for r in ceasefires))
     striker = " and ".join(dict.fromkeys(_label(meta, r["actor"]) for r in strikes))
+    if explained:
+        return f" Again the ceasefire ({who}) and the strike ({striker}) were decided in the same week."
     return (
         f" Neither came first: the ceasefire ({who}) and the strike ({striker}) were decided at the same moment, on the"
         " same state (every move of a week is decided simultaneously), so the ceasefire did not stop this week's strike."
@@ -230,6 +241,7 @@ def narrate(
     runs = standing_runs(records, meta)
     covered: dict[tuple[str, str], int] = {}  # unit -> last step of the run being told
     ended: dict[int, list[str]] = {}
+    explained = False  # the simultaneity of a ceasefire and a strike, explained once
     order = {a: i for i, a in enumerate(_major())}
     lines = [f"## Replicate {records[0]['replicate']}", ""]
     for k, step in enumerate(steps):
@@ -260,7 +272,9 @@ def narrate(
                         )
             told.append(text)
         body = " ".join([*ended.get(step, []), *told]) or "Nothing beyond routine statements."
-        body += _simultaneous([r for r in recs if is_notable(r, meta)], meta)
+        same = _simultaneous([r for r in recs if is_notable(r, meta)], meta, explained)
+        explained = explained or bool(same)
+        body += same
         after = by_step[steps[k + 1]][0]["state"] if k + 1 < len(steps) else final_state
         before = recs[0]["state"]
         if after and war in after and war in before and int(round(after[war])) != int(round(before[war])):
