@@ -50,6 +50,8 @@ CONFIG = "model/engine/config.py"
 OUTCOMES = "model/engine/outcomes.py"
 SCORE = "model/analysis/score.py"
 TABLES = "model/engine/tables.py"
+ACTORS = "model/catalog/actors.yaml"
+CONSTRAINTS = "model/catalog/constraints.yaml"
 
 
 PLUGIN = """
@@ -257,6 +259,40 @@ MUTATIONS = [
         "one_question_family",
         "every question is recalibrated as a question on actors' choices",
         ((SCORE, 'return "choice" if form == "chose" or "count." in str(expr) else "state"', 'return "choice"'),),
+    ),
+    # --- this round's (2026-12-02): the hedged recalibration and two mechanisms
+    Mutation(
+        "hedge_toward_one_minus_base",
+        "the hedge mixes in 1 - base instead of the family's base rate",
+        (
+            (
+                SCORE,
+                "out[inner] = (1.0 - hedge) / (1.0 + np.exp(-(shift + slope * z))) + hedge * base",
+                "out[inner] = (1.0 - hedge) / (1.0 + np.exp(-(shift + slope * z))) + hedge * (1.0 - base)",
+            ),
+        ),
+    ),
+    Mutation(
+        "saudi_price_interest_symmetric",
+        "Riyadh's price interest a symmetric peak again (it pumps a high price down)",
+        (
+            (
+                ACTORS,
+                "oil_price: {var: brent, kind: below, threshold: 80, weight: 0.02, calibrate: {low: 0.005, high: 0.06, spread: 0.3}",
+                "oil_price: {var: brent, kind: peak, target: 82, width: 20, weight: 0.6, calibrate: {low: 0.1, high: 1.5, spread: 0.3}",
+            ),
+        ),
+    ),
+    Mutation(
+        "hormuz_threat_cost_ignores_squeeze",
+        "the Hormuz threat costs its whole weight whatever squeezes Iran",
+        (
+            (
+                CONSTRAINTS,
+                'penalty: "{weight} * max(0, 1 - max(0, 1 - iran.exports / {exports_ref}) - us_strike_recent - iran.regime_threat)"',
+                'penalty: "{weight}"',
+            ),
+        ),
     ),
 ]
 
