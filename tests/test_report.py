@@ -399,3 +399,24 @@ def test_a_scenario_own_outcome_is_computed_for_the_other_runs_and_compared(tmp_
     # the time series carry the calendar date of every step
     ts = pd.read_parquet(runs[0] / "timeseries", columns=["step", "date"]).drop_duplicates().sort_values("step")
     assert [str(d.date()) for d in ts["date"]] == ["2024-10-14", "2024-10-21", "2024-10-28", "2024-11-04", "2024-11-11"]
+
+
+def test_a_scheduled_event_a_constraint_blocked_is_named_in_the_headline(tmp_path):
+    """A scenario's own scheduled event that a constraint blocks in some replicates is the premise not getting
+    through; the headline says in how many replicates it happened (russia_s400_transfer's order was refused in
+    half its runs, unreported, before its reserve was raised). Here the S-400 gate (Gulf stake 0.3 above its
+    threshold) blocks the order in every replicate."""
+    from model.execution import RunOptions, apply_overrides
+    from model.scenario import compile_document, load_scenario
+    from model.workflow import compare, run_scenario
+
+    quick = RunOptions(workers=1, quiet=True, analyse=False)
+    base = load_scenario(BASE)
+    doc = {"name": "blocked_order", "extends": "baseline",
+           "events": [{"at": 1, "actor": "russia", "action": "order_s400", "target": "iran", "label": "S-400s agreed"}]}  # fmt: skip
+    blocked = compile_document(doc, {}, "blocked_order")
+    runs = [run_scenario(apply_overrides(s, 20, base.seed, 3), tmp_path, quick) for s in (base, blocked)]
+    cmp = compare(runs, out=tmp_path, figures=False)
+    assert "Scheduled events that did not happen in every replicate" in cmp.forced_line
+    assert "blocked_order: S-400s agreed in 0 of 20 replicates" in cmp.forced_line
+    assert "baseline:" not in cmp.forced_line  # the reference's own events are not the comparison's premise

@@ -139,6 +139,53 @@ def own_events(
     return out
 
 
+def partial_events(
+    metas: list[dict[str, Any]], names: list[str], reference: str, ensembles: dict[str, dict[str, np.ndarray]]
+) -> str:
+    """A sentence naming each scheduled event a scenario adds that did not happen in every replicate.
+
+    Why: a scheduled event (``at:``) is the scenario's premise; when a constraint blocks it (a cap, a
+    gate) in some replicates, the comparison measures how often the premise got through, not its
+    consequences, and the reader must be told (a blocked S-400 order read as "arms reach Iran in 54%").
+    Conditional events (``when:``) fire only where their condition holds and are not listed.
+    """
+    spec = load_catalog()
+    ref_keys = {
+        (e.get("actor"), e.get("action"), e.get("target"), e.get("at"))
+        for e in metas[names.index(reference)].get("events", [])
+    }
+    parts = []
+    for n, m in zip(names, metas, strict=True):
+        if n == reference:
+            continue
+        for e in m.get("events", []):
+            col = ensembles[n].get(f"event:{e['index']}")
+            if (
+                e.get("when")
+                or col is None
+                or (e.get("actor"), e.get("action"), e.get("target"), e.get("at")) in ref_keys
+            ):
+                continue
+            done = int(np.sum(np.asarray(col) > 0))
+            total = len(col)
+            if total > 0 and done < total:
+                target = (
+                    f" against {label(spec, 'actor', e['target'])}" if e.get("target") not in (None, "none") else ""
+                )
+                default = f"{label(spec, 'actor', e['actor'])}: {label(spec, 'action', e['action'])}{target}"
+                raw = f"{e.get('actor')} {e.get('action')} {e.get('target')}"
+                name = default if e.get("label") in (None, "", raw) else str(e["label"])
+                parts.append(f"{n}: {name} in {done:,} of {total:,} replicates")
+    if not parts:
+        return ""
+    return (
+        "Scheduled events that did not happen in every replicate (a constraint blocked them in the others; the "
+        "differences below are partly how often the premise got through; `entente explain` names the constraint): "
+        + "; ".join(parts)
+        + "."
+    )
+
+
 def questions(spec: dict[str, Any], kept: list[str], aliases: dict[str, str]) -> list[tuple[str, str]]:
     """What the headline ranks on, (outcome, worse): the scenarios' own outcomes, then the catalog's key ones.
 
@@ -194,7 +241,13 @@ def compare_folders(
     cmp = Comparison(
         folder, reference, names, dict(zip(names, folders, strict=True)), rows, pairing, z,
         headline_mod.headline(rows, reference), spec, ranked,
-        headline_mod.forced_sentence(spec, forced, events, kinds) if forced else "", aliases, missing, meta_o,
+        " ".join(
+            x for x in (
+                headline_mod.forced_sentence(spec, forced, events, kinds) if forced else "",
+                partial_events(metas, names, reference, ensembles),
+            ) if x
+        ),
+        aliases, missing, meta_o,
         {m["scenario"]["name"]: words.scenario_header(m) for m in metas},
     )  # fmt: skip
     from model.analysis.report import audit
