@@ -114,6 +114,14 @@ def defined_outcomes(
     return [o for o in defined if o not in missing], missing
 
 
+def _event_name(spec: dict[str, Any], e: dict[str, Any]) -> str:
+    """An event as the report names it: its own label, else "Actor: action against target" in words."""
+    target = f" against {label(spec, 'actor', e['target'])}" if e.get("target") not in (None, "none") else ""
+    default = f"{label(spec, 'actor', e['actor'])}: {label(spec, 'action', e['action'])}{target}"
+    raw = f"{e.get('actor')} {e.get('action')} {e.get('target')}"
+    return default if e.get("label") in (None, "", raw) else str(e["label"])
+
+
 def own_events(
     metas: list[dict[str, Any]], names: list[str], reference: str, ensembles: dict[str, dict[str, np.ndarray]]
 ) -> dict[str, list[str]]:
@@ -132,10 +140,7 @@ def own_events(
             col = ensembles[n].get(f"event:{e['index']}")
             if key(e) in ref_keys or col is None or not np.all(np.asarray(col) > 0):
                 continue
-            target = f" against {label(spec, 'actor', e['target'])}" if e.get("target") not in (None, "none") else ""
-            default = f"{label(spec, 'actor', e['actor'])}: {label(spec, 'action', e['action'])}{target}"
-            raw = f"{e.get('actor')} {e.get('action')} {e.get('target')}"
-            out.setdefault(n, []).append(default if e.get("label") in (None, "", raw) else str(e["label"]))
+            out.setdefault(n, []).append(_event_name(spec, e))
     return out
 
 
@@ -169,12 +174,7 @@ def partial_events(
             done = int(np.sum(np.asarray(col) > 0))
             total = len(col)
             if total > 0 and done < total:
-                target = (
-                    f" against {label(spec, 'actor', e['target'])}" if e.get("target") not in (None, "none") else ""
-                )
-                default = f"{label(spec, 'actor', e['actor'])}: {label(spec, 'action', e['action'])}{target}"
-                raw = f"{e.get('actor')} {e.get('action')} {e.get('target')}"
-                name = default if e.get("label") in (None, "", raw) else str(e["label"])
+                name = _event_name(spec, e)
                 parts.append(f"{n}: {name} in {done:,} of {total:,} replicates")
     if not parts:
         return ""

@@ -107,6 +107,7 @@ class EntenteModel(mesa.Model):
         if config.policy not in ("model", "inert", "hawk", "random"):
             raise ValueError(f"policy must be 'model', 'inert', 'hawk' or 'random', not {config.policy!r}")
         self.config = config
+        self._spec_owned = False  # True once a dated change has given this model its own copy of the spec
         reps = np.arange(replicates) if isinstance(replicates, int) else np.asarray(replicates, dtype=np.int64)
         self.replicates = reps
         self.keys = rng.replicate_keys(config.seed, reps)
@@ -361,7 +362,7 @@ class EntenteModel(mesa.Model):
         Why: the Config is the caller's; editing its spec in place (an actor leaving, a side changing)
         would carry one run's dated changes into the next run of the same Config.
         """
-        if not getattr(self, "_spec_owned", False):
+        if not self._spec_owned:
             self.config = copy.copy(self.config)
             self.config.spec = plain_copy(self.config.spec)
             self._spec_owned = True
