@@ -33,6 +33,7 @@ TAGS = {
     "oil_peak",
     "oil_fade",
     "fighting_stops",
+    "israel_choice",
 }
 # What an episode may write: its identity and calendar, its triggers (events, dated changes of the world's state),
 # the state the record gives for its start (initial, relations), its questions and bands. Behavioural parameters
