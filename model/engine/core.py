@@ -175,6 +175,8 @@ class OptionTable:
     delta_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))  # sparse world deltas (CSR)
     delta_var: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     delta_val: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    esc_var: int = -1  # the escalation index's variable (calming options move it by a share of its level)
+    calm_linear: list[tuple[np.ndarray, Any]] = field(default_factory=list)  # (calming cols, linear weight)
 
     def unit_cols(self, u: int) -> slice:
         return slice(int(self.offset[u]), int(self.offset[u] + self.size[u]))
@@ -331,6 +333,7 @@ def build(tables: Tables, fronts: list[tuple[set[int], set[int]]]) -> OptionTabl
                 if cost is not None and g.cost is not None:
                     g.cost = np.concatenate([g.cost, cost])
     table.constraints = [by_cid[i] for i in sorted(by_cid)]
+    table.esc_var = int(tables.var_index[tables.roles["escalation"]["var"]])
     refresh(table)
     return table
 
@@ -349,6 +352,7 @@ def refresh(table: OptionTable) -> None:
     """
     static: Any = -table.effort.astype(float)
     terms: list[Term] = []
+    calm_linear: list[tuple[np.ndarray, Any]] = []
     rw: list[Any] = [0.0] * table.A
     damped = np.full(table.A, -1, dtype=np.int64)
     for u, t in enumerate(table.units):
@@ -372,6 +376,10 @@ def refresh(table: OptionTable) -> None:
                     static[:, cols] += add if np.ndim(add) == 2 else add[None, :]
                 else:
                     static[cols] += add
+                if f == table.esc_var:  # the static part assumed a calming option's points at calm_reference
+                    calming = np.flatnonzero(table.calm[cols] > 0) + cols.start
+                    if len(calming):
+                        calm_linear.append((calming, w))
             for kind, w2, a2, b2 in peaks.get(f, ()):
                 terms.append(Term(cols, f, kind, w2, a2, b2, delta=delta))
         for f, mask, value in t.set_cols:
@@ -382,6 +390,7 @@ def refresh(table: OptionTable) -> None:
                 terms.append(Term(cols, f, kind, w2, a2, b2, mask=mask, value=value))
     table.static = static
     table.terms = terms
+    table.calm_linear = calm_linear
     table.response_weight = rw
     table.damped_by = damped
 
@@ -471,6 +480,7 @@ class Decider:
         self._logk: np.ndarray | None = None
         self._state_rungs: np.ndarray | None = None
         self._reluctance: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._calming: tuple[np.ndarray, np.ndarray] | None = None
 
     def taste(self, rows: Any) -> Any:
         """Each replicate's own, lasting preference for each option (normal, sd ``taste_spread``).
@@ -521,6 +531,11 @@ class Decider:
         U[:] = take_rows(t.static, rows) if np.ndim(t.static) == 2 else t.static
         x = m.x[rows]
         rel = m.rel[rows]
+        calm_fix = self.calm_correction(rows, x)
+        if calm_fix is not None:
+            pos = self.calming_cols()[1]
+            for cols, w in t.calm_linear:
+                U[:, cols] += col(take_rows(w, rows)) * calm_fix[:, pos[cols]]
         for term in t.terms:
             acts = t.unit_actor[t.unit_of[term.cols.start]]
             xf = x[:, term.feature] if term.feature < V else rel[:, acts, term.feature - V]
@@ -529,6 +544,8 @@ class Decider:
                 d = np.where(term.mask, term.value - xf, 0.0)
             else:
                 d = take_rows(term.delta, rows) if np.ndim(term.delta) == 2 else term.delta
+                if term.feature == t.esc_var and calm_fix is not None:
+                    d = d + self._calm_delta(calm_fix, term.cols)
             U[:, term.cols] += _interest_change(
                 term.kind,
                 xf,
@@ -577,6 +594,42 @@ class Decider:
                 cost[:, hit] *= 1.0 - np.where(t.resp[rc][r] > 0, owed, 0.0)
             U[:, cols] -= (col(er) if np.ndim(er) else er) * cost
         return U
+
+    def calm_correction(self, rows: Any, x: np.ndarray) -> np.ndarray | None:
+        """(n, C) what each calming option really does to the escalation index, less what the tables assumed.
+
+        Why: the dynamics take a calming action's share of the tension (its points at the index level
+        calm_reference, proportionally fewer below it: ``x (1 - exp(-points / calm_reference))``), but the
+        compiled tables predict its declared points whatever the level. Without this an actor weighed
+        urging restraint or mediating the same in a quiet week as after a strike on the nuclear sites
+        (Riyadh's diplomacy matched the paired baseline in 99.9% of runs after one), and overvalued it
+        in quiet weeks (at an index of 4, 2.5 times what it does). Columns: ``calming_cols()``; None when
+        no option calms.
+        """
+        t = self.t
+        cc, _pos = self.calming_cols()
+        if t.esc_var < 0 or not len(cc):
+            return None
+        w = self.m.tables.params.world
+        g = col(take_rows(w("deescalation_gain"), rows))
+        ref = col(take_rows(w("calm_reference"), rows))
+        pts = g * t.calm[cc][None, :]
+        return pts + x[:, t.esc_var : t.esc_var + 1] * np.expm1(-pts / ref)
+
+    def calming_cols(self) -> tuple[np.ndarray, np.ndarray]:
+        """The options that calm (deescalatory points > 0), and each option's position among them (-1)."""
+        if self._calming is None:
+            cc = np.flatnonzero(self.t.calm > 0)
+            self._calming = (cc, _positions(cc, self.t.N))
+        return self._calming
+
+    def _calm_delta(self, fix: np.ndarray, cols: Any) -> np.ndarray:
+        """(n, K) the correction on a unit's columns (zero on the options that do not calm)."""
+        pos = self.calming_cols()[1][cols]
+        out = np.zeros((fix.shape[0], len(pos)))
+        has = pos >= 0
+        out[:, has] = fix[:, pos[has]]
+        return out
 
     def reluctance_cols(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The options that carry the reluctance, their rung/9, and their position among the answering options (-1)."""
