@@ -294,6 +294,11 @@ MUTATIONS = [
             ),
         ),
     ),
+    Mutation(
+        "calming_valued_at_declared_points",
+        "a calming option weighed at its declared points whatever the escalation level",
+        ((CORE, "        if t.esc_var < 0 or not len(cc):", "        if True:"),),
+    ),
 ]
 
 

@@ -690,3 +690,30 @@ def test_an_endorsement_moves_the_endorsers_own_stance():
     kept = np.exp(-w("stance_reversion") * 7.0 / 2)  # taken mid-step, it drifts back for the half step left
     np.testing.assert_allclose(m.stance[:, ai["russia"], si], s0[:, ai["russia"], si] + own * kept)
     np.testing.assert_allclose(m.stance[:, ai["iran"], si], np.minimum(s0[:, ai["iran"], si] + own, 1.0))
+
+
+@pytest.mark.parametrize("low, high", [(2.0, 8.0), (0.0, 10.0)])
+def test_a_calming_option_is_weighed_by_its_share_of_the_tension_at_the_current_level(low, high):
+    """Riyadh urges Iran to restraint. The dynamics take points p = deescalation_gain x 0.2 at the index level
+    calm_reference and a share 1 - exp(-p / calm_reference) of the index at any level; Riyadh's only
+    escalation interest is linear (calm_region, -0.2 a point). So the option is worth exactly
+    -0.2 x (high - low) x (1 - exp(-p / calm_reference)) more at index ``high`` than at ``low``; a table that
+    predicted p at every level (before 2026-12-02) gave 0."""
+    m = EntenteModel(config(), 2)
+    ei = m.opt.esc_var
+    col = next(
+        m.opt.offset[u] + k
+        for u, t in enumerate(m.opt.units)
+        if t.name == "saudi"
+        for k, opt in enumerate(t.options)
+        if opt == ("urge_restraint", "iran")
+    )
+    got = []
+    for level in (low, high):
+        m.x[:, ei] = level
+        got.append(m.decider.utilities(slice(None), 2)[:, col])
+    weight = float(CATALOG["actors"]["saudi"]["interests"]["calm_region"]["weight"])
+    p = w("deescalation_gain") * float(CATALOG["actions"]["urge_restraint"]["deescalatory"])
+    share = 1.0 - math.exp(-p / w("calm_reference"))
+    np.testing.assert_allclose(got[1] - got[0], weight * -(high - low) * share, rtol=1e-9)
+    assert np.all(got[1] > got[0])  # worth more in a hotter region
