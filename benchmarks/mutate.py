@@ -299,6 +299,48 @@ MUTATIONS = [
         "a calming option weighed at its declared points whatever the escalation level",
         ((CORE, "        if t.esc_var < 0 or not len(cc):", "        if True:"),),
     ),
+    Mutation(
+        "relations_unclipped",
+        "relations left unclipped after a moment's effects (they may leave [-1, 1])",
+        ((MODEL, "        np.clip(rel, -1.0, 1.0, out=rel)\n", "\n"),),
+        True,
+    ),
+    Mutation(
+        "history_change_a_step_early",
+        "a dated change takes effect a step before its date",
+        (
+            (
+                MODEL,
+                "return float(day) if day is not None else (int(ch.step) - 1) * self.dt",
+                "return float(day) - self.dt if day is not None else (int(ch.step) - 2) * self.dt",
+            ),
+        ),
+        True,
+    ),
+    Mutation(
+        "s400_gate_flipped",
+        "the S-400 gate's comparison flipped (S-400s only when the Gulf matters much)",
+        (
+            (
+                CONSTRAINTS,
+                'condition: "russia.gulf_stake < {threshold} + {war_relief}',
+                'condition: "russia.gulf_stake > {threshold} + {war_relief}',
+            ),
+        ),
+        True,
+    ),
+    Mutation(
+        "russia_oil_revenue_sign",
+        "Russia's oil-revenue interest (C50) with its sign flipped",
+        (
+            (
+                ACTORS,
+                "oil_revenue: {var: oil_premium, kind: linear, weight: 0.02",
+                "oil_revenue: {var: oil_premium, kind: linear, weight: -0.02",
+            ),
+        ),
+        True,
+    ),
 ]
 
 

@@ -66,6 +66,46 @@ def test_lifting_the_su35_gate_makes_it_choosable_and_never_binding():
     assert not ((res.bound >> gate) & 1).any()
 
 
+def _s400_wanted(gulf: float):
+    """The Su-35 test's twin: Russia badly wants Iran stronger, has air defence to spare, and the S-400 is
+    the one useful order (the Su-35 made useless); ``gulf`` sets Russia's relations with Riyadh and Abu Dhabi,
+    and with them its Gulf stake, which the S-400 gate reads."""
+    cfg = make_config(
+        steps=1,
+        **RATIONAL,
+        **{
+            "initial__iran.strength": 0.05,
+            "actors__russia__interests__iran_middling__weight": 40.0,
+            "relations__russia-saudi": gulf,
+            "relations__russia-uae": gulf,
+            "constraints__RU_GULF_COST__weight": 0.0,
+            "constraints__RU_ISRAEL_COST__weight": 0.0,
+            "initial__russia.ad_spare": 5.0,
+        },
+    )
+    cfg.spec["actions"]["order_su35"]["delivery"]["by_target"]["iran"]["iran.strength"] = 0.0
+    cfg.spec["actions"]["order_su35"].setdefault("effects", {})["cohesion"] = 0.0
+    return cfg
+
+
+@pytest.mark.parametrize("gulf, allowed", [(0.9, False), (0.0, True)])
+def test_the_s400_gate_blocks_an_order_while_the_gulf_matters_and_not_after(gulf, allowed):
+    """C26: S-400s only while Russia's Gulf stake is below the gate's threshold. With the Gulf dear, the
+    S-400 is Russia's unconstrained best order and the gate refuses it (and the record names the gate);
+    with the Gulf stake at zero the same order goes through in every replicate."""
+    res = simulate(_s400_wanted(gulf), 5, detail=True)
+    ru = res.units.index("russia:supply")
+    s400 = res.options[ru].index(("order_s400", "iran"))
+    assert (res.records[0]["decisions"][ru].detail["free"] == s400).all(), "the S-400 must be the best order here"
+    chosen = [c == ("order_s400", "iran") for c in _russia_choice(res)]
+    gate = res.constraint_ids.index("RU_S400_GATE")
+    bound = (res.bound[0, :, ru] >> gate) & 1
+    if allowed:
+        assert all(chosen) and not bound.any()
+    else:
+        assert not any(chosen) and bound.all()
+
+
 def test_troops_and_nuclear_umbrella_are_never_feasible():
     sc = load_scenario(scenarios_dir() / "all_out_war.yaml")
     sc.config.steps = 8

@@ -717,3 +717,32 @@ def test_a_calming_option_is_weighed_by_its_share_of_the_tension_at_the_current_
     share = 1.0 - math.exp(-p / w("calm_reference"))
     np.testing.assert_allclose(got[1] - got[0], weight * -(high - low) * share, rtol=1e-9)
     assert np.all(got[1] > got[0])  # worth more in a hotter region
+
+
+def test_relations_stay_within_their_bounds():
+    """Israel (relation with Iran -0.95) strikes Iran twice: each strike moves the relation by its
+    ``relation`` (-0.1, both ways), which would take it to -1.15 and beyond; relations are clipped to [-1, 1]
+    (then drift back toward their reference by a hair before the step ends)."""
+    events = [Event("israel", "limited_strike", "iran", step=1), Event("israel", "limited_strike", "iran", step=2)]
+    m = EntenteModel(config(steps=2, events=events, **{"relations__iran-israel": -0.95}), 3)
+    m.run()
+    ai = m.tables.actor_index
+    assert float(CATALOG["actions"]["limited_strike"]["relation"]) < -0.05
+    got = m.rel[:, ai["israel"], ai["iran"]]
+    assert np.all((got >= -1.0) & (got < -0.99))
+    assert m.rel.min() >= -1.0 and m.rel.max() <= 1.0
+
+
+@pytest.mark.parametrize("dt", [7.0, 3.5, 1.0])
+def test_a_dated_change_takes_effect_on_its_date_at_any_step(dt):
+    """The Gaza war is set on day 10 (a dated change, as the timeline's): the state recorded at every step end
+    before day 10 has it off, at every step end from day 10 on has it on, at 7-, 3.5- and 1-day steps."""
+    from model.engine import Change
+
+    steps = int(round(21 / dt))
+    cfg = config(steps=steps, step_days=dt, initial__gaza_war=0.0)
+    cfg.changes = [Change(step=0, values={"variables.gaza_war": 1.0}, label="war", day=10.0)]
+    res = simulate(cfg, 2)
+    path = series(res, "gaza_war")[:, 0]
+    ends = dt * np.arange(steps + 1)
+    np.testing.assert_array_equal(path, np.where(ends >= 10.0, 1.0, 0.0))
