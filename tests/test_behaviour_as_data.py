@@ -71,3 +71,41 @@ def test_listing_actors_and_actions_in_another_order_changes_nothing():
         opts_b = b.options[v]
         mapped = np.array([opts_b.index(o) for o in a.options[u]])
         assert np.array_equal(mapped[a.choices[:, :, u]], b.choices[:, :, v]), unit
+
+
+# Interests no feasible option of their actor is predicted to move (model.engine.tables.inert_interests):
+# they never reach a decision, whatever their weight or sign. Each is listed with why; a new one fails the
+# test below, so an interest cannot silently stop mattering. Most are context the dynamics move (escalation
+# pulls Western attention away, sanctions cut Iran's exports, strikes raise the regime's peril), which a
+# decision sees only through the variables its own options move (one-step predictions, no look-ahead).
+KNOWN_INERT = {
+    ("russia", "oil_revenue"): "C50 gap: Russia's only option that moves the oil premium (troops) is forbidden",
+    ("russia", "no_us_war"): "context: only the US starts its war",
+    ("russia", "west_distracted"): "C08/C32 gap: escalation pulls attention, but through the dynamics only",
+    ("russia", "ties_china"): "context: no Russian option moves its relation with China",
+    ("russia", "iran_not_collapsing"): "context: strikes and sanctions by others move Iran's stability",
+    ("russia", "no_rapprochement"): "context: Iran and the West move their rapprochement",
+    ("russia", "nuclear_iran"): "context: Iran's and Israel's choices move the programme",
+    ("russia", "oil_competition"): "context: sanctions and deals move Iran's exports",
+    ("iran", "military_strength"): "context: others' strikes and Russia's deliveries move it",
+    ("iran", "regime_survival"): "context: others' blows move it; it gates Hormuz and lifts Khamenei's caution",
+    ("iran", "no_us_strikes"): "context: only the US starts its war",
+    ("israel", "interceptors"): "context: Iran's barrages draw the stock; it caps Israel's interceptions",
+    ("usa", "ukraine_focus"): "context: escalation pulls attention, through the dynamics only",
+    ("uae", "safe_shipping"): "context: the Houthis move the Red Sea; the UAE has no option there",
+    ("uae", "no_war_at_home"): "context: strikes on the Gulf move it",
+    ("china", "cheap_oil"): "context: China has no option that moves the oil premium",
+    ("iraqi_militias", "patronage"): "context: the militias have no option that moves Iran's regard",
+}
+
+
+def test_every_interest_no_option_can_move_is_known_and_explained():
+    from model.engine.model import EntenteModel
+    from model.engine.tables import inert_interests
+    from model.scenario import load_scenario, scenarios_dir
+
+    sc = load_scenario(scenarios_dir() / "baseline.yaml")
+    m = EntenteModel(sc.config, 2)
+    found = {(a, name) for a, name, _var in inert_interests(m.tables, m.config.spec)}
+    assert found - set(KNOWN_INERT) == set(), "new interests that no option can move: give the actor the option"
+    assert set(KNOWN_INERT) - found == set(), "listed as inert but an option now moves it: drop it from the list"

@@ -723,3 +723,46 @@ def _constraints(
             ct.stock = vidx[con["stock"]]
             ct.cost = -tab.world_delta[:, ct.stock] * ct.affects
         tab.constraints.append(ct)
+
+
+def inert_interests(tables: Tables, spec: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The interests no feasible option of their actor is predicted to move: (actor, interest, variable).
+
+    Why: an actor weighs an option by the predicted change of its interests, so an interest in a
+    variable none of its own feasible options moves never reaches a decision: its weight, its claim
+    and its sign could be anything (issue 20: Russia's oil-revenue interest, C50, flipped changed none
+    of 32 outcomes; its only option that moves the oil premium is forbidden). Such an interest is either
+    a gap (the actor lacks the option the claim implies) or context that other mechanisms read; the
+    test that calls this keeps the list explicit. Feasible: choosable, and not under a constraint of
+    kind ``forbid``.
+    """
+    forbidden: dict[str, set[str]] = {}
+    for con in spec["constraints"].values():
+        if con.get("kind") == "forbid" and not con.get("lifted", False):
+            acts = con["actions"]
+            forbidden.setdefault(con["actor"], set()).update(acts if not isinstance(acts, dict) else acts.keys())
+    esc = tables.var_index[tables.roles["escalation"]["var"]]
+    out = []
+    for a, actor in spec["actors"].items():
+        units = [u for u in tables.actor_tables if u.name == a]
+        if not units:
+            continue
+        for name, it in actor["interests"].items():
+            var = it["var"]
+            moved = False
+            for u in units:
+                ok = ~np.asarray(u.unchoosable, dtype=bool) & np.array(
+                    [act not in forbidden.get(a, set()) and act != "hold" for act, _t in u.options]
+                )
+                if var.startswith("relation."):
+                    other = tables.actor_index.get(var.split(".", 1)[1])
+                    col = u.rel_delta[:, other] if other is not None else np.zeros(len(u.options))
+                elif tables.var_index[var] == esc:
+                    col = np.asarray(u.esc_delta) if np.ndim(u.esc_delta) == 1 else np.asarray(u.esc_delta)[0]
+                else:
+                    f = tables.var_index[var]
+                    col = u.world_delta[:, f] + u.predict_delta[:, f] + u.set_mask[:, f] + u.expect_mask[:, f]
+                moved = moved or bool(np.any((col != 0) & ok))
+            if not moved:
+                out.append((a, name, var))
+    return out
