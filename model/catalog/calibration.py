@@ -15,6 +15,7 @@ says it was calibrated (its provenance names the run), so no value is tuned out 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,9 @@ FORECAST_BOUNDS = {"shift": (-2.5, 2.5), "slope": (0.3, 1.5), "hedge": (0.0, 0.3
 FORECAST_REQUIRED = ("shift", "slope")  # hedge and base may be left out (no hedge)
 # the question families it is fitted for (model.analysis.score.FAMILIES)
 FORECAST_FAMILIES = ("choice", "state")
+
+# Reports a problem at a path of the overlay (located by its marks when it has them).
+_Bad = Callable[[tuple[Any, ...], str], None]
 
 
 def _declared(node: Any, key: str, field: str | None = None) -> Any:
@@ -179,6 +183,7 @@ def apply_calibration(spec: dict[str, Any], data: Any, marks: Marks, file: str) 
     The overlay is ``{run: {...}, values: {path: number}}``. Every path must be declared
     calibratable and its value finite and within the declared range (InputError, located, if
     not). Each value's provenance becomes ``calibrated: scripts/calibrate.py (<run>)``.
+    Every problem in the overlay is collected before it is refused, so one pass lists them all.
     """
     issues: list[InputIssue] = []
 
@@ -189,6 +194,19 @@ def apply_calibration(spec: dict[str, Any], data: Any, marks: Marks, file: str) 
     if not isinstance(data, dict):
         bad((), "expected a mapping with 'run' and 'values'")
         raise InputError(issues)
+    run, values = _overlay_sections(data, bad)
+    summary = calibration_summary(run)
+    done = _apply_values(spec, values, summary, bad)
+    forecast = data.get("forecast")
+    if forecast is not None:
+        done += _apply_forecast(spec, forecast, summary, bad)
+    if issues:
+        raise InputError(issues)
+    return done
+
+
+def _overlay_sections(data: dict[str, Any], bad: _Bad) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The overlay's ``run`` and ``values``; one that is missing or malformed is empty (and reported)."""
     for k in data:
         if k not in ("run", "values", "forecast"):
             bad((k,), f"unknown key '{k}'; expected run, values, forecast")
@@ -200,8 +218,12 @@ def apply_calibration(spec: dict[str, Any], data: Any, marks: Marks, file: str) 
     if not isinstance(values, dict):
         bad(("values",), "expected a mapping of parameter paths to numbers")
         values = {}
+    return run, values
+
+
+def _apply_values(spec: dict[str, Any], values: dict[str, Any], summary: str, bad: _Bad) -> list[str]:
+    """Set each overlay value that is declared, searched and in range; mark it calibrated; return the paths set."""
     nodes = calibration_nodes(spec)
-    summary = calibration_summary(run)
     done = []
     for path, v in values.items():
         if path not in nodes:
@@ -222,46 +244,50 @@ def apply_calibration(spec: dict[str, Any], data: Any, marks: Marks, file: str) 
             text = f"{CALIBRATION_SCRIPT} ({key} = {float(v):g}; {summary})"
         node["calibrated"] = text
         done.append(str(path))
-    forecast = data.get("forecast")
-    if forecast is not None:
-        # the recalibration of question forecasts (model.analysis.score.recalibrate), within the fit's bounds:
-        # one {shift, slope} for every question, or one per question family ({choice: {...}, state: {...}})
-        if not isinstance(forecast, dict):
+    return done
+
+
+def _apply_forecast(spec: dict[str, Any], forecast: Any, summary: str, bad: _Bad) -> list[str]:
+    """Set the recalibration of question forecasts (model.analysis.score.recalibrate) within the fit's bounds.
+
+    One ``{shift, slope}`` for every question, or one per question family (``{choice: {...}, state: {...}}``);
+    it lands in the catalog's ``reporting.forecast``. Returns the paths set.
+    """
+    if not isinstance(forecast, dict):
+        bad(
+            ("forecast",),
+            "expected a mapping {choice: {shift, slope, hedge, base}, state: {...}} or {shift, slope, ...}",
+        )
+        return []
+    done = []
+    flat = any(k in FORECAST_BOUNDS for k in forecast)
+    parts = {f: forecast for f in FORECAST_FAMILIES} if flat else forecast
+    target = spec["reporting"].setdefault("forecast", {})
+    for fam, part in parts.items():
+        where = ("forecast",) if flat else ("forecast", fam)
+        if fam not in FORECAST_FAMILIES:
             bad(
-                ("forecast",),
-                "expected a mapping {choice: {shift, slope, hedge, base}, state: {...}} or {shift, slope, ...}",
+                where,
+                f"unknown key '{fam}'; expected {', '.join(FORECAST_FAMILIES)} (or {', '.join(FORECAST_BOUNDS)})",
             )
-        else:
-            flat = any(k in FORECAST_BOUNDS for k in forecast)
-            parts = {f: forecast for f in FORECAST_FAMILIES} if flat else forecast
-            target = spec["reporting"].setdefault("forecast", {})
-            for fam, part in parts.items():
-                where = ("forecast",) if flat else ("forecast", fam)
-                if fam not in FORECAST_FAMILIES:
-                    bad(
-                        where,
-                        f"unknown key '{fam}'; expected {', '.join(FORECAST_FAMILIES)} (or {', '.join(FORECAST_BOUNDS)})",
-                    )
-                    continue
-                if not isinstance(part, dict):
-                    bad(where, f"expected a mapping {{{', '.join(FORECAST_BOUNDS)}}}")
-                    continue
-                node = target.setdefault(fam, {})
-                for key, (lo, hi) in FORECAST_BOUNDS.items():
-                    v = part.get(key)
-                    if v is None and key not in FORECAST_REQUIRED:
-                        continue
-                    if isinstance(v, bool) or not isinstance(v, int | float) or not (lo <= v <= hi):
-                        bad((*where, key), f"expected a number in [{lo:g}, {hi:g}], found {v!r}")
-                        continue
-                    node[key] = float(v)
-                for k in part:
-                    if k not in FORECAST_BOUNDS:
-                        bad((*where, k), f"unknown key '{k}'; expected {', '.join(FORECAST_BOUNDS)}")
-                node["calibrated"] = f"{CALIBRATION_SCRIPT} ({summary})"
-                done += [f"reporting.forecast.{fam}.{k}" for k in FORECAST_BOUNDS if k in part]
-    if issues:
-        raise InputError(issues)
+            continue
+        if not isinstance(part, dict):
+            bad(where, f"expected a mapping {{{', '.join(FORECAST_BOUNDS)}}}")
+            continue
+        node = target.setdefault(fam, {})
+        for key, (lo, hi) in FORECAST_BOUNDS.items():
+            v = part.get(key)
+            if v is None and key not in FORECAST_REQUIRED:
+                continue
+            if isinstance(v, bool) or not isinstance(v, int | float) or not (lo <= v <= hi):
+                bad((*where, key), f"expected a number in [{lo:g}, {hi:g}], found {v!r}")
+                continue
+            node[key] = float(v)
+        for k in part:
+            if k not in FORECAST_BOUNDS:
+                bad((*where, k), f"unknown key '{k}'; expected {', '.join(FORECAST_BOUNDS)}")
+        node["calibrated"] = f"{CALIBRATION_SCRIPT} ({summary})"
+        done += [f"reporting.forecast.{fam}.{k}" for k in FORECAST_BOUNDS if k in part]
     return done
 
 
