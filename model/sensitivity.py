@@ -209,7 +209,7 @@ def global_sensitivity(
     problem, names = salib_problem(sc)
     t0 = time.perf_counter()
     if method == "sobol":
-        from SALib.analyze import sobol as analyze  # SALib (and scipy, pandas): only for this command
+        from SALib.analyze import sobol as analyze  # SALib pulls in scipy and pandas: only when this runs
         from SALib.sample import sobol as sample
 
         X = sample.sample(problem, samples, calc_second_order=second_order, seed=sc.seed % 2**32)

@@ -84,7 +84,7 @@ def _overlay_file() -> Path:
     Read from the package at call time, not bound when this module is imported, because that
     attribute is the switch that loads the catalog under another overlay (tests set it).
     """
-    import model.catalog  # the package, complete before any catalog loads; late on purpose (see above)
+    import model.catalog  # late on purpose (see the docstring); the package is complete before any catalog loads
 
     return model.catalog.CALIBRATION
 
