@@ -32,9 +32,10 @@ FILES = (
 
 @functools.lru_cache(maxsize=2)
 def _load_raw(calibrated: bool = True) -> tuple[dict[str, Any], dict[str, Marks]]:
-    """The catalog and its files' marks, checked, overlay applied; cached, so never handed out uncopied.
+    """The catalog and its files' marks: checked, with the calibration overlay applied.
 
-    A catalog that fails its checks is refused here, once, with every problem located in its file.
+    Cached for the process, so it is read and checked once; callers get copies (``load_catalog``)
+    and never change it. A catalog that fails its checks is refused with every problem listed.
     """
     spec: dict[str, Any] = {}
     marks: dict[str, Marks] = {}
