@@ -71,7 +71,11 @@ and stated as (k + 1/2) / (n + 1), since n replicates cannot show that something
 }
 
 
+_Subcommands = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
 def _parser() -> argparse.ArgumentParser:
+    """The whole command line; each group of commands is added by its own helper, in the order --help lists them."""
     p = argparse.ArgumentParser(
         prog="entente",
         description="Scenario and stance simulation of the Russia-Iran entente and Middle East escalation.",
@@ -80,75 +84,96 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    _add_ensemble_commands(sub)
+    _add_checking_commands(sub)
+    _add_catalog_commands(sub)
+    _add_replicate_commands(sub)
+    _add_sensitivity_commands(sub)
+    _add_app_command(sub)
+    _add_rerun_command(sub)
+    return p
 
-    def cmd(name: str, help_: str) -> argparse.ArgumentParser:
-        return sub.add_parser(
-            name,
-            help=help_,
-            description=help_,
-            epilog=EPILOG.get(name),
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
 
-    def run_options(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--replicates", type=int, help="number of replicates (default: the scenario's)")
-        sp.add_argument("--seed", type=int, help="master seed, 0 <= S < 2^64 (default: the scenario's)")
-        sp.add_argument("--steps", type=int, help="horizon in steps, at most 520 (default: the scenario's)")
-        sp.add_argument("--out", help="folder under which run folders are created (default: runs)")
-        sp.add_argument("--workers", type=int, help="worker processes, 1-256 (default: all cores)")
-        sp.add_argument("--chunk-size", type=int, help="replicates per chunk, at least 1 (default: automatic)")
-        sp.add_argument(
-            "--executor",
-            choices=["local", "dask", "dask-local"],
-            default="local",
-            help="where chunks run (default: local processes)",
-        )
-        sp.add_argument("--scheduler", help="Dask scheduler address for --executor dask (e.g. tcp://10.0.0.5:8786)")
-        sp.add_argument("--quiet", action="store_true", help="no progress bar")
+def _add_command(sub: _Subcommands, name: str, help_: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help shows its one-line help as description and its examples (EPILOG) below."""
+    return sub.add_parser(
+        name,
+        help=help_,
+        description=help_,
+        epilog=EPILOG.get(name),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
-    def set_option(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument(
-            "--set",
-            dest="settings",
-            action="append",
-            metavar="NAME=VALUE",
-            help="pick a lever's option (us_restraint=firm) or fix a parameter path (world.temperature=0.1);"
-            " repeatable; validated like the file and recorded in the manifest",
-        )
 
-    sp = cmd("run", "Run a scenario as a Monte Carlo ensemble into runs/<scenario>/<timestamp>-<hash>/.")
+def _run_options(sp: argparse.ArgumentParser) -> None:
+    """The options of every command that runs ensembles: what to run more of, where, and how."""
+    sp.add_argument("--replicates", type=int, help="number of replicates (default: the scenario's)")
+    sp.add_argument("--seed", type=int, help="master seed, 0 <= S < 2^64 (default: the scenario's)")
+    sp.add_argument("--steps", type=int, help="horizon in steps, at most 520 (default: the scenario's)")
+    sp.add_argument("--out", help="folder under which run folders are created (default: runs)")
+    sp.add_argument("--workers", type=int, help="worker processes, 1-256 (default: all cores)")
+    sp.add_argument("--chunk-size", type=int, help="replicates per chunk, at least 1 (default: automatic)")
+    sp.add_argument(
+        "--executor",
+        choices=["local", "dask", "dask-local"],
+        default="local",
+        help="where chunks run (default: local processes)",
+    )
+    sp.add_argument("--scheduler", help="Dask scheduler address for --executor dask (e.g. tcp://10.0.0.5:8786)")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _set_option(sp: argparse.ArgumentParser) -> None:
+    """--set, shared by the commands that run a scenario file, so levers and paths are set one way."""
+    sp.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        metavar="NAME=VALUE",
+        help="pick a lever's option (us_restraint=firm) or fix a parameter path (world.temperature=0.1);"
+        " repeatable; validated like the file and recorded in the manifest",
+    )
+
+
+def _format_option(sp: argparse.ArgumentParser) -> None:
+    """--format, shared by the commands that draw figures."""
+    sp.add_argument(
+        "--format",
+        choices=["png", "svg", "pdf"],
+        help="figure format (default png; CSV data beside each)",
+    )
+
+
+def _add_ensemble_commands(sub: _Subcommands) -> None:
+    """The commands that simulate ensembles into run folders: run, compare, sweep."""
+    sp = _add_command(sub, "run", "Run a scenario as a Monte Carlo ensemble into runs/<scenario>/<timestamp>-<hash>/.")
     sp.add_argument("scenario", nargs="?", help="scenario YAML file")
-    run_options(sp)
-    set_option(sp)
+    _run_options(sp)
+    _set_option(sp)
     sp.add_argument("--trace", default="", help="comma-separated replicates whose full decision records to keep")
     sp.add_argument(
         "--precision", type=float, help="add replicates until every reported probability's 95%% interval is within +/-P"
     )
     sp.add_argument("--max-replicates", type=int, help="ceiling for --precision (default: 100000)")
     sp.add_argument("--resume", metavar="FOLDER", help="finish an interrupted run (a .partial folder)")
-    sp.add_argument(
-        "--format",
-        choices=["png", "svg", "pdf"],
-        help="figure format (default png; CSV data beside each)",
-    )
+    _format_option(sp)
 
-    sp = cmd(
-        "compare", "Run (or read) several scenarios and compare them with paired, common-random-number statistics."
+    sp = _add_command(
+        sub,
+        "compare",
+        "Run (or read) several scenarios and compare them with paired, common-random-number statistics.",
     )
     sp.add_argument("items", nargs="+", help="scenario files (run first) or completed run folders")
     sp.add_argument("--reference", help="scenario name the others are compared with (default: the first)")
     sp.add_argument(
         "--fresh", action="store_true", help="run every scenario file again even if a matching run exists under --out"
     )
-    sp.add_argument(
-        "--format",
-        choices=["png", "svg", "pdf"],
-        help="figure format (default png; CSV data beside each)",
-    )
-    run_options(sp)
-    set_option(sp)
+    _format_option(sp)
+    _run_options(sp)
+    _set_option(sp)
 
-    sp = cmd(
+    sp = _add_command(
+        sub,
         "sweep",
         "Run a scenario once per option of a lever or value of a parameter (common random numbers) and"
         " report response curves: each outcome against the value, with confidence intervals and paired differences.",
@@ -161,18 +186,24 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--fresh", action="store_true", help="run every value again even if a matching run exists under --out"
     )
-    run_options(sp)
-    set_option(sp)
+    _run_options(sp)
+    _set_option(sp)
 
-    sp = cmd("validate", "Check scenario files; prints every problem (file:line:col) and exits 2 on any.")
+
+def _add_checking_commands(sub: _Subcommands) -> None:
+    """The commands that check scenarios against the format, history's bands and what happened: validate, check, score."""
+    sp = _add_command(sub, "validate", "Check scenario files; prints every problem (file:line:col) and exits 2 on any.")
     sp.add_argument("files", nargs="+")
 
-    sp = cmd("check", "Run scenarios with expect: bands (history as tests); print each figure; exit 1 if a band fails.")
+    sp = _add_command(
+        sub, "check", "Run scenarios with expect: bands (history as tests); print each figure; exit 1 if a band fails."
+    )
     sp.add_argument("files", nargs="+", help="scenario files or folders (e.g. scenarios/history)")
     sp.add_argument("--replicates", type=int, default=None, help="replicates per scenario (default: each file's)")
     sp.add_argument("--quiet", action="store_true")
 
-    sp = cmd(
+    sp = _add_command(
+        sub,
         "score",
         "Score the model's probabilities for the scenarios' yes/no questions against what happened"
         " (Brier, log score, skill against the base rate, reliability plot).",
@@ -190,14 +221,23 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--fresh", action="store_true", help="run every scenario again even if a matching run exists")
     sp.add_argument("--quiet", action="store_true", help="no progress lines")
 
-    cmd("list", "List the shipped scenarios and the questions they ask.")
-    sp = cmd("actors", "Show actors' interests, stances, stocks and constraints, each with its claim ids.")
-    sp.add_argument("name", nargs="?")
-    sp = cmd("claims", "Show the claims ledger and where the model uses each claim.")
-    sp.add_argument("id", nargs="?")
-    cmd("schema", "Print the JSON Schema of the scenario format (for editors that validate YAML).")
 
-    sp = cmd(
+def _add_catalog_commands(sub: _Subcommands) -> None:
+    """The commands that show what ships (scenarios, catalog, format) without simulating: list, actors, claims, schema."""
+    _add_command(sub, "list", "List the shipped scenarios and the questions they ask.")
+    sp = _add_command(
+        sub, "actors", "Show actors' interests, stances, stocks and constraints, each with its claim ids."
+    )
+    sp.add_argument("name", nargs="?")
+    sp = _add_command(sub, "claims", "Show the claims ledger and where the model uses each claim.")
+    sp.add_argument("id", nargs="?")
+    _add_command(sub, "schema", "Print the JSON Schema of the scenario format (for editors that validate YAML).")
+
+
+def _add_replicate_commands(sub: _Subcommands) -> None:
+    """The commands on one replicate of a run (explain, narrate): re-simulated alone, told decision by decision."""
+    sp = _add_command(
+        sub,
         "explain",
         "Re-simulate one replicate of a run alone and show every decision, alternative and binding constraint.",
     )
@@ -208,13 +248,17 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--actor", help="only this actor")
     sp.add_argument("--step", type=int, help="only this step")
 
-    sp = cmd("narrate", "Tell one replicate of a run as a week-by-week story.")
+    sp = _add_command(sub, "narrate", "Tell one replicate of a run as a week-by-week story.")
     sp.add_argument("run", help="run folder")
     sp.add_argument("--replicate", type=int)
     sp.add_argument("--pick", choices=["worst", "median", "best"])
     sp.add_argument("--by", default="peak_escalation")
 
-    sp = cmd(
+
+def _add_sensitivity_commands(sub: _Subcommands) -> None:
+    """The commands on what drives the outcomes (sensitivity, discover): claims, uncertainties, regions of inputs."""
+    sp = _add_command(
+        sub,
         "sensitivity",
         "Sensitivity of outcomes to the claims (switch each off) or to the uncertainties (Morris, Sobol).",
     )
@@ -233,14 +277,20 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Sobol: also sample for second-order indices (N(2D+2) runs instead of N(D+2))",
     )
-    run_options(sp)
+    _run_options(sp)
 
-    sp = cmd("discover", "Scenario discovery (PRIM): which sampled uncertainties lead to an outcome of interest.")
+    sp = _add_command(
+        sub, "discover", "Scenario discovery (PRIM): which sampled uncertainties lead to an outcome of interest."
+    )
     sp.add_argument("run", help="run folder")
     sp.add_argument("--outcome", required=True, help='a condition on outcomes, e.g. "max_support_tier >= 4"')
     sp.add_argument("--threshold", type=float, default=0.5, help="minimum box density (default 0.5)")
 
-    sp = cmd(
+
+def _add_app_command(sub: _Subcommands) -> None:
+    """The local web app (app)."""
+    sp = _add_command(
+        sub,
         "app",
         "Start a local web app (offline): pull a lever, watch the ensemble move; prints its address, Ctrl-C stops it.",
     )
@@ -249,12 +299,14 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     sp.add_argument("--replicates", type=int, default=1000, help="replicates per ensemble at start (default 1000)")
 
-    sp = cmd("rerun", "Run again exactly what a run folder's manifest records, into a new folder.")
+
+def _add_rerun_command(sub: _Subcommands) -> None:
+    """Rerun: what a run folder's manifest records, again, into a new folder."""
+    sp = _add_command(sub, "rerun", "Run again exactly what a run folder's manifest records, into a new folder.")
     sp.add_argument("run")
     sp.add_argument("--out", help="folder for the new run (default: beside the old one)")
     sp.add_argument("--workers", type=int, help="worker processes, 1-256 (default: as recorded)")
     sp.add_argument("--quiet", action="store_true")
-    return p
 
 
 def _own_ctrl_c() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import sys
 import time
 from argparse import Namespace
 from contextlib import closing
@@ -24,10 +25,12 @@ from typing import Any
 
 import numpy as np
 
+from model.analysis.stats import paired_difference
+from model.catalog.glossary import label
 from model.engine import Config, simulate
 from model.engine.outcomes import OUTCOMES
 from model.engine.tables import claim_switches
-from model.errors import InputError
+from model.errors import InputError, did_you_mean
 from model.execution import runner
 from model.files import safe_component, utc_stamp, write_text
 from model.scenario import Scenario
@@ -83,8 +86,6 @@ def claims_sensitivity(
     quiet: bool = False,
 ) -> list[dict[str, Any]]:
     """Paired effect on each outcome of switching each claim off, largest first."""
-    from model.analysis.stats import paired_difference
-
     switches = switchable_claims(sc.config.spec)
     todo = claims or list(switches)
     reps = np.arange(replicates)
@@ -208,7 +209,7 @@ def global_sensitivity(
     problem, names = salib_problem(sc)
     t0 = time.perf_counter()
     if method == "sobol":
-        from SALib.analyze import sobol as analyze
+        from SALib.analyze import sobol as analyze  # SALib pulls in scipy and pandas: only when this runs
         from SALib.sample import sobol as sample
 
         X = sample.sample(problem, samples, calc_second_order=second_order, seed=sc.seed % 2**32)
@@ -265,13 +266,9 @@ def global_sensitivity(
 # ------------------------------------------------------------------ command
 def run_sensitivity(sc: Scenario, args: Namespace, out: Path) -> Path:
     """The ``entente sensitivity`` command: compute, then write table, plots and report."""
-    from model.analysis import plots
-
     outcomes = args.outcome or DEFAULT_OUTCOMES
     for o in outcomes:
         if o not in OUTCOMES:
-            from model.errors import did_you_mean
-
             raise InputError.one("command line", f"unknown outcome '{o}'{did_you_mean(o, list(OUTCOMES))}")
     workers = args.workers or runner.default_workers()
     kind = "claims" if args.claims else args.method
@@ -280,131 +277,156 @@ def run_sensitivity(sc: Scenario, args: Namespace, out: Path) -> Path:
     t0 = time.perf_counter()
     lines = [f"# Sensitivity of `{sc.name}` ({kind})", ""]
     if args.claims:
-        from model.catalog.glossary import label
-
-        spec = sc.config.spec
-        replicates = args.replicates or min(sc.replicates, 500)
-        rows = claims_sensitivity(sc, outcomes, replicates, workers, quiet=args.quiet)
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(["claim", "outcome", "effect", "low", "high", "distinguishable", "parts"])
-        for r in rows:
-            w.writerow(
-                [
-                    r["claim"],
-                    r["outcome"],
-                    f"{r['effect']:.6g}",
-                    f"{r['low']:.6g}",
-                    f"{r['high']:.6g}",
-                    r["distinguishable"],
-                    " ".join(r["parts"]),
-                ]
-            )
-        write_text(folder / "claims.csv", buf.getvalue())
-        claims = sorted({r["claim"] for r in rows})
-        inert = [c for c in claims if not any(r["distinguishable"] for r in rows if r["claim"] == c)]
-        lines += [
-            f"Each claim that drives part of the model was switched off in turn and the scenario re-run on the same {replicates}"
-            " replicates (common random numbers). Effects are paired differences (claim off minus full model) with 95% intervals.",
-            "",
-        ]
-        for o in outcomes:
-            sub = sorted([r for r in rows if r["outcome"] == o], key=lambda r: -abs(r["effect"]))[:15]
-            # "settings" are the catalog values a claim drives (its parameter paths), all switched off together
-            data = [
-                {**r, "label": f"{r['claim']} {label(spec, 'claim', r['claim'])} ({len(r['parts'])} settings off)"}
-                for r in sub
-            ]
-            unit = OUTCOMES[o]["unit"]
-            ol = label(spec, "outcome", o)
-            fig = plots.tornado(
-                data, f"{sc.name}: effect of switching each claim off on {ol}", f"change in {ol} ({unit})"
-            )
-            plots.save(
-                fig,
-                folder / "plots" / f"tornado_{o}.png",
-                {
-                    "claim": [r["claim"] for r in sub],
-                    "title": [label(spec, "claim", r["claim"]) for r in sub],
-                    "effect": [r["effect"] for r in sub],
-                    "low": [r["low"] for r in sub],
-                    "high": [r["high"] for r in sub],
-                    "settings_switched_off": [" ".join(r["parts"]) for r in sub],
-                },
-            )
-            lines += [
-                f"## {ol} (`{o}`)",
-                "",
-                f"![tornado](plots/tornado_{o}.png)",
-                "",
-                "Each bar switches one claim off: every catalog setting the claim drives (the count in brackets,"
-                " listed in claims.csv) is set to its claim-free value at once.",
-                "",
-                "| claim | effect | 95% interval | distinguishable from zero? |",
-                "|---|---|---|---|",
-            ]
-            lines += [
-                f"| {r['claim']} {label(spec, 'claim', r['claim'])} | {r['effect']:+.4g} | [{r['low']:+.4g}, {r['high']:+.4g}]"
-                f" | {'yes' if r['distinguishable'] else 'no'} |"
-                for r in sub
-            ]
-            lines.append("")
-        lines += ["## Claims whose removal changes nothing distinguishable", "", ", ".join(inert) or "(none)", ""]
+        lines += _claims_report(sc, args, outcomes, workers, folder)
     else:
-        streams = args.replicates or 1
-        res = global_sensitivity(
-            sc, args.method, args.samples, outcomes, streams, workers, args.quiet, getattr(args, "second_order", False)
-        )
-        first, total = (
-            ("S1 (first order)", "ST (total)")
-            if args.method == "sobol"
-            else ("mu* (mean |elementary effect|)", "sigma (interactions, non-linearity)")
-        )
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(["outcome", "parameter", first, "conf", total, "conf"])
-        for o, rows in res["indices"].items():
-            for r in rows:
-                w.writerow(
-                    [
-                        o,
-                        r["parameter"],
-                        f"{r['first']:.5g}",
-                        f"{r['first_conf']:.5g}",
-                        f"{r['total']:.5g}",
-                        f"{r['total_conf']:.5g}",
-                    ]
-                )
-            fig = plots.indices_chart(rows, f"{sc.name}: {args.method} indices for {o}", first, total)
-            plots.save(fig, folder / "plots" / f"indices_{o}.png")
-        write_text(folder / "indices.csv", buf.getvalue())
-        lines += [
-            f"Method: {args.method} (SALib), base sample N = {args.samples}, {len(res['parameters'])} parameters, {res['runs']} model runs"
-            f" of {sc.horizon} steps; simulation took {res['seconds_simulating']:.1f} s, the whole analysis {res['seconds_total']:.1f} s"
-            f" on {workers} worker(s).",
-            "",
-            "Parameters: " + ", ".join(f"`{p}`" for p in res["parameters"]),
-            "",
-        ]
-        for o, rows in res["indices"].items():
-            lines += [
-                f"## {o}",
-                "",
-                f"![indices](plots/indices_{o}.png)",
-                "",
-                f"| parameter | {first} | {total} |",
-                "|---|---|---|",
-            ]
-            lines += [
-                f"| {r['parameter']} | {r['first']:.3g} ± {r['first_conf']:.2g} | {r['total']:.3g} ± {r['total_conf']:.2g} |"
-                for r in rows
-            ]
-            lines.append("")
+        lines += _global_report(sc, args, outcomes, workers, folder)
     took = time.perf_counter() - t0
     lines.append(f"Total time: {took:.1f} s.")
     write_text(folder / "report.md", "\n".join(lines) + "\n")
     if not args.quiet:
-        import sys
-
         sys.stderr.write(f"sensitivity took {took:.1f} s\n")
     return folder
+
+
+def _claims_report(sc: Scenario, args: Namespace, outcomes: list[str], workers: int, folder: Path) -> list[str]:
+    """Switch each claim off; write claims.csv and a tornado plot per outcome; return the report's lines."""
+    replicates = args.replicates or min(sc.replicates, 500)
+    rows = claims_sensitivity(sc, outcomes, replicates, workers, quiet=args.quiet)
+    write_text(folder / "claims.csv", _claims_csv(rows))
+    claims = sorted({r["claim"] for r in rows})
+    inert = [c for c in claims if not any(r["distinguishable"] for r in rows if r["claim"] == c)]
+    lines = [
+        f"Each claim that drives part of the model was switched off in turn and the scenario re-run on the same {replicates}"
+        " replicates (common random numbers). Effects are paired differences (claim off minus full model) with 95% intervals.",
+        "",
+    ]
+    for o in outcomes:
+        lines += _claims_section(sc, o, rows, folder)
+    lines += ["## Claims whose removal changes nothing distinguishable", "", ", ".join(inert) or "(none)", ""]
+    return lines
+
+
+def _claims_csv(rows: list[dict[str, Any]]) -> str:
+    """claims.csv: every claim's effect on every outcome, with the settings it switches off."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["claim", "outcome", "effect", "low", "high", "distinguishable", "parts"])
+    for r in rows:
+        w.writerow(
+            [
+                r["claim"],
+                r["outcome"],
+                f"{r['effect']:.6g}",
+                f"{r['low']:.6g}",
+                f"{r['high']:.6g}",
+                r["distinguishable"],
+                " ".join(r["parts"]),
+            ]
+        )
+    return buf.getvalue()
+
+
+def _claims_section(sc: Scenario, o: str, rows: list[dict[str, Any]], folder: Path) -> list[str]:
+    """One outcome's part of the report: the 15 largest effects as a tornado plot (with its data) and a table."""
+    from model.analysis import plots  # matplotlib: loaded only when a report is drawn
+
+    spec = sc.config.spec
+    sub = sorted([r for r in rows if r["outcome"] == o], key=lambda r: -abs(r["effect"]))[:15]
+    # "settings" are the catalog values a claim drives (its parameter paths), all switched off together
+    data = [
+        {**r, "label": f"{r['claim']} {label(spec, 'claim', r['claim'])} ({len(r['parts'])} settings off)"} for r in sub
+    ]
+    unit = OUTCOMES[o]["unit"]
+    ol = label(spec, "outcome", o)
+    fig = plots.tornado(data, f"{sc.name}: effect of switching each claim off on {ol}", f"change in {ol} ({unit})")
+    plots.save(
+        fig,
+        folder / "plots" / f"tornado_{o}.png",
+        {
+            "claim": [r["claim"] for r in sub],
+            "title": [label(spec, "claim", r["claim"]) for r in sub],
+            "effect": [r["effect"] for r in sub],
+            "low": [r["low"] for r in sub],
+            "high": [r["high"] for r in sub],
+            "settings_switched_off": [" ".join(r["parts"]) for r in sub],
+        },
+    )
+    lines = [
+        f"## {ol} (`{o}`)",
+        "",
+        f"![tornado](plots/tornado_{o}.png)",
+        "",
+        "Each bar switches one claim off: every catalog setting the claim drives (the count in brackets,"
+        " listed in claims.csv) is set to its claim-free value at once.",
+        "",
+        "| claim | effect | 95% interval | distinguishable from zero? |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['claim']} {label(spec, 'claim', r['claim'])} | {r['effect']:+.4g} | [{r['low']:+.4g}, {r['high']:+.4g}]"
+        f" | {'yes' if r['distinguishable'] else 'no'} |"
+        for r in sub
+    ]
+    lines.append("")
+    return lines
+
+
+def _global_report(sc: Scenario, args: Namespace, outcomes: list[str], workers: int, folder: Path) -> list[str]:
+    """Morris or Sobol indices; write indices.csv and a chart per outcome; return the report's lines."""
+    streams = args.replicates or 1
+    res = global_sensitivity(
+        sc, args.method, args.samples, outcomes, streams, workers, args.quiet, getattr(args, "second_order", False)
+    )
+    first, total = (
+        ("S1 (first order)", "ST (total)")
+        if args.method == "sobol"
+        else ("mu* (mean |elementary effect|)", "sigma (interactions, non-linearity)")
+    )
+    _write_indices(sc, args.method, res, first, total, folder)
+    lines = [
+        f"Method: {args.method} (SALib), base sample N = {args.samples}, {len(res['parameters'])} parameters, {res['runs']} model runs"
+        f" of {sc.horizon} steps; simulation took {res['seconds_simulating']:.1f} s, the whole analysis {res['seconds_total']:.1f} s"
+        f" on {workers} worker(s).",
+        "",
+        "Parameters: " + ", ".join(f"`{p}`" for p in res["parameters"]),
+        "",
+    ]
+    for o, rows in res["indices"].items():
+        lines += [
+            f"## {o}",
+            "",
+            f"![indices](plots/indices_{o}.png)",
+            "",
+            f"| parameter | {first} | {total} |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {r['parameter']} | {r['first']:.3g} ± {r['first_conf']:.2g} | {r['total']:.3g} ± {r['total_conf']:.2g} |"
+            for r in rows
+        ]
+        lines.append("")
+    return lines
+
+
+def _write_indices(sc: Scenario, method: str, res: dict[str, Any], first: str, total: str, folder: Path) -> None:
+    """indices.csv (every outcome and parameter) and one indices chart per outcome."""
+    from model.analysis import plots  # matplotlib: loaded only when a report is drawn
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["outcome", "parameter", first, "conf", total, "conf"])
+    for o, rows in res["indices"].items():
+        for r in rows:
+            w.writerow(
+                [
+                    o,
+                    r["parameter"],
+                    f"{r['first']:.5g}",
+                    f"{r['first_conf']:.5g}",
+                    f"{r['total']:.5g}",
+                    f"{r['total_conf']:.5g}",
+                ]
+            )
+        fig = plots.indices_chart(rows, f"{sc.name}: {method} indices for {o}", first, total)
+        plots.save(fig, folder / "plots" / f"indices_{o}.png")
+    write_text(folder / "indices.csv", buf.getvalue())

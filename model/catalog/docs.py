@@ -10,7 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from model.catalog import calibration_nodes, load_catalog, outcome_table, provenance
+from model.catalog.calibration import calibration_nodes
+from model.catalog.citations import provenance
+from model.catalog.load import load_catalog
+from model.catalog.outcomes import outcome_table
 
 START, END = (
     "<!-- GENERATED: do not edit by hand; python -m model.catalog.docs docs/model.md -->",
@@ -31,7 +34,30 @@ def _esc(text: Any) -> str:
 
 
 def tables(spec: dict[str, Any]) -> str:
-    """Markdown tables of variables, parameters, disputed values, actors, actions, constraints."""
+    """Markdown tables of variables, parameters, disputed values, actors, actions, constraints.
+
+    One helper per table, in the order docs/model.md presents them, so a table is changed in one place.
+    """
+    sections = [
+        _variables(spec),
+        _parameters(spec),
+        _tracks(spec),
+        _roles(spec),
+        _outcomes(spec),
+        _history(spec),
+        _disputed(spec),
+        _calibratable(spec),
+        _interests(spec),
+        _stances(spec),
+        _actions(spec),
+        _constraints(spec),
+        _claims(spec),
+        _not_modelled(spec),
+    ]
+    return "\n\n".join("\n".join(lines) for lines in sections) + "\n"  # a blank line between sections
+
+
+def _variables(spec: dict[str, Any]) -> list[str]:
     out = [
         "### World variables",
         "",
@@ -43,8 +69,11 @@ def tables(spec: dict[str, Any]) -> str:
             f"| `{name}` | {_esc(v.get('label', ''))} | {v['initial']} | [{v['lower']}, {v['upper']}] | {_esc(v['unit'])} "
             f"| {_esc(_dynamics(v))} | {_esc(v.get('doc', ''))} | {_esc(provenance(v))} |"
         )
-    out += [
-        "",
+    return out
+
+
+def _parameters(spec: dict[str, Any]) -> list[str]:
+    out = [
         "### World parameters (rates per day)",
         "",
         "Provenance: *article* names the claims that give a value its direction or size, *calibrated*",
@@ -57,8 +86,11 @@ def tables(spec: dict[str, Any]) -> str:
         out.append(
             f"| `world.{name}` | {_esc(p.get('label', ''))} | {p['value']} | {_esc(p.get('unit', ''))} | {_esc(p.get('doc', ''))} | {_esc(provenance(p))} |"
         )
-    out += [
-        "",
+    return out
+
+
+def _tracks(spec: dict[str, Any]) -> list[str]:
+    out = [
         "### Decision tracks",
         "",
         "| track | rate parameter | rate (per day) | what is decided on it |",
@@ -69,8 +101,11 @@ def tables(spec: dict[str, Any]) -> str:
         out.append(
             f"| {tr} | `world.{d['rate']}` | {rate:.4g} (once every {1 / rate:.3g} days) | {_esc(d.get('doc', ''))} |"
         )
-    out += [
-        "",
+    return out
+
+
+def _roles(spec: dict[str, Any]) -> list[str]:
+    out = [
         "### Roles (what the engine's generic mechanisms act on)",
         "",
         "| role | binding | provenance |",
@@ -79,8 +114,11 @@ def tables(spec: dict[str, Any]) -> str:
     for role, d in spec["world"]["roles"].items():
         binding = ", ".join(f"{k}: {v}" for k, v in d.items() if k not in ("claims", "doc", "assumption"))
         out.append(f"| {role} | {_esc(binding)} | {_esc(provenance(d))} |")
-    out += [
-        "",
+    return out
+
+
+def _outcomes(spec: dict[str, Any]) -> list[str]:
+    out = [
         "### Outcomes",
         "",
         "Every outcome reduces an expression over the steps after the start (step 0 excluded); weeks are calendar weeks.",
@@ -93,8 +131,11 @@ def tables(spec: dict[str, Any]) -> str:
             f"| `{name}` | {_esc(o.get('label', ''))} | {o['reduce']} of `{_esc(o['expr'])}`: {_esc(o.get('doc', ''))} "
             f"| {_esc(o['unit'])} | {o['kind']} | {o.get('smallest', '')} | {', '.join(o.get('claims', []))} |"
         )
-    out += [
-        "",
+    return out
+
+
+def _history(spec: dict[str, Any]) -> list[str]:
+    out = [
         "### History (dated changes applied to runs whose calendar covers them)",
         "",
         "| date | change | label | claims |",
@@ -103,8 +144,11 @@ def tables(spec: dict[str, Any]) -> str:
     for h in spec["world"].get("history", []):
         change = ", ".join(f"{k} = {v}" for k, v in h["set"].items())
         out.append(f"| {h['at']} | {_esc(change)} | {_esc(h.get('label', ''))} | {', '.join(h.get('claims', []))} |")
-    out += [
-        "",
+    return out
+
+
+def _disputed(spec: dict[str, Any]) -> list[str]:
+    out = [
         "### Disputed values (sampled per replicate by default)",
         "",
         "| path | distribution | claims | why |",
@@ -113,9 +157,12 @@ def tables(spec: dict[str, Any]) -> str:
     for path, d in spec["world"].get("disputed", {}).items():
         params = ", ".join(f"{k} {v}" for k, v in d.items() if k not in ("dist", "claims", "doc"))
         out.append(f"| `{path}` | {d['dist']} ({params}) | {', '.join(d['claims'])} | {_esc(d.get('doc', ''))} |")
+    return out
+
+
+def _calibratable(spec: dict[str, Any]) -> list[str]:
     nodes = calibration_nodes(spec)
-    out += [
-        "",
+    out = [
         "### Calibratable values (searched by scripts/calibrate.py)",
         "",
     ]
@@ -128,10 +175,13 @@ def tables(spec: dict[str, Any]) -> str:
     else:
         out.append(
             "None yet: a value becomes calibratable when its catalog entry declares `calibrate: {low, high}` "
-            "(model/catalog/__init__.py describes the format)."
+            "(model/catalog/calibration.py describes the format)."
         )
-    out += [
-        "",
+    return out
+
+
+def _interests(spec: dict[str, Any]) -> list[str]:
+    out = [
         "### Actors: interests",
         "",
         "| actor | interest | kind | variable | weight | shape | provenance |",
@@ -146,8 +196,11 @@ def tables(spec: dict[str, Any]) -> str:
             out.append(
                 f"| {a} | `{t}` | {it['kind']} | `{it['var']}` | {it['weight']} | {shape} | {_esc(provenance(it))} |"
             )
-    out += [
-        "",
+    return out
+
+
+def _stances(spec: dict[str, Any]) -> list[str]:
+    out = [
         "### Actors: stances and responses",
         "",
         "| actor | label | response | " + " | ".join(spec["world"]["issues"]) + " |",
@@ -158,8 +211,11 @@ def tables(spec: dict[str, Any]) -> str:
         out.append(
             f"| {a} | {_esc(actor.get('label', ''))} | {actor['response']['weight']} | " + " | ".join(cells) + " |"
         )
-    out += [
-        "",
+    return out
+
+
+def _actions(spec: dict[str, Any]) -> list[str]:
+    out = [
         "### Actions and escalation scales",
         "",
         "| action | label | CAMEO | Goldstein | Kahn rung | takers | claims / assumption |",
@@ -171,8 +227,11 @@ def tables(spec: dict[str, Any]) -> str:
         out.append(
             f"| `{act}` | {_esc(sa.get('label', ''))} | {sc['cameo']} {_esc(sc['cameo_label'])} | {sc['goldstein']:+.1f} | {sc['kahn_rung']} {_esc(sc['kahn_label'])} | {takers} | {_esc(_cite(sa))} |"
         )
-    out += [
-        "",
+    return out
+
+
+def _constraints(spec: dict[str, Any]) -> list[str]:
+    out = [
         "### Constraints",
         "",
         "| id | label | kind | actor | actions | rule | claims | sentence |",
@@ -189,14 +248,22 @@ def tables(spec: dict[str, Any]) -> str:
         out.append(
             f"| `{cid}` | {_esc(c.get('label', ''))} | {c['kind']} | {c['actor']} | {acts} | `{_esc(rule)}`{params} | {', '.join(c['claims'])} | {_esc(c['text'])} |"
         )
-    out += ["", "### Claims (short titles; `entente claims ID` prints the full text and where it is used)", ""]
+    return out
+
+
+def _claims(spec: dict[str, Any]) -> list[str]:
+    out = ["### Claims (short titles; `entente claims ID` prints the full text and where it is used)", ""]
     out += ["| claim | title | kind | text |", "|---|---|---|---|"]
     for cid, c in spec["claims"].items():
         out.append(f"| {cid} | {_esc(c.get('title', ''))} | {c['kind']} | {_esc(c['text'])} |")
-    out += ["", "### Claims not modelled", "", "| claim | reason |", "|---|---|"]
+    return out
+
+
+def _not_modelled(spec: dict[str, Any]) -> list[str]:
+    out = ["### Claims not modelled", "", "| claim | reason |", "|---|---|"]
     for cid, reason in spec["not_modelled"].items():
         out.append(f"| {cid} | {_esc(reason)} |")
-    return "\n".join(out) + "\n"
+    return out
 
 
 def _dynamics(v: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from model.engine import simulate
 from model.errors import InputError
 from model.scenario import Scenario, load_scenario
 from model.scenario.expect import Expectation, figure, holds
@@ -43,8 +44,6 @@ def scenario_files(paths: list[str], verb: str = "check") -> list[Path]:
 
 def check_scenario(sc: Scenario, replicates: int) -> list[CheckRow]:
     """Simulate one scenario and evaluate its expectations."""
-    from model.engine import simulate
-
     res = simulate(sc.config, replicates)
     rows = []
     for e in sc.expect:

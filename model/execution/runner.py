@@ -25,6 +25,8 @@ import numpy as np
 
 from model import files
 from model.engine import Config
+from model.engine.rng import replicate_keys
+from model.errors import InputError
 from model.execution import store
 
 BYTES_PER_REPLICATE_STEP = 90  # measured on the baseline (zstd Parquet); used for the disk check
@@ -154,8 +156,6 @@ def chunk_tables(
 
 def _start_date(folder: str) -> str | None:
     """The run's start date, from the manifest written before any chunk (None without one)."""
-    from model.errors import InputError
-
     try:
         return files.read_manifest(Path(folder)).get("start_date")
     except (InputError, OSError, ValueError):  # a folder without a readable manifest writes no date column
@@ -164,8 +164,7 @@ def _start_date(folder: str) -> str | None:
 
 def run_chunk(config: Config, start: int, stop: int, folder: str) -> dict[str, Any]:
     """Simulate replicates [start, stop) and write their three tables; runs in any worker."""
-    from model.engine import simulate
-    from model.engine.rng import replicate_keys
+    from model.engine import simulate  # looked up per chunk, not bound at import: tests substitute a failing engine
 
     t0 = time.perf_counter()
     try:
@@ -207,7 +206,7 @@ def worker_init(parent: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler was inherited by fork
     if sys.platform.startswith("linux"):
         try:
-            import ctypes
+            import ctypes  # only here: the prctl call it makes exists on Linux alone
 
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -310,7 +309,7 @@ def pool_map(fn: Any, shared: Any, tasks: list[tuple], workers: int) -> Iterator
     ``shared`` is inherited by fork (not pickled per task). A worker that dies without a
     result raises WorkerLost.
     """
-    import multiprocessing as mp
+    import multiprocessing as mp  # only the worker pool needs it (in-process and Dask runs do not)
     from multiprocessing.connection import wait as wait_any
 
     ctx = mp.get_context("fork") if sys.platform.startswith("linux") else mp.get_context("spawn")
@@ -391,7 +390,7 @@ def _execute_dask(
     progress: Progress | None,
 ) -> list[dict[str, Any]]:
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, LocalCluster, as_completed  # optional dependency, heavy: only when asked for
     except ImportError as exc:
         raise RuntimeError("the Dask executor needs 'dask[distributed]': pip install 'entente[dask]'") from exc
     cluster = None

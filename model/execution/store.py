@@ -62,7 +62,7 @@ def new_run_folder(parent: Path, digest: str) -> tuple[Path, Path]:
 
 def lock(folder: Path) -> IO[bytes]:
     """Take the folder's exclusive lock (held until the returned file is closed); exit 2 if taken."""
-    import fcntl
+    import fcntl  # POSIX only: imported where the lock is taken, so the module imports everywhere
 
     try:
         fh = open(folder / LOCK, "ab")  # noqa: SIM115 - held open for the whole run
