@@ -3,7 +3,7 @@
 
 One model for every episode (issue 18, item 4): no parameter is tuned for one episode. The
 script searches only the values the catalog declares calibratable (an entry's
-``calibrate: {low, high}``, format in model/catalog/__init__.py), scores every candidate set on
+``calibrate: {low, high}``, format in model/catalog/calibration.py), scores every candidate set on
 the yes/no questions of a *training* half of the episodes, and reports the score of the chosen
 set on the *held-out* half, which played no part in choosing it:
 
@@ -187,7 +187,7 @@ def search_space(spec: dict[str, Any], params: list[str]) -> tuple[dict[str, tup
         raise InputError.one(
             "catalog",
             "no parameter is declared calibratable: add calibrate: {low: .., high: ..} to catalog entries "
-            "(model/catalog/__init__.py describes the format), or try a dimension with --param PATH=LOW:HIGH",
+            "(model/catalog/calibration.py describes the format), or try a dimension with --param PATH=LOW:HIGH",
         )
     return space, trial
 
@@ -431,7 +431,7 @@ def overlay_text(run: dict[str, Any], values: dict[str, float], forecast: dict[s
     tr, ho = run["train_score"], run["held_out_score"]
     header = [
         f"# Calibrated values, written by {SOURCE} on {run['date']}; the catalog loader",
-        "# (model/catalog/__init__.py) applies them on top of the YAML catalog. Do not edit by hand: re-run the script.",
+        "# (model/catalog/calibration.py) applies them on top of the YAML catalog. Do not edit by hand: re-run the script.",
         (
             f"# Sample: {run['samples']} parameter sets x {run['replicates']} replicates (Latin hypercube, seed {run['seed']}),"
             if run.get("method") == "sample"
