@@ -12,7 +12,8 @@ from typing import Any
 from model.catalog import load_catalog
 from model.engine.config import DISTRIBUTIONS, numeric_paths
 from model.engine.outcomes import OUTCOMES, REDUCERS
-from model.scenario import FORMAT_VERSION, MAX_HORIZON, MAX_REPLICATES, TOP_KEYS, ranges
+from model.scenario import ranges
+from model.scenario.format import FORMAT_VERSION, MAX_HORIZON, MAX_REPLICATES, TOP_KEYS
 
 NUM = {"type": "number"}
 

@@ -25,10 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from model.catalog import load_catalog
-from model.engine.config import numeric_paths
+from model.catalog.glossary import label
+from model.engine.config import get_value, numeric_paths
 from model.errors import InputError, InputIssue, did_you_mean
-
-SETTINGS_KEY = "settings"  # the same key model.scenario.compile_document reads (this module sits below it)
+from model.scenario.compile import compile_document
+from model.scenario.compiled import Scenario
+from model.scenario.format import SETTINGS_KEY
+from model.scenario.parameters import _owned_relation
+from model.scenario.read import load_document, shipped
 
 Setting = str | float | int | bool
 TRUE_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
@@ -234,8 +238,6 @@ def apply_settings(
 
 
 def _unknown(key: str, doc: dict[str, Any], spec: dict[str, Any]) -> str:
-    from model.scenario import _owned_relation
-
     if key.startswith("relations.") and (owner := _owned_relation(spec, key.removeprefix("relations."))):
         return f"'{key}' cannot be set: {owner}"
     names = known_names(doc, spec)
@@ -250,14 +252,12 @@ def _unknown(key: str, doc: dict[str, Any], spec: dict[str, Any]) -> str:
 
 def compile_with_settings(
     doc: dict[str, Any], marks: dict, file: str, settings: dict[str, Setting] | None, source: str = "--set"
-) -> Any:
+) -> Scenario:
     """Apply ``settings`` and compile: a Scenario whose resolved document records them.
 
     Problems with a setting's value (out of range, breaking a relation between parameters)
     come back as ``--set path=value: message``, without the file's key path.
     """
-    from model.scenario import compile_document
-
     check_settings(settings, source)
     if settings:
         doc, marks = apply_settings(doc, marks, settings, source)
@@ -276,8 +276,6 @@ def check_exists(path: str | Path) -> None:
     ``entente run baseline`` (a name) points at ``scenarios/baseline.yaml``; a misspelt path is
     compared with the files beside it and with the shipped scenarios' names.
     """
-    from model.scenario import shipped
-
     p = Path(path)
     try:
         if p.exists():
@@ -302,10 +300,8 @@ def check_exists(path: str | Path) -> None:
         raise InputError.one(str(path), f"no such scenario file; did you mean '{shown}'?", 1, 1)
 
 
-def load_with_settings(path: str | Path, settings: dict[str, Setting] | None = None, source: str = "--set") -> Any:
+def load_with_settings(path: str | Path, settings: dict[str, Setting] | None = None, source: str = "--set") -> Scenario:
     """Load, merge, apply ``settings`` to and compile a scenario file (InputError on any problem)."""
-    from model.scenario import load_document
-
     check_settings(settings, source)
     if not isinstance(path, str | Path) or not str(path):
         raise InputError.one(source, f"expected a scenario file's path, found {_kind(path)}")
@@ -321,8 +317,6 @@ MAX_SWEEP_VALUES = 101
 
 def path_label(spec: dict[str, Any], path: str) -> tuple[str, str]:
     """A plain-English label and unit for a parameter path (for axes and reports)."""
-    from model.catalog.glossary import label
-
     parts = path.split(".")
     head = parts[0]
     if head == "world" and len(parts) == 2:
@@ -385,8 +379,6 @@ def sweep_axis(sc: Any, lever: str | None = None, vary: list[str] | None = None)
     ``reference`` (the scenario's own option or value when it is among them, else the first),
     ``doc``. Unknown levers and paths get a did-you-mean; values are validated by compiling.
     """
-    from model.engine.config import get_value
-
     vary = list(vary or [])
     if bool(lever) == bool(vary):
         raise InputError.one("command line", "give one of --lever NAME or --vary PATH=LOW:HIGH:N")
