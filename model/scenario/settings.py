@@ -167,74 +167,119 @@ def apply_settings(
     recorded: dict[str, Setting] = {}
     for key, value in settings.items():
         where = flag_label(source, key, value)
-
-        def bad(message: str, where: str = where) -> None:
-            issues.append(InputIssue(where, None, None, "", message))
-
         if not isinstance(key, str) or not key:
-            bad("a setting needs a name")
-            continue
-        name = key.removeprefix("levers.")
-        if key.startswith("levers.") or (name in levers and "." not in key):
-            if name not in levers:
-                if levers:
-                    hint = did_you_mean(name, list(levers)) or f" (its levers: {', '.join(map(str, levers))})"
-                else:
-                    hint = " (the scenario declares no levers)"
-                bad(f"unknown lever '{name}'{hint}")
-                continue
-            lever = levers[name]
-            options = lever.get("options") if isinstance(lever, dict) else None
-            if not isinstance(options, dict) or not options:
-                continue  # the lever itself is malformed: compiling reports it at its line
-            chosen = next((o for o in options if str(o) == _text(value)), None)
-            if chosen is None:
-                hint = did_you_mean(_text(value), [str(o) for o in options]) or (
-                    f" (options: {', '.join(str(o) for o in options)})"
-                )
-                bad(f"unknown option '{_text(value)}' of lever '{name}'{hint}")
-                continue
-            doc["levers"][name] = {**lever, "value": chosen}
-            marks[("levers", name, "value")] = (where, None, None)
-            recorded[f"levers.{name}"] = str(chosen)
-            continue
-        parts = key.split(".")
-        if len(parts) == 3 and parts[0] == "constraints" and parts[2] == "lifted":
-            if parts[1] not in spec["constraints"]:
-                bad(f"unknown constraint '{parts[1]}'{did_you_mean(parts[1], list(spec['constraints']))}")
-                continue
-            flag = value if isinstance(value, bool) else TRUE_WORDS.get(str(value).lower())
-            if flag is None:
-                bad(f"expected true or false, found '{_text(value)}'")
-                continue
-            section = doc.setdefault("constraints", {})
-            if isinstance(section, dict):
-                entry = section.get(parts[1])
-                section[parts[1]] = {**(entry if isinstance(entry, dict) else {}), "lifted": flag}
-                marks[("constraints", parts[1], "lifted")] = (where, None, None)
-            recorded[key] = flag
-            continue
-        if key not in paths:
-            bad(_unknown(key, doc, spec))
-            continue
-        number = _number(value)
-        if number is None:
-            bad(f"expected a number for {key}, found '{_text(value)}'")
-            continue
-        constants = doc.setdefault("constants", {})
-        if not isinstance(constants, dict):
-            continue  # reported at the file's constants: line by compiling
-        constants[key] = number
-        marks[("constants", key)] = (where, None, None)
-        uncertain = doc.get("uncertainties")
-        if isinstance(uncertain, dict) and key in uncertain:
-            del uncertain[key]  # fixed, not sampled: the other paths keep their draws
-        recorded[key] = number
+            problem: str | None = "a setting needs a name"
+        elif key.startswith("levers.") or (key in levers and "." not in key):
+            problem = _choose_option(doc, marks, levers, key.removeprefix("levers."), value, where, recorded)
+        elif _is_constraint_lift(key):
+            problem = _lift_constraint(doc, marks, spec, key, value, where, recorded)
+        else:
+            problem = _fix_parameter(doc, marks, spec, paths, key, value, where, recorded)
+        if problem is not None:
+            issues.append(InputIssue(where, None, None, "", problem))
     if issues:
         raise InputError(issues)
     if recorded:
         doc[SETTINGS_KEY] = {**(doc.get(SETTINGS_KEY) or {}), **recorded}
     return doc, marks
+
+
+def _choose_option(
+    doc: dict[str, Any],
+    marks: dict,
+    levers: dict[str, Any],
+    name: str,
+    value: Setting,
+    where: str,
+    recorded: dict[str, Setting],
+) -> str | None:
+    """Pick a lever's option (its ``value:``); the problem with the setting, or None once applied.
+
+    A lever that is itself malformed is passed over here: compiling reports it at its line.
+    """
+    if name not in levers:
+        if levers:
+            hint = did_you_mean(name, list(levers)) or f" (its levers: {', '.join(map(str, levers))})"
+        else:
+            hint = " (the scenario declares no levers)"
+        return f"unknown lever '{name}'{hint}"
+    lever = levers[name]
+    options = lever.get("options") if isinstance(lever, dict) else None
+    if not isinstance(options, dict) or not options:
+        return None  # the lever itself is malformed: compiling reports it at its line
+    chosen = next((o for o in options if str(o) == _text(value)), None)
+    if chosen is None:
+        hint = did_you_mean(_text(value), [str(o) for o in options]) or (
+            f" (options: {', '.join(str(o) for o in options)})"
+        )
+        return f"unknown option '{_text(value)}' of lever '{name}'{hint}"
+    doc["levers"][name] = {**lever, "value": chosen}
+    marks[("levers", name, "value")] = (where, None, None)
+    recorded[f"levers.{name}"] = str(chosen)
+    return None
+
+
+def _is_constraint_lift(key: str) -> bool:
+    """Whether a setting's name is ``constraints.<ID>.lifted``."""
+    parts = key.split(".")
+    return len(parts) == 3 and parts[0] == "constraints" and parts[2] == "lifted"
+
+
+def _lift_constraint(
+    doc: dict[str, Any],
+    marks: dict,
+    spec: dict[str, Any],
+    key: str,
+    value: Setting,
+    where: str,
+    recorded: dict[str, Setting],
+) -> str | None:
+    """Lift or restore a constraint (``constraints.<ID>.lifted``); the problem, or None once applied."""
+    cid = key.split(".")[1]
+    if cid not in spec["constraints"]:
+        return f"unknown constraint '{cid}'{did_you_mean(cid, list(spec['constraints']))}"
+    flag = value if isinstance(value, bool) else TRUE_WORDS.get(str(value).lower())
+    if flag is None:
+        return f"expected true or false, found '{_text(value)}'"
+    section = doc.setdefault("constraints", {})
+    if isinstance(section, dict):
+        entry = section.get(cid)
+        section[cid] = {**(entry if isinstance(entry, dict) else {}), "lifted": flag}
+        marks[("constraints", cid, "lifted")] = (where, None, None)
+    recorded[key] = flag
+    return None
+
+
+def _fix_parameter(
+    doc: dict[str, Any],
+    marks: dict,
+    spec: dict[str, Any],
+    paths: set[str],
+    key: str,
+    value: Setting,
+    where: str,
+    recorded: dict[str, Setting],
+) -> str | None:
+    """Fix a parameter path to a number, as a ``constants:`` entry; the problem, or None once applied.
+
+    A path the scenario samples is fixed instead of sampled; the other paths keep their draws
+    (draws are keyed by path: common random numbers).
+    """
+    if key not in paths:
+        return _unknown(key, doc, spec)
+    number = _number(value)
+    if number is None:
+        return f"expected a number for {key}, found '{_text(value)}'"
+    constants = doc.setdefault("constants", {})
+    if not isinstance(constants, dict):
+        return None  # reported at the file's constants: line by compiling
+    constants[key] = number
+    marks[("constants", key)] = (where, None, None)
+    uncertain = doc.get("uncertainties")
+    if isinstance(uncertain, dict) and key in uncertain:
+        del uncertain[key]  # fixed, not sampled: the other paths keep their draws
+    recorded[key] = number
+    return None
 
 
 def _unknown(key: str, doc: dict[str, Any], spec: dict[str, Any]) -> str:
