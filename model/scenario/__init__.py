@@ -4,17 +4,19 @@ A scenario is untrusted input. Every problem is collected (not just the first) a
 as one line with file, line, column and key path; nothing in a file can execute code. See
 docs/scenarios.md for the format and its merge rules.
 
-This package's ``__init__`` only hands names on. The compiler is split by what it does:
+This ``__init__`` only hands names on; the work is done in one module per step, each small
+enough to read on its own:
 
 * ``format``: the format's keys and limits.
 * ``check``: the checker every section reports its issues through.
-* ``read``: reading a file and its ``extends`` chain into one merged document.
-* ``levers``: a lever's chosen option merged onto the document.
+* ``read``: a file and its ``extends`` chain, merged into one document with the origin of each key.
+* ``levers``: each lever's chosen option, merged onto the document.
 * ``parameters``, ``uncertainties``: the sections that set or sample the catalog's numbers.
-* ``timeline``, ``record``: events and dated changes; the catalog's record on the calendar.
-* ``outcomes``: outcomes and expectations.
-* ``compile``: the sections checked in order, then the Config built; ``compiled``: the Scenario.
-* ``questions``, ``expect``, ``ranges``, ``settings``, ``schema``: as before.
+* ``timeline``, ``record``: events and dated changes; the catalog's record on the run's calendar.
+* ``outcomes``, ``expect``, ``questions``: what a run reports, its expectations, its scored questions.
+* ``compile``: every section checked in order, then the Config built; ``compiled``: the Scenario.
+* ``ranges``: the parameters' ranges (model/catalog/ranges.yaml).
+* ``settings``: ``--set``, sweeps and ``overrides=``; ``schema``: the format's JSON Schema.
 """
 
 from __future__ import annotations

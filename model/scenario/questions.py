@@ -31,6 +31,7 @@ from typing import Any
 from model import expr
 from model.errors import did_you_mean
 from model.safeyaml import type_name
+from model.scenario.check import _Checker
 
 QUESTION_KEYS = ("id", "ask", "when", "chose", "by", "on", "after", "resolution", "source", "tags")
 CHOSE_KEYS = ("actor", "action", "target")
@@ -131,7 +132,7 @@ def marks(questions: list[Question]) -> list[float]:
     return sorted({d for q in questions for d in (q.after_day, q.day) if d > 0})
 
 
-def _date(ck: Any, where: tuple, value: Any) -> dt.date | None:
+def _date(ck: _Checker, where: tuple, value: Any) -> dt.date | None:
     if isinstance(value, dt.date):  # a YAML loader that builds dates
         return value
     try:
@@ -143,7 +144,7 @@ def _date(ck: Any, where: tuple, value: Any) -> dt.date | None:
         return None
 
 
-def _resolution(ck: Any, where: tuple, value: Any) -> bool | None:
+def _resolution(ck: _Checker, where: tuple, value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in RESOLUTIONS:
@@ -152,14 +153,14 @@ def _resolution(ck: Any, where: tuple, value: Any) -> bool | None:
     return None
 
 
-def _text(ck: Any, where: tuple, value: Any, what: str) -> str | None:
+def _text(ck: _Checker, where: tuple, value: Any, what: str) -> str | None:
     if not isinstance(value, str) or not value.strip():
         ck.bad(where, f"expected {what} (non-empty text), found {type_name(value)}")
         return None
     return value.strip()
 
 
-def _chose(ck: Any, where: tuple, value: Any, spec: dict[str, Any]) -> dict[str, str] | None:
+def _chose(ck: _Checker, where: tuple, value: Any, spec: dict[str, Any]) -> dict[str, str] | None:
     if not isinstance(value, dict):
         ck.bad(where, f"expected {{actor, action, target}} (target optional), found {type_name(value)}")
         return None
@@ -210,7 +211,7 @@ def _chose(ck: Any, where: tuple, value: Any, spec: dict[str, Any]) -> dict[str,
 
 
 def check(
-    ck: Any,
+    ck: _Checker,
     section: Any,
     spec: dict[str, Any],
     names: set[str],
@@ -269,7 +270,7 @@ class _Calendar:
 
 
 def _check_question(
-    ck: Any,
+    ck: _Checker,
     where: tuple,
     item: Any,
     i: int,
@@ -318,7 +319,7 @@ def _check_question(
     )
 
 
-def _question_id(ck: Any, where: tuple, item: dict[str, Any], i: int, seen: dict[str, int]) -> Any:
+def _question_id(ck: _Checker, where: tuple, item: dict[str, Any], i: int, seen: dict[str, int]) -> Any:
     """The question's ``id`` as written (None if absent); a malformed or repeated one is reported."""
     qid = item.get("id")
     if "id" in item:
@@ -337,7 +338,7 @@ def _question_id(ck: Any, where: tuple, item: dict[str, Any], i: int, seen: dict
     return qid
 
 
-def _tags(ck: Any, where: tuple, item: dict[str, Any]) -> list[str]:
+def _tags(ck: _Checker, where: tuple, item: dict[str, Any]) -> list[str]:
     """The question's valid ``tags`` (words the scorer's tables carry with the question)."""
     tags: list[str] = []
     if "tags" in item:
@@ -352,7 +353,7 @@ def _tags(ck: Any, where: tuple, item: dict[str, Any]) -> list[str]:
 
 
 def _asked(
-    ck: Any, where: tuple, item: dict[str, Any], spec: dict[str, Any], names: set[str]
+    ck: _Checker, where: tuple, item: dict[str, Any], spec: dict[str, Any], names: set[str]
 ) -> tuple[str | None, dict[str, Any] | None]:
     """What is asked, (condition, choice): exactly one of ``when`` and ``chose``; None where invalid or absent."""
     has_when, has_chose = "when" in item, "chose" in item
@@ -376,7 +377,7 @@ def _asked(
 
 
 def _dated(
-    ck: Any, where: tuple, item: dict[str, Any], chose: dict[str, Any] | None, cal: _Calendar
+    ck: _Checker, where: tuple, item: dict[str, Any], chose: dict[str, Any] | None, cal: _Calendar
 ) -> tuple[float | None, str | None, str | None]:
     """When it is asked, (day since the start, by, on): exactly one of ``by`` (a window) and ``on`` (one day).
 
@@ -414,7 +415,7 @@ def _dated(
 
 
 def _after(
-    ck: Any, where: tuple, item: dict[str, Any], day: float | None, date: str | None, start_date: dt.date
+    ck: _Checker, where: tuple, item: dict[str, Any], day: float | None, date: str | None, start_date: dt.date
 ) -> dt.date:
     """The start of a ``by`` question's window: ``after`` if valid, else the start date.
 

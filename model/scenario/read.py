@@ -1,8 +1,9 @@
 """Reading scenario files: safe YAML, ``extends`` chains, and the merge of a file onto its parent.
 
 Why separate from compiling: what a chain of files says (merged, with the file, line and
-column of every key) is what ``--set``, sweeps and manifests re-apply settings to, before any
-validation; the compiler (``compile.py``) then checks that one merged document.
+column of every key) is what ``--set``, sweeps and ``overrides=`` apply their settings to
+(``settings.py``) before anything is validated; the compiler (``compile.py``) then checks that
+one merged document.
 """
 
 from __future__ import annotations
