@@ -1,8 +1,9 @@
 """The catalog's record on a scenario's calendar: history as changes, a warm-up, the oil price at the start.
 
 Why apart from the scenario's own sections: a dated scenario starts at the world the record gives
-(docs/scenarios.md, "Calendar"), yet what the scenario sets itself must win over the record.
-Every function here is given the scenario's own paths (``_explicit_paths``) for that reason.
+(docs/scenarios.md, "Calendar"), yet what the scenario sets itself must win over the record:
+``_explicit_paths`` (the paths a scenario sets) is left out of the history's start values and of
+the oil-price anchor.
 """
 
 from __future__ import annotations
