@@ -31,6 +31,7 @@ from typing import Any
 from model import expr
 from model.errors import did_you_mean
 from model.safeyaml import type_name
+from model.scenario.check import _Checker
 
 QUESTION_KEYS = ("id", "ask", "when", "chose", "by", "on", "after", "resolution", "source", "tags")
 CHOSE_KEYS = ("actor", "action", "target")
@@ -131,7 +132,7 @@ def marks(questions: list[Question]) -> list[float]:
     return sorted({d for q in questions for d in (q.after_day, q.day) if d > 0})
 
 
-def _date(ck: Any, where: tuple, value: Any) -> dt.date | None:
+def _date(ck: _Checker, where: tuple, value: Any) -> dt.date | None:
     if isinstance(value, dt.date):  # a YAML loader that builds dates
         return value
     try:
@@ -143,7 +144,7 @@ def _date(ck: Any, where: tuple, value: Any) -> dt.date | None:
         return None
 
 
-def _resolution(ck: Any, where: tuple, value: Any) -> bool | None:
+def _resolution(ck: _Checker, where: tuple, value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in RESOLUTIONS:
@@ -152,14 +153,14 @@ def _resolution(ck: Any, where: tuple, value: Any) -> bool | None:
     return None
 
 
-def _text(ck: Any, where: tuple, value: Any, what: str) -> str | None:
+def _text(ck: _Checker, where: tuple, value: Any, what: str) -> str | None:
     if not isinstance(value, str) or not value.strip():
         ck.bad(where, f"expected {what} (non-empty text), found {type_name(value)}")
         return None
     return value.strip()
 
 
-def _chose(ck: Any, where: tuple, value: Any, spec: dict[str, Any]) -> dict[str, str] | None:
+def _chose(ck: _Checker, where: tuple, value: Any, spec: dict[str, Any]) -> dict[str, str] | None:
     if not isinstance(value, dict):
         ck.bad(where, f"expected {{actor, action, target}} (target optional), found {type_name(value)}")
         return None
@@ -210,7 +211,7 @@ def _chose(ck: Any, where: tuple, value: Any, spec: dict[str, Any]) -> dict[str,
 
 
 def check(
-    ck: Any,
+    ck: _Checker,
     section: Any,
     spec: dict[str, Any],
     names: set[str],
@@ -247,132 +248,193 @@ def check(
         float(horizon) * float(step_days) if isinstance(horizon, int) and isinstance(step_days, int | float) else None
     )
     end_date = start_date + dt.timedelta(days=end_day) if end_day is not None else None
+    cal = _Calendar(start_date, end_day, end_date, horizon, step_days)
     out: list[Question] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(section):
-        where = (*where0, i)
-        if not ck.expect(
-            where, item, (dict,), "a question mapping (id, ask, when or chose, by or on, resolution, source)"
-        ):
-            continue
-        n0 = len(ck.issues)
-        for k in item:
-            if k not in QUESTION_KEYS:
-                ck.bad((*where, k), f"unknown question key '{k}'{ck.suggest(k, QUESTION_KEYS)}")
-        for k in ("id", "ask", "resolution", "source"):
-            if k not in item:
-                ck.bad(where, f"a question needs '{k}'")
-        qid = item.get("id")
-        if "id" in item:
-            if not isinstance(qid, str) or not ID_RE.match(qid):
-                ck.bad(
-                    (*where, "id"),
-                    f"expected an id of lowercase letters, digits and '_' (a letter first, at most 64), found {type_name(qid)}",
-                )
-            elif qid in seen:
-                ck.bad(
-                    (*where, "id"),
-                    f"duplicate question id '{qid}' (also questions[{seen[qid]}]); ids are unique in a scenario",
-                )
-            else:
-                seen[qid] = i
-        ask = _text(ck, (*where, "ask"), item["ask"], "the question asked") if "ask" in item else None
-        source = _text(ck, (*where, "source"), item["source"], "a source") if "source" in item else None
-        resolution = _resolution(ck, (*where, "resolution"), item["resolution"]) if "resolution" in item else None
-        tags: list[str] = []
-        if "tags" in item:
-            raw = item["tags"]
-            if ck.expect((*where, "tags"), raw, (list,), "a list of words"):
-                for j, t in enumerate(raw):
-                    if not isinstance(t, str) or not TAG_RE.match(t):
-                        ck.bad(
-                            (*where, "tags", j), f"expected a word (letters, digits, '_' or '-'), found {type_name(t)}"
-                        )
-                    else:
-                        tags.append(t)
-        # what is asked: a condition or a choice, exactly one
-        has_when, has_chose = "when" in item, "chose" in item
-        when = chose = None
-        if has_when == has_chose:
-            ck.bad(where, "a question needs exactly one of 'when' (a condition) or 'chose' ({actor, action, target})")
-        elif has_when:
-            text = item["when"]
-            if not isinstance(text, str):
-                ck.bad((*where, "when"), f"expected a condition string, found {type_name(text)}")
-            else:
-                try:
-                    expr.parse(text, names)
-                except expr.ExprError as exc:
-                    ck.bad((*where, "when"), exc.message)
-                else:
-                    when = text
-        else:
-            chose = _chose(ck, (*where, "chose"), item["chose"], spec)
-        # when: by a date (a window) or on a date
-        has_by, has_on = "by" in item, "on" in item
-        by = on = None
-        day = after_day = None
-        if has_by == has_on:
-            ck.bad(
-                where,
-                "a question needs exactly one of 'by' (yes if it happens by then) or 'on' (yes if it holds that day)",
-            )
-        else:
-            key = "by" if has_by else "on"
-            d = _date(ck, (*where, key), item[key])
-            if d is not None:
-                days = (d - start_date).days
-                if days <= 0:
-                    ck.bad((*where, key), f"{d.isoformat()} is not after start_date {start_date.isoformat()}")
-                elif end_day is not None and days > end_day + 1e-9:
-                    ck.bad(
-                        (*where, key),
-                        f"{d.isoformat()} lies beyond the run's calendar (it ends {end_date.isoformat()}: "
-                        f"{horizon} steps of {step_days:g} days); lengthen 'horizon'",
-                    )
-                else:
-                    day = float(days)
-                    by, on = (d.isoformat(), None) if has_by else (None, d.isoformat())
-            if has_on and chose is not None:
-                ck.bad((*where, "on"), "a 'chose' question asks whether a choice was made in a window: use 'by'")
-                day = None
-        after = start_date
-        if "after" in item:
-            if has_on:
-                ck.bad((*where, "after"), "'after' opens the window of a 'by' question; an 'on' question reads one day")
-            a = _date(ck, (*where, "after"), item["after"])
-            if a is not None:
-                if a < start_date:
-                    ck.bad((*where, "after"), f"{a.isoformat()} is before start_date {start_date.isoformat()}")
-                elif day is not None and (a - start_date).days >= day:
-                    ck.bad((*where, "after"), f"{a.isoformat()} is not before the question's date {by or on}")
-                else:
-                    after = a
-        after_day = float((after - start_date).days)
-        if (
-            len(ck.issues) > n0
-            or day is None
-            or None in (qid, ask, source, resolution)
-            or (when is None and chose is None)
-        ):
-            continue
-        out.append(
-            Question(
-                id=qid,
-                ask=ask,
-                resolution=bool(resolution),
-                source=source,
-                after=after.isoformat(),
-                after_day=after_day,
-                day=day,
-                by=by,
-                on=on,
-                when=when,
-                chose=chose,
-                tags=tuple(tags),
-            )
-        )
+        q = _check_question(ck, (*where0, i), item, i, seen, spec, names, cal)
+        if q is not None:
+            out.append(q)
     return out
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    """The run's calendar, which every question's dates must fall in (``end_*`` None if unknown)."""
+
+    start_date: dt.date
+    end_day: float | None
+    end_date: dt.date | None
+    horizon: Any
+    step_days: Any
+
+
+def _check_question(
+    ck: _Checker,
+    where: tuple,
+    item: Any,
+    i: int,
+    seen: dict[str, int],
+    spec: dict[str, Any],
+    names: set[str],
+    cal: _Calendar,
+) -> Question | None:
+    """One question, every mistake in it reported; None unless it is wholly valid.
+
+    ``seen`` maps the ids met so far to their index (an id is unique in a scenario).
+    """
+    if not ck.expect(where, item, (dict,), "a question mapping (id, ask, when or chose, by or on, resolution, source)"):
+        return None
+    n0 = len(ck.issues)
+    for k in item:
+        if k not in QUESTION_KEYS:
+            ck.bad((*where, k), f"unknown question key '{k}'{ck.suggest(k, QUESTION_KEYS)}")
+    for k in ("id", "ask", "resolution", "source"):
+        if k not in item:
+            ck.bad(where, f"a question needs '{k}'")
+    qid = _question_id(ck, where, item, i, seen)
+    ask = _text(ck, (*where, "ask"), item["ask"], "the question asked") if "ask" in item else None
+    source = _text(ck, (*where, "source"), item["source"], "a source") if "source" in item else None
+    resolution = _resolution(ck, (*where, "resolution"), item["resolution"]) if "resolution" in item else None
+    tags = _tags(ck, where, item)
+    when, chose = _asked(ck, where, item, spec, names)
+    day, by, on = _dated(ck, where, item, chose, cal)
+    after = _after(ck, where, item, day, by or on, cal.start_date)
+    after_day = float((after - cal.start_date).days)
+    if len(ck.issues) > n0 or day is None or None in (qid, ask, source, resolution) or (when is None and chose is None):
+        return None
+    return Question(
+        id=qid,
+        ask=ask,
+        resolution=bool(resolution),
+        source=source,
+        after=after.isoformat(),
+        after_day=after_day,
+        day=day,
+        by=by,
+        on=on,
+        when=when,
+        chose=chose,
+        tags=tuple(tags),
+    )
+
+
+def _question_id(ck: _Checker, where: tuple, item: dict[str, Any], i: int, seen: dict[str, int]) -> Any:
+    """The question's ``id`` as written (None if absent); a malformed or repeated one is reported."""
+    qid = item.get("id")
+    if "id" in item:
+        if not isinstance(qid, str) or not ID_RE.match(qid):
+            ck.bad(
+                (*where, "id"),
+                f"expected an id of lowercase letters, digits and '_' (a letter first, at most 64), found {type_name(qid)}",
+            )
+        elif qid in seen:
+            ck.bad(
+                (*where, "id"),
+                f"duplicate question id '{qid}' (also questions[{seen[qid]}]); ids are unique in a scenario",
+            )
+        else:
+            seen[qid] = i
+    return qid
+
+
+def _tags(ck: _Checker, where: tuple, item: dict[str, Any]) -> list[str]:
+    """The question's valid ``tags`` (words the scorer's tables carry with the question)."""
+    tags: list[str] = []
+    if "tags" in item:
+        raw = item["tags"]
+        if ck.expect((*where, "tags"), raw, (list,), "a list of words"):
+            for j, t in enumerate(raw):
+                if not isinstance(t, str) or not TAG_RE.match(t):
+                    ck.bad((*where, "tags", j), f"expected a word (letters, digits, '_' or '-'), found {type_name(t)}")
+                else:
+                    tags.append(t)
+    return tags
+
+
+def _asked(
+    ck: _Checker, where: tuple, item: dict[str, Any], spec: dict[str, Any], names: set[str]
+) -> tuple[str | None, dict[str, Any] | None]:
+    """What is asked, (condition, choice): exactly one of ``when`` and ``chose``; None where invalid or absent."""
+    has_when, has_chose = "when" in item, "chose" in item
+    when = chose = None
+    if has_when == has_chose:
+        ck.bad(where, "a question needs exactly one of 'when' (a condition) or 'chose' ({actor, action, target})")
+    elif has_when:
+        text = item["when"]
+        if not isinstance(text, str):
+            ck.bad((*where, "when"), f"expected a condition string, found {type_name(text)}")
+        else:
+            try:
+                expr.parse(text, names)
+            except expr.ExprError as exc:
+                ck.bad((*where, "when"), exc.message)
+            else:
+                when = text
+    else:
+        chose = _chose(ck, (*where, "chose"), item["chose"], spec)
+    return when, chose
+
+
+def _dated(
+    ck: _Checker, where: tuple, item: dict[str, Any], chose: dict[str, Any] | None, cal: _Calendar
+) -> tuple[float | None, str | None, str | None]:
+    """When it is asked, (day since the start, by, on): exactly one of ``by`` (a window) and ``on`` (one day).
+
+    The day is None when the date is invalid, outside the run's calendar, or an ``on`` for a
+    ``chose`` question (a choice is made in a window).
+    """
+    has_by, has_on = "by" in item, "on" in item
+    by = on = None
+    day = None
+    if has_by == has_on:
+        ck.bad(
+            where,
+            "a question needs exactly one of 'by' (yes if it happens by then) or 'on' (yes if it holds that day)",
+        )
+    else:
+        key = "by" if has_by else "on"
+        d = _date(ck, (*where, key), item[key])
+        if d is not None:
+            days = (d - cal.start_date).days
+            if days <= 0:
+                ck.bad((*where, key), f"{d.isoformat()} is not after start_date {cal.start_date.isoformat()}")
+            elif cal.end_day is not None and days > cal.end_day + 1e-9:
+                ck.bad(
+                    (*where, key),
+                    f"{d.isoformat()} lies beyond the run's calendar (it ends {cal.end_date.isoformat()}: "
+                    f"{cal.horizon} steps of {cal.step_days:g} days); lengthen 'horizon'",
+                )
+            else:
+                day = float(days)
+                by, on = (d.isoformat(), None) if has_by else (None, d.isoformat())
+        if has_on and chose is not None:
+            ck.bad((*where, "on"), "a 'chose' question asks whether a choice was made in a window: use 'by'")
+            day = None
+    return day, by, on
+
+
+def _after(
+    ck: _Checker, where: tuple, item: dict[str, Any], day: float | None, date: str | None, start_date: dt.date
+) -> dt.date:
+    """The start of a ``by`` question's window: ``after`` if valid, else the start date.
+
+    ``date`` is the question's own date (as written in ``by`` or ``on``), named in the message
+    when ``after`` is not before it.
+    """
+    after = start_date
+    if "after" in item:
+        if "on" in item:
+            ck.bad((*where, "after"), "'after' opens the window of a 'by' question; an 'on' question reads one day")
+        a = _date(ck, (*where, "after"), item["after"])
+        if a is not None:
+            if a < start_date:
+                ck.bad((*where, "after"), f"{a.isoformat()} is before start_date {start_date.isoformat()}")
+            elif day is not None and (a - start_date).days >= day:
+                ck.bad((*where, "after"), f"{a.isoformat()} is not before the question's date {date}")
+            else:
+                after = a
+    return after
 
 
 def beyond(questions: Any, start: Any, end_day: float) -> list[int]:

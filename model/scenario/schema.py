@@ -12,7 +12,8 @@ from typing import Any
 from model.catalog import load_catalog
 from model.engine.config import DISTRIBUTIONS, numeric_paths
 from model.engine.outcomes import OUTCOMES, REDUCERS
-from model.scenario import FORMAT_VERSION, MAX_HORIZON, MAX_REPLICATES, TOP_KEYS, ranges
+from model.scenario import ranges
+from model.scenario.format import FORMAT_VERSION, MAX_HORIZON, MAX_REPLICATES, TOP_KEYS
 
 NUM = {"type": "number"}
 
@@ -43,12 +44,73 @@ def _ranged(spec: dict[str, Any], path: str) -> dict[str, Any]:
 
 
 def json_schema() -> dict[str, Any]:
-    """The schema document (draft 2020-12)."""
+    """The schema document (draft 2020-12).
+
+    Section schemas are shared objects, not copies: a lever option's ``actors:`` is the very
+    schema of the top-level ``actors:``, so both carry its description.
+    """
     spec = load_catalog()
     paths = numeric_paths(spec)
     actors = list(spec["actors"])
     at = {"oneOf": [{"type": "integer", "minimum": 1, "maximum": MAX_HORIZON}, {"type": "string", "format": "date"}]}
-    event = {
+    settings = _settings(spec, paths, actors, _event(spec, actors, at))
+    props: dict[str, Any] = {
+        **_header(spec),
+        **settings,
+        "uncertainties": {
+            "type": "object",
+            "properties": {p: {"$ref": "#/$defs/distribution"} for p in paths},
+            "additionalProperties": False,
+        },
+        "levers": _levers(settings),
+        "outcomes": _outcomes(),
+        "changes": _changes(at),
+        "expect": _expect(),
+        "questions": _questions(spec, actors),
+        "policy": {"enum": ["model", "inert", "hawk", "random"]},
+    }
+    for key, doc in TOP_KEYS.items():
+        props[key]["description"] = doc
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": {
+            "distribution": _distribution(),
+            "actor_override": _actor_override(),
+            "constraint_override": {
+                "type": "object",
+                "properties": {"lifted": {"type": "boolean"}},
+                "additionalProperties": NUM,
+            },
+        },
+        "$id": "https://entente.invalid/scenario-v1.schema.json",
+        "title": "entente scenario (format version 1)",
+        "type": "object",
+        "properties": props,
+        "required": ["name"],
+        "additionalProperties": False,
+    }
+
+
+def _header(spec: dict[str, Any]) -> dict[str, Any]:
+    """The top-level keys before the sections: version, name, texts, claims, extends, calendar, run size."""
+    return {
+        "version": {"const": FORMAT_VERSION},
+        "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,80}$"},
+        "title": {"type": "string"},
+        "question": {"type": "string"},
+        "claims": {"type": "array", "items": {"enum": list(spec["claims"])}},
+        "extends": {"type": "string"},
+        "horizon": {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON},
+        "step_days": {"type": "number", "minimum": 0.25, "maximum": 365},
+        "start_date": {"type": "string", "format": "date"},
+        "seed": {"type": "integer", "minimum": 0},
+        "replicates": {"type": "integer", "minimum": 1, "maximum": MAX_REPLICATES},
+    }
+
+
+def _event(spec: dict[str, Any], actors: list[str], at: dict[str, Any]) -> dict[str, Any]:
+    """One event: who does what to whom, at a step or date or when a condition holds."""
+    return {
         "type": "object",
         "properties": {
             "at": at,
@@ -66,7 +128,11 @@ def json_schema() -> dict[str, Any]:
         "oneOf": [{"required": ["at"]}, {"required": ["when"]}],
         "additionalProperties": False,
     }
-    actor_override = {
+
+
+def _actor_override() -> dict[str, Any]:
+    """The overrides of one actor's values (``actors.<name>``)."""
+    return {
         "type": "object",
         "properties": {
             "interests": {
@@ -79,12 +145,11 @@ def json_schema() -> dict[str, Any]:
         },
         "additionalProperties": False,
     }
-    constraint_override = {
-        "type": "object",
-        "properties": {"lifted": {"type": "boolean"}},
-        "additionalProperties": NUM,
-    }
-    settings = {
+
+
+def _settings(spec: dict[str, Any], paths: list[str], actors: list[str], event: dict[str, Any]) -> dict[str, Any]:
+    """The sections a lever's option may set as well as the file: actors, initial, world, ..., events."""
+    return {
         "actors": {
             "type": "object",
             "properties": {a: {"$ref": "#/$defs/actor_override"} for a in actors},
@@ -117,109 +182,110 @@ def json_schema() -> dict[str, Any]:
         },
         "events": {"type": "array", "items": event},
     }
-    props: dict[str, Any] = {
-        "version": {"const": FORMAT_VERSION},
-        "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,80}$"},
-        "title": {"type": "string"},
-        "question": {"type": "string"},
-        "claims": {"type": "array", "items": {"enum": list(spec["claims"])}},
-        "extends": {"type": "string"},
-        "horizon": {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON},
-        "step_days": {"type": "number", "minimum": 0.25, "maximum": 365},
-        "start_date": {"type": "string", "format": "date"},
-        "seed": {"type": "integer", "minimum": 0},
-        "replicates": {"type": "integer", "minimum": 1, "maximum": MAX_REPLICATES},
-        **settings,
-        "uncertainties": {
+
+
+def _levers(settings: dict[str, Any]) -> dict[str, Any]:
+    """``levers:``: named choices, each option a mapping of the sections in ``settings``."""
+    return {
+        "type": "object",
+        "additionalProperties": {
             "type": "object",
-            "properties": {p: {"$ref": "#/$defs/distribution"} for p in paths},
-            "additionalProperties": False,
-        },
-        "levers": {
-            "type": "object",
-            "additionalProperties": {
-                "type": "object",
-                "properties": {
-                    "value": {"type": "string"},
-                    "doc": {"type": "string"},
-                    "label": {"type": "string"},
-                    "options": {
-                        "type": "object",
-                        "additionalProperties": {
-                            "type": "object",
-                            "properties": {
-                                k: settings[k]
-                                for k in (
-                                    "actors",
-                                    "initial",
-                                    "world",
-                                    "relations",
-                                    "constraints",
-                                    "constants",
-                                    "events",
-                                )
-                            },
-                            "additionalProperties": False,
-                        },
-                    },
-                },
-                "required": ["options"],
-                "additionalProperties": False,
-            },
-        },
-        "outcomes": {
-            "type": "array",
-            "items": {
-                "oneOf": [
-                    {"enum": list(OUTCOMES)},
-                    {
+            "properties": {
+                "value": {"type": "string"},
+                "doc": {"type": "string"},
+                "label": {"type": "string"},
+                "options": {
+                    "type": "object",
+                    "additionalProperties": {
                         "type": "object",
                         "properties": {
-                            "name": {"type": "string"},
-                            "expr": {"type": "string"},
-                            "reduce": {"enum": list(REDUCERS)},
-                            "label": {"type": "string"},
-                            "unit": {"type": "string"},
-                            "doc": {"type": "string"},
-                            "smallest": NUM,
-                            "kind": {"type": "string"},
+                            k: settings[k]
+                            for k in (
+                                "actors",
+                                "initial",
+                                "world",
+                                "relations",
+                                "constraints",
+                                "constants",
+                                "events",
+                            )
                         },
-                        "required": ["name", "expr", "reduce"],
                         "additionalProperties": False,
                     },
-                ]
-            },
-        },
-        "changes": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "at": at,
-                    "set": {"type": "object"},
-                    "label": {"type": "string"},
                 },
-                "required": ["at", "set"],
-                "additionalProperties": False,
             },
-        },
-        "expect": {
-            "type": "array",
-            "items": {
-                "oneOf": [
-                    {"type": "string"},
-                    {
-                        "type": "object",
-                        "properties": {"expect": {"type": "string"}, "source": {"type": "string"}},
-                        "required": ["expect"],
-                        "additionalProperties": False,
-                    },
-                ]
-            },
+            "required": ["options"],
+            "additionalProperties": False,
         },
     }
+
+
+def _outcomes() -> dict[str, Any]:
+    """``outcomes:``: catalog names, or definitions {name, expr, reduce, ...}."""
+    return {
+        "type": "array",
+        "items": {
+            "oneOf": [
+                {"enum": list(OUTCOMES)},
+                {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "expr": {"type": "string"},
+                        "reduce": {"enum": list(REDUCERS)},
+                        "label": {"type": "string"},
+                        "unit": {"type": "string"},
+                        "doc": {"type": "string"},
+                        "smallest": NUM,
+                        "kind": {"type": "string"},
+                    },
+                    "required": ["name", "expr", "reduce"],
+                    "additionalProperties": False,
+                },
+            ]
+        },
+    }
+
+
+def _changes(at: dict[str, Any]) -> dict[str, Any]:
+    """``changes:``: dated changes {at, set, label}."""
+    return {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "at": at,
+                "set": {"type": "object"},
+                "label": {"type": "string"},
+            },
+            "required": ["at", "set"],
+            "additionalProperties": False,
+        },
+    }
+
+
+def _expect() -> dict[str, Any]:
+    """``expect:``: statements, alone or with their source."""
+    return {
+        "type": "array",
+        "items": {
+            "oneOf": [
+                {"type": "string"},
+                {
+                    "type": "object",
+                    "properties": {"expect": {"type": "string"}, "source": {"type": "string"}},
+                    "required": ["expect"],
+                    "additionalProperties": False,
+                },
+            ]
+        },
+    }
+
+
+def _questions(spec: dict[str, Any], actors: list[str]) -> dict[str, Any]:
+    """``questions:``: yes/no questions with what happened (scenario/questions.py checks the rest)."""
     date = {"type": "string", "format": "date"}
-    props["questions"] = {
+    return {
         "type": "array",
         "items": {
             "type": "object",
@@ -251,21 +317,4 @@ def json_schema() -> dict[str, Any]:
             ],
             "additionalProperties": False,
         },
-    }
-    props["policy"] = {"enum": ["model", "inert", "hawk", "random"]}
-    for key, doc in TOP_KEYS.items():
-        props[key]["description"] = doc
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$defs": {
-            "distribution": _distribution(),
-            "actor_override": actor_override,
-            "constraint_override": constraint_override,
-        },
-        "$id": "https://entente.invalid/scenario-v1.schema.json",
-        "title": "entente scenario (format version 1)",
-        "type": "object",
-        "properties": props,
-        "required": ["name"],
-        "additionalProperties": False,
     }

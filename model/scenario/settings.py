@@ -25,10 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from model.catalog import load_catalog
-from model.engine.config import numeric_paths
+from model.catalog.glossary import label
+from model.engine.config import get_value, numeric_paths
 from model.errors import InputError, InputIssue, did_you_mean
-
-SETTINGS_KEY = "settings"  # the same key model.scenario.compile_document reads (this module sits below it)
+from model.scenario.compile import compile_document
+from model.scenario.compiled import Scenario
+from model.scenario.format import SETTINGS_KEY
+from model.scenario.parameters import _owned_relation
+from model.scenario.read import load_document, shipped
 
 Setting = str | float | int | bool
 TRUE_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
@@ -163,69 +167,16 @@ def apply_settings(
     recorded: dict[str, Setting] = {}
     for key, value in settings.items():
         where = flag_label(source, key, value)
-
-        def bad(message: str, where: str = where) -> None:
-            issues.append(InputIssue(where, None, None, "", message))
-
         if not isinstance(key, str) or not key:
-            bad("a setting needs a name")
-            continue
-        name = key.removeprefix("levers.")
-        if key.startswith("levers.") or (name in levers and "." not in key):
-            if name not in levers:
-                if levers:
-                    hint = did_you_mean(name, list(levers)) or f" (its levers: {', '.join(map(str, levers))})"
-                else:
-                    hint = " (the scenario declares no levers)"
-                bad(f"unknown lever '{name}'{hint}")
-                continue
-            lever = levers[name]
-            options = lever.get("options") if isinstance(lever, dict) else None
-            if not isinstance(options, dict) or not options:
-                continue  # the lever itself is malformed: compiling reports it at its line
-            chosen = next((o for o in options if str(o) == _text(value)), None)
-            if chosen is None:
-                hint = did_you_mean(_text(value), [str(o) for o in options]) or (
-                    f" (options: {', '.join(str(o) for o in options)})"
-                )
-                bad(f"unknown option '{_text(value)}' of lever '{name}'{hint}")
-                continue
-            doc["levers"][name] = {**lever, "value": chosen}
-            marks[("levers", name, "value")] = (where, None, None)
-            recorded[f"levers.{name}"] = str(chosen)
-            continue
-        parts = key.split(".")
-        if len(parts) == 3 and parts[0] == "constraints" and parts[2] == "lifted":
-            if parts[1] not in spec["constraints"]:
-                bad(f"unknown constraint '{parts[1]}'{did_you_mean(parts[1], list(spec['constraints']))}")
-                continue
-            flag = value if isinstance(value, bool) else TRUE_WORDS.get(str(value).lower())
-            if flag is None:
-                bad(f"expected true or false, found '{_text(value)}'")
-                continue
-            section = doc.setdefault("constraints", {})
-            if isinstance(section, dict):
-                entry = section.get(parts[1])
-                section[parts[1]] = {**(entry if isinstance(entry, dict) else {}), "lifted": flag}
-                marks[("constraints", parts[1], "lifted")] = (where, None, None)
-            recorded[key] = flag
-            continue
-        if key not in paths:
-            bad(_unknown(key, doc, spec))
-            continue
-        number = _number(value)
-        if number is None:
-            bad(f"expected a number for {key}, found '{_text(value)}'")
-            continue
-        constants = doc.setdefault("constants", {})
-        if not isinstance(constants, dict):
-            continue  # reported at the file's constants: line by compiling
-        constants[key] = number
-        marks[("constants", key)] = (where, None, None)
-        uncertain = doc.get("uncertainties")
-        if isinstance(uncertain, dict) and key in uncertain:
-            del uncertain[key]  # fixed, not sampled: the other paths keep their draws
-        recorded[key] = number
+            problem: str | None = "a setting needs a name"
+        elif key.startswith("levers.") or (key in levers and "." not in key):
+            problem = _choose_option(doc, marks, levers, key.removeprefix("levers."), value, where, recorded)
+        elif _is_constraint_lift(key):
+            problem = _lift_constraint(doc, marks, spec, key, value, where, recorded)
+        else:
+            problem = _fix_parameter(doc, marks, spec, paths, key, value, where, recorded)
+        if problem is not None:
+            issues.append(InputIssue(where, None, None, "", problem))
     if issues:
         raise InputError(issues)
     if recorded:
@@ -233,9 +184,105 @@ def apply_settings(
     return doc, marks
 
 
-def _unknown(key: str, doc: dict[str, Any], spec: dict[str, Any]) -> str:
-    from model.scenario import _owned_relation
+def _choose_option(
+    doc: dict[str, Any],
+    marks: dict,
+    levers: dict[str, Any],
+    name: str,
+    value: Setting,
+    where: str,
+    recorded: dict[str, Setting],
+) -> str | None:
+    """Pick a lever's option (its ``value:``); the problem with the setting, or None once applied.
 
+    A lever that is itself malformed is passed over here: compiling reports it at its line.
+    """
+    if name not in levers:
+        if levers:
+            hint = did_you_mean(name, list(levers)) or f" (its levers: {', '.join(map(str, levers))})"
+        else:
+            hint = " (the scenario declares no levers)"
+        return f"unknown lever '{name}'{hint}"
+    lever = levers[name]
+    options = lever.get("options") if isinstance(lever, dict) else None
+    if not isinstance(options, dict) or not options:
+        return None  # the lever itself is malformed: compiling reports it at its line
+    chosen = next((o for o in options if str(o) == _text(value)), None)
+    if chosen is None:
+        hint = did_you_mean(_text(value), [str(o) for o in options]) or (
+            f" (options: {', '.join(str(o) for o in options)})"
+        )
+        return f"unknown option '{_text(value)}' of lever '{name}'{hint}"
+    doc["levers"][name] = {**lever, "value": chosen}
+    marks[("levers", name, "value")] = (where, None, None)
+    recorded[f"levers.{name}"] = str(chosen)
+    return None
+
+
+def _is_constraint_lift(key: str) -> bool:
+    """Whether a setting's name is ``constraints.<ID>.lifted``."""
+    parts = key.split(".")
+    return len(parts) == 3 and parts[0] == "constraints" and parts[2] == "lifted"
+
+
+def _lift_constraint(
+    doc: dict[str, Any],
+    marks: dict,
+    spec: dict[str, Any],
+    key: str,
+    value: Setting,
+    where: str,
+    recorded: dict[str, Setting],
+) -> str | None:
+    """Lift or restore a constraint (``constraints.<ID>.lifted``); the problem, or None once applied."""
+    cid = key.split(".")[1]
+    if cid not in spec["constraints"]:
+        return f"unknown constraint '{cid}'{did_you_mean(cid, list(spec['constraints']))}"
+    flag = value if isinstance(value, bool) else TRUE_WORDS.get(str(value).lower())
+    if flag is None:
+        return f"expected true or false, found '{_text(value)}'"
+    section = doc.setdefault("constraints", {})
+    if isinstance(section, dict):
+        entry = section.get(cid)
+        section[cid] = {**(entry if isinstance(entry, dict) else {}), "lifted": flag}
+        marks[("constraints", cid, "lifted")] = (where, None, None)
+    recorded[key] = flag
+    return None
+
+
+def _fix_parameter(
+    doc: dict[str, Any],
+    marks: dict,
+    spec: dict[str, Any],
+    paths: set[str],
+    key: str,
+    value: Setting,
+    where: str,
+    recorded: dict[str, Setting],
+) -> str | None:
+    """Fix a parameter path to a number, as a ``constants:`` entry; the problem, or None once applied.
+
+    A path the scenario samples is fixed instead of sampled; the other paths keep their draws
+    (draws are keyed by path: common random numbers).
+    """
+    if key not in paths:
+        return _unknown(key, doc, spec)
+    number = _number(value)
+    if number is None:
+        return f"expected a number for {key}, found '{_text(value)}'"
+    constants = doc.setdefault("constants", {})
+    if not isinstance(constants, dict):
+        return None  # reported at the file's constants: line by compiling
+    constants[key] = number
+    marks[("constants", key)] = (where, None, None)
+    uncertain = doc.get("uncertainties")
+    if isinstance(uncertain, dict) and key in uncertain:
+        del uncertain[key]  # fixed, not sampled: the other paths keep their draws
+    recorded[key] = number
+    return None
+
+
+def _unknown(key: str, doc: dict[str, Any], spec: dict[str, Any]) -> str:
     if key.startswith("relations.") and (owner := _owned_relation(spec, key.removeprefix("relations."))):
         return f"'{key}' cannot be set: {owner}"
     names = known_names(doc, spec)
@@ -250,14 +297,12 @@ def _unknown(key: str, doc: dict[str, Any], spec: dict[str, Any]) -> str:
 
 def compile_with_settings(
     doc: dict[str, Any], marks: dict, file: str, settings: dict[str, Setting] | None, source: str = "--set"
-) -> Any:
+) -> Scenario:
     """Apply ``settings`` and compile: a Scenario whose resolved document records them.
 
     Problems with a setting's value (out of range, breaking a relation between parameters)
     come back as ``--set path=value: message``, without the file's key path.
     """
-    from model.scenario import compile_document
-
     check_settings(settings, source)
     if settings:
         doc, marks = apply_settings(doc, marks, settings, source)
@@ -276,8 +321,6 @@ def check_exists(path: str | Path) -> None:
     ``entente run baseline`` (a name) points at ``scenarios/baseline.yaml``; a misspelt path is
     compared with the files beside it and with the shipped scenarios' names.
     """
-    from model.scenario import shipped
-
     p = Path(path)
     try:
         if p.exists():
@@ -302,10 +345,8 @@ def check_exists(path: str | Path) -> None:
         raise InputError.one(str(path), f"no such scenario file; did you mean '{shown}'?", 1, 1)
 
 
-def load_with_settings(path: str | Path, settings: dict[str, Setting] | None = None, source: str = "--set") -> Any:
+def load_with_settings(path: str | Path, settings: dict[str, Setting] | None = None, source: str = "--set") -> Scenario:
     """Load, merge, apply ``settings`` to and compile a scenario file (InputError on any problem)."""
-    from model.scenario import load_document
-
     check_settings(settings, source)
     if not isinstance(path, str | Path) or not str(path):
         raise InputError.one(source, f"expected a scenario file's path, found {_kind(path)}")
@@ -321,8 +362,6 @@ MAX_SWEEP_VALUES = 101
 
 def path_label(spec: dict[str, Any], path: str) -> tuple[str, str]:
     """A plain-English label and unit for a parameter path (for axes and reports)."""
-    from model.catalog.glossary import label
-
     parts = path.split(".")
     head = parts[0]
     if head == "world" and len(parts) == 2:
@@ -385,8 +424,6 @@ def sweep_axis(sc: Any, lever: str | None = None, vary: list[str] | None = None)
     ``reference`` (the scenario's own option or value when it is among them, else the first),
     ``doc``. Unknown levers and paths get a did-you-mean; values are validated by compiling.
     """
-    from model.engine.config import get_value
-
     vary = list(vary or [])
     if bool(lever) == bool(vary):
         raise InputError.one("command line", "give one of --lever NAME or --vary PATH=LOW:HIGH:N")
