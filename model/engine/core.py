@@ -481,6 +481,7 @@ class Decider:
         self._state_rungs: np.ndarray | None = None
         self._reluctance: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._calming: tuple[np.ndarray, np.ndarray] | None = None
+        self._attack_answers: np.ndarray | None = None
 
     def taste(self, rows: Any) -> Any:
         """Each replicate's own, lasting preference for each option (normal, sd ``taste_spread``).
@@ -567,7 +568,15 @@ class Decider:
                 if t.damped_by[a] >= 0:
                     w = w * (1.0 - x[:, t.damped_by[a]])
                 rw[:, a_of == a] = col(w) if np.ndim(w) else w
-            Gm = np.minimum(pair_take(m.griev, rows, tg, a_of), t.answers[rc])
+            G = pair_take(m.griev, rows, tg, a_of)
+            att = self.attack_answers()
+            share = take_rows(m.tables.params.world("attack_answer_share"), rows)
+            if len(att) and (np.ndim(share) or float(share) != 1.0):
+                # an attack answers attacks: of the grievance left by slights, sanctions and nuclear steps it
+                # answers only this share (proportionality; Israel answered enrichment with sabotage)
+                Ga = pair_take(m.griev_attack, rows, tg[att], a_of[att])
+                G[:, att] = Ga + col(share) * (G[:, att] - Ga)
+            Gm = np.minimum(G, t.answers[rc])
             U[:, rc] += rw * (Gm * t.resp[rc])
         # the status quo needs no decision: holding gains this much over every action, so a government
         # acts when something gives it a reason, not because one of many mildly useful acts is on offer
@@ -630,6 +639,16 @@ class Decider:
         has = pos >= 0
         out[:, has] = fix[:, pos[has]]
         return out
+
+    def attack_answers(self) -> np.ndarray:
+        """Positions among the answering options (``resp_cols``) of states' attacks (those that carry the reluctance).
+
+        Why states only: as with the reluctance, an armed group's raids are its routine means, and the strikes
+        it answers (on proxies, rung 8) sit below the line of attack between states.
+        """
+        if self._attack_answers is None:
+            self._attack_answers = np.flatnonzero(self.state_rungs()[self.t.resp_cols] > 0)
+        return self._attack_answers
 
     def reluctance_cols(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The options that carry the reluctance, their rung/9, and their position among the answering options (-1)."""
