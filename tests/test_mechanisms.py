@@ -399,6 +399,55 @@ def test_a_grievance_licenses_a_strike_only_when_a_blow_left_it():
         np.testing.assert_allclose(da, dg if is_attack else 0.0, atol=1e-12)
 
 
+def test_a_states_attack_answers_attacks_not_slights():
+    """Mechanism (attack_answer_share, proportionality): Israel's grievance from Iran's nuclear steps, warnings and
+    seizures no longer makes an open strike its answer (Israel answered them with sabotage until June 2025); with
+    every grievance answered by a strike (share 1, the rule before) Israel strikes Iran more in a quiet half-year."""
+    fixed = {"escalation_reluctance": 0.48, "grievance_half_life": 21}
+    on, off = _quiet_half_year(attack_answer_share=0.0, **fixed), _quiet_half_year(attack_answer_share=1.0, **fixed)
+    assert on["strikes"].mean() < 0.75 * off["strikes"].mean()
+
+
+def test_a_slight_adds_nothing_to_a_strikes_answer_term_by_hand():
+    """After Iran expands enrichment (a slight, not an attack: no attack grievance), Israel's limited strike on
+    Iran is worth response x min(grievance, answers) x resp more at attack_answer_share 1 than at 0, and its
+    sabotage (below the line of attack) the same at both."""
+    from model.engine import EntenteModel
+
+    spec = load_catalog()
+    quiet = {f"world__{d['rate']}": 0.0 for d in spec["world"]["tracks"].values()}
+    got = {}
+    for share in (0.0, 1.0):
+        c = cfg(
+            steps=1,
+            events=[Event("iran", "expand_enrichment", "israel", step=1)],
+            world__attack_answer_share=share,
+            **quiet,
+        )
+        m = EntenteModel(c, 2)
+        m.step()
+        got[share] = m.decider.utilities(slice(None), 2)
+    t = m.opt
+    i, j = m.tables.actor_index["israel"], m.tables.actor_index["iran"]
+    cols = {
+        act: next(
+            t.offset[u] + k
+            for u, tab in enumerate(t.units)
+            if tab.name == "israel"
+            for k, opt in enumerate(tab.options)
+            if opt == (act, "iran")
+        )
+        for act in ("limited_strike", "sabotage")
+    }
+    g = m.griev[:, j, i]
+    assert (g > 0).all() and (m.griev_attack[:, j, i] == 0).all()
+    k = cols["limited_strike"]
+    rw = np.broadcast_to(np.asarray(t.response_weight[i], dtype=float), g.shape)  # sampled per replicate
+    want = rw * np.minimum(g, t.answers[k]) * t.resp[k]
+    np.testing.assert_allclose(got[1.0][:, k] - got[0.0][:, k], want, rtol=1e-9)
+    np.testing.assert_array_equal(got[1.0][:, cols["sabotage"]], got[0.0][:, cols["sabotage"]])
+
+
 def test_israel_answers_nuclear_steps_covertly_when_it_can():
     """Mechanism (sabotage, Natanz 2020-2021): Israel has a covert rung below the line of attack, which it uses
     in most quiet half-years (the record: Natanz, Karaj, Isfahan), without striking Iran more for it."""
