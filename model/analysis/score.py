@@ -466,78 +466,131 @@ def score_runs(
     meta_ep: list[dict[str, Any]] = []
     for ep in episodes:
         meta = data.manifest(ep.folders["model"])
-        probs = {pol: question_probabilities(f) for pol, f in ep.folders.items()}
-        for qid, q in probs["model"].items():
-            others = {pol: probs[pol][qid]["p"] if qid in probs.get(pol, {}) else None for pol in CONTROLS}
-            y = bool(q["resolution"])
-            cert = certainty(q["p"], others["inert"], others["random"])
-            p_ens = stated(q["yes_replicates"], q["replicates"], cert == BY_CONSTRUCTION)
-            family = question_family(q.get("form", ""), q.get("expr", ""))
-            p_q = float(recalibrate([p_ens], *rc[family])[0])
-            rows.append(
-                {
-                    "episode": ep.name,
-                    "id": qid,
-                    "ask": q["ask"],
-                    "resolution": y,
-                    "p": p_q,
-                    "p_ensemble": p_ens,
-                    "share": q["p"],
-                    "yes_replicates": q["yes_replicates"],
-                    "replicates": q["replicates"],
-                    "brier": (p_q - y) ** 2,
-                    "log_likelihood": float(log_likelihoods([p_q], [y])[0]),
-                    "p_inert": others["inert"],
-                    "p_hawk": others["hawk"],
-                    "certainty": cert,
-                    "p_random": others["random"],
-                    "form": q.get("form", ""),
-                    "family": family,
-                    "asks_about": q.get("expr", ""),
-                    "after": q.get("after"),
-                    "by": q.get("by"),
-                    "on": q.get("on"),
-                    "tags": list(q.get("tags") or []),
-                    "source": q.get("source", ""),
-                }
-            )
-        meta_ep.append(
-            {
-                "name": ep.name,
-                "title": meta["scenario"].get("title", ep.name),
-                "start_date": meta.get("start_date"),
-                "replicates": meta.get("replicates"),
-                "seed": meta.get("seed"),
-            }  # fmt: skip
-        )
+        rows += _question_rows(ep, rc)
+        meta_ep.append(_episode_record(ep, meta))
     if not rows:
         raise ValueError("no questions to score")
     y = np.array([r["resolution"] for r in rows], dtype=float)
     p = np.array([r["p"] for r in rows], dtype=float)
     rate = base_rate(y)
-    summary = {"model": summarise(p, y, None, resamples, seed)}
-    if not all(is_identity(v) for v in rc.values()):
-        pe = np.array([r["p_ensemble"] for r in rows], dtype=float)
-        summary["ensemble"] = summarise(pe, y, None, resamples, seed)
     have_controls = all(r[f"p_{pol}"] is not None for r in rows for pol in CONTROLS)
-    if controls and have_controls:
-        for pol in CONTROLS:
-            summary[pol] = summarise(np.array([r[f"p_{pol}"] for r in rows]), y, None, resamples, seed)
-    if controls:
-        summary["constant"] = summarise(np.full(len(y), rate), y, None, resamples, seed, constant=True)
+    summary = _forecasters(rows, p, y, rate, rc, controls, controls and have_controls, resamples, seed)
     for e in meta_ep:
-        mask = np.array([r["episode"] == e["name"] for r in rows])
-        e["summary"] = summarise(p[mask], y[mask], rate, resamples, seed)
-        if controls and have_controls:
-            e["controls"] = {
-                pol: summarise(np.array([r[f"p_{pol}"] for r in rows])[mask], y[mask], rate, 0) for pol in CONTROLS
-            }
+        _score_episode(e, rows, p, y, rate, controls and have_controls, resamples, seed)
     kept = np.array([r["certainty"] != BY_CONSTRUCTION for r in rows])
     without = summarise(p[kept], y[kept], None, resamples, seed) if 0 < kept.sum() < len(rows) else None
     runs = {ep.name: {pol: str(f) for pol, f in ep.folders.items()} for ep in episodes}
     card = Scorecard(rows, meta_ep, summary, rate, controls, runs, resamples, seed, without)
     card.extra["recalibration"] = {f: dict(zip(RECAL_KEYS, rc[f], strict=True)) for f in FAMILIES}
     return card
+
+
+def _question_rows(ep: EpisodeRuns, rc: dict[str, tuple[float, float, float, float]]) -> list[dict[str, Any]]:
+    """One row per question of an episode: the forecast, what happened, and the controls' answers beside it.
+
+    The controls' shares are read here, per question, because they decide whether a certain
+    answer is forced by the scenario (stated as 0 or 1) or not (stated as (k + 1/2) / (n + 1)).
+    """
+    probs = {pol: question_probabilities(f) for pol, f in ep.folders.items()}
+    rows = []
+    for qid, q in probs["model"].items():
+        others = {pol: probs[pol][qid]["p"] if qid in probs.get(pol, {}) else None for pol in CONTROLS}
+        y = bool(q["resolution"])
+        cert = certainty(q["p"], others["inert"], others["random"])
+        p_ens = stated(q["yes_replicates"], q["replicates"], cert == BY_CONSTRUCTION)
+        family = question_family(q.get("form", ""), q.get("expr", ""))
+        p_q = float(recalibrate([p_ens], *rc[family])[0])
+        rows.append(
+            {
+                "episode": ep.name,
+                "id": qid,
+                "ask": q["ask"],
+                "resolution": y,
+                "p": p_q,
+                "p_ensemble": p_ens,
+                "share": q["p"],
+                "yes_replicates": q["yes_replicates"],
+                "replicates": q["replicates"],
+                "brier": (p_q - y) ** 2,
+                "log_likelihood": float(log_likelihoods([p_q], [y])[0]),
+                "p_inert": others["inert"],
+                "p_hawk": others["hawk"],
+                "certainty": cert,
+                "p_random": others["random"],
+                "form": q.get("form", ""),
+                "family": family,
+                "asks_about": q.get("expr", ""),
+                "after": q.get("after"),
+                "by": q.get("by"),
+                "on": q.get("on"),
+                "tags": list(q.get("tags") or []),
+                "source": q.get("source", ""),
+            }
+        )
+    return rows
+
+
+def _episode_record(ep: EpisodeRuns, meta: dict[str, Any]) -> dict[str, Any]:
+    """What the scorecard says of an episode before its scores: its title, start, replicates and seed."""
+    return {
+        "name": ep.name,
+        "title": meta["scenario"].get("title", ep.name),
+        "start_date": meta.get("start_date"),
+        "replicates": meta.get("replicates"),
+        "seed": meta.get("seed"),
+    }
+
+
+def _forecasters(
+    rows: list[dict[str, Any]],
+    p: np.ndarray,
+    y: np.ndarray,
+    rate: float,
+    rc: dict[str, tuple[float, float, float, float]],
+    controls: bool,
+    score_controls: bool,
+    resamples: int,
+    seed: int,
+) -> dict[str, Summary]:
+    """Every forecaster's scores over all questions, in the order the card lists them: the model first.
+
+    The ensemble's own share is scored only when a recalibration changes it (else it is the model);
+    the controls only when asked for and run for every episode; the constant forecaster whenever
+    controls are asked for, since it needs no run.
+    """
+    summary = {"model": summarise(p, y, None, resamples, seed)}
+    if not all(is_identity(v) for v in rc.values()):
+        pe = np.array([r["p_ensemble"] for r in rows], dtype=float)
+        summary["ensemble"] = summarise(pe, y, None, resamples, seed)
+    if score_controls:
+        for pol in CONTROLS:
+            summary[pol] = summarise(np.array([r[f"p_{pol}"] for r in rows]), y, None, resamples, seed)
+    if controls:
+        summary["constant"] = summarise(np.full(len(y), rate), y, None, resamples, seed, constant=True)
+    return summary
+
+
+def _score_episode(
+    e: dict[str, Any],
+    rows: list[dict[str, Any]],
+    p: np.ndarray,
+    y: np.ndarray,
+    rate: float,
+    score_controls: bool,
+    resamples: int,
+    seed: int,
+) -> None:
+    """Add an episode's scores (and its controls', without intervals) to its record, against the whole set's base rate.
+
+    Why the whole set's rate: an episode whose questions all resolved alike would otherwise have a
+    perfect reference and no skill to speak of.
+    """
+    mask = np.array([r["episode"] == e["name"] for r in rows])
+    e["summary"] = summarise(p[mask], y[mask], rate, resamples, seed)
+    if score_controls:
+        e["controls"] = {
+            pol: summarise(np.array([r[f"p_{pol}"] for r in rows])[mask], y[mask], rate, 0) for pol in CONTROLS
+        }
 
 
 # ------------------------------------------------------------------ words and files
