@@ -689,19 +689,38 @@ def text(card: Scorecard) -> str:
 
 def markdown(card: Scorecard, command: list[str] | None = None) -> str:
     """scorecard.md: summary, per-episode table, every question with its source, definitions."""
-    m = card.summary["model"]
-    n, yes = len(card.rows), int(sum(r["resolution"] for r in card.rows))
     out = [
         "# Scorecard",
         "",
+        _md_opening(card),
+        "",
+        "![reliability](reliability.png)",
+        "",
+        *_md_forecasters(card),
+        *_md_episodes(card),
+    ]
+    for e in card.episodes:
+        out += _md_questions(card, e)
+    out += _md_how_to_read(card, command)
+    return "\n".join(out) + "\n"
+
+
+def _md_opening(card: Scorecard) -> str:
+    """The paragraph a reader who stops after it needs: how many questions, the model's scores, the certain answers."""
+    m = card.summary["model"]
+    n, yes = len(card.rows), int(sum(r["resolution"] for r in card.rows))
+    return (
         f"{_plural(n, 'question')} in {_plural(len(card.episodes), 'episode')}, {yes} resolved yes (base rate {card.base_rate:.2f}). "
         f"Brier {_num(m.brier)} {_interval(m.brier_low, m.brier_high, 3)}, log score {_num(m.log)}, "
         f"Brier skill {_skill(m.skill)} {_interval(m.skill_low, m.skill_high)} against the base rate. "
         f"Ensemble shares of exactly 0 or 1: {len(card.constructed)} by construction, **{len(card.unforced)} not forced** "
-        "(stated as (k + 1/2) / (n + 1))." + _recal_words(card),
-        "",
-        "![reliability](reliability.png)",
-        "",
+        "(stated as (k + 1/2) / (n + 1))." + _recal_words(card)
+    )
+
+
+def _md_forecasters(card: Scorecard) -> list[str]:
+    """The model beside its references (and without the answers the scenarios force), so its skill has a scale."""
+    out = [
         "## Forecasters",
         "",
         "| forecaster | Brier | 95% interval | log score | Brier skill | 95% interval |",
@@ -720,7 +739,12 @@ def markdown(card: Scorecard, command: list[str] | None = None) -> str:
             f"{_interval(w.brier_low, w.brier_high, 3)} | {_num(w.log)} | {_skill(w.skill)} | "
             f"{_interval(w.skill_low, w.skill_high)} |"
         )
-    out += ["", "## Episodes", "", "| episode | questions | yes | Brier | log score | skill | 95% interval |"]
+    return out
+
+
+def _md_episodes(card: Scorecard) -> list[str]:
+    """One line per episode, so a score carried by a few episodes shows."""
+    out = ["", "## Episodes", "", "| episode | questions | yes | Brier | log score | skill | 95% interval |"]
     out.append("|---|---|---|---|---|---|---|")
     for e in card.episodes:
         s = e["summary"]
@@ -728,29 +752,38 @@ def markdown(card: Scorecard, command: list[str] | None = None) -> str:
             f"| {e['name']} | {s.n} | {s.yes} | {_num(s.brier)} | {_num(s.log)} | {_skill(s.skill)} | "
             f"{_interval(s.skill_low, s.skill_high)} |"
         )
-    for e in card.episodes:
-        out += ["", f"## {e['name']}: {e['title']}", "", f"{e['replicates']} replicates, seed {e['seed']}.", ""]
-        head = "| question | P(yes) | happened | Brier |"
-        sep = "|---|---|---|---|"
+    return out
+
+
+def _md_questions(card: Scorecard, e: dict[str, Any]) -> list[str]:
+    """An episode's section: every question with its window, forecast, outcome and source, so each can be checked."""
+    out = ["", f"## {e['name']}: {e['title']}", "", f"{e['replicates']} replicates, seed {e['seed']}.", ""]
+    head = "| question | P(yes) | happened | Brier |"
+    sep = "|---|---|---|---|"
+    if card.controls:
+        head += " inert | hawk | random |"
+        sep += "---|---|---|"
+    out += [head + " note | source |", sep + "---|---|"]
+    for r in card.rows:
+        if r["episode"] != e["name"]:
+            continue
+        cells = f"| **{r['id']}**: {_md(r['ask'])} ({_window(r, e['start_date'])}) | {_num(r['p'])} | {_yes(r['resolution'])} | {_num(r['brier'])} |"
         if card.controls:
-            head += " inert | hawk | random |"
-            sep += "---|---|---|"
-        out += [head + " note | source |", sep + "---|---|"]
-        for r in card.rows:
-            if r["episode"] != e["name"]:
-                continue
-            when = (
-                f"on {r['on']}"
-                if r["on"]
-                else f"by {r['by']}"
-                if r["after"] == e["start_date"]
-                else f"{r['after']} to {r['by']}"
-            )
-            cells = f"| **{r['id']}**: {_md(r['ask'])} ({when}) | {_num(r['p'])} | {_yes(r['resolution'])} | {_num(r['brier'])} |"
-            if card.controls:
-                cells += f" {_num(r['p_inert'])} | {_num(r['p_hawk'])} | {_num(r['p_random'])} |"
-            out.append(f"{cells} {_note(r)} | {_md(r['source'])} |")
-    out += [
+            cells += f" {_num(r['p_inert'])} | {_num(r['p_hawk'])} | {_num(r['p_random'])} |"
+        out.append(f"{cells} {_note(r)} | {_md(r['source'])} |")
+    return out
+
+
+def _window(r: dict[str, Any], start_date: str | None) -> str:
+    """A question's window in words: on a day, by a day (from the episode's start), or from one day to another."""
+    if r["on"]:
+        return f"on {r['on']}"
+    return f"by {r['by']}" if r["after"] == start_date else f"{r['after']} to {r['by']}"
+
+
+def _md_how_to_read(card: Scorecard, command: list[str] | None) -> list[str]:
+    """The definitions a reader needs to trust the numbers: the scores, the reference, the two kinds of certainty."""
+    out = [
         "",
         "## How to read it",
         "",
@@ -770,7 +803,7 @@ def markdown(card: Scorecard, command: list[str] | None = None) -> str:
     ]
     if command:
         out.append(f"- Command: `{' '.join(command)}`")
-    return "\n".join(out) + "\n"
+    return out
 
 
 def _recal_formula(card: Scorecard) -> str:
