@@ -273,6 +273,31 @@ def compare_folders(
 
 
 # ------------------------------------------------------------------ figures
+@dataclass(frozen=True)
+class _ComparisonFigures:
+    """What every comparison figure shares: the comparison, the reference's run, the format, colours and labels.
+
+    Why a record: each figure is drawn by its own helper below and all of them need these facts;
+    passed one by one they would lengthen every call and hide what differs.
+    """
+
+    cmp: Comparison
+    ref_meta: dict[str, Any]
+    fmt: str
+    colours: dict[str, str]
+    olabel: dict[str, str]
+
+    @property
+    def start_date(self) -> str | None:
+        return self.ref_meta.get("start_date")
+
+    def save(self, fig: Any, stem: str, table: dict[str, list[Any]]) -> Path:
+        """Write the figure as plots/<stem>.<fmt> with its data as plots/<stem>.csv."""
+        from model.analysis import plots
+
+        return plots.save(fig, self.cmp.folder / "plots" / f"{stem}.{self.fmt}", table)
+
+
 def _figures(
     cmp: Comparison,
     metas: list[dict[str, Any]],
@@ -286,79 +311,135 @@ def _figures(
     """Draw every comparison figure into plots/ with its CSV; return (title, file) in report order, the headline first."""
     from model.analysis import plots
 
-    names, reference, spec, meta_o = cmp.names, cmp.reference, cmp.spec, cmp.meta
-    pdir = cmp.folder / "plots"
-    ref_meta = metas[names.index(reference)]
-    colours = plots.scenario_colours(names, reference)
-    olabel = {o: headline_mod.outcome_label(spec, o, meta_o[o]["kind"]) for o in meta_o}
-    clabel = {c: label(spec, "constraint", c) for c in spec["constraints"]}
-    variables = [v for v in reporting.variables(spec, "compare") if v in ref_meta["variables"]]
-    start_date = ref_meta.get("start_date")
-    xlabel = plotdata.time_label(start_date)
+    ref_meta = metas[cmp.names.index(cmp.reference)]
+    olabel = {o: headline_mod.outcome_label(cmp.spec, o, cmp.meta[o]["kind"]) for o in cmp.meta}
+    figs = _ComparisonFigures(cmp, ref_meta, fmt, plots.scenario_colours(cmp.names, cmp.reference), olabel)
+    variables = [v for v in reporting.variables(cmp.spec, "compare") if v in ref_meta["variables"]]
     phase = Phase("comparison plots", len(variables) + 5, quiet)
-    files: list[tuple[str, Path]] = []
-    # 0. the headline in one figure
-    xl = {q.outcome: _axis_words(spec, q.outcome, meta_o[q.outcome]) for q in cmp.ranked}
-    panels = plotdata.headline_panels(cmp.ranked, names, reference, olabel, xl)
-    if panels:
-        fig = plots.headline_chart(
-            panels, colours,
-            f"Key outcomes against {reference}: each scenario's level (95% interval);"
-            " beside it the difference [simultaneous 95% interval] and the verdict",
-        )  # fmt: skip
-        files.append(("Headline", plots.save(fig, pdir / f"headline.{fmt}", plotdata.headline_table(panels))))
+    files = _headline_figure(figs)
     phase.step("headline")
-    # 1. time plots, one colour per scenario, the reference black and dashed
     for v in variables:
-        fans = {
-            n: plotdata.fan(data.read_series(f, [v])[v], ref_meta["step_days"], start_date) for n, f in cmp.runs.items()
-        }
-        unit = ref_meta["variables"][v]["unit"]
-        vl = label(spec, "variable", v)
-        fig = plots.fan_chart(
-            fans, f"{vl}: median and 90% band by scenario", f"{vl} ({unit})", colours, reference,
-            plotdata.is_discrete(v, unit), xlabel, plotdata.level_names(v, ref_meta),
-        )  # fmt: skip
-        files.append((f"Time path: {vl}", plots.save(fig, pdir / f"timeseries_{v}.{fmt}", plotdata.fan_table(fans))))
+        files.append(_time_paths(figs, v))
         phase.step(v)
-    # 2. probabilities
-    if prob_rows:
-        fig = plots.probability_chart(
-            prob_rows, names, colours, "Outcome probabilities by scenario (95% Wilson intervals)", reference, olabel
-        )
-        table = plotdata.rows_table(prob_rows, ["scenario", "outcome", "p", "low", "high"])
-        files.append(("Outcome probabilities", plots.save(fig, pdir / f"probabilities.{fmt}", table)))
+    files += _probabilities_figure(figs, prob_rows)
     phase.step("probabilities")
-    # 3. distributions
-    cont = [
-        o for o in reporting.outcomes(spec, "distribution") if o in meta_o and all(o in e for e in ensembles.values())
-    ]
-    if cont:
-        fig = plots.outcome_distributions(
-            ensembles, cont, {o: meta_o[o]["unit"] for o in cont}, colours, "Distributions of continuous outcomes",
-            reference, olabel,
-        )  # fmt: skip
-        table = plotdata.histogram_table(ensembles, cont)
-        files.append(("Distributions", plots.save(fig, pdir / f"distributions.{fmt}", table)))
+    files += _distributions_figure(figs, ensembles)
     phase.step("distributions")
-    # 4. time to event
+    files += _time_to_event(figs, metas, ensembles, kept)
+    phase.step("time to event")
+    files.append(_audit_figure(figs, audits))
+    phase.step("constraint audit")
+    phase.close()
+    return files
+
+
+def _headline_figure(figs: _ComparisonFigures) -> list[tuple[str, Path]]:
+    """The headline in one figure, so a reader who looks at one picture sees the answer (none without rankings)."""
+    from model.analysis import plots
+
+    cmp = figs.cmp
+    xl = {q.outcome: _axis_words(cmp.spec, q.outcome, cmp.meta[q.outcome]) for q in cmp.ranked}
+    panels = plotdata.headline_panels(cmp.ranked, cmp.names, cmp.reference, figs.olabel, xl)
+    if not panels:
+        return []
+    fig = plots.headline_chart(
+        panels, figs.colours,
+        f"Key outcomes against {cmp.reference}: each scenario's level (95% interval);"
+        " beside it the difference [simultaneous 95% interval] and the verdict",
+    )  # fmt: skip
+    return [("Headline", figs.save(fig, "headline", plotdata.headline_table(panels)))]
+
+
+def _time_paths(figs: _ComparisonFigures, v: str) -> tuple[str, Path]:
+    """One variable over time, one colour per scenario and the reference black and dashed, so paths can be told apart."""
+    from model.analysis import plots
+
+    cmp, ref_meta = figs.cmp, figs.ref_meta
+    fans = {
+        n: plotdata.fan(data.read_series(f, [v])[v], ref_meta["step_days"], figs.start_date)
+        for n, f in cmp.runs.items()
+    }
+    unit = ref_meta["variables"][v]["unit"]
+    vl = label(cmp.spec, "variable", v)
+    fig = plots.fan_chart(
+        fans, f"{vl}: median and 90% band by scenario", f"{vl} ({unit})", figs.colours, cmp.reference,
+        plotdata.is_discrete(v, unit), plotdata.time_label(figs.start_date), plotdata.level_names(v, ref_meta),
+    )  # fmt: skip
+    return (f"Time path: {vl}", figs.save(fig, f"timeseries_{v}", plotdata.fan_table(fans)))
+
+
+def _probabilities_figure(figs: _ComparisonFigures, prob_rows: list[dict[str, Any]]) -> list[tuple[str, Path]]:
+    """Each yes/no and event outcome's probability per scenario with its own interval (none without such outcomes)."""
+    from model.analysis import plots
+
+    if not prob_rows:
+        return []
+    cmp = figs.cmp
+    fig = plots.probability_chart(
+        prob_rows, cmp.names, figs.colours, "Outcome probabilities by scenario (95% Wilson intervals)", cmp.reference,
+        figs.olabel,
+    )  # fmt: skip
+    table = plotdata.rows_table(prob_rows, ["scenario", "outcome", "p", "low", "high"])
+    return [("Outcome probabilities", figs.save(fig, "probabilities", table))]
+
+
+def _distributions_figure(
+    figs: _ComparisonFigures, ensembles: dict[str, dict[str, np.ndarray]]
+) -> list[tuple[str, Path]]:
+    """Histograms of the catalog's distribution outcomes that every run has (a mean hides a shifted tail)."""
+    from model.analysis import plots
+
+    cmp = figs.cmp
+    cont = [
+        o
+        for o in reporting.outcomes(cmp.spec, "distribution")
+        if o in cmp.meta and all(o in e for e in ensembles.values())
+    ]
+    if not cont:
+        return []
+    fig = plots.outcome_distributions(
+        ensembles, cont, {o: cmp.meta[o]["unit"] for o in cont}, figs.colours, "Distributions of continuous outcomes",
+        cmp.reference, figs.olabel,
+    )  # fmt: skip
+    return [("Distributions", figs.save(fig, "distributions", plotdata.histogram_table(ensembles, cont)))]
+
+
+def _time_to_event(
+    figs: _ComparisonFigures,
+    metas: list[dict[str, Any]],
+    ensembles: dict[str, dict[str, np.ndarray]],
+    kept: list[str],
+) -> list[tuple[str, Path]]:
+    """Survival curves of the event outcomes up to the longest run's horizon: when, not only whether, it happened."""
+    from model.analysis import plots
+
+    cmp = figs.cmp
     horizon = max(m["steps"] * m["step_days"] / 7.0 for m in metas)
-    events = [o for o in kept if meta_o.get(o, {}).get("kind") == "event"]
+    events = [o for o in kept if cmp.meta.get(o, {}).get("kind") == "event"]
     events += [
-        a for a, k in cmp.aliases.items() if meta_o.get(a, {}).get("kind") == "event" and a in ensembles[reference]
+        a
+        for a, k in cmp.aliases.items()
+        if cmp.meta.get(a, {}).get("kind") == "event" and a in ensembles[cmp.reference]
     ]
     curves = {e: plotdata.km_curves(ensembles, e, horizon) for e in dict.fromkeys(events)}
-    if curves:
-        fig = plots.survival_chart(
-            curves, colours, "Time to event (share of replicates in which it has not yet happened)", reference,
-            start_date, {o: label(spec, "outcome", o) for o in curves},
-        )  # fmt: skip
-        files.append(("Time to event", plots.save(fig, pdir / f"time_to_event.{fmt}", plotdata.survival_table(curves))))
-    phase.step("time to event")
-    # 5. constraint audit per scenario
+    if not curves:
+        return []
+    fig = plots.survival_chart(
+        curves, figs.colours, "Time to event (share of replicates in which it has not yet happened)", cmp.reference,
+        figs.start_date, {o: label(cmp.spec, "outcome", o) for o in curves},
+    )  # fmt: skip
+    return [("Time to event", figs.save(fig, "time_to_event", plotdata.survival_table(curves)))]
+
+
+def _audit_figure(figs: _ComparisonFigures, audits: dict[str, list[dict[str, Any]]]) -> tuple[str, Path]:
+    """How often each constraint bound, per scenario: what a scenario changed may be what stopped binding."""
+    from model.analysis import plots
+
+    cmp = figs.cmp
+    clabel = {c: label(cmp.spec, "constraint", c) for c in cmp.spec["constraints"]}
     fig = plots.audit_comparison(
-        audits, names, colours, "Constraint audit: share of replicates in which each constraint bound",
-        reference=reference, labels=clabel,
+        audits, cmp.names, figs.colours, "Constraint audit: share of replicates in which each constraint bound",
+        reference=cmp.reference, labels=clabel,
     )  # fmt: skip
     atable: dict[str, list[Any]] = {"scenario": [], "constraint": [], "label": [], "share_of_replicates": []}
     for n, arows in audits.items():
@@ -367,10 +448,7 @@ def _figures(
             atable["constraint"].append(r["constraint"])
             atable["label"].append(clabel.get(r["constraint"], r["constraint"]))
             atable["share_of_replicates"].append(r["share_of_replicates"])
-    files.append(("Constraint audit", plots.save(fig, pdir / f"constraint_audit.{fmt}", atable)))
-    phase.step("constraint audit")
-    phase.close()
-    return files
+    return ("Constraint audit", figs.save(fig, "constraint_audit", atable))
 
 
 def _axis_words(spec: dict[str, Any], name: str, meta: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -140,107 +141,159 @@ def _tiered(spec: dict[str, Any], meta: dict[str, Any]) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class _RunFigures:
+    """What every figure of one run shares: the run it reads, the folder and format it writes, its names and colours.
+
+    Why a record: each figure is drawn by its own helper below and all of them need the same few
+    facts about the run; passed one by one they would lengthen every call and hide what differs.
+    """
+
+    folder: Path
+    meta: dict[str, Any]
+    spec: dict[str, Any]
+    fmt: str
+    colours: dict[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.meta["scenario"]["name"]
+
+    @property
+    def start_date(self) -> str | None:
+        return self.meta.get("start_date")
+
+    @property
+    def xlabel(self) -> str:
+        return plotdata.time_label(self.start_date)
+
+    def series(self, variable: str) -> np.ndarray:
+        """One variable's (steps, replicates) matrix: a 100,000-replicate run holds one at a time, not ten."""
+        return data.read_series(self.folder, [variable])[variable]
+
+    def save(self, fig: Any, stem: str, table: dict[str, list[Any]]) -> Path:
+        """Write the figure as plots/<stem>.<fmt> with its data as plots/<stem>.csv."""
+        from model.analysis import plots
+
+        return plots.save(fig, self.folder / "plots" / f"{stem}.{self.fmt}", table)
+
+
 def make_plots(folder: Path, meta: dict[str, Any], fmt: str = "png", quiet: bool = True) -> list[Path]:
     """Every figure of a run (``fmt``: png, svg or pdf), each with its data as CSV beside it."""
     from model.analysis import plots
 
-    out = []
-    name = meta["scenario"]["name"]
     spec = glossary_spec(meta)
-    start_date = meta.get("start_date")
-    xlabel = plotdata.time_label(start_date)
+    run = _RunFigures(folder, meta, spec, fmt, plots.scenario_colours([meta["scenario"]["name"]]))
     variables = [v for v in reporting.variables(spec, "run") if v in meta["variables"]]
-    tiered = _tiered(spec, meta)
-    rung = reporting.rung_variable(spec)
     phase = Phase("plots", len(variables) + 5, quiet)
-    colours = plots.scenario_colours([name])
-    pdir = folder / "plots"
+    out = []
     for v in variables:
-        # one variable at a time: a 100,000-replicate run holds one (steps, replicates) matrix, not ten
-        fan = {name: plotdata.fan(data.read_series(folder, [v])[v], meta["step_days"], start_date)}
-        unit = meta["variables"][v]["unit"]
-        vl = label(spec, "variable", v)
-        fig = plots.fan_chart(
-            fan, f"{vl} — {name}", f"{vl} ({unit})", colours, discrete=plotdata.is_discrete(v, unit), xlabel=xlabel,
-            levels=plotdata.level_names(v, meta),
-        )  # fmt: skip
-        out.append(plots.save(fig, pdir / f"timeseries_{v}.{fmt}", plotdata.fan_table(fan)))
+        out.append(_time_path(run, v))
         phase.step(v)
-    for v in tiered:
-        tiers = data.read_series(folder, [v])[v]
-        x = plotdata.dates(plotdata.weeks(tiers.shape[0], meta["step_days"]), start_date)
-        shares = plotdata.category_shares(tiers, len(meta["support_tiers"]))
-        tier_labels = [f"{i} {n}" for i, n in enumerate(meta["support_tiers"])]
-        suffix = "" if len(tiered) == 1 else f"_{v}"
-        out.append(
-            plots.save(
-                plots.tier_chart(x, shares, meta["support_tiers"], f"{label(spec, 'variable', v)} — {name}", xlabel),
-                pdir / f"support_tiers{suffix}.{fmt}",
-                plotdata.shares_table(x, shares, tier_labels),
-            )
-        )
+    out += _support_tiers(run)
     phase.step("support tiers")
-    if rung in meta["variables"]:
-        rungs = data.read_series(folder, [rung])[rung]
-        x = plotdata.dates(plotdata.weeks(rungs.shape[0], meta["step_days"]), start_date)
-        ladder = plotdata.ladder_occupancy(rungs[1:])
-        out.append(
-            plots.save(
-                plots.ladder_chart(
-                    x[1:], ladder, f"Escalation ladder occupancy (highest rung of the week) — {name}", xlabel
-                ),
-                pdir / f"ladder.{fmt}",
-                plotdata.shares_table(x[1:], ladder, [g[0] for g in plotdata.LADDER_GROUPS]),
-            )
-        )
+    out += _ladder(run)
     phase.step("ladder")
     table = data.read_outcomes(folder)
-    omet = meta["outcomes"]
-    reported, _ = merge_duplicates(list(meta["reported_outcomes"]), omet)
-    olabel = {o: label(spec, "outcome", o) for o in omet}
-    cont = [o for o in reported if omet[o]["kind"] in ("continuous", "tier")]
-    if cont:
-        fig = plots.outcome_distributions(
-            {name: table}, cont, {o: omet[o]["unit"] for o in cont}, colours, f"Outcome distributions — {name}",
-            labels=olabel,
-        )  # fmt: skip
-        out.append(
-            plots.save(fig, pdir / f"outcome_distributions.{fmt}", plotdata.histogram_table({name: table}, cont))
-        )
+    reported, _ = merge_duplicates(list(meta["reported_outcomes"]), meta["outcomes"])
+    olabel = {o: label(spec, "outcome", o) for o in meta["outcomes"]}
+    out += _distributions(run, table, reported, olabel)
     phase.step("distributions")
-    probs = plotdata.probability_table({name: table}, reported, omet)
-    if probs:
-        out.append(
-            plots.save(
-                plots.probability_chart(probs, [name], colours, f"Outcome probabilities — {name}", labels=olabel),
-                pdir / f"probabilities.{fmt}",
-                plotdata.rows_table(probs, ["scenario", "outcome", "p", "low", "high"]),
-            )
-        )
+    out += _probabilities(run, table, reported, olabel)
     phase.step("probabilities")
-    rows = audit(folder, meta)
-    clabel = {r["constraint"]: label(spec, "constraint", r["constraint"]) for r in rows}
-    out.append(
-        plots.save(
-            plots.audit_chart(rows, f"Constraint audit — {name}", labels=clabel),
-            pdir / f"constraint_audit.{fmt}",
-            plotdata.rows_table(
-                rows,
-                [
-                    "actor",
-                    "constraint",
-                    "kind",
-                    "claims",
-                    "share_of_replicates",
-                    "mean_steps_bound",
-                    "median_first_week",
-                ],
-            ),
-        )
-    )
+    out.append(_audit_figure(run))
     phase.step("constraint audit")
     phase.close()
     return out
+
+
+def _time_path(run: _RunFigures, v: str) -> Path:
+    """One variable's median and bands over time, on the scale readers know it by (named levels where it has them)."""
+    from model.analysis import plots
+
+    fan = {run.name: plotdata.fan(run.series(v), run.meta["step_days"], run.start_date)}
+    unit = run.meta["variables"][v]["unit"]
+    vl = label(run.spec, "variable", v)
+    fig = plots.fan_chart(
+        fan, f"{vl} — {run.name}", f"{vl} ({unit})", run.colours, discrete=plotdata.is_discrete(v, unit),
+        xlabel=run.xlabel, levels=plotdata.level_names(v, run.meta),
+    )  # fmt: skip
+    return run.save(fig, f"timeseries_{v}", plotdata.fan_table(fan))
+
+
+def _support_tiers(run: _RunFigures) -> list[Path]:
+    """Stacked tier shares for each support-tier variable: a tier is a category, so its mean would mislead."""
+    from model.analysis import plots
+
+    tiered = _tiered(run.spec, run.meta)
+    tiers_named = run.meta["support_tiers"]
+    out = []
+    for v in tiered:
+        tiers = run.series(v)
+        x = plotdata.dates(plotdata.weeks(tiers.shape[0], run.meta["step_days"]), run.start_date)
+        shares = plotdata.category_shares(tiers, len(tiers_named))
+        tier_labels = [f"{i} {n}" for i, n in enumerate(tiers_named)]
+        suffix = "" if len(tiered) == 1 else f"_{v}"
+        fig = plots.tier_chart(x, shares, tiers_named, f"{label(run.spec, 'variable', v)} — {run.name}", run.xlabel)
+        out.append(run.save(fig, f"support_tiers{suffix}", plotdata.shares_table(x, shares, tier_labels)))
+    return out
+
+
+def _ladder(run: _RunFigures) -> list[Path]:
+    """Which group of rungs the replicates occupy each week (none when the run does not record the rung)."""
+    from model.analysis import plots
+
+    rung = reporting.rung_variable(run.spec)
+    if rung not in run.meta["variables"]:
+        return []
+    rungs = run.series(rung)
+    x = plotdata.dates(plotdata.weeks(rungs.shape[0], run.meta["step_days"]), run.start_date)
+    ladder = plotdata.ladder_occupancy(rungs[1:])
+    fig = plots.ladder_chart(
+        x[1:], ladder, f"Escalation ladder occupancy (highest rung of the week) — {run.name}", run.xlabel
+    )
+    return [run.save(fig, "ladder", plotdata.shares_table(x[1:], ladder, [g[0] for g in plotdata.LADDER_GROUPS]))]
+
+
+def _distributions(
+    run: _RunFigures, table: dict[str, np.ndarray], reported: list[str], olabel: dict[str, str]
+) -> list[Path]:
+    """Histograms of the continuous and tier outcomes (none when the run reports only probabilities)."""
+    from model.analysis import plots
+
+    omet = run.meta["outcomes"]
+    cont = [o for o in reported if omet[o]["kind"] in ("continuous", "tier")]
+    if not cont:
+        return []
+    fig = plots.outcome_distributions(
+        {run.name: table}, cont, {o: omet[o]["unit"] for o in cont}, run.colours, f"Outcome distributions — {run.name}",
+        labels=olabel,
+    )  # fmt: skip
+    return [run.save(fig, "outcome_distributions", plotdata.histogram_table({run.name: table}, cont))]
+
+
+def _probabilities(
+    run: _RunFigures, table: dict[str, np.ndarray], reported: list[str], olabel: dict[str, str]
+) -> list[Path]:
+    """The yes/no and event outcomes' probabilities with their intervals (none when the run has no such outcome)."""
+    from model.analysis import plots
+
+    probs = plotdata.probability_table({run.name: table}, reported, run.meta["outcomes"])
+    if not probs:
+        return []
+    fig = plots.probability_chart(probs, [run.name], run.colours, f"Outcome probabilities — {run.name}", labels=olabel)
+    return [run.save(fig, "probabilities", plotdata.rows_table(probs, ["scenario", "outcome", "p", "low", "high"]))]
+
+
+def _audit_figure(run: _RunFigures) -> Path:
+    """How often each constraint bound: the figure every run has, even when nothing bound."""
+    from model.analysis import plots
+
+    rows = audit(run.folder, run.meta)
+    clabel = {r["constraint"]: label(run.spec, "constraint", r["constraint"]) for r in rows}
+    columns = ["actor", "constraint", "kind", "claims", "share_of_replicates", "mean_steps_bound", "median_first_week"]
+    fig = plots.audit_chart(rows, f"Constraint audit — {run.name}", labels=clabel)
+    return run.save(fig, "constraint_audit", plotdata.rows_table(rows, columns))
 
 
 def _outcome_line(spec: dict[str, Any], name: str, d: dict[str, Any], v: np.ndarray, aliases: dict[str, str]) -> str:

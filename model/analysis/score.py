@@ -466,78 +466,131 @@ def score_runs(
     meta_ep: list[dict[str, Any]] = []
     for ep in episodes:
         meta = data.manifest(ep.folders["model"])
-        probs = {pol: question_probabilities(f) for pol, f in ep.folders.items()}
-        for qid, q in probs["model"].items():
-            others = {pol: probs[pol][qid]["p"] if qid in probs.get(pol, {}) else None for pol in CONTROLS}
-            y = bool(q["resolution"])
-            cert = certainty(q["p"], others["inert"], others["random"])
-            p_ens = stated(q["yes_replicates"], q["replicates"], cert == BY_CONSTRUCTION)
-            family = question_family(q.get("form", ""), q.get("expr", ""))
-            p_q = float(recalibrate([p_ens], *rc[family])[0])
-            rows.append(
-                {
-                    "episode": ep.name,
-                    "id": qid,
-                    "ask": q["ask"],
-                    "resolution": y,
-                    "p": p_q,
-                    "p_ensemble": p_ens,
-                    "share": q["p"],
-                    "yes_replicates": q["yes_replicates"],
-                    "replicates": q["replicates"],
-                    "brier": (p_q - y) ** 2,
-                    "log_likelihood": float(log_likelihoods([p_q], [y])[0]),
-                    "p_inert": others["inert"],
-                    "p_hawk": others["hawk"],
-                    "certainty": cert,
-                    "p_random": others["random"],
-                    "form": q.get("form", ""),
-                    "family": family,
-                    "asks_about": q.get("expr", ""),
-                    "after": q.get("after"),
-                    "by": q.get("by"),
-                    "on": q.get("on"),
-                    "tags": list(q.get("tags") or []),
-                    "source": q.get("source", ""),
-                }
-            )
-        meta_ep.append(
-            {
-                "name": ep.name,
-                "title": meta["scenario"].get("title", ep.name),
-                "start_date": meta.get("start_date"),
-                "replicates": meta.get("replicates"),
-                "seed": meta.get("seed"),
-            }  # fmt: skip
-        )
+        rows += _question_rows(ep, rc)
+        meta_ep.append(_episode_record(ep, meta))
     if not rows:
         raise ValueError("no questions to score")
     y = np.array([r["resolution"] for r in rows], dtype=float)
     p = np.array([r["p"] for r in rows], dtype=float)
     rate = base_rate(y)
-    summary = {"model": summarise(p, y, None, resamples, seed)}
-    if not all(is_identity(v) for v in rc.values()):
-        pe = np.array([r["p_ensemble"] for r in rows], dtype=float)
-        summary["ensemble"] = summarise(pe, y, None, resamples, seed)
     have_controls = all(r[f"p_{pol}"] is not None for r in rows for pol in CONTROLS)
-    if controls and have_controls:
-        for pol in CONTROLS:
-            summary[pol] = summarise(np.array([r[f"p_{pol}"] for r in rows]), y, None, resamples, seed)
-    if controls:
-        summary["constant"] = summarise(np.full(len(y), rate), y, None, resamples, seed, constant=True)
+    summary = _forecasters(rows, p, y, rate, rc, controls, controls and have_controls, resamples, seed)
     for e in meta_ep:
-        mask = np.array([r["episode"] == e["name"] for r in rows])
-        e["summary"] = summarise(p[mask], y[mask], rate, resamples, seed)
-        if controls and have_controls:
-            e["controls"] = {
-                pol: summarise(np.array([r[f"p_{pol}"] for r in rows])[mask], y[mask], rate, 0) for pol in CONTROLS
-            }
+        _score_episode(e, rows, p, y, rate, controls and have_controls, resamples, seed)
     kept = np.array([r["certainty"] != BY_CONSTRUCTION for r in rows])
     without = summarise(p[kept], y[kept], None, resamples, seed) if 0 < kept.sum() < len(rows) else None
     runs = {ep.name: {pol: str(f) for pol, f in ep.folders.items()} for ep in episodes}
     card = Scorecard(rows, meta_ep, summary, rate, controls, runs, resamples, seed, without)
     card.extra["recalibration"] = {f: dict(zip(RECAL_KEYS, rc[f], strict=True)) for f in FAMILIES}
     return card
+
+
+def _question_rows(ep: EpisodeRuns, rc: dict[str, tuple[float, float, float, float]]) -> list[dict[str, Any]]:
+    """One row per question of an episode: the forecast, what happened, and the controls' answers beside it.
+
+    The controls' shares are read here, per question, because they decide whether a certain
+    answer is forced by the scenario (stated as 0 or 1) or not (stated as (k + 1/2) / (n + 1)).
+    """
+    probs = {pol: question_probabilities(f) for pol, f in ep.folders.items()}
+    rows = []
+    for qid, q in probs["model"].items():
+        others = {pol: probs[pol][qid]["p"] if qid in probs.get(pol, {}) else None for pol in CONTROLS}
+        y = bool(q["resolution"])
+        cert = certainty(q["p"], others["inert"], others["random"])
+        p_ens = stated(q["yes_replicates"], q["replicates"], cert == BY_CONSTRUCTION)
+        family = question_family(q.get("form", ""), q.get("expr", ""))
+        p_q = float(recalibrate([p_ens], *rc[family])[0])
+        rows.append(
+            {
+                "episode": ep.name,
+                "id": qid,
+                "ask": q["ask"],
+                "resolution": y,
+                "p": p_q,
+                "p_ensemble": p_ens,
+                "share": q["p"],
+                "yes_replicates": q["yes_replicates"],
+                "replicates": q["replicates"],
+                "brier": (p_q - y) ** 2,
+                "log_likelihood": float(log_likelihoods([p_q], [y])[0]),
+                "p_inert": others["inert"],
+                "p_hawk": others["hawk"],
+                "certainty": cert,
+                "p_random": others["random"],
+                "form": q.get("form", ""),
+                "family": family,
+                "asks_about": q.get("expr", ""),
+                "after": q.get("after"),
+                "by": q.get("by"),
+                "on": q.get("on"),
+                "tags": list(q.get("tags") or []),
+                "source": q.get("source", ""),
+            }
+        )
+    return rows
+
+
+def _episode_record(ep: EpisodeRuns, meta: dict[str, Any]) -> dict[str, Any]:
+    """What the scorecard says of an episode before its scores: its title, start, replicates and seed."""
+    return {
+        "name": ep.name,
+        "title": meta["scenario"].get("title", ep.name),
+        "start_date": meta.get("start_date"),
+        "replicates": meta.get("replicates"),
+        "seed": meta.get("seed"),
+    }
+
+
+def _forecasters(
+    rows: list[dict[str, Any]],
+    p: np.ndarray,
+    y: np.ndarray,
+    rate: float,
+    rc: dict[str, tuple[float, float, float, float]],
+    controls: bool,
+    score_controls: bool,
+    resamples: int,
+    seed: int,
+) -> dict[str, Summary]:
+    """Every forecaster's scores over all questions, in the order the card lists them: the model first.
+
+    The ensemble's own share is scored only when a recalibration changes it (else it is the model);
+    the controls only when asked for and run for every episode; the constant forecaster whenever
+    controls are asked for, since it needs no run.
+    """
+    summary = {"model": summarise(p, y, None, resamples, seed)}
+    if not all(is_identity(v) for v in rc.values()):
+        pe = np.array([r["p_ensemble"] for r in rows], dtype=float)
+        summary["ensemble"] = summarise(pe, y, None, resamples, seed)
+    if score_controls:
+        for pol in CONTROLS:
+            summary[pol] = summarise(np.array([r[f"p_{pol}"] for r in rows]), y, None, resamples, seed)
+    if controls:
+        summary["constant"] = summarise(np.full(len(y), rate), y, None, resamples, seed, constant=True)
+    return summary
+
+
+def _score_episode(
+    e: dict[str, Any],
+    rows: list[dict[str, Any]],
+    p: np.ndarray,
+    y: np.ndarray,
+    rate: float,
+    score_controls: bool,
+    resamples: int,
+    seed: int,
+) -> None:
+    """Add an episode's scores (and its controls', without intervals) to its record, against the whole set's base rate.
+
+    Why the whole set's rate: an episode whose questions all resolved alike would otherwise have a
+    perfect reference and no skill to speak of.
+    """
+    mask = np.array([r["episode"] == e["name"] for r in rows])
+    e["summary"] = summarise(p[mask], y[mask], rate, resamples, seed)
+    if score_controls:
+        e["controls"] = {
+            pol: summarise(np.array([r[f"p_{pol}"] for r in rows])[mask], y[mask], rate, 0) for pol in CONTROLS
+        }
 
 
 # ------------------------------------------------------------------ words and files
@@ -636,19 +689,38 @@ def text(card: Scorecard) -> str:
 
 def markdown(card: Scorecard, command: list[str] | None = None) -> str:
     """scorecard.md: summary, per-episode table, every question with its source, definitions."""
-    m = card.summary["model"]
-    n, yes = len(card.rows), int(sum(r["resolution"] for r in card.rows))
     out = [
         "# Scorecard",
         "",
+        _md_opening(card),
+        "",
+        "![reliability](reliability.png)",
+        "",
+        *_md_forecasters(card),
+        *_md_episodes(card),
+    ]
+    for e in card.episodes:
+        out += _md_questions(card, e)
+    out += _md_how_to_read(card, command)
+    return "\n".join(out) + "\n"
+
+
+def _md_opening(card: Scorecard) -> str:
+    """The paragraph a reader who stops after it needs: how many questions, the model's scores, the certain answers."""
+    m = card.summary["model"]
+    n, yes = len(card.rows), int(sum(r["resolution"] for r in card.rows))
+    return (
         f"{_plural(n, 'question')} in {_plural(len(card.episodes), 'episode')}, {yes} resolved yes (base rate {card.base_rate:.2f}). "
         f"Brier {_num(m.brier)} {_interval(m.brier_low, m.brier_high, 3)}, log score {_num(m.log)}, "
         f"Brier skill {_skill(m.skill)} {_interval(m.skill_low, m.skill_high)} against the base rate. "
         f"Ensemble shares of exactly 0 or 1: {len(card.constructed)} by construction, **{len(card.unforced)} not forced** "
-        "(stated as (k + 1/2) / (n + 1))." + _recal_words(card),
-        "",
-        "![reliability](reliability.png)",
-        "",
+        "(stated as (k + 1/2) / (n + 1))." + _recal_words(card)
+    )
+
+
+def _md_forecasters(card: Scorecard) -> list[str]:
+    """The model beside its references (and without the answers the scenarios force), so its skill has a scale."""
+    out = [
         "## Forecasters",
         "",
         "| forecaster | Brier | 95% interval | log score | Brier skill | 95% interval |",
@@ -667,7 +739,12 @@ def markdown(card: Scorecard, command: list[str] | None = None) -> str:
             f"{_interval(w.brier_low, w.brier_high, 3)} | {_num(w.log)} | {_skill(w.skill)} | "
             f"{_interval(w.skill_low, w.skill_high)} |"
         )
-    out += ["", "## Episodes", "", "| episode | questions | yes | Brier | log score | skill | 95% interval |"]
+    return out
+
+
+def _md_episodes(card: Scorecard) -> list[str]:
+    """One line per episode, so a score carried by a few episodes shows."""
+    out = ["", "## Episodes", "", "| episode | questions | yes | Brier | log score | skill | 95% interval |"]
     out.append("|---|---|---|---|---|---|---|")
     for e in card.episodes:
         s = e["summary"]
@@ -675,29 +752,38 @@ def markdown(card: Scorecard, command: list[str] | None = None) -> str:
             f"| {e['name']} | {s.n} | {s.yes} | {_num(s.brier)} | {_num(s.log)} | {_skill(s.skill)} | "
             f"{_interval(s.skill_low, s.skill_high)} |"
         )
-    for e in card.episodes:
-        out += ["", f"## {e['name']}: {e['title']}", "", f"{e['replicates']} replicates, seed {e['seed']}.", ""]
-        head = "| question | P(yes) | happened | Brier |"
-        sep = "|---|---|---|---|"
+    return out
+
+
+def _md_questions(card: Scorecard, e: dict[str, Any]) -> list[str]:
+    """An episode's section: every question with its window, forecast, outcome and source, so each can be checked."""
+    out = ["", f"## {e['name']}: {e['title']}", "", f"{e['replicates']} replicates, seed {e['seed']}.", ""]
+    head = "| question | P(yes) | happened | Brier |"
+    sep = "|---|---|---|---|"
+    if card.controls:
+        head += " inert | hawk | random |"
+        sep += "---|---|---|"
+    out += [head + " note | source |", sep + "---|---|"]
+    for r in card.rows:
+        if r["episode"] != e["name"]:
+            continue
+        cells = f"| **{r['id']}**: {_md(r['ask'])} ({_window(r, e['start_date'])}) | {_num(r['p'])} | {_yes(r['resolution'])} | {_num(r['brier'])} |"
         if card.controls:
-            head += " inert | hawk | random |"
-            sep += "---|---|---|"
-        out += [head + " note | source |", sep + "---|---|"]
-        for r in card.rows:
-            if r["episode"] != e["name"]:
-                continue
-            when = (
-                f"on {r['on']}"
-                if r["on"]
-                else f"by {r['by']}"
-                if r["after"] == e["start_date"]
-                else f"{r['after']} to {r['by']}"
-            )
-            cells = f"| **{r['id']}**: {_md(r['ask'])} ({when}) | {_num(r['p'])} | {_yes(r['resolution'])} | {_num(r['brier'])} |"
-            if card.controls:
-                cells += f" {_num(r['p_inert'])} | {_num(r['p_hawk'])} | {_num(r['p_random'])} |"
-            out.append(f"{cells} {_note(r)} | {_md(r['source'])} |")
-    out += [
+            cells += f" {_num(r['p_inert'])} | {_num(r['p_hawk'])} | {_num(r['p_random'])} |"
+        out.append(f"{cells} {_note(r)} | {_md(r['source'])} |")
+    return out
+
+
+def _window(r: dict[str, Any], start_date: str | None) -> str:
+    """A question's window in words: on a day, by a day (from the episode's start), or from one day to another."""
+    if r["on"]:
+        return f"on {r['on']}"
+    return f"by {r['by']}" if r["after"] == start_date else f"{r['after']} to {r['by']}"
+
+
+def _md_how_to_read(card: Scorecard, command: list[str] | None) -> list[str]:
+    """The definitions a reader needs to trust the numbers: the scores, the reference, the two kinds of certainty."""
+    out = [
         "",
         "## How to read it",
         "",
@@ -717,7 +803,7 @@ def markdown(card: Scorecard, command: list[str] | None = None) -> str:
     ]
     if command:
         out.append(f"- Command: `{' '.join(command)}`")
-    return "\n".join(out) + "\n"
+    return out
 
 
 def _recal_formula(card: Scorecard) -> str:

@@ -235,88 +235,124 @@ def describe(rp: Replayed, actor: str | None = None, step: int | None = None, he
     Works on a :class:`Replayed` (records, the run's data dictionary, the engine result), so
     ``entente explain`` and the app show the same text.
     """
-    records, meta = rp.records, rp.meta
-    temps = {r.get("temperature") for r in records if r.get("temperature") is not None}
-    temp = f"{next(iter(temps)):.3g}" if len(temps) == 1 else "as sampled"
-    out = [
-        *(head or []),
-        "",
-        f"Each decision is a logit draw: option j is chosen with probability exp(u_j / T) / sum_k exp(u_k / T)"
-        f" over the feasible options, at this replicate's temperature T = {temp} (utility units). p is that"
-        " probability: an alternative with a higher u than the chosen option was likelier, not forbidden."
-        " '(event)' marks a choice the scenario imposed.",
-    ]
-    head_end = len(out)
-    out += ["", *sampled_lines(rp), ""]
-    claims_seen: set[str] = set()
     from model.catalog.glossary import label
     from model.catalog.reporting import hold_action
 
+    records = rp.records
+    out = [*(head or []), "", _logit_note(records)]
+    head_end = len(out)
+    out += ["", *sampled_lines(rp), ""]
+    claims_seen: set[str] = set()
     hold = hold_action(rp.spec)
     names = {k: label(rp.spec, "variable", k) for k in (records[0]["state"] if records else {})}
     for rec in records:
-        if actor and rec["actor"] != actor:
-            continue
-        if step is not None and rec["step"] != step:
-            continue
-        if rec["action"] == hold and not rec["bound"] and (rec.get("idle") or (not actor and step is None)):
-            continue  # a unit without a decision this step, or an uneventful hold
-        s = rec["state"]
-        who = f"{rec['actor']}:{rec['track']}" if rec.get("track") else rec["actor"]
-        head = f"step {rec['step']:>3}  {who:<18} {_act(rp, rec['action'], rec['target'])}"
-        head += (
-            f"   u={rec['utility']}  p={_pct(rec.get('probability'))}"
-            + ("  (event: " + str(rec["event"]) + ")" if rec["forced"] else "")
-            + ("  (tremble)" if rec["trembled"] else "")
-        )
-        out.append(head)
-        out.append("        state: " + ", ".join(f"{names.get(k, k)} {v:.3g}" for k, v in s.items()))
-        alts = ", ".join(
-            f"{_act(rp, a['action'], a['target'])} u={a['utility']} p={_pct(a.get('probability'))}"
-            for a in rec["alternatives"]
-        )
-        out.append(f"        alternatives: {alts or 'none feasible'}")
-        if rec["preferred"]:
-            p = rec["preferred"]
-            out.append(
-                f"        preferred before constraints: {_act(rp, p['action'], p['target'])}"
-                f" (u={p['utility_unconstrained']})"
-            )
-        for b in rec["bound"]:
-            out.append(
-                f"        BOUND {_con(rp, b['constraint'])} ({b['kind']}; {', '.join(b['claims'])}){_params_now(rp, b['constraint'])}:"
-                f" {b['text']}"
-            )
-            claims_seen.update(b["claims"])
-        for r in rec["constraints_on_top_options"]:
-            if (
-                rec["preferred"]
-                and r["action"] == rec["preferred"]["action"]
-                and r["target"] == rec["preferred"]["target"]
-            ):
-                continue
-            state = "removed" if not r["feasible"] else "penalised"
-            out.append(
-                f"        {state}: {_act(rp, r['action'], r['target'])} (u before constraints"
-                f" {r['utility_unconstrained']}) by"
-                f" {', '.join(_con(rp, c) + _params_now(rp, c) for c in r['constraints'])}"
-            )
-            for c in r["constraints"]:
-                claims_seen.update(next(x["claims"] for x in meta["constraints"] if x["id"] == c))
+        if _shown(rec, actor, step, hold):
+            lines, claims = _decision_lines(rp, rec, names)
+            out += lines
+            claims_seen.update(claims)
     if any("(tremble)" in line for line in out[head_end:]):
         out.insert(head_end, tremble_note(rp))
-    if claims_seen:
-        out += ["", "Claims behind the constraints above:"]
-        for cid in sorted(claims_seen):
-            c = meta["claims"][cid]
-            out.append(
-                textwrap.fill(
-                    f"{cid}: {c['text']} [{c['source']}: {meta['sources'][c['source']]}]",
-                    100,
-                    subsequent_indent="     ",
-                )
+    return "\n".join([*out, *_claims_lines(rp.meta, claims_seen)])
+
+
+def _logit_note(records: list[dict[str, Any]]) -> str:
+    """How to read u and p: a reader who sees a likelier option not chosen must not take it for a bug."""
+    temps = {r.get("temperature") for r in records if r.get("temperature") is not None}
+    temp = f"{next(iter(temps)):.3g}" if len(temps) == 1 else "as sampled"
+    return (
+        f"Each decision is a logit draw: option j is chosen with probability exp(u_j / T) / sum_k exp(u_k / T)"
+        f" over the feasible options, at this replicate's temperature T = {temp} (utility units). p is that"
+        " probability: an alternative with a higher u than the chosen option was likelier, not forbidden."
+        " '(event)' marks a choice the scenario imposed."
+    )
+
+
+def _shown(rec: dict[str, Any], actor: str | None, step: int | None, hold: str) -> bool:
+    """Whether explain prints a decision: the one asked for, and never a hold with nothing behind it.
+
+    Why: most records are a unit holding at a step where it had no decision to take, or an
+    uneventful hold; listed in full they would bury the decisions. A hold a constraint bound
+    is kept, and so is an active hold when the reader asked for one actor or one step.
+    """
+    if actor and rec["actor"] != actor:
+        return False
+    if step is not None and rec["step"] != step:
+        return False
+    quiet_hold = rec["action"] == hold and not rec["bound"]
+    return not (quiet_hold and (rec.get("idle") or (not actor and step is None)))
+
+
+def _decision_lines(rp: Replayed, rec: dict[str, Any], names: dict[str, str]) -> tuple[list[str], set[str]]:
+    """One decision as explain prints it, and the claims behind the constraints it names (listed once at the end)."""
+    who = f"{rec['actor']}:{rec['track']}" if rec.get("track") else rec["actor"]
+    head = f"step {rec['step']:>3}  {who:<18} {_act(rp, rec['action'], rec['target'])}"
+    head += (
+        f"   u={rec['utility']}  p={_pct(rec.get('probability'))}"
+        + ("  (event: " + str(rec["event"]) + ")" if rec["forced"] else "")
+        + ("  (tremble)" if rec["trembled"] else "")
+    )
+    alts = ", ".join(
+        f"{_act(rp, a['action'], a['target'])} u={a['utility']} p={_pct(a.get('probability'))}"
+        for a in rec["alternatives"]
+    )
+    out = [
+        head,
+        "        state: " + ", ".join(f"{names.get(k, k)} {v:.3g}" for k, v in rec["state"].items()),
+        f"        alternatives: {alts or 'none feasible'}",
+    ]
+    if rec["preferred"]:
+        p = rec["preferred"]
+        out.append(
+            f"        preferred before constraints: {_act(rp, p['action'], p['target'])}"
+            f" (u={p['utility_unconstrained']})"
+        )
+    lines, claims = _constraint_lines(rp, rec)
+    return out + lines, claims
+
+
+def _constraint_lines(rp: Replayed, rec: dict[str, Any]) -> tuple[list[str], set[str]]:
+    """The constraints that bound the choice, then those that removed or penalised its top alternatives.
+
+    The preferred option's own constraints are not repeated: the BOUND lines already name them.
+    """
+    out = []
+    claims: set[str] = set()
+    for b in rec["bound"]:
+        out.append(
+            f"        BOUND {_con(rp, b['constraint'])} ({b['kind']}; {', '.join(b['claims'])}){_params_now(rp, b['constraint'])}:"
+            f" {b['text']}"
+        )
+        claims.update(b["claims"])
+    pref = rec["preferred"]
+    for r in rec["constraints_on_top_options"]:
+        if pref and r["action"] == pref["action"] and r["target"] == pref["target"]:
+            continue
+        state = "removed" if not r["feasible"] else "penalised"
+        out.append(
+            f"        {state}: {_act(rp, r['action'], r['target'])} (u before constraints"
+            f" {r['utility_unconstrained']}) by"
+            f" {', '.join(_con(rp, c) + _params_now(rp, c) for c in r['constraints'])}"
+        )
+        for c in r["constraints"]:
+            claims.update(next(x["claims"] for x in rp.meta["constraints"] if x["id"] == c))
+    return out, claims
+
+
+def _claims_lines(meta: dict[str, Any], claims: set[str]) -> list[str]:
+    """Each claim behind the constraints shown, with its text and source, so a reader can check the reason given."""
+    if not claims:
+        return []
+    out = ["", "Claims behind the constraints above:"]
+    for cid in sorted(claims):
+        c = meta["claims"][cid]
+        out.append(
+            textwrap.fill(
+                f"{cid}: {c['text']} [{c['source']}: {meta['sources'][c['source']]}]",
+                100,
+                subsequent_indent="     ",
             )
-    return "\n".join(out)
+        )
+    return out
 
 
 def narrate_replicate(run: Path, replicate: int, meta: dict[str, Any] | None = None) -> str:
