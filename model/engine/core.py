@@ -573,7 +573,7 @@ class Decider:
             share = take_rows(m.tables.params.world("attack_answer_share"), rows)
             if len(att) and (np.ndim(share) or float(share) != 1.0):
                 # an attack answers attacks: of the grievance left by slights, sanctions and nuclear steps it
-                # answers only this share (proportionality; Israel answered enrichment with sabotage)
+                # answers only this share (proportionality: Israel answered enrichment with covert acts)
                 Ga = pair_take(m.griev_attack, rows, tg[att], a_of[att])
                 G[:, att] = Ga + col(share) * (G[:, att] - Ga)
             Gm = np.minimum(G, t.answers[rc])
