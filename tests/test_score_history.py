@@ -7,9 +7,10 @@ never certain unless the scenario forces it, and beats its negative controls:
   (the ensemble's stated shares recalibrated by the catalog's fit, one per question family,
   P = (1 - hedge) logistic(shift + slope logit share) + hedge base) and at least 0.2 for the ensemble's shares alone (what the
   mechanisms say, before any recalibration). These are floors below what was measured, not the
-  issue's target: in sample, 500 replicates, 213 questions, the forecasts score 0.46 and the shares
-  0.32; the calibration's held-out half (episodes it did not fit) scored 0.36 with the recalibration
-  and 0.23 without (docs/model.md, section 9): the target of 0.35 is met out of sample, narrowly;
+  issue's target: in sample, 500 replicates, 216 questions, the forecasts score 0.48 and the shares
+  0.31; the calibration's held-out half (episodes it did not fit) scored 0.34 with the recalibration
+  and 0.23 without (docs/model.md, section 9): the target of 0.35 is missed out of sample, narrowly
+  (0.36 on the 213 questions before three quiet-period questions were added, two of them held out);
 * no stated probability of exactly 0% or 100% unless the scenario forces it (the inert and
   random controls decide "forced"); an ensemble share of 0 or 1 that is not forced is stated
   as (k + 1/2) / (n + 1), the Jeffreys estimate, and the raw share is still listed;
@@ -35,8 +36,8 @@ from model.scenario import scenarios_dir
 
 HISTORY = scenarios_dir() / "history"
 REPLICATES = 100
-MIN_SKILL = 0.35  # the forecasts: a floor under the measured 0.46 (in sample; 0.36 out of sample)
-MIN_ENSEMBLE_SKILL = 0.2  # the ensemble's shares alone: a floor under the measured 0.32
+MIN_SKILL = 0.35  # the forecasts: a floor under the measured 0.48 (in sample; 0.34 out of sample)
+MIN_ENSEMBLE_SKILL = 0.2  # the ensemble's shares alone: a floor under the measured 0.31
 CONTROL_GAP = 0.15
 
 
