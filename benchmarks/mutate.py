@@ -111,8 +111,20 @@ MUTATIONS = [
         (
             (
                 MODEL,
-                "        griev0 *= settle\n        griev0 += dgr\n",
-                "        griev0 += dgr\n        griev0 *= settle\n",
+                "        for ledger, new in ((gflat, dgr), (aflat, dga)):\n"
+                "            if new is not None:\n"
+                "                key = np.flatnonzero(new)\n"
+                "                ledger[gidx[key // (A * A)] + key % (A * A)] += new[key]\n",
+                "",
+            ),
+            (
+                MODEL,
+                "        if dis is not None:\n            key = np.flatnonzero(dis)\n",
+                "        for ledger, new in ((gflat, dgr), (aflat, dga)):\n"
+                "            if new is not None:\n"
+                "                kk = np.flatnonzero(new)\n"
+                "                ledger[gidx[kk // (A * A)] + kk % (A * A)] += new[kk]\n"
+                "        if dis is not None:\n            key = np.flatnonzero(dis)\n",
             ),
         ),
         True,
@@ -151,12 +163,12 @@ MUTATIONS = [
     Mutation(
         "answers_not_proportionate",
         "an answer is worth the whole grievance, not at most its own weight",
-        ((CORE, "Gm = np.minimum(m.griev[rows][:, tg, a_of], t.answers[rc])", "Gm = m.griev[rows][:, tg, a_of]"),),
+        ((CORE, "Gm = np.minimum(G, t.answers[rc])", "Gm = G"),),
     ),
     Mutation(
         "affinity_not_squared",
         "friends are aggrieved on another's behalf in proportion to affinity, not its square",
-        ((MODEL, "aff = np.maximum(rel0[r_, :, t_], 0.0) ** 2", "aff = np.maximum(rel0[r_, :, t_], 0.0)"),),
+        ((MODEL, "aff = vg * np.maximum(rel0[r_, :, t_], 0.0) ** 2", "aff = vg * np.maximum(rel0[r_, :, t_], 0.0)"),),
     ),
     Mutation(
         "reluctance_not_waived",
@@ -190,8 +202,8 @@ MUTATIONS = [
         (
             (
                 MODEL,
-                "griev0 *= 1.0 - np.minimum(dis.transpose(0, 2, 1), 1.0)",
-                "griev0 *= 1.0 + np.minimum(dis.transpose(0, 2, 1), 1.0)",
+                "settle = 1.0 - np.minimum(dis[key], 1.0)",
+                "settle = 1.0 + np.minimum(dis[key], 1.0)",
             ),
         ),
     ),
@@ -212,8 +224,8 @@ MUTATIONS = [
         (
             (
                 SCORE,
-                "out[inner] = 1.0 / (1.0 + np.exp(-(shift + slope * z)))",
-                "out[inner] = 1.0 / (1.0 + np.exp(-(-shift + slope * z)))",
+                "out[inner] = (1.0 - hedge) / (1.0 + np.exp(-(shift + slope * z))) + hedge * base",
+                "out[inner] = (1.0 - hedge) / (1.0 + np.exp(-(-shift + slope * z))) + hedge * base",
             ),
         ),
     ),
@@ -234,8 +246,8 @@ MUTATIONS = [
         (
             (
                 CORE,
-                "Ga = np.minimum(m.griev_attack[rows][:, tg[r], a_of[r]], ans)",
-                "Ga = np.minimum(m.griev[rows][:, tg[r], a_of[r]], ans)",
+                "Ga = np.minimum(pair_take(m.griev_attack, rows, tg[r], a_of[r]), ans)",
+                "Ga = np.minimum(pair_take(m.griev, rows, tg[r], a_of[r]), ans)",
             ),
         ),
     ),
