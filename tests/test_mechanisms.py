@@ -375,8 +375,9 @@ def test_only_a_blow_licenses_a_strike_not_a_pile_of_slights():
     with every grievance waiving it (waiver_rung 0), Israel strikes Iran about twice as often in a quiet half-year."""
     # the mechanism at fixed values of what the calibration moves (reluctance, how long grievances last), so
     # that a recalibration changes the measurement, not the test: 0.97 strikes a run against 1.99 (57% of runs
-    # against 81%; 400 replicates)
-    fixed = {"escalation_reluctance": 0.48, "grievance_half_life": 21}
+    # against 81%; 400 replicates); every grievance answered by a strike (attack_answer_share 1), so that only
+    # the waiver differs between the two runs
+    fixed = {"escalation_reluctance": 0.48, "grievance_half_life": 21, "attack_answer_share": 1.0}
     on, off = _quiet_half_year(waiver_rung=9, **fixed), _quiet_half_year(waiver_rung=0, **fixed)
     assert on["strikes"].mean() < 0.7 * off["strikes"].mean()
     assert (on["strikes"] > 0).mean() < (off["strikes"] > 0).mean() - 0.1
