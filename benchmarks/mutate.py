@@ -360,7 +360,11 @@ SNAPSHOT: Path = ROOT  # set by main(): one copy of the working tree that every 
 
 
 def copy_repo(dest: Path, source: Path | None = None) -> None:
-    ignore = shutil.ignore_patterns(".git", "runs", "__pycache__", "*.egg-info", ".hypothesis", ".pytest_cache")
+    # the virtualenv (760 MB) and run outputs are not part of the model: the mutants run with the caller's
+    # interpreter and PYTHONPATH set to the copy
+    ignore = shutil.ignore_patterns(
+        ".git", ".venv", "venv", "runs", "__pycache__", "*.egg-info", ".hypothesis", ".pytest_cache", ".ruff_cache"
+    )
     shutil.copytree(source or SNAPSHOT, dest, ignore=ignore)
 
 
