@@ -428,37 +428,37 @@ class _Context:
 
 
 def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[str, str]]) -> UnitTable:
-    spec = ctx.spec
-    V = ctx.V
-    A = ctx.A
-    S = ctx.S
-    vidx = ctx.vidx
-    aidx = ctx.aidx
-    sidx = ctx.sidx
-    scales = ctx.scales
-    sides = ctx.sides
-    parties = ctx.parties
-    patron = ctx.patron
-    axis_issue = ctx.axis_issue
-    defenders = ctx.defenders
-    esc_gain = ctx.esc_gain
-    deesc_gain = ctx.deesc_gain
-    exponent = ctx.exponent
-    pair_vars = ctx.pair_vars
-    params = ctx.params
-    active = ctx.active
-    esc_var = ctx.esc_var
-    ai = aidx[a]
+    """One decision unit's option table: each option's effects, flags and ladder position as rows."""
+    tab = _empty_unit_table(ctx, unit, a, track, opts)
     K = len(opts)
-    rate = params.world(spec["world"]["tracks"][track]["rate"])
-    tab = UnitTable(
+    rungs = np.zeros(K)
+    dee = np.zeros(K)
+    for k, (act, t) in enumerate(opts):
+        sa = ctx.spec["actions"][act]
+        rungs[k] = ctx.scales[act]["kahn_rung"]
+        dee[k] = float(_take(sa, "deescalatory", 0.0))
+        _option_flags(ctx, tab, k, a, act, t)
+        _option_effects(ctx, tab, k, a, sa, t)
+        _option_alignment(ctx, tab, k, a, sa, t)
+    _escalation_impulses(ctx, tab, a, opts, rungs, dee)
+    for k, (act, _t) in enumerate(opts):  # utility-only predicted moves of derived quantities (a price)
+        for var, d in (_take(ctx.spec["actions"][act], "predicts", {}) or {}).items():
+            tab.predict_delta[k, ctx.vidx[var]] += float(d)
+    _summaries(ctx, tab)
+    return tab
+
+
+def _empty_unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[str, str]]) -> UnitTable:
+    """A unit's table with every row at zero: the option loop fills it."""
+    K, V, A, S = len(opts), ctx.V, ctx.A, ctx.S
+    return UnitTable(
         unit=unit,
-        index=ai,
+        index=ctx.aidx[a],
         name=a,
         track=track,
         options=opts,
-        rate=rate,
-        target=np.array([aidx.get(t, -1) for _, t in opts], dtype=np.int64),
+        rate=ctx.params.world(ctx.spec["world"]["tracks"][track]["rate"]),
+        target=np.array([ctx.aidx.get(t, -1) for _, t in opts], dtype=np.int64),
         effort=np.zeros(K),
         world_delta=np.zeros((K, V)),
         set_mask=np.zeros((K, V), dtype=bool),
@@ -492,145 +492,162 @@ def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[s
         delivery=[None] * K,
         predict_delta=np.zeros((K, V)),
     )
-    client = spec["world"]["roles"].get("client", {}).get("actor")
-    rungs = np.zeros(K)
-    dee = np.zeros(K)
-    for k, (act, t) in enumerate(opts):
-        sa = spec["actions"][act]
-        sc = scales[act]
-        tab.effort[k] = float((_take(sa, "effort_by_target", {}) or {}).get(t, _take(sa, "effort", 0.0)))
-        tab.resp[k] = float(_take(sa, "response", 0.0))
-        tab.severity[k] = float(_take(sa, "severity", 0.0))
-        tab.answers[k] = float(_take(sa, "answers", tab.severity[k]))
-        pol = _take(sa, "polarity", "neutral")
-        tab.harm[k] = pol == "harm"
-        tab.help[k] = pol == "help"
-        tab.rung[k] = sc["kahn_rung"]
-        tab.goldstein[k] = sc["goldstein"]
-        tab.direct[k] = bool(_take(sa, "direct_strike", False)) and t in parties and a in parties
-        tab.strike[k] = bool(_take(sa, "strike", False)) or bool(_take(sa, "direct_strike", False))
-        tab.leverage[k] = bool(_take(sa, "leverage", False))
-        tab.opens[k] = bool(_take(sa, "opens", False)) and t in aidx
-        for var, val in (_take(sa, "expects", {}) or {}).items():
-            var = var.replace("{self}", a)
-            tab.expect_mask[k, vidx[var]] = True
-            tab.expect_value[k, vidx[var]] = float(val)
-        dlv = _take(sa, "delivery", None)
-        if dlv:
-            deltas_d: dict[str, float] = dict(dlv.get("effects", {}) or {})
-            for var, d in ((dlv.get("by_target", {}) or {}).get(t, {}) or {}).items():
-                deltas_d[var] = deltas_d.get(var, 0.0) + d
-            vec = np.zeros(V)
-            for var, d in deltas_d.items():
-                vec[vidx[var]] += d
-            tier_d = int(dlv.get("tier", 0)) if (a == patron and t == client) else 0
-            tab.delivery[k] = {"after": dlv["after"], "delta": vec, "tier": tier_d, "action": act}
-            tab.predict_delta[k] += vec  # the taker anticipates what it ordered (utility only; it lands on delivery)
-        tab.ceasefire[k] = bool(_take(sa, "ceasefire", False))
-        # nothing can be done to an actor who left the game, and it does nothing itself
-        tab.unavailable[k] = (t in aidx and not active[aidx[t]]) or (not active[ai] and k > 0)
-        tab.event_only[k] = bool(_take(sa, "event_only", False))
-        rungs[k] = sc["kahn_rung"]
-        dee[k] = float(_take(sa, "deescalatory", 0.0))
-        deltas: dict[str, float] = dict(_take(sa, "effects", {}))
-        for who, eff in (_take(sa, "by_target", {}) or {}).items():
-            if who == t:
-                for var, d in eff.items():
-                    deltas[var] = deltas.get(var, 0.0) + d
-        for who, eff in (_take(sa, "by_actor", {}) or {}).items():
-            if who == a:
-                for var, d in eff.items():
-                    deltas[var] = deltas.get(var, 0.0) + d
-        consumed = 0.0
-        for var, c in (_take(sa, "cost", {}) or {}).items():
-            if var.startswith(f"{a}."):
-                deltas[var] = deltas.get(var, 0.0) - c
-                consumed += c
-        if _take(sa, "launches", False) and t in defenders:
-            tab.launches[k] = consumed
-        for var, d in deltas.items():
-            tab.world_delta[k, vidx[var]] += d
-        sets = dict(_take(sa, "sets", {}))
-        sets.update((_take(sa, "by_actor_sets", {}) or {}).get(a, {}))
-        for var, val in sets.items():
-            tab.set_mask[k, vidx[var]] = True
-            tab.set_value[k, vidx[var]] = val
-        if t in aidx:
-            tab.rel_target[k] = float(_take(sa, "relation", 0.0))
-            tab.rel_delta[k, aidx[t]] += tab.rel_target[k]
-        for who, d in (_take(sa, "reactions", {}) or {}).items():
-            if who != a:
-                tab.reactions[k, aidx[who]] += d
-                tab.rel_delta[k, aidx[who]] += d
-        # a variable that IS this actor's relation with another (cohesion) moves that relation
-        for (x, y), vi in pair_vars.items():
-            if x == a and tab.world_delta[k, vi]:
-                tab.rel_delta[k, aidx[y]] += tab.world_delta[k, vi]
-                tab.rel_target[k] += tab.world_delta[k, vi] if aidx[y] == aidx.get(t, -1) else 0.0
-                if aidx[y] != aidx.get(t, -1):
-                    tab.reactions[k, aidx[y]] += tab.world_delta[k, vi]
-                tab.world_delta[k, vi] = 0.0
-        axis_w = float(_take(sa, "axis", 0.0))
-        sign = 1.0 if pol == "help" else -1.0 if pol == "harm" else 0.0
-        tab.align[k, sidx[axis_issue]] += sign * sides.get(t, 0) * axis_w
-        for issue, w in (_take(sa, "align", {}) or {}).items():
-            tab.align[k, sidx[issue]] += w
-        st = _take(sa, "stance", {}) or {}
-        for issue, d in (st.get("actor") or {}).items():
-            tab.stance_self[k, sidx[issue]] += d
-        for issue, d in (st.get("target") or {}).items():
-            tab.stance_target[k, sidx[issue]] += d
-        # the patron's support tier for its client: help given to the client itself, or harm done to the
-        # client's adversaries (arms for Syria or for the proxies are not arms for Iran)
-        if (
-            a == patron
-            and tab.align[k, sidx[axis_issue]] > 0
-            and (t == client or (pol == "harm" and sides.get(t, 0) < 0))
-        ):
-            tab.tier[k] = int(_take(sa, "tier", 0))
-    # escalation impulse: gain * (rung/10)^exponent, per replicate when any factor is sampled
-    imp = (rungs / 10.0)[None, :] ** np.atleast_1d(np.asarray(exponent, dtype=float))[:, None]
-    tab.esc_delta = np.atleast_1d(np.asarray(esc_gain, dtype=float))[:, None] * imp - np.multiply.outer(
-        np.atleast_1d(np.asarray(deesc_gain, dtype=float)), dee
+
+
+def _option_flags(ctx: _Context, tab: UnitTable, k: int, a: str, act: str, t: str) -> None:
+    """Row k's scalars and flags: effort, severity, polarity, ladder, expectations, delivery."""
+    sa, sc, aidx = ctx.spec["actions"][act], ctx.scales[act], ctx.aidx
+    tab.effort[k] = float((_take(sa, "effort_by_target", {}) or {}).get(t, _take(sa, "effort", 0.0)))
+    tab.resp[k] = float(_take(sa, "response", 0.0))
+    tab.severity[k] = float(_take(sa, "severity", 0.0))
+    tab.answers[k] = float(_take(sa, "answers", tab.severity[k]))
+    pol = _take(sa, "polarity", "neutral")
+    tab.harm[k] = pol == "harm"
+    tab.help[k] = pol == "help"
+    tab.rung[k] = sc["kahn_rung"]
+    tab.goldstein[k] = sc["goldstein"]
+    tab.direct[k] = bool(_take(sa, "direct_strike", False)) and t in ctx.parties and a in ctx.parties
+    tab.strike[k] = bool(_take(sa, "strike", False)) or bool(_take(sa, "direct_strike", False))
+    tab.leverage[k] = bool(_take(sa, "leverage", False))
+    tab.opens[k] = bool(_take(sa, "opens", False)) and t in aidx
+    for var, val in (_take(sa, "expects", {}) or {}).items():
+        var = var.replace("{self}", a)
+        tab.expect_mask[k, ctx.vidx[var]] = True
+        tab.expect_value[k, ctx.vidx[var]] = float(val)
+    dlv = _take(sa, "delivery", None)
+    if dlv:
+        deltas_d: dict[str, float] = dict(dlv.get("effects", {}) or {})
+        for var, d in ((dlv.get("by_target", {}) or {}).get(t, {}) or {}).items():
+            deltas_d[var] = deltas_d.get(var, 0.0) + d
+        vec = np.zeros(ctx.V)
+        for var, d in deltas_d.items():
+            vec[ctx.vidx[var]] += d
+        client = ctx.spec["world"]["roles"].get("client", {}).get("actor")
+        tier_d = int(dlv.get("tier", 0)) if (a == ctx.patron and t == client) else 0
+        tab.delivery[k] = {"after": dlv["after"], "delta": vec, "tier": tier_d, "action": act}
+        tab.predict_delta[k] += vec  # the taker anticipates what it ordered (utility only; it lands on delivery)
+    tab.ceasefire[k] = bool(_take(sa, "ceasefire", False))
+    # nothing can be done to an actor who left the game, and it does nothing itself
+    tab.unavailable[k] = (t in aidx and not ctx.active[aidx[t]]) or (not ctx.active[aidx[a]] and k > 0)
+    tab.event_only[k] = bool(_take(sa, "event_only", False))
+
+
+def _option_effects(ctx: _Context, tab: UnitTable, k: int, a: str, sa: dict[str, Any], t: str) -> None:
+    """Row k's moves of world variables, settings and relations (the taker's and third parties')."""
+    vidx, aidx = ctx.vidx, ctx.aidx
+    deltas: dict[str, float] = dict(_take(sa, "effects", {}))
+    for who, eff in (_take(sa, "by_target", {}) or {}).items():
+        if who == t:
+            for var, d in eff.items():
+                deltas[var] = deltas.get(var, 0.0) + d
+    for who, eff in (_take(sa, "by_actor", {}) or {}).items():
+        if who == a:
+            for var, d in eff.items():
+                deltas[var] = deltas.get(var, 0.0) + d
+    consumed = 0.0
+    for var, c in (_take(sa, "cost", {}) or {}).items():
+        if var.startswith(f"{a}."):
+            deltas[var] = deltas.get(var, 0.0) - c
+            consumed += c
+    if _take(sa, "launches", False) and t in ctx.defenders:
+        tab.launches[k] = consumed
+    for var, d in deltas.items():
+        tab.world_delta[k, vidx[var]] += d
+    sets = dict(_take(sa, "sets", {}))
+    sets.update((_take(sa, "by_actor_sets", {}) or {}).get(a, {}))
+    for var, val in sets.items():
+        tab.set_mask[k, vidx[var]] = True
+        tab.set_value[k, vidx[var]] = val
+    if t in aidx:
+        tab.rel_target[k] = float(_take(sa, "relation", 0.0))
+        tab.rel_delta[k, aidx[t]] += tab.rel_target[k]
+    for who, d in (_take(sa, "reactions", {}) or {}).items():
+        if who != a:
+            tab.reactions[k, aidx[who]] += d
+            tab.rel_delta[k, aidx[who]] += d
+    # a variable that IS this actor's relation with another (cohesion) moves that relation
+    for (x, y), vi in ctx.pair_vars.items():
+        if x == a and tab.world_delta[k, vi]:
+            tab.rel_delta[k, aidx[y]] += tab.world_delta[k, vi]
+            tab.rel_target[k] += tab.world_delta[k, vi] if aidx[y] == aidx.get(t, -1) else 0.0
+            if aidx[y] != aidx.get(t, -1):
+                tab.reactions[k, aidx[y]] += tab.world_delta[k, vi]
+            tab.world_delta[k, vi] = 0.0
+
+
+def _option_alignment(ctx: _Context, tab: UnitTable, k: int, a: str, sa: dict[str, Any], t: str) -> None:
+    """Row k's alignment with the issues, its stance effects and the patron's support tier it gives."""
+    sidx, axis_issue = ctx.sidx, ctx.axis_issue
+    pol = _take(sa, "polarity", "neutral")
+    axis_w = float(_take(sa, "axis", 0.0))
+    sign = 1.0 if pol == "help" else -1.0 if pol == "harm" else 0.0
+    tab.align[k, sidx[axis_issue]] += sign * ctx.sides.get(t, 0) * axis_w
+    for issue, w in (_take(sa, "align", {}) or {}).items():
+        tab.align[k, sidx[issue]] += w
+    st = _take(sa, "stance", {}) or {}
+    for issue, d in (st.get("actor") or {}).items():
+        tab.stance_self[k, sidx[issue]] += d
+    for issue, d in (st.get("target") or {}).items():
+        tab.stance_target[k, sidx[issue]] += d
+    # the patron's support tier for its client: help given to the client itself, or harm done to the
+    # client's adversaries (arms for Syria or for the proxies are not arms for Iran)
+    client = ctx.spec["world"]["roles"].get("client", {}).get("actor")
+    if (
+        a == ctx.patron
+        and tab.align[k, sidx[axis_issue]] > 0
+        and (t == client or (pol == "harm" and ctx.sides.get(t, 0) < 0))
+    ):
+        tab.tier[k] = int(_take(sa, "tier", 0))
+
+
+def _escalation_impulses(
+    ctx: _Context, tab: UnitTable, a: str, opts: list[tuple[str, str]], rungs: np.ndarray, dee: np.ndarray
+) -> None:
+    """Ladder impulses on the escalation index (per replicate when a factor is sampled) and front heat."""
+    imp = (rungs / 10.0)[None, :] ** np.atleast_1d(np.asarray(ctx.exponent, dtype=float))[:, None]
+    tab.esc_delta = np.atleast_1d(np.asarray(ctx.esc_gain, dtype=float))[:, None] * imp - np.multiply.outer(
+        np.atleast_1d(np.asarray(ctx.deesc_gain, dtype=float)), dee
     )
     if tab.esc_delta.shape[0] == 1:
         tab.esc_delta = tab.esc_delta[0]
     tab.calm = dee.copy()
-    tab.world_delta[:, esc_var] = 0.0  # escalation moves only through esc_delta
+    tab.world_delta[:, ctx.esc_var] = 0.0  # escalation moves only through esc_delta
     # a strike heats the front it is fought on by its ladder impulse (front heat is what a party weighs
     # about its own war, apart from the region's other fronts)
-    if ctx.fronts:
-        # the catalog's ladder (never a batch statistic of sampled gains): a front's heat is the same for
-        # a replicate alone and in any batch
-        wp = spec["world"]["parameters"]
-        imp_k = (
-            float(wp["escalation_gain"]["value"]) * (rungs / 10.0) ** float(wp["escalation_exponent"]["value"])
-            - float(wp["deescalation_gain"]["value"]) * dee
-        )
-        for k, (_act, t) in enumerate(opts):
-            if not tab.strike[k]:
-                continue
-            for heat, s0, s1 in ctx.fronts:
-                if heat >= 0 and ((a in s0 and t in s1) or (a in s1 and t in s0)):
-                    tab.world_delta[k, heat] += max(float(imp_k[k]), 0.0)
-                    break
-    for k, (act, _t) in enumerate(opts):  # utility-only predicted moves of derived quantities (a price)
-        for var, d in (_take(spec["actions"][act], "predicts", {}) or {}).items():
-            tab.predict_delta[k, vidx[var]] += float(d)
+    if not ctx.fronts:
+        return
+    # the catalog's ladder (never a batch statistic of sampled gains): a front's heat is the same for
+    # a replicate alone and in any batch
+    wp = ctx.spec["world"]["parameters"]
+    imp_k = (
+        float(wp["escalation_gain"]["value"]) * (rungs / 10.0) ** float(wp["escalation_exponent"]["value"])
+        - float(wp["deescalation_gain"]["value"]) * dee
+    )
+    for k, (_act, t) in enumerate(opts):
+        if not tab.strike[k]:
+            continue
+        for heat, s0, s1 in ctx.fronts:
+            if heat >= 0 and ((a in s0 and t in s1) or (a in s1 and t in s0)):
+                tab.world_delta[k, heat] += max(float(imp_k[k]), 0.0)
+                break
+
+
+def _summaries(ctx: _Context, tab: UnitTable) -> None:
+    """Flags and compact views the hot path reads instead of scanning the full rows."""
+    sidx, S = ctx.sidx, ctx.S
     tab.has_stance_effects = bool(tab.stance_self.any() or tab.stance_target.any())
     tab.has_sets = bool(tab.set_mask.any())
     tab.has_reactions = bool(tab.reactions.any())
     tab.unchoosable = tab.unavailable | tab.event_only
     tab.delta_cols = np.flatnonzero(np.any(tab.world_delta != 0, axis=0))
     tab.delta_compact = tab.world_delta[:, tab.delta_cols]
-    quiet = {sidx[i] for i, d in spec["world"]["issues"].items() if d.get("aggrieves", True) is False}
+    quiet = {sidx[i] for i, d in ctx.spec["world"]["issues"].items() if d.get("aggrieves", True) is False}
     tab.violation_issues = [
-        s for s in range(S) if s != sidx[axis_issue] and s not in quiet and np.any(tab.align[:, s] < 0)
+        s for s in range(S) if s != sidx[ctx.axis_issue] and s not in quiet and np.any(tab.align[:, s] < 0)
     ]
     tab.stance_self_any = tab.stance_self.any(axis=1)
     tab.stance_target_any = tab.stance_target.any(axis=1)
     tab.set_any = tab.set_mask.any(axis=1)
-    return tab
 
 
 def _interests(
