@@ -187,6 +187,9 @@ def build(tables: Tables, fronts: list[tuple[set[int], set[int]]]) -> OptionTabl
 
     ``fronts`` lists each front's two sides as sets of actor indices: a strike (or a ceasefire offer)
     by an actor of one side aimed at an actor of the other belongs to that front.
+
+    Longer than 80 lines for a reason: the OptionTable call names every field of the global table once,
+    in one place a reader can check against the dataclass; the work is in the helpers below.
     """
     units = tables.actor_tables
     U, A, V, S = len(units), len(tables.actors), len(tables.variables), len(tables.issues)
@@ -205,40 +208,12 @@ def build(tables: Tables, fronts: list[tuple[set[int], set[int]]]) -> OptionTabl
     labels = [f"{t.name}:{t.track}:{act}:{tg}" for t in units for act, tg in t.options]
     strike = cat("strike")
     ceasefire = cat("ceasefire")
-    front = np.full(N, -1, dtype=np.int64)
-    side = np.zeros(N, dtype=np.int64)
-    for o in np.flatnonzero((strike | ceasefire) & (target >= 0)):
-        a, t = int(actor_of[o]), int(target[o])
-        for f, (s0, s1) in enumerate(fronts):
-            if (a in s0 and t in s1) or (a in s1 and t in s0):
-                front[o], side[o] = f, 0 if a in s0 else 1
-                break
+    front, side = _fronts_of(actor_of, target, strike | ceasefire, fronts)
     world_delta = np.concatenate([t.world_delta for t in units])
     set_mask = np.concatenate([t.set_mask for t in units])
     set_value = np.concatenate([t.set_value for t in units])
-    esc = [np.asarray(t.esc_delta, dtype=float) for t in units]
-    if any(e.ndim == 2 for e in esc):
-        R = max(e.shape[0] for e in esc if e.ndim == 2)
-        esc_delta = np.concatenate([np.broadcast_to(e, (R, e.shape[-1])) for e in esc], axis=1)
-    else:
-        esc_delta = np.concatenate(esc)
-    pipelines: list[dict[str, Any]] = []
-    delivery = np.full(N, -1, dtype=np.int64)
-    by_key: dict[str, int] = {}
-    for u, t in enumerate(units):
-        for k, d in enumerate(t.delivery):
-            if d is None:
-                continue
-            key = f"{t.name}:{d['action']}:{t.options[k][1]}"
-            if key not in by_key:
-                by_key[key] = len(pipelines)
-                pipelines.append(
-                    {"cols": [], "after": d["after"], "delta": d["delta"], "tier": d["tier"], "label": key}
-                )
-            pipelines[by_key[key]]["cols"].append(int(offset[u] + k))
-            delivery[offset[u] + k] = by_key[key]
-    for p in pipelines:
-        p["cols"] = np.asarray(p["cols"], dtype=np.int64)
+    esc_delta = _stack_impulses(units)
+    pipelines, delivery = _pipelines(units, offset, N)
     align = np.concatenate([t.align for t in units])
     table = OptionTable(
         units=units,
@@ -304,6 +279,62 @@ def build(tables: Tables, fronts: list[tuple[set[int], set[int]]]) -> OptionTabl
         delivery=delivery,
         pipelines=pipelines,
     )
+    _index_terms(table, align, world_delta)
+    table.constraints = _gather_constraints(units, offset)
+    table.esc_var = int(tables.var_index[tables.roles["escalation"]["var"]])
+    refresh(table)
+    return table
+
+
+def _fronts_of(
+    actor_of: np.ndarray, target: np.ndarray, on_front: np.ndarray, fronts: list[tuple[set[int], set[int]]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each strike's or ceasefire offer's front (-1: none) and the side its taker is on."""
+    front = np.full(len(target), -1, dtype=np.int64)
+    side = np.zeros(len(target), dtype=np.int64)
+    for o in np.flatnonzero(on_front & (target >= 0)):
+        a, t = int(actor_of[o]), int(target[o])
+        for f, (s0, s1) in enumerate(fronts):
+            if (a in s0 and t in s1) or (a in s1 and t in s0):
+                front[o], side[o] = f, 0 if a in s0 else 1
+                break
+    return front, side
+
+
+def _stack_impulses(units: list[Any]) -> np.ndarray:
+    """The ladder impulses of every option: (N,), or (replicates, N) when any unit's gain is sampled."""
+    esc = [np.asarray(t.esc_delta, dtype=float) for t in units]
+    if any(e.ndim == 2 for e in esc):
+        R = max(e.shape[0] for e in esc if e.ndim == 2)
+        return np.concatenate([np.broadcast_to(e, (R, e.shape[-1])) for e in esc], axis=1)
+    return np.concatenate(esc)
+
+
+def _pipelines(units: list[Any], offset: np.ndarray, N: int) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Delivery pipelines (one per taker, order and recipient) and each option's pipeline (-1: none)."""
+    pipelines: list[dict[str, Any]] = []
+    delivery = np.full(N, -1, dtype=np.int64)
+    by_key: dict[str, int] = {}
+    for u, t in enumerate(units):
+        for k, d in enumerate(t.delivery):
+            if d is None:
+                continue
+            key = f"{t.name}:{d['action']}:{t.options[k][1]}"
+            if key not in by_key:
+                by_key[key] = len(pipelines)
+                pipelines.append(
+                    {"cols": [], "after": d["after"], "delta": d["delta"], "tier": d["tier"], "label": key}
+                )
+            pipelines[by_key[key]]["cols"].append(int(offset[u] + k))
+            delivery[offset[u] + k] = by_key[key]
+    for p in pipelines:
+        p["cols"] = np.asarray(p["cols"], dtype=np.int64)
+    return pipelines, delivery
+
+
+def _index_terms(table: OptionTable, align: np.ndarray, world_delta: np.ndarray) -> None:
+    """Sparse views the hot path reads: issues any option aligns with, stance terms, moved variables."""
+    units, S, N = table.units, table.S, table.N
     table.violation_issues = sorted({s for t in units for s in t.violation_issues})
     table.align_issues = [s for s in range(S) if np.any(align[:, s] != 0)]
     for u, t in enumerate(units):
@@ -316,6 +347,10 @@ def build(tables: Tables, fronts: list[tuple[set[int], set[int]]]) -> OptionTabl
     table.delta_var = np.concatenate(nz).astype(np.int64) if N else np.zeros(0, dtype=np.int64)
     table.delta_val = world_delta[np.repeat(np.arange(N), [len(v) for v in nz]), table.delta_var]
     table.resp_cols = np.flatnonzero((table.resp != 0) & table.has_t)
+
+
+def _gather_constraints(units: list[Any], offset: np.ndarray) -> list[GConstraint]:
+    """The units' constraints on global columns; one constraint on several of an actor's tracks is one."""
     by_cid: dict[int, GConstraint] = {}
     for u, t in enumerate(units):
         for ct in t.constraints:
@@ -332,10 +367,7 @@ def build(tables: Tables, fronts: list[tuple[set[int], set[int]]]) -> OptionTabl
                 g.factor = np.concatenate([g.factor, fac])
                 if cost is not None and g.cost is not None:
                     g.cost = np.concatenate([g.cost, cost])
-    table.constraints = [by_cid[i] for i in sorted(by_cid)]
-    table.esc_var = int(tables.var_index[tables.roles["escalation"]["var"]])
-    refresh(table)
-    return table
+    return [by_cid[i] for i in sorted(by_cid)]
 
 
 def _positions(cols: np.ndarray, N: int) -> np.ndarray:
@@ -724,46 +756,15 @@ class Decider:
             detail: keep utilities, feasibility and constraint hits (explain).
         """
         m, t = self.m, self.t
-        N, U = t.N, t.U
+        U = t.U
         if policy == "inert":
             due = np.zeros_like(due)
         keys = m.keys[rows]
         dkey = int(round(day * 1024.0)) % (1 << 62)
-        if policy == "hawk":
-            Uf = np.broadcast_to(t.rung * 1.0 - t.local_rank * 1e-6, (n, N)).copy()
-            noise = 0.0
-            inv_t: Any = 1.0
-        elif policy == "random":  # what the scenario allows at all: every feasible option equally likely
-            Uf = np.zeros((n, N))
-            noise = rng.gumbel_ids(keys, dkey, "choice", t.ids)
-            inv_t = 1.0
-        else:
-            Uf = self.utilities(rows, n) + self.taste(rows)
-            noise = rng.gumbel_ids(keys, dkey, "choice", t.ids)
-            temp = col(take_rows(m.tables.params.world("temperature"), rows))
-            inv_t = 1.0 / temp
-            dil = take_rows(m.tables.params.world("option_dilution"), rows)
-            if np.ndim(dil) or float(dil) != 0.0:
-                Uf = Uf - (col(dil) if np.ndim(dil) else dil) * temp * self.log_options()
+        Uf, noise, inv_t = self._policy_scores(rows, n, policy, keys, dkey)
         free_s = Uf * inv_t + noise
         free_s[:, t.unchoosable] = NEG
-        cons = self.constraint_state(rows, n)
-        infeasible = np.zeros((n, N), dtype=bool)
-        charges = np.zeros((n, N))
-        hits: list[tuple[GConstraint, np.ndarray]] = []
-        x = m.x[rows] if any(ct.kind == "cap" for ct, _ in cons) else None
-        for ct, vec in cons:
-            if ct.kind == "cost":
-                h = vec[:, None] * ct.factor[None, :]
-                charges[:, ct.cols] += h
-                hits.append((ct, h > 0))
-            else:
-                h = np.broadcast_to(vec[:, None], (n, len(ct.cols)))
-                if ct.kind == "cap":
-                    h = h & (x[:, ct.stock][:, None] < ct.cost[None, :] - 1e-12)
-                infeasible[:, ct.cols] |= h
-                hits.append((ct, h))
-        infeasible |= t.unavailable
+        infeasible, charges, hits = self._constrain(rows, n)
         scores = free_s if policy in ("hawk", "random") else free_s - charges * inv_t
         scores = np.where(infeasible, NEG, scores)
         free = self._argmax(free_s, n)
@@ -775,23 +776,7 @@ class Decider:
         # trembles: a miscalculation within the repertoire (C59), never above tremble_max_rung
         trembled = np.zeros((n, U), dtype=bool)
         if policy == "model":
-            tu = rng.uniforms_ids(keys, dkey, "tremble", t.unit_ids)
-            trembled = (tu < col(take_rows(m.tables.params.world("tremble"), rows))) & due
-            if trembled.any():
-                pick = rng.uniforms_ids(keys, dkey, "tremble_pick", t.unit_ids)
-                cap = take_rows(m.tables.params.world("tremble_max_rung"), rows)
-                ok = ~infeasible & ~t.unchoosable
-                for u in np.flatnonzero(trembled.any(axis=0)):
-                    r = np.flatnonzero(trembled[:, u])
-                    cs = t.unit_cols(u)
-                    capr = cap[r][:, None] if np.ndim(cap) else cap
-                    feas = ok[r, cs] & (t.rung[cs][None, :] <= capr)
-                    feas[:, 0] |= ~feas.any(axis=1)
-                    order = np.argsort(t.local_rank[cs])  # options in label order, not listing order
-                    fo = feas[:, order]
-                    nf = fo.sum(axis=1)
-                    nth = np.minimum((pick[r, u] * nf).astype(np.int64), nf - 1)
-                    choice[r, u] = order[np.argmax(np.cumsum(fo, axis=1) > nth[:, None], axis=1)]
+            trembled = self._tremble(rows, keys, dkey, due, infeasible, choice)
         # events: the forced option if it is feasible (an event may take an event-only action)
         has_ev = forced >= 0
         fidx = np.where(has_ev, forced, 0)
@@ -802,21 +787,7 @@ class Decider:
         g = t.offset[None, :] + choice
         fg_free = t.offset[None, :] + free
         differs = (free != choice) & ~trembled & ~ok_ev
-        bound = np.zeros((n, U), dtype=np.int64)
-        colpos = np.full(N, -1, dtype=np.int64)
-        for ct, h in hits:
-            colpos[:] = -1
-            colpos[ct.cols] = np.arange(len(ct.cols))
-            units_c = np.unique(t.unit_of[ct.cols])
-            for u in units_c:
-                pf = colpos[fg_free[:, u]]
-                pe = colpos[t.offset[u] + fidx[:, u]]
-                on = np.zeros(n, dtype=bool)
-                sel = pf >= 0
-                on[sel] = h[np.flatnonzero(sel), pf[sel]] & differs[sel, u]
-                selb = (pe >= 0) & blocked[:, u]
-                on[selb] |= h[np.flatnonzero(selb), pe[selb]]
-                bound[:, u] |= on.astype(np.int64) << ct.index
+        bound = self._bindings(hits, n, fg_free, fidx, differs, blocked)
         info = None
         if detail:
             info = {
@@ -840,6 +811,98 @@ class Decider:
             due=due | has_ev,
             detail=info,
         )
+
+    def _policy_scores(self, rows: Any, n: int, policy: str, keys: np.ndarray, dkey: int) -> tuple[Any, Any, Any]:
+        """Utilities, choice noise and inverse temperature under a policy (the controls have no utilities)."""
+        m, t = self.m, self.t
+        if policy == "hawk":
+            return np.broadcast_to(t.rung * 1.0 - t.local_rank * 1e-6, (n, t.N)).copy(), 0.0, 1.0
+        noise = rng.gumbel_ids(keys, dkey, "choice", t.ids)
+        if policy == "random":  # what the scenario allows at all: every feasible option equally likely
+            return np.zeros((n, t.N)), noise, 1.0
+        Uf = self.utilities(rows, n) + self.taste(rows)
+        temp = col(take_rows(m.tables.params.world("temperature"), rows))
+        dil = take_rows(m.tables.params.world("option_dilution"), rows)
+        if np.ndim(dil) or float(dil) != 0.0:
+            Uf = Uf - (col(dil) if np.ndim(dil) else dil) * temp * self.log_options()
+        return Uf, noise, 1.0 / temp
+
+    def _constrain(self, rows: Any, n: int) -> tuple[np.ndarray, np.ndarray, list[tuple[GConstraint, np.ndarray]]]:
+        """What the constraints forbid, what they charge, and where each one is active."""
+        m, t = self.m, self.t
+        cons = self.constraint_state(rows, n)
+        infeasible = np.zeros((n, t.N), dtype=bool)
+        charges = np.zeros((n, t.N))
+        hits: list[tuple[GConstraint, np.ndarray]] = []
+        x = m.x[rows] if any(ct.kind == "cap" for ct, _ in cons) else None
+        for ct, vec in cons:
+            if ct.kind == "cost":
+                h = vec[:, None] * ct.factor[None, :]
+                charges[:, ct.cols] += h
+                hits.append((ct, h > 0))
+            else:
+                h = np.broadcast_to(vec[:, None], (n, len(ct.cols)))
+                if ct.kind == "cap":
+                    h = h & (x[:, ct.stock][:, None] < ct.cost[None, :] - 1e-12)
+                infeasible[:, ct.cols] |= h
+                hits.append((ct, h))
+        infeasible |= t.unavailable
+        return infeasible, charges, hits
+
+    def _tremble(
+        self, rows: Any, keys: np.ndarray, dkey: int, due: np.ndarray, infeasible: np.ndarray, choice: np.ndarray
+    ) -> np.ndarray:
+        """Trembles: a miscalculation within the repertoire (C59), never above tremble_max_rung.
+
+        Writes the trembled units' picks into ``choice`` and returns which units trembled.
+        """
+        m, t = self.m, self.t
+        tu = rng.uniforms_ids(keys, dkey, "tremble", t.unit_ids)
+        trembled = (tu < col(take_rows(m.tables.params.world("tremble"), rows))) & due
+        if not trembled.any():
+            return trembled
+        pick = rng.uniforms_ids(keys, dkey, "tremble_pick", t.unit_ids)
+        cap = take_rows(m.tables.params.world("tremble_max_rung"), rows)
+        ok = ~infeasible & ~t.unchoosable
+        for u in np.flatnonzero(trembled.any(axis=0)):
+            r = np.flatnonzero(trembled[:, u])
+            cs = t.unit_cols(u)
+            capr = cap[r][:, None] if np.ndim(cap) else cap
+            feas = ok[r, cs] & (t.rung[cs][None, :] <= capr)
+            feas[:, 0] |= ~feas.any(axis=1)
+            order = np.argsort(t.local_rank[cs])  # options in label order, not listing order
+            fo = feas[:, order]
+            nf = fo.sum(axis=1)
+            nth = np.minimum((pick[r, u] * nf).astype(np.int64), nf - 1)
+            choice[r, u] = order[np.argmax(np.cumsum(fo, axis=1) > nth[:, None], axis=1)]
+        return trembled
+
+    def _bindings(
+        self,
+        hits: list[tuple[GConstraint, np.ndarray]],
+        n: int,
+        fg_free: np.ndarray,
+        fidx: np.ndarray,
+        differs: np.ndarray,
+        blocked: np.ndarray,
+    ) -> np.ndarray:
+        """Bit masks of the constraints that bound each unit: its free choice differed, or an event was blocked."""
+        t = self.t
+        bound = np.zeros((n, t.U), dtype=np.int64)
+        colpos = np.full(t.N, -1, dtype=np.int64)
+        for ct, h in hits:
+            colpos[:] = -1
+            colpos[ct.cols] = np.arange(len(ct.cols))
+            for u in np.unique(t.unit_of[ct.cols]):
+                pf = colpos[fg_free[:, u]]
+                pe = colpos[t.offset[u] + fidx[:, u]]
+                on = np.zeros(n, dtype=bool)
+                sel = pf >= 0
+                on[sel] = h[np.flatnonzero(sel), pf[sel]] & differs[sel, u]
+                selb = (pe >= 0) & blocked[:, u]
+                on[selb] |= h[np.flatnonzero(selb), pe[selb]]
+                bound[:, u] |= on.astype(np.int64) << ct.index
+        return bound
 
     def _argmax(self, scores: np.ndarray, n: int) -> np.ndarray:
         """The best option of each unit's block, (n, U) local indices (hold wins ties and all -inf)."""
