@@ -305,60 +305,11 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray, params: P
         params = Params(config, keys, reps)
     params.spec = spec
     view = ParamView(params)
-    variables = world_variables(spec)
-    vidx = {v: i for i, v in enumerate(variables)}
-    actors = list(spec["actors"])
-    aidx = {a: i for i, a in enumerate(actors)}
-    issues = list(spec["world"]["issues"])
-    sidx = {s: i for i, s in enumerate(issues)}
-    V, A, S = len(variables), len(actors), len(issues)
-    lower = np.array([spec["world"]["variables"][v]["lower"] for v in variables], dtype=float)
-    upper = np.array([spec["world"]["variables"][v]["upper"] for v in variables], dtype=float)
-    sides = spec["axis"]["sides"]
-    scales = spec["scales"]
+    ctx = _context(spec, params)
+    variables, actors, issues = list(ctx.vidx), list(ctx.aidx), list(ctx.sidx)
     roles = spec["world"]["roles"]
-    patron = roles["patron"]["actor"]
     hold = roles["hold"]["action"]
-    axis_issue = roles["axis_issue"]["issue"]
-    esc_var = vidx[roles["escalation"]["var"]]
-    defenders = roles.get("interception", {}).get("defenders", {})
-    esc_gain = params.world("escalation_gain")
-    deesc_gain = params.world("deescalation_gain")
-    exponent = params.world("escalation_exponent")
     constraint_ids = list(spec["constraints"])
-    names = variable_names(spec)
-    parties = set(spec["war_parties"]["actors"])
-    active = np.array([bool(spec["actors"][a].get("active", True)) for a in actors], dtype=bool)
-    dynamics = compile_dynamics(spec, vidx, aidx, names)
-    pair_vars = {(a, b): i for i, a, b in dynamics.relation} | {(b, a): i for i, a, b in dynamics.relation}
-    n_tiers = len(spec["world"]["support_tiers"])
-
-    ctx = _Context(
-        spec=spec,
-        V=V,
-        A=A,
-        S=S,
-        vidx=vidx,
-        aidx=aidx,
-        sidx=sidx,
-        scales=scales,
-        sides=sides,
-        parties=parties,
-        patron=patron,
-        axis_issue=axis_issue,
-        defenders=defenders,
-        esc_gain=esc_gain,
-        deesc_gain=deesc_gain,
-        exponent=exponent,
-        pair_vars=pair_vars,
-        params=params,
-        active=active,
-        esc_var=esc_var,
-        fronts=[
-            (vidx[f["vars"]["heat"]] if f["vars"].get("heat") else -1, set(f["sides"][0]), set(f["sides"][1]))
-            for f in spec["world"].get("fronts", {}).values()
-        ],
-    )
     tables: list[UnitTable] = []
     labels: list[tuple[str, str, str]] = []
     offsets: list[int] = []
@@ -375,28 +326,69 @@ def compile_tables(config: Config, keys: np.ndarray, reps: np.ndarray, params: P
             tab = _unit_table(ctx, len(tables), a, track, opts)
             offsets.append(len(labels))
             labels += [(tab.label, act, t) for act, t in opts]
-            _interests(tab, spec["actors"][a], a, V, vidx, aidx, params, esc_var)
-            _constraints(tab, spec, a, constraint_ids, opts, vidx, names, view, params)
+            _interests(tab, spec["actors"][a], a, ctx.V, ctx.vidx, ctx.aidx, params, ctx.esc_var)
+            _constraints(tab, spec, a, constraint_ids, opts, ctx.vidx, ctx.names, view, params)
             tables.append(tab)
+    wv = spec["world"]["variables"]
     return Tables(
         variables=variables,
-        var_index=vidx,
+        var_index=ctx.vidx,
         actors=actors,
-        actor_index=aidx,
+        actor_index=ctx.aidx,
         issues=issues,
-        lower=lower,
-        upper=upper,
+        lower=np.array([wv[v]["lower"] for v in variables], dtype=float),
+        upper=np.array([wv[v]["upper"] for v in variables], dtype=float),
         actor_tables=tables,
         constraint_ids=constraint_ids,
         option_labels=labels,
         option_offset=offsets,
-        names=names,
+        names=ctx.names,
         params=params,
         view=view,
-        dynamics=dynamics,
+        dynamics=ctx.dynamics,
         roles=roles,
-        active=active,
-        n_tiers=n_tiers,
+        active=ctx.active,
+        n_tiers=len(spec["world"]["support_tiers"]),
+    )
+
+
+def _context(spec: dict[str, Any], params: Params) -> _Context:
+    """Indices, roles and sampled ladder gains every unit's table is compiled against."""
+    variables = world_variables(spec)
+    vidx = {v: i for i, v in enumerate(variables)}
+    actors = list(spec["actors"])
+    aidx = {a: i for i, a in enumerate(actors)}
+    sidx = {s: i for i, s in enumerate(spec["world"]["issues"])}
+    roles = spec["world"]["roles"]
+    names = variable_names(spec)
+    dynamics = compile_dynamics(spec, vidx, aidx, names)
+    return _Context(
+        spec=spec,
+        V=len(variables),
+        A=len(actors),
+        S=len(sidx),
+        vidx=vidx,
+        aidx=aidx,
+        sidx=sidx,
+        scales=spec["scales"],
+        sides=spec["axis"]["sides"],
+        parties=set(spec["war_parties"]["actors"]),
+        patron=roles["patron"]["actor"],
+        axis_issue=roles["axis_issue"]["issue"],
+        defenders=roles.get("interception", {}).get("defenders", {}),
+        esc_gain=params.world("escalation_gain"),
+        deesc_gain=params.world("deescalation_gain"),
+        exponent=params.world("escalation_exponent"),
+        pair_vars={(a, b): i for i, a, b in dynamics.relation} | {(b, a): i for i, a, b in dynamics.relation},
+        params=params,
+        active=np.array([bool(spec["actors"][a].get("active", True)) for a in actors], dtype=bool),
+        esc_var=vidx[roles["escalation"]["var"]],
+        fronts=[
+            (vidx[f["vars"]["heat"]] if f["vars"].get("heat") else -1, set(f["sides"][0]), set(f["sides"][1]))
+            for f in spec["world"].get("fronts", {}).values()
+        ],
+        names=names,
+        dynamics=dynamics,
     )
 
 
@@ -425,6 +417,8 @@ class _Context:
     active: Any
     esc_var: Any
     fronts: Any = None  # [(heat variable index or -1, side 0 actors, side 1 actors)]
+    names: Any = None  # the expression language's names (variables and derived quantities)
+    dynamics: Any = None  # the compiled world dynamics
 
 
 def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[str, str]]) -> UnitTable:
