@@ -254,3 +254,18 @@ def test_a_run_leaves_its_configuration_as_it_found_it():
     second = simulate(c, 20)
     for k in first.outcomes:
         assert np.array_equal(first.outcomes[k], second.outcomes[k], equal_nan=True), k
+
+
+def test_a_run_streamed_to_disk_keeps_only_the_extremes_its_outcomes_read():
+    """extremes="outcomes" (what entente run's workers use) records the within-step highs, lows and averages
+    of the variables the outcomes name only, and gives bit for bit the same outcomes as keeping them all."""
+    sc = load_scenario(scenarios_dir() / "israel_strikes_nuclear.yaml")
+    full = simulate(sc.config, 60)
+    lean = simulate(sc.config, 60, extremes="outcomes")
+    assert full.extreme_names is None and 0 < len(lean.extreme_names) < len(lean.variables) / 2
+    assert lean.series_hi.shape[-1] == len(lean.extreme_names)
+    assert set(full.outcomes) == set(lean.outcomes)
+    for k in full.outcomes:
+        np.testing.assert_array_equal(np.asarray(full.outcomes[k]), np.asarray(lean.outcomes[k]), err_msg=k)
+    with pytest.raises(ValueError, match="extremes"):
+        simulate(sc.config, 2, extremes="some")

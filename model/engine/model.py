@@ -102,6 +102,7 @@ class EntenteModel(mesa.Model):
         *,
         detail: bool = False,
         order: Sequence[int] | None = None,
+        extremes: str = "all",
     ) -> None:
         super().__init__(rng=int(config.seed) % 2**32)
         if config.policy not in ("model", "inert", "hawk", "random"):
@@ -184,9 +185,14 @@ class EntenteModel(mesa.Model):
         self.series = np.zeros((T + 1, R, self.V))
         # the highest and lowest value of every variable within each step (over its moments and its end):
         # peaks and thresholds are then read exactly at any step length, not only at the step ends
-        self.series_hi = np.zeros((T + 1, R, self.V))
-        self.series_lo = np.zeros((T + 1, R, self.V))
-        self.series_mean = np.zeros((T + 1, R, self.V))  # each step's time average (row 0: the start)
+        # the variables whose within-step extremes and averages are kept: all of them, or (a run streamed to
+        # disk) those the outcomes read, which makes the three arrays a fraction of the series' size
+        self.extreme_names = self._extreme_variables(extremes, defs)
+        self._xcols = None if len(self.extreme_names) == self.V else np.array([self.vi[v] for v in self.extreme_names])
+        Vx = len(self.extreme_names)
+        self.series_hi = np.zeros((T + 1, R, Vx))
+        self.series_lo = np.zeros((T + 1, R, Vx))
+        self.series_mean = np.zeros((T + 1, R, Vx))  # each step's time average (row 0: the start)
         self.extra = np.zeros((T + 1, R, len(self.extra_names)))
         self.mark_days = np.asarray(sorted(float(m) for m in config.marks), dtype=float)
         self.mark_series = np.zeros((len(self.mark_days), R, self.V))
@@ -206,6 +212,23 @@ class EntenteModel(mesa.Model):
         self._quiet = False  # the warm-up draws no noise: the record sets the state, not chance
 
     # ------------------------------------------------------------------ set-up
+    def _extreme_variables(self, extremes: str, defs: list[dict[str, Any]]) -> list[str]:
+        """Variables whose within-step highs, lows and averages are recorded.
+
+        "all", or "outcomes": those the catalog's and the scenario's outcome expressions name, which is
+        all that outcomes.compute reads.
+        """
+        variables = list(self.tables.variables)
+        if extremes == "all":
+            return variables
+        if extremes != "outcomes":
+            raise ValueError(f"extremes must be 'all' or 'outcomes', not {extremes!r}")
+        from model.engine.outcomes import outcome_table
+
+        table = [*outcome_table(self.config.spec).values(), *defs]
+        used = {n for d in table for n in expr.parse(str(d["expr"]), self.tables.names).names()}
+        return [v for v in variables if v in used]
+
     def _compile_fronts(self) -> list[Front]:
         t, spec = self.tables, self.config.spec
         out = []
@@ -1024,12 +1047,13 @@ class EntenteModel(mesa.Model):
     def _record(self, step: int) -> None:
         np.clip(self.x, self.tables.lower, self.tables.upper, out=self.x)
         self.series[step] = self.x
+        c = self._xcols if self._xcols is not None else slice(None)
         if step == 0 or not hasattr(self, "_hi"):
-            self.series_hi[step] = self.series_lo[step] = self.series_mean[step] = self.x
+            self.series_hi[step] = self.series_lo[step] = self.series_mean[step] = self.x[:, c]
         else:
-            self.series_hi[step] = np.maximum(self._hi, self.x)
-            self.series_lo[step] = np.minimum(self._lo, self.x)
-            self.series_mean[step] = np.clip(self._area / self.dt, self.tables.lower, self.tables.upper)
+            self.series_hi[step] = np.maximum(self._hi, self.x)[:, c]
+            self.series_lo[step] = np.minimum(self._lo, self.x)[:, c]
+            self.series_mean[step] = np.clip(self._area / self.dt, self.tables.lower, self.tables.upper)[:, c]
         for j, name in enumerate(self.extra_names):
             self.extra[step, :, j] = self.lookup(name)
         last = step >= self.config.steps  # a mark on the horizon's last day is the state at the end of the run

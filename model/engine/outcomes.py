@@ -203,12 +203,19 @@ def _with_extremes(node: expr.Node, result: Result, how: str) -> np.ndarray:
     """The (T+1, R) series of the expression at its most extreme value within each step."""
     values = evaluate_series(node, result)
     for s in (result.series_hi, result.series_lo):
-        other = evaluate_series(node, replace(result, series=s))
+        other = evaluate_series(node, _extreme_view(result, s))
         if how == "ever":
             values = ((values != 0) | (other != 0)).astype(float)
         else:
             values = np.minimum(values, other) if how == "min" else np.maximum(values, other)
     return values
+
+
+def _extreme_view(result: Result, s: np.ndarray) -> Result:
+    """The result read through one of its within-step arrays (which may hold only the outcomes' variables)."""
+    if result.extreme_names is None:
+        return replace(result, series=s)
+    return replace(result, series=s, variables=result.extreme_names)
 
 
 def outcome_values(result: Result, d: dict[str, Any]) -> np.ndarray:
@@ -226,7 +233,7 @@ def outcome_values(result: Result, d: dict[str, Any]) -> np.ndarray:
         values = _with_extremes(node, result, how)
     elif how == "mean" and result.series_mean is not None and node.op == "name" and node.args[0] in result.variables:
         # the time average of a variable: each step's own average, not its value at the step's end
-        values = evaluate_series(node, replace(result, series=result.series_mean))
+        values = evaluate_series(node, _extreme_view(result, result.series_mean))
     else:
         values = evaluate_series(node, result)
     return np.asarray(reduce(values, how, result.step_days, marks), dtype=float)

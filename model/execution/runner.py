@@ -168,7 +168,7 @@ def run_chunk(config: Config, start: int, stop: int, folder: str) -> dict[str, A
 
     t0 = time.perf_counter()
     try:
-        result = simulate(config, np.arange(start, stop))
+        result = simulate(config, np.arange(start, stop), extremes="outcomes")
     except Exception as exc:  # noqa: BLE001 - any model failure is reported with the replicate that caused it
         bad = None
         for r in range(start, stop):
