@@ -82,6 +82,37 @@ class ActorAgent(mesa.Agent):
         self.relations = model.rel[:, i, :]
 
 
+@dataclass
+class _Pairs:
+    """The (replicate, unit) pairs that acted at one moment, sorted by replicate then by unit label."""
+
+    rows: np.ndarray  # the decided replicates' rows in the batch
+    n: int  # how many
+    ri: np.ndarray  # each pair's replicate (position in rows)
+    o: np.ndarray  # its global option
+    a: np.ndarray  # its taker
+    tt: np.ndarray  # its target (0 when none)
+    ht: np.ndarray  # whether it has a target
+    starts: np.ndarray  # first pair of each replicate that acted
+    who: np.ndarray  # those replicates
+
+    def base(self, A: int) -> np.ndarray:
+        """Flat bin of (replicate, taker, .) in an (n, A, A) block."""
+        return (self.ri * A + self.a) * A
+
+    def seg_sum(self, values: np.ndarray) -> np.ndarray:
+        """Per-replicate sums in the pairs' order (zeros where a replicate did not act)."""
+        out = np.zeros((self.n, *values.shape[1:]))
+        out[self.who] = np.add.reduceat(values, self.starts, axis=0)
+        return out
+
+    def seg_max(self, values: np.ndarray, empty: float) -> np.ndarray:
+        """Per-replicate maxima (``empty`` where a replicate did not act)."""
+        out = np.full(self.n, empty)
+        out[self.who] = np.maximum.reduceat(values, self.starts)
+        return out
+
+
 class EntenteModel(mesa.Model):
     """A batch of replicates of one configuration; a single replicate is a batch of one.
 
@@ -712,7 +743,6 @@ class EntenteModel(mesa.Model):
         """
         t, w = self.opt, self.tables.params.world
         rows, g = c.rows, c.g
-        n, A, S = len(rows), self.A, self.S
         acted = g[:, t.canon] != t.hold[t.canon][None, :]
         if not acted.any():
             return
@@ -720,158 +750,42 @@ class EntenteModel(mesa.Model):
         ui = t.canon[k]
         o = g[ri, ui]
         a = t.unit_actor[ui]
-        tt, ht = t.tsafe[o], t.has_t[o]
         self.counts[rows[ri], o] += 1  # one option per unit and replicate: no pair repeats
         starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
-        who = ri[starts]  # the replicates that acted, each with its segment of pairs
+        P = _Pairs(rows=rows, n=len(rows), ri=ri, o=o, a=a, tt=t.tsafe[o], ht=t.has_t[o], starts=starts, who=ri[starts])
         x0 = self.x[rows]
         rel0 = self.rel[rows]
         # the grievance ledgers are read and written only where this moment's pairs touch them (flat
         # offsets), not copied as whole (replicates, actors, actors) blocks
-        gidx = np.asarray(rows) * (A * A)  # flat offset of each decided replicate in the (R, A, A) ledgers
+        gidx = np.asarray(rows) * (self.A * self.A)  # flat offset of each decided replicate in the (R, A, A) ledgers
         gflat, aflat = self.griev.reshape(-1), self.griev_attack.reshape(-1)
         stance0 = self.stance[rows]
         x = x0.copy()
-
-        def seg_sum(values: np.ndarray) -> np.ndarray:
-            out = np.zeros((n, *values.shape[1:]))
-            out[who] = np.add.reduceat(values, starts, axis=0)
-            return out
-
-        def seg_max(values: np.ndarray, empty: float) -> np.ndarray:
-            out = np.full(n, empty)
-            out[who] = np.maximum.reduceat(values, starts)
-            return out
-
-        # world deltas, sparse: each pair's few (variable, delta) entries, summed per replicate in pair order
-        cnt = t.delta_ptr[o + 1] - t.delta_ptr[o]
-        tot = int(cnt.sum())
-        if tot:
-            first = np.repeat(t.delta_ptr[o], cnt)
-            offs = np.arange(tot) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-            ent = first + offs
-            vals = t.delta_val[ent]
-            if t.leverage.any():
-                lv = t.leverage[o]
-                if lv.any():
-                    f = np.where(lv, np.maximum(rel0[ri, a, tt], 0.0) ** 2, 1.0)
-                    vals = vals * np.repeat(f, cnt)
-            V = self.V
-            x += np.bincount(np.repeat(ri, cnt) * V + t.delta_var[ent], weights=vals, minlength=n * V).reshape(n, V)
-        esc = seg_sum(t.esc_delta[rows][ri, o] if t.esc_delta.ndim == 2 else t.esc_delta[o])
+        dx = self._world_deltas(P, rel0)
+        if dx is not None:
+            x += dx
+        esc = P.seg_sum(t.esc_delta[rows][ri, o] if t.esc_delta.ndim == 2 else t.esc_delta[o])
         # calming actions take a share of the tension, not fixed points: their declared points at the
         # index level calm_reference, proportionally fewer below it, so many mediators never drive a
         # region at war to calm while the strikes go on (esc already nets them off the impulses)
-        calm = seg_sum(t.calm[o]) * core.take_rows(w("deescalation_gain"), rows)
+        calm = P.seg_sum(t.calm[o]) * core.take_rows(w("deescalation_gain"), rows)
         esc = esc + calm
-        gold = seg_sum(t.goldstein[o])
-        rung = seg_max(t.rung[o].astype(float), 0.0)
-        tier = seg_max(t.tier[o].astype(float), 0.0).astype(np.int64)
+        gold = P.seg_sum(t.goldstein[o])
+        rung = P.seg_max(t.rung[o].astype(float), 0.0)
+        tier = P.seg_max(t.tier[o].astype(float), 0.0).astype(np.int64)
         for j, _cols, vals in t.set_vars:  # sets: the larger value wins when two units set one variable
             pos = t.set_pos[j][o]
             if (pos >= 0).any():
-                v = seg_max(np.where(pos >= 0, vals[np.maximum(pos, 0)], -np.inf), -np.inf)
+                v = P.seg_max(np.where(pos >= 0, vals[np.maximum(pos, 0)], -np.inf), -np.inf)
                 has = np.isfinite(v)
                 x[has, j] = v[has]
         # relations, grievances, discharges and stances: scatters into flat (replicate, actor, ...) bins,
         # summed in the pairs' order
-        size = n * A * A
-        base = (ri * A + a) * A  # bin of (replicate, acting actor, .)
-        drel = np.bincount(base + tt, weights=t.rel_target[o] * ht, minlength=size)
-        react = t.reactions[o]
-        rsel = np.flatnonzero(react.any(axis=1))
-        if len(rsel):
-            harm_t = ht[rsel] & t.harm[o[rsel]]
-            provoked = np.where(harm_t, np.minimum(gflat[gidx[ri[rsel]] + tt[rsel] * A + a[rsel]], 1.0), 0.0)
-            dp = core.take_rows(w("provocation_discount"), rows)
-            dp = dp[ri[rsel]] if np.ndim(dp) else dp
-            vals = react[rsel] * (1.0 - dp * provoked)[:, None]
-            idx = base[rsel][:, None] + np.arange(A)[None, :]
-            drel += np.bincount(idx.ravel(), weights=vals.ravel(), minlength=size)
-        drel = drel.reshape(n, A, A)
-        sev = t.severity[o] * ht
-        gsel = np.flatnonzero(sev)
-        dgr = dga = None  # nothing harmful this moment: no new grievance to scatter
-        if len(gsel):
-            r_, t_, a_, o_ = ri[gsel], tt[gsel], a[gsel], o[gsel]
-            # each holder's affinity with the target; a blow to a friend is felt at vicarious_grievance of
-            # a blow to oneself (states rarely went to war over their friends' losses: Iran let Shukr pass)
-            vg = core.take_rows(w("vicarious_grievance"), rows)
-            vg = vg[r_][:, None] if np.ndim(vg) else vg
-            aff = vg * np.maximum(rel0[r_, :, t_], 0.0) ** 2
-            aff[np.arange(len(gsel)), t_] = 1.0
-            gg = np.where(t.harm[o_][:, None], aff, 0.0)
-            if t.help[o_].any():
-                hg = core.take_rows(w("help_grievance"), rows)
-                hh = hg[r_][:, None] if np.ndim(hg) else hg
-                gg = gg + np.where(t.help[o_][:, None], hh * np.maximum(-rel0[r_, :, t_], 0.0) ** 2, 0.0)
-            for si in t.violation_issues:
-                viol = np.maximum(-t.align[o_, si], 0.0)
-                if viol.any():
-                    gg = gg + viol[:, None] * np.maximum(stance0[r_, :, si], 0.0)
-            # an answer to the target's own attack aggrieves less: the exchange it closes was expected
-            answered = np.where(t.harm[o_], np.minimum(gflat[gidx[r_] + t_ * A + a_], 1.0), 0.0)
-            ad = core.take_rows(w("answer_discount"), rows)
-            ad = ad[r_] if np.ndim(ad) else ad
-            gg *= (sev[gsel] * (1.0 - ad * answered))[:, None]
-            gg[np.arange(len(gsel)), a_] = 0.0
-            idx = base[gsel][:, None] + np.arange(A)[None, :]
-            dgr = np.bincount(idx.ravel(), weights=gg.ravel(), minlength=size)
-            attack = t.rung[o_] >= float(self.tables.params.world("waiver_rung"))
-            if attack.any():
-                dga = np.bincount(idx[attack].ravel(), weights=gg[attack].ravel(), minlength=size)
-            # the states that host the striker's forces share the blame of a blow from their soil (roles.hosts)
-            hosts = self.tables.roles.get("hosts", {})
-            harm = t.harm[o_]
-            for striker, host_list in hosts.items():
-                if striker == "claims" or striker == "doc" or striker not in self.tables.actor_index:
-                    continue
-                s_i = self.tables.actor_index[striker]
-                mine = harm & (a_ == s_i)
-                if not mine.any():
-                    continue
-                hb = core.take_rows(w("host_blame"), rows)
-                hb = hb[r_[mine]] if np.ndim(hb) else hb
-                for h in host_list:
-                    h_i = self.tables.actor_index.get(h)
-                    if h_i is None or not self.tables.active[h_i]:
-                        continue
-                    keep = t_[mine] != h_i
-                    # the struck target's grievance against the host: dgr[r, host, holder = target]
-                    b = (r_[mine][keep] * A + h_i) * A + t_[mine][keep]
-                    admine = ad[mine] if np.ndim(ad) else ad
-                    v = sev[gsel][mine] * (1.0 - admine * answered[mine])
-                    v = v[keep] * (hb[keep] if np.ndim(hb) else hb)
-                    dgr += np.bincount(b, weights=v, minlength=size)
-                    att = attack[mine][keep]
-                    if att.any():
-                        extra = np.bincount(b[att], weights=v[att], minlength=size)
-                        dga = extra if dga is None else dga + extra
-        # dgr, dga: new grievance of holder against a, flat in (r, a, holder)
-        resp = t.resp[o] * t.harm[o] * ht
-        dsel = np.flatnonzero(resp)
-        dis = None
-        if len(dsel):
-            dd = core.take_rows(w("grievance_discharge"), rows)
-            dd = dd[ri[dsel]] if np.ndim(dd) else dd
-            ex = core.take_rows(w("answer_settle_exponent"), rows)
-            ex = ex[ri[dsel]] if np.ndim(ex) else ex
-            weight = np.minimum(resp[dsel], 1.0) * np.minimum(t.rung[o[dsel]] / 9.0, 1.0) ** ex
-            dis = np.bincount(base[dsel] + tt[dsel], weights=dd * weight, minlength=size)
-        # dis: share of holder's grievance against target settled, flat in (r, holder, target)
-        dst = np.zeros(n * A * S)
-        ss = t.stance_self[o]
-        ssel = np.flatnonzero(ss.any(axis=1))
-        if len(ssel):
-            idx = ((ri[ssel] * A + a[ssel]) * S)[:, None] + np.arange(S)[None, :]
-            dst += np.bincount(idx.ravel(), weights=ss[ssel].ravel(), minlength=n * A * S)
-        stt = t.stance_target[o]
-        tsel = np.flatnonzero(stt.any(axis=1) & ht)
-        if len(tsel):
-            lv = np.where(t.leverage[o[tsel]], np.maximum(rel0[ri[tsel], a[tsel], tt[tsel]], 0.0) ** 2, 1.0)
-            idx = ((ri[tsel] * A + tt[tsel]) * S)[:, None] + np.arange(S)[None, :]
-            dst += np.bincount(idx.ravel(), weights=(stt[tsel] * lv[:, None]).ravel(), minlength=n * A * S)
-        dst = dst.reshape(n, A, S)
+        answered = gflat[gidx[ri] + P.tt * self.A + a]  # the striker's grievance against its target
+        drel = self._relation_moves(P, answered).reshape(P.n, self.A, self.A)
+        dgr, dga = self._new_grievances(P, rel0, stance0, answered)
+        dis = self._settlements(P)
+        dst = self._stance_moves(P, rel0)
         self.x[rows] = x
         # relation variables (cohesion) receive third parties' effects through their relation
         for i, ra, rb in self.tables.dynamics.relation:
@@ -881,32 +795,9 @@ class EntenteModel(mesa.Model):
         np.clip(rel, -1.0, 1.0, out=rel)
         self.rel[rows] = rel
         self.stance[rows] = np.clip(stance0 + dst, -1.0, 1.0)
-        # the old grievance is settled first, then the new one added, at the entries they touch (the rest
-        # would be multiplied by 1 and added 0: the same floats as a dense update)
-        if dis is not None:
-            key = np.flatnonzero(dis)
-            r_loc, holder, target = key // (A * A), (key // A) % A, key % A
-            at = gidx[r_loc] + target * A + holder
-            settle = 1.0 - np.minimum(dis[key], 1.0)
-            gflat[at] *= settle
-            aflat[at] *= settle
-        for ledger, new in ((gflat, dgr), (aflat, dga)):
-            if new is not None:
-                key = np.flatnonzero(new)
-                ledger[gidx[key // (A * A)] + key % (A * A)] += new[key]
-        # interception: missiles launched at a defender meet its interceptor stock
+        self._post_grievances(gidx, gflat, aflat, dis, dgr, dga)
+        esc = self._intercept(P, esc)
         vi = self.vi
-        for defender, stock_var in self.tables.roles.get("interception", {}).get("defenders", {}).items():
-            d_i = self.tables.actor_index[defender]
-            need = seg_sum(np.where(t.target[o] == d_i, t.launches[o], 0.0))
-            if not np.any(need > 0):
-                continue
-            need = need * core.take_rows(w("interceptors_per_missile"), rows)
-            stock = self.x[rows, vi[stock_var]]
-            used = np.minimum(stock, need)
-            self.x[rows, vi[stock_var]] = stock - used
-            short = np.where(need > 0, 1.0 - used / np.where(need > 0, need, 1.0), 0.0)
-            esc = esc + core.take_rows(w("interceptor_shortfall_gain"), rows) * short
         ei = vi[self.tables.roles["escalation"]["var"]]
         self.x[rows, ei] = self.x[rows, ei] * np.exp(-calm / core.take_rows(w("calm_reference"), rows)) + esc
         for i, ra, rb in self.tables.dynamics.relation:  # relation variables follow their relation's new value
@@ -920,6 +811,194 @@ class EntenteModel(mesa.Model):
         self._orders(g, units, rows, day)
         hit = np.flatnonzero(tier > 0)
         self.tier_day[rows[hit], tier[hit]] = day
+
+    def _world_deltas(self, P: _Pairs, rel0: np.ndarray) -> np.ndarray | None:
+        """The pairs' moves of world variables, (n, V): each pair's few entries, summed per replicate in order."""
+        t = self.opt
+        o, V = P.o, self.V
+        cnt = t.delta_ptr[o + 1] - t.delta_ptr[o]
+        tot = int(cnt.sum())
+        if not tot:
+            return None
+        first = np.repeat(t.delta_ptr[o], cnt)
+        offs = np.arange(tot) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        ent = first + offs
+        vals = t.delta_val[ent]
+        if t.leverage.any():
+            lv = t.leverage[o]
+            if lv.any():  # leverage: the effect scales with the taker's standing with its target, squared
+                f = np.where(lv, np.maximum(rel0[P.ri, P.a, P.tt], 0.0) ** 2, 1.0)
+                vals = vals * np.repeat(f, cnt)
+        return np.bincount(np.repeat(P.ri, cnt) * V + t.delta_var[ent], weights=vals, minlength=P.n * V).reshape(P.n, V)
+
+    def _relation_moves(self, P: _Pairs, answered: np.ndarray) -> np.ndarray:
+        """Relation changes, flat in (replicate, actor, other): the target's and third parties' reactions."""
+        t, A = self.opt, self.A
+        o = P.o
+        size = P.n * A * A
+        base = P.base(A)
+        drel = np.bincount(base + P.tt, weights=t.rel_target[o] * P.ht, minlength=size)
+        react = t.reactions[o]
+        rsel = np.flatnonzero(react.any(axis=1))
+        if len(rsel):
+            # third parties react less to a blow that answers the target's own attack (provocation_discount)
+            harm_t = P.ht[rsel] & t.harm[o[rsel]]
+            provoked = np.where(harm_t, np.minimum(answered[rsel], 1.0), 0.0)
+            dp = core.take_rows(self.tables.params.world("provocation_discount"), P.rows)
+            dp = dp[P.ri[rsel]] if np.ndim(dp) else dp
+            vals = react[rsel] * (1.0 - dp * provoked)[:, None]
+            idx = base[rsel][:, None] + np.arange(A)[None, :]
+            drel += np.bincount(idx.ravel(), weights=vals.ravel(), minlength=size)
+        return drel
+
+    def _new_grievances(
+        self, P: _Pairs, rel0: np.ndarray, stance0: np.ndarray, answered: np.ndarray
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """New grievance of each holder against each taker, flat in (replicate, taker, holder).
+
+        Also its part left by attacks (acts at or above waiver_rung); (None, None) when nothing harmful happened.
+        """
+        t, A, w = self.opt, self.A, self.tables.params.world
+        sev = t.severity[P.o] * P.ht
+        gsel = np.flatnonzero(sev)
+        if not len(gsel):
+            return None, None
+        r_, t_, a_, o_ = P.ri[gsel], P.tt[gsel], P.a[gsel], P.o[gsel]
+        rows = P.rows
+        # each holder's affinity with the target; a blow to a friend is felt at vicarious_grievance of
+        # a blow to oneself (states rarely went to war over their friends' losses: Iran let Shukr pass)
+        vg = core.take_rows(w("vicarious_grievance"), rows)
+        vg = vg[r_][:, None] if np.ndim(vg) else vg
+        aff = vg * np.maximum(rel0[r_, :, t_], 0.0) ** 2
+        aff[np.arange(len(gsel)), t_] = 1.0
+        gg = np.where(t.harm[o_][:, None], aff, 0.0)
+        if t.help[o_].any():
+            hg = core.take_rows(w("help_grievance"), rows)
+            hh = hg[r_][:, None] if np.ndim(hg) else hg
+            gg = gg + np.where(t.help[o_][:, None], hh * np.maximum(-rel0[r_, :, t_], 0.0) ** 2, 0.0)
+        for si in t.violation_issues:
+            viol = np.maximum(-t.align[o_, si], 0.0)
+            if viol.any():
+                gg = gg + viol[:, None] * np.maximum(stance0[r_, :, si], 0.0)
+        # an answer to the target's own attack aggrieves less: the exchange it closes was expected
+        ans = np.where(t.harm[o_], np.minimum(answered[gsel], 1.0), 0.0)
+        ad = core.take_rows(w("answer_discount"), rows)
+        ad = ad[r_] if np.ndim(ad) else ad
+        felt = sev[gsel] * (1.0 - ad * ans)  # the blow as its target feels it
+        gg *= felt[:, None]
+        gg[np.arange(len(gsel)), a_] = 0.0
+        size = P.n * A * A
+        idx = P.base(A)[gsel][:, None] + np.arange(A)[None, :]
+        dgr = np.bincount(idx.ravel(), weights=gg.ravel(), minlength=size)
+        attack = t.rung[o_] >= float(self.tables.params.world("waiver_rung"))
+        dga = np.bincount(idx[attack].ravel(), weights=gg[attack].ravel(), minlength=size) if attack.any() else None
+        return self._host_blame(P, gsel, felt, attack, dgr, dga)
+
+    def _host_blame(
+        self, P: _Pairs, gsel: np.ndarray, felt: np.ndarray, attack: np.ndarray, dgr: np.ndarray, dga: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The states that host the striker's forces share the blame of a blow from their soil (roles.hosts)."""
+        A = self.A
+        size = P.n * A * A
+        r_, t_, a_ = P.ri[gsel], P.tt[gsel], P.a[gsel]
+        harm = self.opt.harm[P.o[gsel]]
+        for striker, host_list in self.tables.roles.get("hosts", {}).items():
+            if striker == "claims" or striker == "doc" or striker not in self.tables.actor_index:
+                continue
+            mine = harm & (a_ == self.tables.actor_index[striker])
+            if not mine.any():
+                continue
+            hb = core.take_rows(self.tables.params.world("host_blame"), P.rows)
+            hb = hb[r_[mine]] if np.ndim(hb) else hb
+            for h in host_list:
+                h_i = self.tables.actor_index.get(h)
+                if h_i is None or not self.tables.active[h_i]:
+                    continue
+                keep = t_[mine] != h_i
+                # the struck target's grievance against the host: dgr[r, host, holder = target]
+                b = (r_[mine][keep] * A + h_i) * A + t_[mine][keep]
+                v = felt[mine][keep] * (hb[keep] if np.ndim(hb) else hb)
+                dgr += np.bincount(b, weights=v, minlength=size)
+                att = attack[mine][keep]
+                if att.any():
+                    extra = np.bincount(b[att], weights=v[att], minlength=size)
+                    dga = extra if dga is None else dga + extra
+        return dgr, dga
+
+    def _settlements(self, P: _Pairs) -> np.ndarray | None:
+        """Share of each holder's grievance against its target that an answer settles, flat (r, holder, target)."""
+        t, A = self.opt, self.A
+        resp = t.resp[P.o] * t.harm[P.o] * P.ht
+        dsel = np.flatnonzero(resp)
+        if not len(dsel):
+            return None
+        w = self.tables.params.world
+        dd = core.take_rows(w("grievance_discharge"), P.rows)
+        dd = dd[P.ri[dsel]] if np.ndim(dd) else dd
+        ex = core.take_rows(w("answer_settle_exponent"), P.rows)
+        ex = ex[P.ri[dsel]] if np.ndim(ex) else ex
+        weight = np.minimum(resp[dsel], 1.0) * np.minimum(t.rung[P.o[dsel]] / 9.0, 1.0) ** ex
+        return np.bincount(P.base(A)[dsel] + P.tt[dsel], weights=dd * weight, minlength=P.n * A * A)
+
+    def _stance_moves(self, P: _Pairs, rel0: np.ndarray) -> np.ndarray:
+        """Stance changes, (n, A, S): the taker's own and those it works on the target (through leverage)."""
+        t, A, S = self.opt, self.A, self.S
+        dst = np.zeros(P.n * A * S)
+        ss = t.stance_self[P.o]
+        ssel = np.flatnonzero(ss.any(axis=1))
+        if len(ssel):
+            idx = ((P.ri[ssel] * A + P.a[ssel]) * S)[:, None] + np.arange(S)[None, :]
+            dst += np.bincount(idx.ravel(), weights=ss[ssel].ravel(), minlength=P.n * A * S)
+        stt = t.stance_target[P.o]
+        tsel = np.flatnonzero(stt.any(axis=1) & P.ht)
+        if len(tsel):
+            ri, a, tt = P.ri[tsel], P.a[tsel], P.tt[tsel]
+            lv = np.where(t.leverage[P.o[tsel]], np.maximum(rel0[ri, a, tt], 0.0) ** 2, 1.0)
+            idx = ((ri * A + tt) * S)[:, None] + np.arange(S)[None, :]
+            dst += np.bincount(idx.ravel(), weights=(stt[tsel] * lv[:, None]).ravel(), minlength=P.n * A * S)
+        return dst.reshape(P.n, A, S)
+
+    def _post_grievances(
+        self,
+        gidx: np.ndarray,
+        gflat: np.ndarray,
+        aflat: np.ndarray,
+        dis: np.ndarray | None,
+        dgr: np.ndarray | None,
+        dga: np.ndarray | None,
+    ) -> None:
+        """Settle the old grievances first, then add the new, at the entries they touch.
+
+        The rest would be multiplied by 1 and added 0: the same floats as a dense update.
+        """
+        A = self.A
+        if dis is not None:
+            key = np.flatnonzero(dis)
+            r_loc, holder, target = key // (A * A), (key // A) % A, key % A
+            at = gidx[r_loc] + target * A + holder
+            settle = 1.0 - np.minimum(dis[key], 1.0)
+            gflat[at] *= settle
+            aflat[at] *= settle
+        for ledger, new in ((gflat, dgr), (aflat, dga)):
+            if new is not None:
+                key = np.flatnonzero(new)
+                ledger[gidx[key // (A * A)] + key % (A * A)] += new[key]
+
+    def _intercept(self, P: _Pairs, esc: np.ndarray) -> np.ndarray:
+        """Missiles launched at a defender meet its interceptor stock; a shortfall adds to the escalation."""
+        t, w, vi, rows = self.opt, self.tables.params.world, self.vi, P.rows
+        for defender, stock_var in self.tables.roles.get("interception", {}).get("defenders", {}).items():
+            d_i = self.tables.actor_index[defender]
+            need = P.seg_sum(np.where(t.target[P.o] == d_i, t.launches[P.o], 0.0))
+            if not np.any(need > 0):
+                continue
+            need = need * core.take_rows(w("interceptors_per_missile"), rows)
+            stock = self.x[rows, vi[stock_var]]
+            used = np.minimum(stock, need)
+            self.x[rows, vi[stock_var]] = stock - used
+            short = np.where(need > 0, 1.0 - used / np.where(need > 0, need, 1.0), 0.0)
+            esc = esc + core.take_rows(w("interceptor_shortfall_gain"), rows) * short
+        return esc
 
     def _fronts(self, g: np.ndarray, units: np.ndarray, rows: np.ndarray, day: float) -> None:
         """Strikes land on their fronts: an exchange starts, becomes a sustained war, or breaks a ceasefire."""
