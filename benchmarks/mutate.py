@@ -102,7 +102,7 @@ MUTATIONS = [
     Mutation(
         "stance_self_and_target_swapped",
         "an action's own stance effect lands on its target",
-        ((MODEL, "idx = ((ri[ssel] * A + a[ssel]) * S)", "idx = ((ri[ssel] * A + np.maximum(tt[ssel], 0)) * S)"),),
+        ((MODEL, "idx = ((P.ri[ssel] * A + P.a[ssel]) * S)", "idx = ((P.ri[ssel] * A + P.tt[ssel]) * S)"),),
         True,
     ),
     Mutation(
@@ -135,8 +135,8 @@ MUTATIONS = [
         (
             (
                 MODEL,
-                'dp = core.take_rows(w("provocation_discount"), rows)',
-                'dp = np.max(core.take_rows(w("provocation_discount"), rows))',
+                'dp = core.take_rows(self.tables.params.world("provocation_discount"), P.rows)',
+                'dp = np.max(core.take_rows(self.tables.params.world("provocation_discount"), P.rows))',
             ),
         ),
         True,
