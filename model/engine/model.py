@@ -152,7 +152,35 @@ class EntenteModel(mesa.Model):
         self.dt = float(p.world("step_days"))
         self.cal = Calendar(self.dt, int(config.steps), None)
         self.phase = float(np.asarray(p.world("decision_phase")).ravel()[0])
-        for tab in t.actor_tables:
+        self._check_step_length()
+        self.fronts = self._compile_fronts()
+        self.opt = core.build(t, [f.sides for f in self.fronts])
+        self.decider = core.Decider(self, self.opt)
+
+        self._initial_state(config)
+        R, U = self.R, self.opt.U
+        self.open_day = np.full((R, U), np.inf)  # decisions opened by strikes
+        self.skip_cycle = np.full((R, U), -(10**9), dtype=np.int64)  # cycle taken by an event
+        self.arrive = np.full((R, len(self.opt.pipelines)), np.inf)  # pending deliveries
+        self.offer_day = np.full((R, len(self.fronts), 2), -np.inf)  # ceasefire offers per front and side
+        self.retry = np.full((R, len(config.events)), np.inf)  # next retry of a scheduled event not yet applied
+        self.counts = np.zeros((R, self.opt.N), dtype=np.int32)
+        self.day = 0.0
+
+        self._build_agents(order)
+        self._events = self._compile_events(config)
+        self._changes = sorted(config.changes, key=lambda c: getattr(c, "day", None) or c.step * self.dt)
+        self._count_cols = self._count_columns()
+        self._recording_arrays(config, extremes)
+        self.records: list[dict[str, Any]] = []
+        self._reset_reporting()
+        self._started = False
+        self._quiet = False  # the warm-up draws no noise: the record sets the state, not chance
+
+    # ------------------------------------------------------------------ set-up
+    def _check_step_length(self) -> None:
+        """Refuse a step longer than a unit's decision cycle (a decision would be skipped) or a sampled rate."""
+        for tab in self.tables.actor_tables:
             rate = np.asarray(tab.rate, dtype=float)
             if rate.ndim:
                 raise ValueError(f"the decision rate of {tab.label} is one value per batch (it sets the calendar)")
@@ -161,10 +189,10 @@ class EntenteModel(mesa.Model):
                     f"step_days {self.dt:g} is longer than the mean interval between {tab.label} decisions "
                     f"(1 / rate = {1.0 / float(rate):.3g} days); use a shorter step"
                 )
-        self.fronts = self._compile_fronts()
-        self.opt = core.build(t, [f.sides for f in self.fronts])
-        self.decider = core.Decider(self, self.opt)
 
+    def _initial_state(self, config: Config) -> None:
+        """World variables, relations, stances, grievances and support tiers at the start (day 0)."""
+        t, p = self.tables, self.tables.params
         R, A, S = self.R, self.A, self.S
         self.x = np.zeros((R, self.V))
         for v, i in self.vi.items():
@@ -197,19 +225,10 @@ class EntenteModel(mesa.Model):
         for i, _ in t.dynamics.tier:
             k0 = self.x[:, i].astype(np.int64)
             self.tier_day[np.arange(R), np.clip(k0, 0, t.n_tiers - 1)] = 0.0
-        U = self.opt.U
-        self.open_day = np.full((R, U), np.inf)  # decisions opened by strikes
-        self.skip_cycle = np.full((R, U), -(10**9), dtype=np.int64)  # cycle taken by an event
-        self.arrive = np.full((R, len(self.opt.pipelines)), np.inf)  # pending deliveries
-        self.offer_day = np.full((R, len(self.fronts), 2), -np.inf)  # ceasefire offers per front and side
-        self.retry = np.full((R, len(config.events)), np.inf)  # next retry of a scheduled event not yet applied
-        self.counts = np.zeros((R, self.opt.N), dtype=np.int32)
-        self.day = 0.0
 
-        self._build_agents(order)
-        self._events = self._compile_events(config)
-        self._changes = sorted(config.changes, key=lambda c: getattr(c, "day", None) or c.step * self.dt)
-        self._count_cols = self._count_columns()
+    def _recording_arrays(self, config: Config, extremes: str) -> None:
+        """What each step records: the state, its within-step extremes and averages, choices and events."""
+        t, R, U = self.tables, self.R, self.opt.U
         T = config.steps
         defs = list(config.spec.get("outcomes", {}).values()) + list(config.outcome_defs.values())
         self.extra_names = sorted({n for d in defs for n in expr.parse(str(d["expr"]), t.names).names()} - set(self.vi))
@@ -237,12 +256,7 @@ class EntenteModel(mesa.Model):
         self.event_day = np.full((len(self._events), R), np.nan)  # day applied
         self.event_deferred = np.zeros((len(self._events), R), dtype=np.int32)  # moments lost to another event
         self.event_blocked = np.zeros((len(self._events), R), dtype=np.int32)  # moments a constraint blocked it
-        self.records: list[dict[str, Any]] = []
-        self._reset_reporting()
-        self._started = False
-        self._quiet = False  # the warm-up draws no noise: the record sets the state, not chance
 
-    # ------------------------------------------------------------------ set-up
     def _extreme_variables(self, extremes: str, defs: list[dict[str, Any]]) -> list[str]:
         """Variables whose within-step highs, lows and averages are recorded.
 
