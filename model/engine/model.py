@@ -129,6 +129,8 @@ class EntenteModel(mesa.Model):
                     f"step_days {self.dt:g} is longer than the mean interval between {tab.label} decisions "
                     f"(1 / rate = {1.0 / float(rate):.3g} days); use a shorter step"
                 )
+        lw = [t.actor_index[a] for a in t.roles.get("last_word", {}).get("actors", []) if a in t.actor_index]
+        self._last_word = np.isin(np.arange(len(t.actors)), lw) if lw else None
         self.fronts = self._compile_fronts()
         self.opt = core.build(t, [f.sides for f in self.fronts])
         self.decider = core.Decider(self, self.opt)
@@ -790,6 +792,8 @@ class EntenteModel(mesa.Model):
             answered = np.where(t.harm[o_], np.minimum(gflat[gidx[r_] + t_ * A + a_], 1.0), 0.0)
             ad = core.take_rows(w("answer_discount"), rows)
             ad = ad[r_] if np.ndim(ad) else ad
+            if self._last_word is not None:  # roles.last_word: an answer to their attack aggrieves in full
+                ad = ad * ~self._last_word[t_]
             gg *= (sev[gsel] * (1.0 - ad * answered))[:, None]
             gg[np.arange(len(gsel)), a_] = 0.0
             idx = base[gsel][:, None] + np.arange(A)[None, :]
