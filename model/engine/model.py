@@ -153,6 +153,8 @@ class EntenteModel(mesa.Model):
         self.cal = Calendar(self.dt, int(config.steps), None)
         self.phase = float(np.asarray(p.world("decision_phase")).ravel()[0])
         self._check_step_length()
+        lw = [t.actor_index[a] for a in t.roles.get("last_word", {}).get("actors", []) if a in t.actor_index]
+        self._last_word = np.isin(np.arange(len(t.actors)), lw) if lw else None
         self.fronts = self._compile_fronts()
         self.opt = core.build(t, [f.sides for f in self.fronts])
         self.decider = core.Decider(self, self.opt)
@@ -898,6 +900,8 @@ class EntenteModel(mesa.Model):
         ans = np.where(t.harm[o_], np.minimum(answered[gsel], 1.0), 0.0)
         ad = core.take_rows(w("answer_discount"), rows)
         ad = ad[r_] if np.ndim(ad) else ad
+        if self._last_word is not None:  # roles.last_word: an answer to their attack aggrieves in full
+            ad = ad * ~self._last_word[t_]
         felt = sev[gsel] * (1.0 - ad * ans)  # the blow as its target feels it
         gg *= felt[:, None]
         gg[np.arange(len(gsel)), a_] = 0.0
