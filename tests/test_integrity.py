@@ -164,11 +164,11 @@ def test_kill_9_of_the_main_process_takes_its_workers_down(tmp_path):
 def _failing_simulate(bad: int):
     real = model.engine.simulate
 
-    def simulate(config, replicates=1, *, detail=False):
+    def simulate(config, replicates=1, **options):
         reps = np.atleast_1d(np.asarray(replicates))
         if reps.ndim == 1 and bad in reps.tolist():
             raise FloatingPointError("overflow in exp")
-        return real(config, replicates, detail=detail)
+        return real(config, replicates, **options)
 
     return simulate
 
