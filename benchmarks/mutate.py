@@ -353,6 +353,19 @@ MUTATIONS = [
         ),
         True,
     ),
+    # --- 2026-12-02 (third session): who keeps the last word; the maritime track
+    Mutation(
+        "last_word_ignored",
+        "roles.last_word read but not applied: Iran's answers aggrieve Israel at the discount",
+        ((MODEL, "ad = ad * ~self._last_word[t_]", "ad = ad * 1.0"),),
+        True,
+    ),
+    Mutation(
+        "last_word_for_the_striker",
+        "roles.last_word looked up for the striker instead of the target",
+        ((MODEL, "ad = ad * ~self._last_word[t_]", "ad = ad * ~self._last_word[a_]"),),
+        True,
+    ),
 ]
 
 

@@ -595,3 +595,97 @@ def test_sampled_by_default_covers_the_disputed_and_the_assumed_values():
     spec = load_catalog()
     paths = sampled_by_default(spec)
     assert "constraints.US_WAR_COST.weight" in paths and "actors.iran.response" in paths
+
+
+# ------------------------------------------------------------------ 1b. who lets an answer close the exchange
+def _barrage_on_israel(spec: dict, steps: int = 1, **paths: float):
+    """Iran's barrage on Israel at step 1 while Iran holds a grievance of 2 against Israel (an answer)."""
+    from model.engine import EntenteModel
+
+    barrage = [Event("iran", "missile_barrage", "israel", step=1)]
+    return EntenteModel(cfg(steps=steps, events=barrage, spec=_aggrieved_iran(spec), **paths), 2)
+
+
+def _aggrieved_iran(spec: dict) -> dict:
+    """A copy of the catalog in which Iran starts with a grievance of 2 against Israel (its barrage answers it)."""
+    sp = copy.deepcopy(spec)
+    sp["actors"]["iran"].setdefault("initial_grievance", {})["israel"] = {"value": 2.0, "assumption": "test"}
+    return sp
+
+
+def test_an_answer_to_a_last_word_states_attack_aggrieves_in_full_by_hand():
+    """Hand-computed (roles.last_word, C01): Israel's new grievance at Iran's answering barrage is its full
+    severity; without the role it is severity x (1 - answer_discount x min(Iran's grievance, 1))."""
+    spec = load_catalog()
+    quiet = {f"world__{d['rate']}": 0.0 for d in spec["world"]["tracks"].values()}
+    sev = spec["actions"]["missile_barrage"]["severity"]
+    got = {}
+    for role in (True, False):
+        sp = copy.deepcopy(spec)
+        if not role:
+            sp["world"]["roles"].pop("last_word")
+        m = _barrage_on_israel(sp, world__answer_discount=0.8, **quiet)
+        i, j = m.tables.actor_index["iran"], m.tables.actor_index["israel"]
+        g0 = m.griev[:, i, j].copy()
+        m.step()
+        got[role] = m.griev[:, i, j] - g0 * 2 ** (-7.0 / m.tables.params.world("grievance_half_life"))
+    # the new grievance decays from the blow's day to the step's end: at most a week's decay
+    for role, want in ((True, sev), (False, sev * (1 - 0.8 * 1.0))):
+        assert (got[role] <= want + 1e-12).all() and (got[role] >= 0.5 * want).all(), (role, got[role], want)
+    np.testing.assert_allclose(got[False], 0.2 * got[True], rtol=1e-9)
+
+
+def test_israel_answers_irans_answer_because_it_keeps_the_last_word():
+    """Mechanism (roles.last_word): after Iran's answering barrage Israel strikes Iran more often with the role
+    than without it (the record: 19 April and 26 October 2024; C01)."""
+    spec = load_catalog()
+    off = copy.deepcopy(spec)
+    off["world"]["roles"].pop("last_word")
+    barrage = [Event("iran", "missile_barrage", "israel", step=1)]
+    names = {"il": "count.israel.limited_strike.iran + count.israel.strike_energy.iran"
+             " + count.israel.strike_nuclear.iran"}  # fmt: skip
+    res = {}
+    for k, sp in (("on", spec), ("off", off)):
+        c = cfg(steps=6, events=barrage, spec=_aggrieved_iran(sp))
+        res[k] = (simulate(with_counts(c, **names), N).outcomes["il"] > 0).mean()
+    assert res["on"] > res["off"] + 0.1, res
+
+
+def test_the_records_april_exchange_is_not_a_sustained_war_by_hand():
+    """Hand-computed: Damascus (1 April), Iran's barrage (13 April) and Isfahan (19 April) leave a decaying count
+    of 2^(-22/h) + 2^(-18/h) + 2^(-6/h) + 1 recent strikes on 19 April (plus the catalog's 1.0 at the start,
+    28 March): 2.49 at h = 14 days, below sustained_threshold (3.5); at a threshold of 2.4 it would be a war."""
+    h = 14.0
+    peak = 2 ** (-22 / h) + 2 ** (-18 / h) + 2 ** (-6 / h) + 1.0
+    assert 2.4 < peak < 2.5
+    spec = load_catalog()
+    assert spec["world"]["parameters"]["strikes_half_life"]["value"] == h
+    assert spec["world"]["parameters"]["sustained_threshold"]["value"] > peak
+    quiet = {f"world__{d['rate']}": 0.0 for d in spec["world"]["tracks"].values()}
+    ev = [Event("israel", "strike_leadership", "iran", day=4.0), Event("iran", "missile_barrage", "israel", day=16.0),
+          Event("israel", "limited_strike", "iran", day=22.0)]  # fmt: skip
+    war = {"war": {"expr": "war_state == 2", "reduce": "ever"}, "peak": {"expr": "strikes_recent", "reduce": "max"}}
+    for thr, want in ((3.5, False), (2.4, True)):
+        c = cfg(steps=24, events=ev, world__sustained_threshold=thr, world__step_days=1.0, **quiet)
+        c.outcome_defs = war
+        out = simulate(c, 4).outcomes
+        assert (np.asarray(out["war"], bool) == want).all(), (thr, out["peak"])
+        np.testing.assert_allclose(out["peak"], peak, atol=0.02)
+
+
+def test_seizures_on_a_track_of_their_own_do_not_crowd_out_an_answer():
+    """Mechanism (the maritime track): after a US strike on Iran, Iran answers with a strike more often when
+    seizing tankers and threatening the Strait are decided apart from strikes than when a week's seizure
+    takes its one force decision."""
+    spec = load_catalog()
+    off = copy.deepcopy(spec)
+    for name in ("seize_tanker", "threaten_hormuz", "close_hormuz"):
+        assert spec["actions"][name]["track"] == "maritime"
+        off["actions"][name]["track"] = "force"
+    off["world"]["tracks"].pop("maritime")
+    strike = [Event("usa", "limited_strike", "iran", step=1)]
+    names = {"answer": "count.iran.limited_strike.usa + count.iran.missile_barrage.usa"
+             " + count.iran.limited_strike.israel + count.iran.missile_barrage.israel"}  # fmt: skip
+    res = {k: (simulate(with_counts(cfg(steps=8, events=strike, spec=sp), **names), N).outcomes["answer"] > 0).mean()
+           for k, sp in (("own", spec), ("shared", off))}  # fmt: skip
+    assert res["own"] > res["shared"] + 0.05, res
