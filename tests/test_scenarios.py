@@ -79,7 +79,10 @@ DIRECTIONS = [
     ("russia_restrains_iran", "mean_escalation", "<"),
     ("kazan_treaty", "mean_cohesion", ">"),  # signed in October rather than January
     ("all_out_war", "mean_support_tier", ">"),  # Russia backs Iran more in a war, within C58
-    ("all_out_war", "us_war_on_iran", ">"),
+    # ("all_out_war", "us_war_on_iran", ">") was dropped on 2026-12-02: at the calibration of 217 questions the US
+    # strikes Iran in 0.1% of all-out-war runs and 0.0% of baseline runs (2,000 replicates; 0.35% and 0.05% at the
+    # previous one), below what this test's ensembles resolve. The record to May 2025 has no US strike on Iran,
+    # so the scorer keeps Washington out; the closing note lists it as an open finding of issue 19 (item 8).
 ]
 
 
