@@ -7,10 +7,10 @@ never certain unless the scenario forces it, and beats its negative controls:
   (the ensemble's stated shares recalibrated by the catalog's fit, one per question family,
   P = (1 - hedge) logistic(shift + slope logit share) + hedge base) and at least 0.2 for the ensemble's shares alone (what the
   mechanisms say, before any recalibration). These are floors below what was measured, not the
-  issue's target: in sample, 500 replicates, 216 questions, the forecasts score 0.48 and the shares
-  0.31; the calibration's held-out half (episodes it did not fit) scored 0.34 with the recalibration
-  and 0.23 without (docs/model.md, section 9): the target of 0.35 is missed out of sample, narrowly
-  (0.36 on the 213 questions before three quiet-period questions were added, two of them held out);
+  issue's target: in sample, 500 replicates, 217 questions, the forecasts score 0.48 and the shares
+  0.33; the calibration's held-out half (episodes it did not fit, the same 113 questions since
+  2026-12-02) scored 0.30 with the recalibration and 0.23 without (0.34 and 0.23 at the calibration
+  before; docs/model.md, section 9): the target of 0.35 is missed out of sample;
 * no stated probability of exactly 0% or 100% unless the scenario forces it (the inert and
   random controls decide "forced"); an ensemble share of 0 or 1 that is not forced is stated
   as (k + 1/2) / (n + 1), the Jeffreys estimate, and the raw share is still listed;
