@@ -689,3 +689,34 @@ def test_seizures_on_a_track_of_their_own_do_not_crowd_out_an_answer():
     res = {k: (simulate(with_counts(cfg(steps=8, events=strike, spec=sp), **names), N).outcomes["answer"] > 0).mean()
            for k, sp in (("own", spec), ("shared", off))}  # fmt: skip
     assert res["own"] > res["shared"] + 0.05, res
+
+
+def test_an_answer_is_worth_at_most_its_own_weight_by_hand():
+    """Hand-computed: Israel's limited strike answers at most `answers` of its grievance against Iran. With a
+    grievance of 5 (far above what one strike settles) its answer term is response x answers x resp, the same
+    as with a grievance of 3; with a grievance of 0.1 it is response x grievance x resp."""
+    from model.engine import EntenteModel
+
+    spec = load_catalog()
+    quiet = {f"world__{d['rate']}": 0.0 for d in spec["world"]["tracks"].values()}
+    got, griev = {}, {}
+    for g0 in (0.0, 0.1, 3.0, 5.0):
+        c = cfg(steps=1, world__escalation_reluctance=0.0, actors__israel__initial_grievance__iran=g0, **quiet)
+        m = EntenteModel(c, 2)
+        m.step()
+        got[g0] = m.decider.utilities(slice(None), 2)
+        i, j = m.tables.actor_index["israel"], m.tables.actor_index["iran"]
+        griev[g0] = m.griev[:, j, i].copy()
+    t = m.opt
+    k = next(
+        t.offset[u] + kk
+        for u, tab in enumerate(t.units)
+        if tab.name == "israel"
+        for kk, opt in enumerate(tab.options)
+        if opt == ("limited_strike", "iran")
+    )
+    rw = np.broadcast_to(np.asarray(t.response_weight[i], dtype=float), (2,))
+    assert (griev[5.0] > t.answers[k]).all() and (griev[0.1] < t.answers[k]).all()
+    np.testing.assert_allclose(got[5.0][:, k] - got[0.0][:, k], rw * t.answers[k] * t.resp[k], rtol=1e-9)
+    np.testing.assert_allclose(got[5.0][:, k], got[3.0][:, k], rtol=1e-12)
+    np.testing.assert_allclose(got[0.1][:, k] - got[0.0][:, k], rw * griev[0.1] * t.resp[k], rtol=1e-9)
