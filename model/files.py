@@ -36,6 +36,23 @@ def utc_stamp() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def new_stamped_folder(parent: Path, name: str) -> Path:
+    """Create ``parent/<UTC stamp>-<name>``, or ``...-2``, ``-3``, ... when that second's folder exists.
+
+    Why: a second report of the same kind within one second (a sweep or compare that reuses its runs
+    takes well under a second) must get a folder of its own, not fail or overwrite the first.
+    """
+    base = f"{utc_stamp()}-{name}"
+    for k in range(1, 10_000):
+        folder = parent / (base if k == 1 else f"{base}-{k}")
+        try:
+            folder.mkdir(parents=True, exist_ok=False)
+            return folder
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{parent / base}: 9,999 folders of that name this second")
+
+
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 

@@ -32,7 +32,7 @@ from model.engine.outcomes import OUTCOMES
 from model.engine.tables import claim_switches
 from model.errors import InputError, did_you_mean
 from model.execution import runner
-from model.files import safe_component, utc_stamp, write_text
+from model.files import new_stamped_folder, safe_component, write_text
 from model.scenario import Scenario
 
 DEFAULT_OUTCOMES = [
@@ -272,8 +272,7 @@ def run_sensitivity(sc: Scenario, args: Namespace, out: Path) -> Path:
             raise InputError.one("command line", f"unknown outcome '{o}'{did_you_mean(o, list(OUTCOMES))}")
     workers = args.workers or runner.default_workers()
     kind = "claims" if args.claims else args.method
-    folder = out / "sensitivity" / f"{utc_stamp()}-{safe_component(sc.name)}-{kind}"
-    folder.mkdir(parents=True, exist_ok=False)
+    folder = new_stamped_folder(out / "sensitivity", f"{safe_component(sc.name)}-{kind}")
     t0 = time.perf_counter()
     lines = [f"# Sensitivity of `{sc.name}` ({kind})", ""]
     if args.claims:

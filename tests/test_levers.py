@@ -224,3 +224,17 @@ def test_simulate_refuses_replicate_counts_it_cannot_mean():
         with pytest.raises(InputError):
             simulate(SC / "baseline.yaml", bad)
     assert list(simulate(SC / "baseline.yaml", [0, 5]).replicates) == [0, 5]
+
+
+def test_two_reports_in_one_second_get_folders_of_their_own(tmp_path: Path, monkeypatch):
+    """A second sweep or compare within the same second (one that reuses its runs takes less) gets `-2`, not a
+    FileExistsError (it failed so in CI once: the second sweep of the test above landed in the first's second)."""
+    from model import files
+
+    monkeypatch.setattr(files, "utc_stamp", lambda: "20261202T074422Z")
+    a = files.new_stamped_folder(tmp_path / "sweep", "us_restrains_israel-levers_us_restraint")
+    b = files.new_stamped_folder(tmp_path / "sweep", "us_restrains_israel-levers_us_restraint")
+    c = files.new_stamped_folder(tmp_path / "sweep", "us_restrains_israel-levers_us_restraint")
+    assert a.name == "20261202T074422Z-us_restrains_israel-levers_us_restraint"
+    assert (b.name, c.name) == (a.name + "-2", a.name + "-3")
+    assert a.is_dir() and b.is_dir() and c.is_dir()

@@ -27,7 +27,7 @@ from model.analysis.htmlpage import html_page
 from model.analysis.progress import Phase
 from model.catalog import load_catalog, reporting
 from model.catalog.glossary import label, labelled
-from model.files import safe_component, utc_stamp, write_text
+from model.files import new_stamped_folder, safe_component, write_text
 
 __all__ = ["Comparison", "compare_folders", "compare_runs", "html_page", "terminal_headline"]
 
@@ -221,8 +221,7 @@ def compare_folders(
     names = [m["scenario"]["name"] for m in metas]
     reference = reference or names[0]
     spec = _spec_for(metas)
-    folder = out / "compare" / f"{utc_stamp()}-{safe_component('-'.join(names))[:60]}"
-    folder.mkdir(parents=True, exist_ok=False)
+    folder = new_stamped_folder(out / "compare", safe_component("-".join(names))[:60])
     ensembles = {n: data.read_outcomes(f) for n, f in zip(names, folders, strict=True)}
     for n, f in zip(names, folders, strict=True):
         ensembles[n].update((extra or {}).get(Path(f), {}))

@@ -30,7 +30,7 @@ from model.analysis import headline as headline_mod
 from model.analysis.htmlpage import html_page
 from model.analysis.stats import Z95, wilson
 from model.catalog import load_catalog, reporting
-from model.files import safe_component, utc_stamp, write_text
+from model.files import new_stamped_folder, safe_component, write_text
 
 MAX_PANELS = 6
 CSV_COLUMNS = [
@@ -255,8 +255,7 @@ def sweep_report(points: list[tuple[Any, Path]], axis: dict[str, Any], out: Path
     ensembles = [data.read_outcomes(f) for f in folders]
     reported, aliases = headline_mod.merge_duplicates(list(meta["reported_outcomes"]), meta["outcomes"])
     rows = response_rows(ensembles, values, reported, meta["outcomes"], ref_i)
-    folder = out / "sweep" / f"{utc_stamp()}-{safe_component(name)[:40]}-{safe_component(axis['name'])[:40]}"
-    folder.mkdir(parents=True, exist_ok=False)
+    folder = new_stamped_folder(out / "sweep", f"{safe_component(name)[:40]}-{safe_component(axis['name'])[:40]}")
     panels = main_outcomes(rows, reported)
     curves = [r for r in rows if r["outcome"] in panels]
     _write_csv(folder / "sweep.csv", rows, folders, values)
