@@ -95,10 +95,7 @@ class _Pairs:
     ht: np.ndarray  # whether it has a target
     starts: np.ndarray  # first pair of each replicate that acted
     who: np.ndarray  # those replicates
-
-    def base(self, A: int) -> np.ndarray:
-        """Flat bin of (replicate, taker, .) in an (n, A, A) block."""
-        return (self.ri * A + self.a) * A
+    base: np.ndarray  # flat bin of (replicate, taker, .) in an (n, actors, actors) block
 
     def seg_sum(self, values: np.ndarray) -> np.ndarray:
         """Per-replicate sums in the pairs' order (zeros where a replicate did not act)."""
@@ -768,7 +765,18 @@ class EntenteModel(mesa.Model):
         a = t.unit_actor[ui]
         self.counts[rows[ri], o] += 1  # one option per unit and replicate: no pair repeats
         starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
-        P = _Pairs(rows=rows, n=len(rows), ri=ri, o=o, a=a, tt=t.tsafe[o], ht=t.has_t[o], starts=starts, who=ri[starts])
+        P = _Pairs(
+            rows=rows,
+            n=len(rows),
+            ri=ri,
+            o=o,
+            a=a,
+            tt=t.tsafe[o],
+            ht=t.has_t[o],
+            starts=starts,
+            who=ri[starts],
+            base=(ri * self.A + a) * self.A,
+        )
         x0 = self.x[rows]
         rel0 = self.rel[rows]
         # the grievance ledgers are read and written only where this moment's pairs touch them (flat
@@ -852,7 +860,7 @@ class EntenteModel(mesa.Model):
         t, A = self.opt, self.A
         o = P.o
         size = P.n * A * A
-        base = P.base(A)
+        base = P.base
         drel = np.bincount(base + P.tt, weights=t.rel_target[o] * P.ht, minlength=size)
         react = t.reactions[o]
         rsel = np.flatnonzero(react.any(axis=1))
@@ -906,7 +914,7 @@ class EntenteModel(mesa.Model):
         gg *= felt[:, None]
         gg[np.arange(len(gsel)), a_] = 0.0
         size = P.n * A * A
-        idx = P.base(A)[gsel][:, None] + np.arange(A)[None, :]
+        idx = P.base[gsel][:, None] + np.arange(A)[None, :]
         dgr = np.bincount(idx.ravel(), weights=gg.ravel(), minlength=size)
         attack = t.rung[o_] >= float(self.tables.params.world("waiver_rung"))
         dga = np.bincount(idx[attack].ravel(), weights=gg[attack].ravel(), minlength=size) if attack.any() else None
@@ -956,7 +964,7 @@ class EntenteModel(mesa.Model):
         ex = core.take_rows(w("answer_settle_exponent"), P.rows)
         ex = ex[P.ri[dsel]] if np.ndim(ex) else ex
         weight = np.minimum(resp[dsel], 1.0) * np.minimum(t.rung[P.o[dsel]] / 9.0, 1.0) ** ex
-        return np.bincount(P.base(A)[dsel] + P.tt[dsel], weights=dd * weight, minlength=P.n * A * A)
+        return np.bincount(P.base[dsel] + P.tt[dsel], weights=dd * weight, minlength=P.n * A * A)
 
     def _stance_moves(self, P: _Pairs, rel0: np.ndarray) -> np.ndarray:
         """Stance changes, (n, A, S): the taker's own and those it works on the target (through leverage)."""

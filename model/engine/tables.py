@@ -374,6 +374,7 @@ def _context(spec: dict[str, Any], params: Params) -> _Context:
         sides=spec["axis"]["sides"],
         parties=set(spec["war_parties"]["actors"]),
         patron=roles["patron"]["actor"],
+        client=roles.get("client", {}).get("actor"),
         axis_issue=roles["axis_issue"]["issue"],
         defenders=roles.get("interception", {}).get("defenders", {}),
         esc_gain=params.world("escalation_gain"),
@@ -419,6 +420,7 @@ class _Context:
     fronts: Any = None  # [(heat variable index or -1, side 0 actors, side 1 actors)]
     names: Any = None  # the expression language's names (variables and derived quantities)
     dynamics: Any = None  # the compiled world dynamics
+    client: Any = None  # the patron's client (roles.client), whose support tier arms count toward
 
 
 def _unit_table(ctx: _Context, unit: int, a: str, track: str, opts: list[tuple[str, str]]) -> UnitTable:
@@ -516,8 +518,7 @@ def _option_flags(ctx: _Context, tab: UnitTable, k: int, a: str, act: str, t: st
         vec = np.zeros(ctx.V)
         for var, d in deltas_d.items():
             vec[ctx.vidx[var]] += d
-        client = ctx.spec["world"]["roles"].get("client", {}).get("actor")
-        tier_d = int(dlv.get("tier", 0)) if (a == ctx.patron and t == client) else 0
+        tier_d = int(dlv.get("tier", 0)) if (a == ctx.patron and t == ctx.client) else 0
         tab.delivery[k] = {"after": dlv["after"], "delta": vec, "tier": tier_d, "action": act}
         tab.predict_delta[k] += vec  # the taker anticipates what it ordered (utility only; it lands on delivery)
     tab.ceasefire[k] = bool(_take(sa, "ceasefire", False))
@@ -585,11 +586,10 @@ def _option_alignment(ctx: _Context, tab: UnitTable, k: int, a: str, sa: dict[st
         tab.stance_target[k, sidx[issue]] += d
     # the patron's support tier for its client: help given to the client itself, or harm done to the
     # client's adversaries (arms for Syria or for the proxies are not arms for Iran)
-    client = ctx.spec["world"]["roles"].get("client", {}).get("actor")
     if (
         a == ctx.patron
         and tab.align[k, sidx[axis_issue]] > 0
-        and (t == client or (pol == "harm" and ctx.sides.get(t, 0) < 0))
+        and (t == ctx.client or (pol == "harm" and ctx.sides.get(t, 0) < 0))
     ):
         tab.tier[k] = int(_take(sa, "tier", 0))
 
