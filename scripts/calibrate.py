@@ -110,6 +110,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="coordinate: the least fall of the training Brier score that moves a value (default 0.001)",
     )
     p.add_argument(
+        "--min-z",
+        type=float,
+        default=2.0,
+        help="coordinate: a move must also gain this many standard errors of its paired difference, "
+        "clustered by episode (default 2; 0 turns the test off)",
+    )
+    p.add_argument(
         "--fit-all",
         action="store_true",
         help="after scoring the split, search again on every episode and write those values (the held-out "
@@ -232,6 +239,36 @@ def design(space: dict[str, tuple[float, float]], samples: int, seed: int, curre
     return np.vstack([np.asarray(current, dtype=float), lows + u * (highs - lows)])
 
 
+def paired_gain(errors: np.ndarray, a: int, b: int, clusters: np.ndarray | None = None) -> tuple[float, float]:
+    """How much set ``b`` lowers set ``a``'s Brier score, and the standard error of that fall.
+
+    Why paired and clustered: both sets ran on common random numbers over the same questions, so
+    the per-question differences carry the comparison, and questions of one episode share its
+    timeline (they move together), so the error is computed over episodes, not over questions. A
+    gain carried by one or two questions has a large error: that is what over-fits a search.
+
+    Args:
+        errors: squared errors, (sets x questions).
+        a: the set moved from.
+        b: the set moved to.
+        clusters: each question's episode (any labels); None treats questions as independent.
+
+    Returns:
+        (gain, standard error): mean of errors[a] - errors[b], and its cluster-robust standard error.
+    """
+    d = np.asarray(errors[a], dtype=float) - np.asarray(errors[b], dtype=float)
+    n = d.size
+    gain = float(d.mean())
+    if clusters is None:
+        clusters = np.arange(n)
+    labels, inv = np.unique(clusters, return_inverse=True)
+    g = labels.size
+    if g < 2:
+        return gain, float("inf")
+    sums = np.bincount(inv, weights=d - gain, minlength=g)
+    return gain, float(np.sqrt(g / (g - 1) * np.sum(sums**2)) / n)
+
+
 def coordinate_search(
     score_sets: Any,
     space: dict[str, tuple[float, float]],
@@ -240,6 +277,8 @@ def coordinate_search(
     grid: int,
     min_gain: float,
     say: Any,
+    min_z: float = 0.0,
+    clusters: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Move values one dimension at a time from ``start`` (the catalog's stated values) while the score improves.
 
@@ -251,9 +290,13 @@ def coordinate_search(
     stays where the catalog's reasoning put it.
 
     Each round scores the current set and, for every dimension, ``grid`` values spread over its
-    range (the others held). The moves that gain more than ``min_gain`` are ranked; moves interact,
+    range (the others held). The moves that gain more than ``min_gain`` and more than ``min_z`` standard
+    errors of their paired, episode-clustered difference (``paired_gain``) are ranked; moves interact,
     so the round then scores their cumulative combinations (the best move, the best two, ...) and
-    keeps the best combination.
+    keeps the best combination that passes the same test against the round's start.
+
+    ``score_sets`` returns each set's squared error per question (sets x questions); a 1-d return
+    (Brier per set) is read as before, with no error to test against.
     """
     dims = list(space)
     x = np.asarray(start, dtype=float).copy()
@@ -268,33 +311,57 @@ def coordinate_search(
                     s[j] = v
                     sets.append(s)
                     owner.append(j)
-        b = score_sets(np.array(sets), f"round {r + 1}")
+        E = np.asarray(score_sets(np.array(sets), f"round {r + 1}"), dtype=float)
+        b = E.mean(axis=1) if E.ndim == 2 else E
+
+        def passes(errs: np.ndarray, k: int) -> tuple[bool, float, float]:
+            if errs.ndim < 2:  # Brier per set only: no error to test against
+                g = float(errs[0] - errs[k])
+                return g > min_gain, g, 0.0
+            g, se = paired_gain(errs, 0, k, clusters)
+            return g > min_gain and g > min_z * se, g, se
+
         base = float(b[0])
         best_per_dim: dict[int, tuple[float, int]] = {}
         for k in range(1, len(sets)):
             j = owner[k]
             if j not in best_per_dim or b[k] < best_per_dim[j][0]:
                 best_per_dim[j] = (float(b[k]), k)
-        gains = sorted(((base - bk, j, k) for j, (bk, k) in best_per_dim.items() if base - bk > min_gain), reverse=True)
+        gains, rejected = [], 0
+        for j, (bk, k) in best_per_dim.items():
+            ok, g, se = passes(E, k)
+            if ok:
+                gains.append((base - bk, j, k))
+            elif base - bk > min_gain:
+                rejected += 1
+        gains.sort(reverse=True)
         if not gains:
-            say(f"  round {r + 1}: Brier {base:.4f}; no move gains more than {min_gain:g}: done")
-            history.append({"round": r + 1, "brier": base, "moves": {}})
+            say(f"  round {r + 1}: Brier {base:.4f}; no move gains more than {min_gain:g} and {min_z:g} standard "
+                f"errors ({rejected} smaller than their error): done")  # fmt: skip
+            history.append({"round": r + 1, "brier": base, "moves": {}, "rejected_as_noise": rejected})
             break
         combos, c = [], x.copy()
         for _, j, k in gains[:12]:
             c = c.copy()
             c[j] = sets[k][j]
             combos.append(c)
-        bc = score_sets(np.array(combos), f"round {r + 1} combinations")
+        Ec = np.asarray(score_sets(np.array([x, *combos]), f"round {r + 1} combinations"), dtype=float)
+        bc_all = Ec.mean(axis=1) if Ec.ndim == 2 else Ec
+        base = float(bc_all[0])  # the start re-scored beside its combinations (common random numbers)
+        bc = bc_all[1:]
         m = int(np.argmin(bc))
         new = combos[m]
+        ok = passes(Ec, m + 1)[0]
         moves = {
             dims[j]: {"from": float(x[j]), "to": float(new[j]), "gain_alone": round(g, 5)} for g, j, _ in gains[: m + 1]
         }
         say(f"  round {r + 1}: Brier {base:.4f} -> {bc[m]:.4f} with {m + 1} of {len(gains)} moves: "
             + ", ".join(f"{p} {mv['from']:.4g} -> {mv['to']:.4g}" for p, mv in moves.items()))  # fmt: skip
-        history.append({"round": r + 1, "brier": base, "after": float(bc[m]), "moves": moves})
-        if bc[m] > base - min_gain:
+        history.append(
+            {"round": r + 1, "brier": base, "after": float(bc[m]), "moves": moves, "rejected_as_noise": rejected}
+        )
+        if not ok:
+            say(f"  round {r + 1}: the best combination does not pass ({min_z:g} standard errors): kept the start")
             break
         x = new
     return x, history
@@ -374,6 +441,12 @@ def pooled(probs: dict[str, np.ndarray], episodes: dict[str, Any]) -> tuple[np.n
     P = np.concatenate([probs[n] for n in names], axis=1)
     y = np.array([q.resolution for n in names for q in episodes[n].questions], dtype=float)
     return P, y
+
+
+def clusters(episodes: dict[str, Any]) -> np.ndarray:
+    """Each pooled question's episode, in ``pooled``'s order (the clusters of ``paired_gain``)."""
+    names = sorted(episodes)
+    return np.array([n for n in names for _ in episodes[n].questions])
 
 
 def families(episodes: dict[str, Any]) -> np.ndarray:
@@ -527,18 +600,21 @@ def run(args: argparse.Namespace) -> int:
             P, y = pooled(
                 probabilities(eps, Xs, dims, args.replicates, args.workers, args.batch, label, args.quiet), eps
             )
-            return brier_per_set(P, y)
+            return (P - y[None, :]) ** 2  # per question: the search tests each move against its paired error
 
         return score_sets
+
+    def search(eps: dict[str, Any]) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        return coordinate_search(
+            scorer(eps), space, np.array(start), args.rounds, args.grid, args.min_gain, say, args.min_z, clusters(eps)
+        )
 
     stated = catalog.load_catalog(calibrated=False)
     start = [min(max(float(get_value(stated, p)), space[p][0]), space[p][1]) for p in dims]
     history: dict[str, Any] = {}
     if args.method == "coordinate":
         say("coordinate search on the training episodes, from the catalog's stated values")
-        found, history["train"] = coordinate_search(
-            scorer(tr_eps), space, np.array(start), args.rounds, args.grid, args.min_gain, say
-        )
+        found, history["train"] = search(tr_eps)
         X = np.vstack([current, found])
         candidates, best = [0, 1], [1]
         P2, y2 = pooled(
@@ -565,9 +641,7 @@ def run(args: argparse.Namespace) -> int:
     if args.fit_all:
         say("coordinate search on every episode (--fit-all), from the catalog's stated values")
         all_eps = {**tr_eps, **ho_eps}
-        final, history["all"] = coordinate_search(
-            scorer(all_eps), space, np.array(start), args.rounds, args.grid, args.min_gain, say
-        )
+        final, history["all"] = search(all_eps)
         chosen = {p: float(f"{final[j]:.6g}") for j, p in enumerate(dims)}
         Pa, ya = pooled(
             probabilities(all_eps, final[None, :], dims, n_re, args.workers, args.batch, "recalibration", args.quiet),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from model import catalog
@@ -196,3 +197,45 @@ def test_the_script_calibrates_a_trial_dimension_and_writes_an_overlay(tmp_path,
     assert "'world.nothing' is not a declared or trial dimension" in capsys.readouterr().err
     assert cal.main([*args, "--param", "world.nonsense=0:1", "--dry-run"]) == 2
     assert "unknown parameter path 'world.nonsense'" in capsys.readouterr().err
+
+
+def test_the_paired_gain_and_its_episode_clustered_error_by_hand():
+    cal = script()
+    # two sets over four questions in two episodes; set 1 is better by 0.1 on a1, 0.3 on a2, 0.0 on b1, 0.2 on b2
+    E = np.array([[0.5, 0.6, 0.2, 0.4], [0.4, 0.3, 0.2, 0.2]])
+    gain, se = cal.paired_gain(E, 0, 1, np.array(["a", "a", "b", "b"]))
+    assert gain == pytest.approx(0.15)
+    # episode sums of (d - 0.15): a: -0.05 + 0.15 = 0.10, b: -0.15 + 0.05 = -0.10; sqrt(2/1 * 0.02) / 4
+    assert se == pytest.approx(np.sqrt(2 * 0.02) / 4)
+    _, se_q = cal.paired_gain(E, 0, 1)  # questions as their own clusters
+    assert se_q == pytest.approx(np.sqrt(4 / 3 * (0.05**2 + 0.15**2 + 0.15**2 + 0.05**2)) / 4)
+
+
+def fake_scorer(carried_by_one: bool):
+    """Squared errors of 40 questions in 20 episodes: one dimension, moving it from 0 to 1 gains 0.002 a question
+    on average, either from one question alone (0.08) or spread evenly over all of them."""
+
+    def score_sets(X, label):
+        E = np.full((len(X), 40), 0.2)
+        for k, x in enumerate(X):
+            if carried_by_one:
+                E[k, 0] -= 0.08 * x[0]
+            else:
+                E[k] -= 0.002 * x[0]
+            E[k] += 0.01 * np.sin(np.arange(40))  # the same per-question spread in every set (common random numbers)
+        return E
+
+    return score_sets
+
+
+@pytest.mark.parametrize("carried_by_one", [True, False])
+def test_the_search_moves_a_value_only_when_its_gain_exceeds_its_error(carried_by_one):
+    cal = script()
+    clusters = np.repeat(np.arange(20), 2)
+    args = (fake_scorer(carried_by_one), {"p": (0.0, 1.0)}, np.array([0.0]), 3, 3, 0.001, lambda *_: None)
+    found, history = cal.coordinate_search(*args, min_z=2.0, clusters=clusters)
+    # the same mean gain: a move carried by one question is noise the search would fit; one spread evenly is not
+    assert found[0] == (0.0 if carried_by_one else 1.0)
+    assert history[0]["rejected_as_noise"] == (1 if carried_by_one else 0)
+    # with the test off (the rule before), both move
+    assert cal.coordinate_search(*args, min_z=0.0, clusters=clusters)[0][0] == 1.0
