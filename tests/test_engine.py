@@ -269,3 +269,41 @@ def test_a_run_streamed_to_disk_keeps_only_the_extremes_its_outcomes_read():
         np.testing.assert_array_equal(np.asarray(full.outcomes[k]), np.asarray(lean.outcomes[k]), err_msg=k)
     with pytest.raises(ValueError, match="extremes"):
         simulate(sc.config, 2, extremes="some")
+
+
+def test_an_actor_leaving_by_a_dated_change_rebuilds_nothing_and_matches_a_rebuild(monkeypatch):
+    """Assad's fall (actors.syria.active: false, 8 December 2024) is applied in place (core.set_active): no
+    option table is rebuilt, Syria's options and every option aimed at Syria become unavailable from that date,
+    and the run is bit for bit the one a full rebuild gives (the rule before)."""
+    from model.engine import core
+    from model.engine.model import EntenteModel
+    from model.scenario import load_scenario, scenarios_dir
+
+    sc = load_scenario(scenarios_dir() / "baseline.yaml").with_run_options(steps=14)
+    rebuilds = []
+    original = EntenteModel._recompile
+    monkeypatch.setattr(EntenteModel, "_recompile", lambda self: rebuilds.append(1) or original(self))
+    m = EntenteModel(sc.config, 30)
+    for _ in range(14):
+        m.step()
+    assert not rebuilds
+    s = m.tables.actor_index["syria"]
+    assert not m.tables.active[s]
+    t = m.opt
+    gone = (t.actor_of == s) | (t.has_t & (t.tsafe == s))
+    gone[t.hold] = False
+    assert gone.any() and t.unchoosable[gone].all() and not t.unchoosable[t.hold].any()
+    in_place = simulate(sc.config, 30)
+    apply_change = EntenteModel._apply_change
+
+    def and_rebuild(self, ch):  # the same change followed by a full rebuild of the tables
+        apply_change(self, ch)
+        if any(p.endswith(".active") for p in ch.values):
+            self._recompile()
+
+    monkeypatch.setattr(EntenteModel, "_apply_change", and_rebuild)
+    rebuilt = simulate(sc.config, 30)
+    assert rebuilds, "the comparison run rebuilt its tables"
+    for k in in_place.outcomes:
+        np.testing.assert_array_equal(np.asarray(in_place.outcomes[k]), np.asarray(rebuilt.outcomes[k]), err_msg=k)
+    np.testing.assert_array_equal(in_place.series, rebuilt.series)

@@ -214,6 +214,35 @@ def test_a_us_war_ends_once_its_front_is_quiet():
     assert "limited_strike" in {a for a, _ in on.options[on.units.index("usa:force")]}
 
 
+def test_washingtons_reluctance_to_strike_the_sites_halves_once_israel_has_struck_them_by_hand():
+    """US_STRIKE_COST on a US strike on the nuclear sites, by hand: weight x aversion x 1.5 x (1 - implicated x
+    min(1, nuclear_strike_recent)); Israel's strike implicates Washington (Tehran blames it anyway)."""
+    from model.engine import EntenteModel
+
+    def charge(implicated: float, struck: float) -> tuple[np.ndarray, np.ndarray]:
+        m = EntenteModel(
+            cfg(steps=1, constraints__US_STRIKE_COST__implicated=implicated, world__us_war_aversion=0.8), 4
+        )
+        m.x[:, m.vi["nuclear_strike_recent"]] = struck
+        _, charges, _ = m.decider._constrain(slice(None), 4)
+        t = m.opt
+        g = next(
+            t.unit_cols(u).start + k
+            for u, tab in enumerate(t.units)
+            if tab.name == "usa"
+            for k, (act, _) in enumerate(tab.options)
+            if act == "strike_nuclear"
+        )
+        return charges[:, g], m.tables.params.get("constraints.US_STRIKE_COST.weight")
+
+    quiet, w = charge(0.5, 0.0)
+    np.testing.assert_allclose(quiet, np.broadcast_to(w * 0.8 * 1.5, (4,)))
+    after, _ = charge(0.5, 1.0)
+    np.testing.assert_allclose(after, quiet * 0.5)  # half the reluctance falls away
+    off, _ = charge(0.0, 1.0)  # the mechanism switched off: the full reluctance
+    np.testing.assert_allclose(off, quiet)
+
+
 def test_the_new_administrations_line_moves_the_sampled_war_cost_without_erasing_its_spread():
     sc = load_scenario(scenarios_dir() / "baseline.yaml")
     res = simulate(sc.config, 300)

@@ -286,6 +286,19 @@ def build(tables: Tables, fronts: list[tuple[set[int], set[int]]]) -> OptionTabl
     return table
 
 
+def set_active(table: OptionTable, active: np.ndarray) -> None:
+    """Make the options of actors who left the game, and those aimed at them, unavailable (in place).
+
+    Why in place: an actor leaving (Assad's fall, 8 December 2024) is a dated change of who is in
+    the game, not of the catalog: every option keeps its row and only its availability changes, so
+    a dated change does not rebuild the tables (engine-core issue, section 2). Holds stay available.
+    """
+    hold = np.zeros(table.N, dtype=bool)
+    hold[table.hold] = True
+    table.unavailable = (table.has_t & ~active[table.tsafe]) | (~active[table.actor_of] & ~hold)
+    table.unchoosable = table.unavailable | table.event_only
+
+
 def _fronts_of(
     actor_of: np.ndarray, target: np.ndarray, on_front: np.ndarray, fronts: list[tuple[set[int], set[int]]]
 ) -> tuple[np.ndarray, np.ndarray]:

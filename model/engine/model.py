@@ -407,10 +407,11 @@ class EntenteModel(mesa.Model):
                 _, actor, _, issue = path.split(".")
                 a, si = t.actor_index[actor], t.issues.index(issue)
                 self.stance[:, a, si] = self.stance0[:, a, si] = _combine(op, self.stance0[:, a, si], value)
-            elif head == "actors" and path.endswith(".active"):
-                self._own_spec()
-                self.config.spec["actors"][path.split(".")[1]]["active"] = bool(value)
-                structural = True
+            elif head == "actors" and path.endswith(".active"):  # who is in the game: availability, no rebuild
+                self.tables.active = self.tables.active.copy()  # the compiled tables may be shared
+                self.tables.active[t.actor_index[path.split(".")[1]]] = bool(value)
+                core.set_active(self.opt, self.tables.active)
+                self.decider._logk = None  # the count of choosable options changed
             elif head == "axis":
                 self._own_spec()
                 self.config.spec["axis"]["sides"][path.split(".")[1]] = value
@@ -437,8 +438,11 @@ class EntenteModel(mesa.Model):
     def _recompile(self) -> None:
         """Rebuild the option tables after a structural change; sampled values and the state carry over."""
         self._own_spec()
+        active = self.tables.active  # who left the game is state, kept apart from the spec (_apply_change)
         self.tables = compile_tables(self.config, self.keys, self.replicates, params=self.tables.params)
+        self.tables.active = active
         self.opt = core.build(self.tables, [f.sides for f in self.fronts])
+        core.set_active(self.opt, active)
         self.decider = core.Decider(self, self.opt)
         for e in self._events:  # option indices are unchanged: tables keep their option lists
             e["cond"] = expr.parse(e["event"].when, self.tables.names) if e["event"].when else None
