@@ -112,9 +112,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--min-z",
         type=float,
-        default=2.0,
+        default=1.0,
         help="coordinate: a move must also gain this many standard errors of its paired difference, "
-        "clustered by episode (default 2; 0 turns the test off)",
+        "clustered by episode (default 1; 0 turns the test off)",
     )
     p.add_argument(
         "--fit-all",
