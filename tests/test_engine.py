@@ -275,7 +275,6 @@ def test_an_actor_leaving_by_a_dated_change_rebuilds_nothing_and_matches_a_rebui
     """Assad's fall (actors.syria.active: false, 8 December 2024) is applied in place (core.set_active): no
     option table is rebuilt, Syria's options and every option aimed at Syria become unavailable from that date,
     and the run is bit for bit the one a full rebuild gives (the rule before)."""
-    from model.engine import core
     from model.engine.model import EntenteModel
     from model.scenario import load_scenario, scenarios_dir
 

@@ -646,8 +646,37 @@ class Decider:
                 owed = np.divide(Ga, ans, out=np.zeros((n, len(r))), where=ans > 0)
                 cost = cost.copy()
                 cost[:, hit] *= 1.0 - np.where(t.resp[rc][r] > 0, owed, 0.0)
+            cost = self._war_waiver(rows, cols, cost)
             U[:, cols] -= (col(er) if np.ndim(er) else er) * cost
         return U
+
+    def _war_waiver(self, rows: Any, cols: np.ndarray, cost: np.ndarray) -> np.ndarray:
+        """The reluctance of a strike on a front at war, lowered by the front's recent strikes.
+
+        Why: the ladder's cost is the cost of crossing into direct attack; once a front is at war the
+        line has been crossed and a further strike is the war's routine, whose cost is the war's burden
+        (interests), not the ladder's. Each recent strike on the strike's front (strikes_recent) waives
+        ``war_waiver`` of the reluctance, all of it at 1 / war_waiver strikes; 0 switches it off (the rule
+        before 2026-12-02).
+        """
+        wv = take_rows(self.m.tables.params.world("war_waiver"), rows)
+        if np.ndim(wv) == 0 and float(wv) == 0.0:
+            return cost
+        fr = self.t.front[cols]
+        on = fr >= 0
+        if not on.any():
+            return cost
+        recent = np.stack([self.m.x[rows, f.recent] for f in self.m.fronts], axis=1)  # (n, fronts)
+        share = np.minimum(recent * (col(wv) if np.ndim(wv) else wv), 1.0)
+        cost = np.array(cost, dtype=float, copy=True)
+        cost[:, on] *= 1.0 - share[:, fr[on]]
+        return cost
+        fronts = self.m.fronts
+        recent = np.stack([self.m.x[rows, f.recent] for f in fronts], axis=1)  # (n, fronts)
+        share = np.minimum(recent / (col(wv) if np.ndim(wv) else wv), 1.0)
+        cost = np.array(cost, dtype=float, copy=True)
+        cost[:, on] *= 1.0 - share[:, fr[on]]
+        return cost
 
     def calm_correction(self, rows: Any, x: np.ndarray) -> np.ndarray | None:
         """(n, C) what each calming option really does to the escalation index, less what the tables assumed.
