@@ -145,3 +145,19 @@ def test_question_ids_are_unique_per_episode(episodes):
     for sc in episodes:
         ids = [q.id for q in sc.questions]
         assert len(ids) == len(set(ids)), sc.name
+
+
+def test_an_owed_answer_forced_as_a_trigger_is_not_given_twice():
+    """e16 forces Israel's answer of 26 October 2024 to Iran's barrage of 1 October. Started four days earlier,
+    the model's Israel delivered that answer on its own first and struck Iran twice or more in 75% of runs (the
+    record: once); the episode starts the day before (scenarios/history/README.md)."""
+    import numpy as np
+
+    from model.engine import simulate
+
+    c = load_scenario(scenarios_dir() / "history" / "e16_oct26_after_2024.yaml").config
+    c.outcome_defs = {
+        "israel": {"expr": "count.israel.limited_strike.iran + count.israel.strike_nuclear.iran", "reduce": "final"}
+    }
+    twice = float((np.asarray(simulate(c, 300).outcomes["israel"]) >= 2).mean())
+    assert twice < 0.25, twice
