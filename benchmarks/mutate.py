@@ -366,6 +366,25 @@ MUTATIONS = [
         ((MODEL, "ad = ad * ~self._last_word[t_]", "ad = ad * ~self._last_word[a_]"),),
         True,
     ),
+    # --- 2026-12-02 (fourth session): a front at war waives the reluctance; an actor leaving in place
+    Mutation(
+        "war_waiver_ignored",
+        "a front's recent strikes do not waive the escalation reluctance",
+        ((CORE, "            cost = self._war_waiver(rows, cols, cost)\n", ""),),
+        True,
+    ),
+    Mutation(
+        "war_waiver_wrong_front",
+        "the waiver reads every strike's first front instead of its own",
+        ((CORE, "cost[:, on] *= 1.0 - share[:, fr[on]]", "cost[:, on] *= 1.0 - share[:, 0:1]"),),
+        True,
+    ),
+    Mutation(
+        "leaving_actor_keeps_its_options",
+        "an actor leaving by a dated change keeps the options aimed at it",
+        ((CORE, "(table.has_t & ~active[table.tsafe]) | ", ""),),
+        True,
+    ),
 ]
 
 

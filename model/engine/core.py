@@ -671,12 +671,6 @@ class Decider:
         cost = np.array(cost, dtype=float, copy=True)
         cost[:, on] *= 1.0 - share[:, fr[on]]
         return cost
-        fronts = self.m.fronts
-        recent = np.stack([self.m.x[rows, f.recent] for f in fronts], axis=1)  # (n, fronts)
-        share = np.minimum(recent / (col(wv) if np.ndim(wv) else wv), 1.0)
-        cost = np.array(cost, dtype=float, copy=True)
-        cost[:, on] *= 1.0 - share[:, fr[on]]
-        return cost
 
     def calm_correction(self, rows: Any, x: np.ndarray) -> np.ndarray | None:
         """(n, C) what each calming option really does to the escalation index, less what the tables assumed.
