@@ -295,8 +295,7 @@ def coordinate_search(
     so the round then scores their cumulative combinations (the best move, the best two, ...) and
     keeps the best combination that passes the same test against the round's start.
 
-    ``score_sets`` returns each set's squared error per question (sets x questions); a 1-d return
-    (Brier per set) is read as before, with no error to test against.
+    ``score_sets`` returns each set's squared error per question (sets x questions).
     """
     dims = list(space)
     x = np.asarray(start, dtype=float).copy()
@@ -312,14 +311,11 @@ def coordinate_search(
                     sets.append(s)
                     owner.append(j)
         E = np.asarray(score_sets(np.array(sets), f"round {r + 1}"), dtype=float)
-        b = E.mean(axis=1) if E.ndim == 2 else E
+        b = E.mean(axis=1)
 
-        def passes(errs: np.ndarray, k: int) -> tuple[bool, float, float]:
-            if errs.ndim < 2:  # Brier per set only: no error to test against
-                g = float(errs[0] - errs[k])
-                return g > min_gain, g, 0.0
+        def passes(errs: np.ndarray, k: int) -> bool:
             g, se = paired_gain(errs, 0, k, clusters)
-            return g > min_gain and g > min_z * se, g, se
+            return g > min_gain and g > min_z * se
 
         base = float(b[0])
         best_per_dim: dict[int, tuple[float, int]] = {}
@@ -329,8 +325,7 @@ def coordinate_search(
                 best_per_dim[j] = (float(b[k]), k)
         gains, rejected = [], 0
         for j, (bk, k) in best_per_dim.items():
-            ok, g, se = passes(E, k)
-            if ok:
+            if passes(E, k):
                 gains.append((base - bk, j, k))
             elif base - bk > min_gain:
                 rejected += 1
@@ -346,12 +341,12 @@ def coordinate_search(
             c[j] = sets[k][j]
             combos.append(c)
         Ec = np.asarray(score_sets(np.array([x, *combos]), f"round {r + 1} combinations"), dtype=float)
-        bc_all = Ec.mean(axis=1) if Ec.ndim == 2 else Ec
+        bc_all = Ec.mean(axis=1)
         base = float(bc_all[0])  # the start re-scored beside its combinations (common random numbers)
         bc = bc_all[1:]
         m = int(np.argmin(bc))
         new = combos[m]
-        ok = passes(Ec, m + 1)[0]
+        ok = passes(Ec, m + 1)
         moves = {
             dims[j]: {"from": float(x[j]), "to": float(new[j]), "gain_alone": round(g, 5)} for g, j, _ in gains[: m + 1]
         }

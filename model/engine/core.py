@@ -549,6 +549,11 @@ class Decider:
             self._taste = z
         return self._taste[rows] * col(sd)
 
+    def set_active(self, active: np.ndarray) -> None:
+        """Who is in the game changed (a dated change): the table's availability, and the option count it caches."""
+        set_active(self.t, active)
+        self._logk = None
+
     def log_options(self) -> np.ndarray:
         """(N,) log of the number of actions its unit can choose from, on each action's column (0 on holds).
 

@@ -410,8 +410,7 @@ class EntenteModel(mesa.Model):
             elif head == "actors" and path.endswith(".active"):  # who is in the game: availability, no rebuild
                 self.tables.active = self.tables.active.copy()  # the compiled tables may be shared
                 self.tables.active[t.actor_index[path.split(".")[1]]] = bool(value)
-                core.set_active(self.opt, self.tables.active)
-                self.decider._logk = None  # the count of choosable options changed
+                self.decider.set_active(self.tables.active)
             elif head == "axis":
                 self._own_spec()
                 self.config.spec["axis"]["sides"][path.split(".")[1]] = value
