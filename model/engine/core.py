@@ -177,6 +177,7 @@ class OptionTable:
     delta_val: np.ndarray = field(default_factory=lambda: np.zeros(0))
     esc_var: int = -1  # the escalation index's variable (calming options move it by a share of its level)
     calm_linear: list[tuple[np.ndarray, Any]] = field(default_factory=list)  # (calming cols, linear weight)
+    blocks: list[tuple[np.ndarray, np.ndarray, int]] = field(default_factory=list)  # (units, their cols, size)
 
     def unit_cols(self, u: int) -> slice:
         return slice(int(self.offset[u]), int(self.offset[u] + self.size[u]))
@@ -280,10 +281,25 @@ def build(tables: Tables, fronts: list[tuple[set[int], set[int]]]) -> OptionTabl
         pipelines=pipelines,
     )
     _index_terms(table, align, world_delta)
+    table.blocks = _blocks(offset, sizes)
     table.constraints = _gather_constraints(units, offset)
     table.esc_var = int(tables.var_index[tables.roles["escalation"]["var"]])
     refresh(table)
     return table
+
+
+def _blocks(offset: np.ndarray, sizes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """The units grouped by their number of options, with their options' columns in unit order.
+
+    Why: the best option of every unit of one size is one argmax over a (replicates, units, size)
+    gather, with no padding to the largest unit (two thirds of a padded block were padding).
+    """
+    out = []
+    for k in np.unique(sizes):
+        us = np.flatnonzero(sizes == k)
+        cols = (offset[us][:, None] + np.arange(k)[None, :]).ravel()
+        out.append((us, cols, int(k)))
+    return out
 
 
 def set_active(table: OptionTable, active: np.ndarray) -> None:
@@ -931,23 +947,31 @@ class Decider:
         t = self.t
         bound = np.zeros((n, t.U), dtype=np.int64)
         colpos = np.full(t.N, -1, dtype=np.int64)
+        # only a unit whose free choice was overturned, or whose event was blocked, can have been bound
+        cand = {
+            u: np.flatnonzero(differs[:, u] | blocked[:, u]) for u in np.flatnonzero((differs | blocked).any(axis=0))
+        }
         for ct, h in hits:
             colpos[:] = -1
             colpos[ct.cols] = np.arange(len(ct.cols))
             for u in np.unique(t.unit_of[ct.cols]):
-                pf = colpos[fg_free[:, u]]
-                pe = colpos[t.offset[u] + fidx[:, u]]
-                on = np.zeros(n, dtype=bool)
-                sel = pf >= 0
-                on[sel] = h[np.flatnonzero(sel), pf[sel]] & differs[sel, u]
-                selb = (pe >= 0) & blocked[:, u]
-                on[selb] |= h[np.flatnonzero(selb), pe[selb]]
-                bound[:, u] |= on.astype(np.int64) << ct.index
+                r = cand.get(int(u))
+                if r is None:
+                    continue
+                pf = colpos[fg_free[r, u]]
+                pe = colpos[t.offset[u] + fidx[r, u]]
+                sel = (pf >= 0) & differs[r, u]
+                on = np.zeros(len(r), dtype=bool)
+                on[sel] = h[r[sel], pf[sel]]
+                selb = (pe >= 0) & blocked[r, u]
+                on[selb] |= h[r[selb], pe[selb]]
+                bound[r, u] |= on.astype(np.int64) << ct.index
         return bound
 
     def _argmax(self, scores: np.ndarray, n: int) -> np.ndarray:
         """The best option of each unit's block, (n, U) local indices (hold wins ties and all -inf)."""
         t = self.t
-        P = np.full((n, t.U * t.Kmax), NEG)
-        P[:, t.pad] = scores
-        return np.argmax(P.reshape(n, t.U, t.Kmax), axis=2)
+        out = np.empty((n, t.U), dtype=np.int64)
+        for us, cols, k in t.blocks:
+            out[:, us] = np.argmax(scores[:, cols].reshape(n, len(us), k), axis=2)
+        return out
