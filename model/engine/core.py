@@ -178,6 +178,9 @@ class OptionTable:
     esc_var: int = -1  # the escalation index's variable (calming options move it by a share of its level)
     calm_linear: list[tuple[np.ndarray, Any]] = field(default_factory=list)  # (calming cols, linear weight)
     blocks: list[tuple[np.ndarray, np.ndarray, int]] = field(default_factory=list)  # (units, their cols, size)
+    reacts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (N,) moves a third party's relation
+    moves_own_stance: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (N,)
+    moves_target_stance: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (N,)
 
     def unit_cols(self, u: int) -> slice:
         return slice(int(self.offset[u]), int(self.offset[u] + self.size[u]))
@@ -282,6 +285,10 @@ def build(tables: Tables, fronts: list[tuple[set[int], set[int]]]) -> OptionTabl
     )
     _index_terms(table, align, world_delta)
     table.blocks = _blocks(offset, sizes)
+    # which options have any entry in their (N, A) or (N, S) rows: the effects gather only those rows
+    table.reacts = table.reactions.any(axis=1)
+    table.moves_own_stance = table.stance_self.any(axis=1)
+    table.moves_target_stance = table.stance_target.any(axis=1)
     table.constraints = _gather_constraints(units, offset)
     table.esc_var = int(tables.var_index[tables.roles["escalation"]["var"]])
     refresh(table)
@@ -543,6 +550,7 @@ class Decider:
         self._reluctance: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._calming: tuple[np.ndarray, np.ndarray] | None = None
         self._attack_answers: np.ndarray | None = None
+        self._charged: np.ndarray | None = None
 
     def taste(self, rows: Any) -> Any:
         """Each replicate's own, lasting preference for each option (normal, sd ``taste_spread``).
@@ -564,6 +572,13 @@ class Decider:
             z[:, self.t.hold] = 0.0
             self._taste = z
         return self._taste[rows] * col(sd)
+
+    def charged_cols(self) -> np.ndarray:
+        """The options some cost constraint can charge (the rest are never charged)."""
+        if self._charged is None:
+            cols = [ct.cols for ct in self.t.constraints if ct.kind == "cost"]
+            self._charged = np.unique(np.concatenate(cols)) if cols else np.zeros(0, dtype=np.int64)
+        return self._charged
 
     def set_active(self, active: np.ndarray) -> None:
         """Who is in the game changed (a dated change): the table's availability, and the option count it caches."""
@@ -822,8 +837,11 @@ class Decider:
         free_s = Uf * inv_t + noise
         free_s[:, t.unchoosable] = NEG
         infeasible, charges, hits = self._constrain(rows, n)
-        scores = free_s if policy in ("hawk", "random") else free_s - charges * inv_t
-        scores = np.where(infeasible, NEG, scores)
+        scores = free_s.copy()
+        cc = self.charged_cols()
+        if policy not in ("hawk", "random") and len(cc):  # elsewhere the charge is 0: the same floats
+            scores[:, cc] -= charges[:, cc] * inv_t
+        np.copyto(scores, NEG, where=infeasible)
         free = self._argmax(free_s, n)
         choice = self._argmax(scores, n)
         hold_local = np.zeros((n, U), dtype=np.int64)

@@ -877,15 +877,15 @@ class EntenteModel(mesa.Model):
         size = P.n * A * A
         base = P.base
         drel = np.bincount(base + P.tt, weights=t.rel_target[o] * P.ht, minlength=size)
-        react = t.reactions[o]
-        rsel = np.flatnonzero(react.any(axis=1))
+        rsel = np.flatnonzero(t.reacts[o])  # the few pairs whose option moves third parties
         if len(rsel):
+            react = t.reactions[o[rsel]]
             # third parties react less to a blow that answers the target's own attack (provocation_discount)
             harm_t = P.ht[rsel] & t.harm[o[rsel]]
             provoked = np.where(harm_t, np.minimum(answered[rsel], 1.0), 0.0)
             dp = core.take_rows(self.tables.params.world("provocation_discount"), P.rows)
             dp = dp[P.ri[rsel]] if np.ndim(dp) else dp
-            vals = react[rsel] * (1.0 - dp * provoked)[:, None]
+            vals = react * (1.0 - dp * provoked)[:, None]
             idx = base[rsel][:, None] + np.arange(A)[None, :]
             drel += np.bincount(idx.ravel(), weights=vals.ravel(), minlength=size)
         return drel
@@ -908,9 +908,12 @@ class EntenteModel(mesa.Model):
         # a blow to oneself (states rarely went to war over their friends' losses: Iran let Shukr pass)
         vg = core.take_rows(w("vicarious_grievance"), rows)
         vg = vg[r_][:, None] if np.ndim(vg) else vg
-        aff = vg * np.maximum(rel0[r_, :, t_], 0.0) ** 2
-        aff[np.arange(len(gsel)), t_] = 1.0
-        gg = np.where(t.harm[o_][:, None], aff, 0.0)
+        gg = rel0[r_, :, t_]  # a gathered copy, worked on in place: (pairs, holders) is the largest block of a moment
+        np.maximum(gg, 0.0, out=gg)
+        np.square(gg, out=gg)
+        gg *= vg
+        gg[np.arange(len(gsel)), t_] = 1.0
+        gg[~t.harm[o_]] = 0.0
         # the terms below are added only on the rows they are not zero on (adding 0.0 changes no float)
         hrow = np.flatnonzero(t.help[o_])
         if len(hrow):
@@ -989,18 +992,18 @@ class EntenteModel(mesa.Model):
         """Stance changes, (n, A, S): the taker's own and those it works on the target (through leverage)."""
         t, A, S = self.opt, self.A, self.S
         dst = np.zeros(P.n * A * S)
-        ss = t.stance_self[P.o]
-        ssel = np.flatnonzero(ss.any(axis=1))
+        ssel = np.flatnonzero(t.moves_own_stance[P.o])
         if len(ssel):
+            ss = t.stance_self[P.o[ssel]]
             idx = ((P.ri[ssel] * A + P.a[ssel]) * S)[:, None] + np.arange(S)[None, :]
-            dst += np.bincount(idx.ravel(), weights=ss[ssel].ravel(), minlength=P.n * A * S)
-        stt = t.stance_target[P.o]
-        tsel = np.flatnonzero(stt.any(axis=1) & P.ht)
+            dst += np.bincount(idx.ravel(), weights=ss.ravel(), minlength=P.n * A * S)
+        tsel = np.flatnonzero(t.moves_target_stance[P.o] & P.ht)
         if len(tsel):
+            stt = t.stance_target[P.o[tsel]]
             ri, a, tt = P.ri[tsel], P.a[tsel], P.tt[tsel]
             lv = np.where(t.leverage[P.o[tsel]], np.maximum(rel0[ri, a, tt], 0.0) ** 2, 1.0)
             idx = ((ri * A + tt) * S)[:, None] + np.arange(S)[None, :]
-            dst += np.bincount(idx.ravel(), weights=(stt[tsel] * lv[:, None]).ravel(), minlength=P.n * A * S)
+            dst += np.bincount(idx.ravel(), weights=(stt * lv[:, None]).ravel(), minlength=P.n * A * S)
         return dst.reshape(P.n, A, S)
 
     def _post_grievances(
@@ -1234,8 +1237,8 @@ class EntenteModel(mesa.Model):
         st += _per_rep(1.0 - np.exp(-np.asarray(w("stance_reversion"), float) * dt)) * (self.stance0[rows] - st)
         self.stance[rows] = st
         gdecay = _per_rep(_decay(w("grievance_half_life"), dt))
-        self.griev[rows] = self.griev[rows] * gdecay
-        self.griev_attack[rows] = self.griev_attack[rows] * gdecay
+        self.griev[rows] *= gdecay  # in place where rows is a slice (a whole-batch moment)
+        self.griev_attack[rows] *= gdecay
         self.x[rows] = new
 
     def lookup_snapshot(self, x0: np.ndarray, rows: Any = None) -> Any:
