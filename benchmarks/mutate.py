@@ -168,7 +168,7 @@ MUTATIONS = [
     Mutation(
         "affinity_not_squared",
         "friends are aggrieved on another's behalf in proportion to affinity, not its square",
-        ((MODEL, "aff = vg * np.maximum(rel0[r_, :, t_], 0.0) ** 2", "aff = vg * np.maximum(rel0[r_, :, t_], 0.0)"),),
+        ((MODEL, "np.square(gg, out=gg)", "pass"),),
     ),
     Mutation(
         "reluctance_not_waived",
@@ -238,7 +238,7 @@ MUTATIONS = [
     Mutation(
         "vicarious_share_ignored",
         "a blow to a friend aggrieves as much as a blow to oneself, whatever vicarious_grievance says",
-        ((MODEL, "aff = vg * np.maximum(rel0[r_, :, t_], 0.0) ** 2", "aff = np.maximum(rel0[r_, :, t_], 0.0) ** 2"),),
+        ((MODEL, "gg *= vg", "pass"),),
     ),
     Mutation(
         "waiver_from_every_grievance",
@@ -384,6 +384,22 @@ MUTATIONS = [
         "an actor leaving by a dated change keeps the options aimed at it",
         ((CORE, "(table.has_t & ~active[table.tsafe]) | ", ""),),
         True,
+    ),
+    Mutation(
+        "bindings_ignore_blocked_events",
+        "a constraint that refuses an event is not recorded as binding (only overturned free choices are)",
+        ((CORE, "np.flatnonzero(differs[:, u] | blocked[:, u])", "np.flatnonzero(differs[:, u])"),),
+    ),
+    Mutation(
+        "charges_never_subtracted",
+        "the fast path finds no option a cost constraint can charge, so cost constraints charge nothing",
+        (
+            (
+                CORE,
+                "self._charged = np.unique(np.concatenate(cols)) if cols",
+                "self._charged = np.zeros(0, dtype=np.int64) if cols",
+            ),
+        ),
     ),
 ]
 

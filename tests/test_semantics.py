@@ -536,6 +536,10 @@ def test_a_blocked_event_stays_pending_and_fires_once_feasible():
         np.testing.assert_allclose(res.event_day[0], day)
         assert (res.event_step[0] == s).all()
         assert (res.event_blocked[0] == tries).all()
+        # each refusal is the cap binding: the constraint log names it in the step of the first refused try
+        cap = 1 << res.constraint_ids.index("RU_AD_CAP")
+        first = math.ceil(first_try / dt) - 1
+        assert (res.bound[first, :, unit(res, "russia", "supply")] & cap).all()
         orders = series(res, "russia.arms_orders")
         assert (orders[s] == orders[0] + 1).all() and (orders[s - 1] == orders[0]).all()
         assert res.forced[:, 0, unit(res, "russia", "supply")].sum() == 1, "a once event is applied once"
