@@ -58,9 +58,9 @@ def test_a_sparse_scatter_add_is_bit_for_bit_a_dense_bincount_add(bins, seed):
     rng = np.random.default_rng(seed)
     bins = np.array(bins, dtype=np.int64)
     weights = rng.normal(size=len(bins)) * 10.0 ** rng.integers(-8, 8, size=len(bins))
-    weights[::7] = -0.0
+    weights[::7] = -0.0  # -0.0 weights: bincount and the sparse sum both start a bin at +0.0
     start = rng.normal(size=41)
-    start[::5] = 0.0
+    start[::5] = 0.0  # +0.0 only: the arrays the engine adds into are bincount sums or zeros, never -0.0
     dense = start + np.bincount(bins, weights=weights, minlength=41)
     sparse = start.copy()
     _scatter_add(sparse, bins, weights)

@@ -87,7 +87,9 @@ def _scatter_add(dense: np.ndarray, bins: np.ndarray, weights: np.ndarray) -> No
 
     Why: a dense bincount allocates and adds the whole (replicates, actors, actors) block for a few
     hundred bins (host blame: 12% of a run). Each bin's weights are summed in order from zero, as
-    bincount sums them, and then added once, so the floats are the same.
+    bincount sums them, and then added once, so the floats are the same. (The one exception, a -0.0
+    already in ``dense`` that the dense form would turn into +0.0, cannot arise: the arrays it adds into
+    are bincount sums or zeros.)
     """
     if len(bins):
         keys = _distinct(bins)
@@ -920,7 +922,8 @@ class EntenteModel(mesa.Model):
         gg *= vg
         gg[np.arange(len(gsel)), t_] = 1.0
         gg[~t.harm[o_]] = 0.0
-        # the terms below are added only on the rows they are not zero on (adding 0.0 changes no float)
+        # the terms below are added only on the rows they are not zero on (adding 0.0 changes no float; the
+        # stances and relations they read are finite, clipped to [-1, 1], so a skipped row's term is 0, never NaN)
         hrow = np.flatnonzero(t.help[o_])
         if len(hrow):
             hg = core.take_rows(w("help_grievance"), rows)
