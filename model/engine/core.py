@@ -505,18 +505,21 @@ def unit_decisions(table: OptionTable, c: Choice) -> list[Decision]:
     """A moment's decisions (all replicates) split into one record per unit, as explain reads them."""
     out = []
     d = c.detail
+    # the units each constraint's options belong to: a unit is looked at only for the few that touch it
+    touches = {ci: set(table.unit_of[cols].tolist()) for ci, cols in d["cols"].items()} if d is not None else {}
     for u in range(table.U):
         cs = table.unit_cols(u)
         det = None
         if d is not None:
             hits = {}
             for ci, h in d["hits"].items():
+                if u not in touches[ci]:
+                    continue
                 cols = d["cols"][ci]
                 block = np.zeros((len(c.rows), int(table.size[u])), dtype=bool)
                 inside = (cols >= cs.start) & (cols < cs.stop)
-                if inside.any():
-                    block[:, cols[inside] - cs.start] = h[:, inside]
-                    hits[ci] = block
+                block[:, cols[inside] - cs.start] = h[:, inside]
+                hits[ci] = block
             det = {
                 "utility": d["utility"][:, cs],
                 "utility_free": d["utility_free"][:, cs],
