@@ -117,7 +117,6 @@ class OptionTable:
     S: int
     offset: np.ndarray  # (U,) first global option of each unit
     size: np.ndarray  # (U,) options per unit
-    Kmax: int
     unit_of: np.ndarray  # (N,)
     actor_of: np.ndarray  # (N,)
     unit_actor: np.ndarray  # (U,)
@@ -125,7 +124,6 @@ class OptionTable:
     tsafe: np.ndarray  # (N,) target or 0
     has_t: np.ndarray  # (N,) bool
     hold: np.ndarray  # (U,) global index of each unit's hold
-    pad: np.ndarray  # (N,) position in the (U * Kmax) padded block
     ids: np.ndarray  # (N,) uint64 label ids (random draws)
     unit_ids: np.ndarray  # (U,) uint64 label ids
     canon: np.ndarray  # (U,) units in canonical (label) order: effects are summed in this order
@@ -200,14 +198,12 @@ def build(tables: Tables, fronts: list[tuple[set[int], set[int]]]) -> OptionTabl
     sizes = np.array([len(t.options) for t in units], dtype=np.int64)
     offset = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     N = int(sizes.sum())
-    Kmax = int(sizes.max()) if U else 1
 
     def cat(name: str) -> np.ndarray:
         return np.concatenate([np.asarray(getattr(t, name)) for t in units])
 
     unit_of = np.repeat(np.arange(U), sizes)
     actor_of = np.repeat(np.array([t.index for t in units], dtype=np.int64), sizes)
-    local = np.concatenate([np.arange(k) for k in sizes])
     target = cat("target")
     labels = [f"{t.name}:{t.track}:{act}:{tg}" for t in units for act, tg in t.options]
     strike = cat("strike")
@@ -228,7 +224,6 @@ def build(tables: Tables, fronts: list[tuple[set[int], set[int]]]) -> OptionTabl
         S=S,
         offset=offset,
         size=sizes,
-        Kmax=Kmax,
         unit_of=unit_of,
         actor_of=actor_of,
         unit_actor=np.array([t.index for t in units], dtype=np.int64),
@@ -236,7 +231,6 @@ def build(tables: Tables, fronts: list[tuple[set[int], set[int]]]) -> OptionTabl
         tsafe=np.where(target >= 0, target, 0),
         has_t=target >= 0,
         hold=offset.copy(),
-        pad=unit_of * Kmax + local,
         ids=np.array([label_id(x) for x in labels], dtype=np.uint64),
         unit_ids=np.array([label_id(t.label) for t in units], dtype=np.uint64),
         canon=np.array(sorted(range(U), key=lambda u: units[u].label), dtype=np.int64),
